@@ -46,6 +46,7 @@ let package = Package(
         .target(
             name: "Invariants",
             dependencies: [
+                "InvariantsSchema",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
