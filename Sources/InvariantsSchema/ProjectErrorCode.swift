@@ -16,6 +16,17 @@ public enum ProjectErrorCode: String, Sendable, CaseIterable {
     /// Bad input; the COLUMN field names the input.
     case invalidInput = "IV422"
 
+    /// One line for people (the `invariants.error_codes` table, docs).
+    public var summary: String {
+        switch self {
+        case .illegalTransition: "a state machine refused a transition; the message names both states"
+        case .forbidden: "the caller may not touch this row"
+        case .notFound: "the row does not exist or is not visible to the caller"
+        case .conflict: "a concurrent or stale write lost, or the change was already made"
+        case .invalidInput: "bad input; the COLUMN field names the input"
+        }
+    }
+
     /// The SQL literal for `ERRCODE = …`.
     public var sqlLiteral: String { SQLText.literal(rawValue) }
 }

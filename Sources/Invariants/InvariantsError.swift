@@ -1,0 +1,159 @@
+public import PostgresNIO
+public import InvariantsSchema
+
+/// The one error type of the client, migrator and CLI: a kind to switch on, a message a
+/// person can read, and the server's fields (SQLSTATE, constraint, table, column) when
+/// the error came from PostgreSQL.
+///
+/// Server errors are mapped from SQLSTATE, including the project's own codes
+/// (``ProjectErrorCode``, class `IV`) raised by the generated SQL.
+public struct InvariantsError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        // Configuration and connection
+        case invalidURL, connectionFailed, authenticationFailed, databaseNotFound, connectionLost
+        // Integrity (SQLSTATE class 23)
+        case uniqueViolation, foreignKeyViolation, checkViolation, notNullViolation, exclusionViolation
+        // The project's own codes
+        case illegalTransition, forbidden, notFound, conflict, invalidInput
+        // Concurrency and limits
+        case serializationFailure, deadlock, lockTimeout, queryCanceled, insufficientPrivilege
+        // Migrator
+        case migrationFailed, checksumMismatch, databaseIsNewer, migrationLockTimeout, invalidMigrationFile
+        /// Any other server error; see ``sqlState``.
+        case server
+        /// A client-side failure that is none of the above.
+        case other
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// The five-character SQLSTATE, when the server raised the error.
+    public var sqlState: String?
+    public var constraint: String?
+    public var schema: String?
+    public var table: String?
+    /// The column, or for ``Kind/invalidInput`` the name of the offending input field.
+    public var column: String?
+    public var detail: String?
+    public var hint: String?
+
+    public init(
+        _ kind: Kind, _ message: String, sqlState: String? = nil, constraint: String? = nil,
+        schema: String? = nil, table: String? = nil, column: String? = nil, detail: String? = nil, hint: String? = nil
+    ) {
+        self.kind = kind
+        self.message = message
+        self.sqlState = sqlState
+        self.constraint = constraint
+        self.schema = schema
+        self.table = table
+        self.column = column
+        self.detail = detail
+        self.hint = hint
+    }
+
+    /// The project code, when the server raised one of ours.
+    public var projectCode: ProjectErrorCode? { sqlState.flatMap(ProjectErrorCode.init(rawValue:)) }
+
+    public var description: String {
+        var text = message
+        if let detail, !detail.isEmpty { text += " (\(detail))" }
+        return text
+    }
+
+    public var debugDescription: String {
+        var parts = ["\(kind.rawValue): \(message)"]
+        if let sqlState { parts.append("sqlstate=\(sqlState)") }
+        if let constraint { parts.append("constraint=\(constraint)") }
+        if let table { parts.append("table=\(schema.map { "\($0)." } ?? "")\(table)") }
+        if let column { parts.append("column=\(column)") }
+        if let detail { parts.append("detail=\(detail)") }
+        if let hint { parts.append("hint=\(hint)") }
+        return parts.joined(separator: " ")
+    }
+}
+
+extension InvariantsError.Kind {
+    /// The kind for a server SQLSTATE.
+    public init(sqlState: String) {
+        if let code = ProjectErrorCode(rawValue: sqlState) {
+            switch code {
+            case .illegalTransition: self = .illegalTransition
+            case .forbidden: self = .forbidden
+            case .notFound: self = .notFound
+            case .conflict: self = .conflict
+            case .invalidInput: self = .invalidInput
+            }
+            return
+        }
+        switch sqlState {
+        case "23505": self = .uniqueViolation
+        case "23503": self = .foreignKeyViolation
+        case "23514": self = .checkViolation
+        case "23502": self = .notNullViolation
+        case "23P01": self = .exclusionViolation
+        case "40001": self = .serializationFailure
+        case "40P01": self = .deadlock
+        case "55P03": self = .lockTimeout
+        case "57014": self = .queryCanceled
+        case "42501": self = .insufficientPrivilege
+        case "28P01", "28000": self = .authenticationFailed
+        case "3D000": self = .databaseNotFound
+        case "57P01", "57P02", "57P03": self = .connectionLost
+        default: self = .server
+        }
+    }
+}
+
+extension InvariantsError {
+    /// Maps any error thrown by PostgresNIO (or by a closure inside a transaction) to an
+    /// ``InvariantsError``. `endpoint` names the server in connection errors.
+    public init(_ error: any Error, endpoint: String? = nil) {
+        if let own = error as? InvariantsError {
+            self = own
+            return
+        }
+        if let tx = error as? PostgresTransactionError {
+            if let inner = tx.closureError ?? tx.beginError ?? tx.commitError ?? tx.rollbackError {
+                self.init(inner, endpoint: endpoint)
+            } else {
+                self.init(.other, "transaction failed")
+            }
+            return
+        }
+        guard let psql = error as? PSQLError else {
+            self.init(.other, String(describing: error))
+            return
+        }
+        let target = endpoint.map { " to \($0)" } ?? ""
+        if let info = psql.serverInfo, let state = info[.sqlState] {
+            let kind = Kind(sqlState: state)
+            let message = info[.message] ?? "server error \(state)"
+            self.init(
+                kind, kind == .authenticationFailed ? "authentication failed\(target): \(message)" : message,
+                sqlState: state, constraint: info[.constraintName], schema: info[.schemaName],
+                table: info[.tableName], column: info[.columnName], detail: info[.detail], hint: info[.hint]
+            )
+            return
+        }
+        switch psql.code {
+        case .connectionError:
+            let why = psql.underlying.map { String(describing: $0) } ?? "no answer"
+            self.init(.connectionFailed, "cannot connect\(target): \(why)")
+        case .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
+            self.init(.connectionLost, "the connection\(target) was closed")
+        case .authMechanismRequiresPassword:
+            self.init(.authenticationFailed, "authentication failed\(target): the server asks for a password and none was given")
+        case .unsupportedAuthMechanism, .saslError:
+            self.init(.authenticationFailed, "authentication failed\(target): \(String(reflecting: psql))")
+        case .sslUnsupported:
+            self.init(.connectionFailed, "cannot connect\(target): the server does not support TLS (use sslmode=disable or prefer)")
+        case .queryCancelled:
+            self.init(.queryCanceled, "the query was cancelled")
+        case .poolClosed:
+            self.init(.connectionLost, "the client was shut down")
+        default:
+            self.init(.other, String(reflecting: psql))
+        }
+    }
+}

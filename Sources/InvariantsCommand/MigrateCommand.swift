@@ -1,0 +1,70 @@
+import ArgumentParser
+import Invariants
+import InvariantsMigrator
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending migrations and the changed repeatable set.",
+        discussion: """
+            Each migration runs in its own transaction (steps marked outside-transaction, such as
+            CREATE INDEX CONCURRENTLY, run alone) and is recorded in invariants.schema_migrations.
+            Concurrent migrators wait for one another on an advisory lock, so each migration is
+            applied exactly once. Refuses to run when an applied migration was edited, or when the
+            database is newer than this build.
+
+            Needs a direct connection: the lock is per session, and a transaction-mode pooler
+            (PgBouncer, Supabase's pooler on port 6543) hands the session to others.
+
+            Example:
+              invariants migrate --database-url postgres://postgres:secret@db.example.com:5432/app?sslmode=require
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: ArgumentHelp("Seconds to wait for another migrator's lock before giving up.", valueName: "seconds"))
+    var lockTimeout: Int = 60
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() async throws {
+        try await failing {
+            guard lockTimeout > 0 else { throw InvariantsError(.invalidInput, "--lock-timeout must be a positive number of seconds") }
+            let catalog = try database.directory.load()
+            let migrator = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout)), logger: quietLogger)
+            let url = try database.url()
+            if Self.looksPooled(url) {
+                note("warning: \(url.endpoint) looks like a connection pooler; migrate needs a direct connection (its advisory lock is per session)")
+            }
+            let report = try await database.withConnection { connection, _ throws(InvariantsError) in
+                try await migrator.migrate(on: connection) { event in
+                    guard !json else { return }
+                    switch event {
+                    case .waitingForLock(let holder): note("waiting for the migration lock, held by \(holder)")
+                    case .acquiredLock: break
+                    case .applyingMigration(let file): print("applying \(file) …", terminator: "")
+                    case .appliedMigration(_, let ms): print(" done in \(ms) ms")
+                    case .rebuildingInvalidIndex(let index): note("rebuilding invalid index \(index) left by a failed earlier run")
+                    case .applyingRepeatables(let apply, let drop):
+                        print("repeatable set: \(apply.count) to apply, \(drop.count) to drop")
+                    }
+                }
+            }
+            if json {
+                try printJSON(report)
+            } else if report.changedAnything {
+                print("migrated \(url) in \(report.milliseconds) ms: \(report.appliedMigrations.count) migration(s), \(report.appliedRepeatables.count) object(s) applied, \(report.droppedRepeatables.count) dropped")
+            } else {
+                print("\(url) is up to date")
+            }
+        }
+    }
+
+    /// Transaction-mode poolers on their usual ports or hosts (a warning, not a refusal:
+    /// it cannot be detected reliably).
+    static func looksPooled(_ url: DatabaseURL) -> Bool {
+        url.port == 6543 || url.port == 6432 || (url.host ?? "").contains("pooler.")
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Invariants
+import InvariantsMigrator
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show which migrations are applied or pending, and which stored logic changed.",
+        discussion: """
+            Reads the ledger (invariants.schema_migrations, invariants.repeatable_objects); changes
+            nothing. Exits 0 when the database is up to date, 1 when something is pending or refused.
+
+            Example:
+              invariants status --database-url postgres://postgres:secret@localhost:5432/app --json
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Print the status as JSON.")
+    var json = false
+
+    func run() async throws {
+        let status = try await failing {
+            let migrator = try Migrator(catalog: try database.directory.load(), logger: quietLogger)
+            return try await database.withConnection { connection, _ throws(InvariantsError) in
+                try await migrator.status(on: connection)
+            }
+        }
+        if json {
+            try printJSON(status)
+        } else {
+            print("migrations:")
+            for m in status.migrations {
+                let when = m.appliedAt.map { " at \($0) by \(m.appliedBy ?? "?") (\(m.executionMilliseconds ?? 0) ms)" } ?? ""
+                print("  \(m.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(m.file)\(when)")
+            }
+            let counts = Dictionary(grouping: status.repeatables, by: \.state).mapValues(\.count)
+            print("repeatable set: \(counts[.current] ?? 0) current, \(counts[.new] ?? 0) new, \(counts[.changed] ?? 0) changed, \(counts[.removed] ?? 0) to drop")
+            for r in status.repeatables where r.state != .current {
+                print("  \(r.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(r.key)")
+            }
+            print(status.isUpToDate ? "up to date" : "not up to date: run `invariants migrate`")
+        }
+        if !status.isUpToDate { throw ExitCode(1) }
+    }
+}

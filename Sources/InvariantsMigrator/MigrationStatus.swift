@@ -1,0 +1,70 @@
+/// Where a database stands against a catalog: what `invariants status` prints.
+public struct MigrationStatus: Sendable, Codable, Hashable {
+    public struct Migration: Sendable, Codable, Hashable {
+        public enum State: String, Sendable, Codable, Hashable {
+            case applied, pending
+            /// Applied, but the file's checksum differs from the ledger's: someone edited
+            /// a released migration. The migrator refuses to run.
+            case checksumMismatch = "checksum-mismatch"
+            /// In the ledger but not in this build: the database is newer than the app.
+            case unknown
+        }
+        public var version: Int
+        public var name: String
+        public var state: State
+        public var appliedAt: String?
+        public var appliedBy: String?
+        public var executionMilliseconds: Int?
+        public var file: String
+    }
+
+    public struct Repeatable: Sendable, Codable, Hashable {
+        public enum State: String, Sendable, Codable, Hashable {
+            /// Live and unchanged.
+            case current
+            /// Declared, never applied.
+            case new
+            /// Declared, applied with another checksum: will be re-applied.
+            case changed
+            /// Applied, no longer declared: will be dropped.
+            case removed
+        }
+        public var key: String
+        public var kind: String
+        public var state: State
+    }
+
+    public var migrations: [Migration]
+    public var repeatables: [Repeatable]
+
+    /// Nothing pending, nothing changed, nothing refused.
+    public var isUpToDate: Bool {
+        migrations.allSatisfy { $0.state == .applied } && repeatables.allSatisfy { $0.state == .current }
+    }
+
+    public var pendingMigrations: [Migration] { migrations.filter { $0.state == .pending } }
+    public var repeatablesToApply: [Repeatable] { repeatables.filter { $0.state == .new || $0.state == .changed } }
+    public var repeatablesToDrop: [Repeatable] { repeatables.filter { $0.state == .removed } }
+}
+
+/// What `migrate` did.
+public struct MigrationReport: Sendable, Codable, Hashable {
+    public var appliedMigrations: [String]
+    public var appliedRepeatables: [String]
+    public var droppedRepeatables: [String]
+    public var milliseconds: Int
+
+    public var changedAnything: Bool {
+        !appliedMigrations.isEmpty || !appliedRepeatables.isEmpty || !droppedRepeatables.isEmpty
+    }
+}
+
+/// Progress the migrator reports while it works (the CLI prints these).
+public enum MigrationEvent: Sendable {
+    case waitingForLock(holder: String)
+    case acquiredLock
+    case applyingMigration(file: String)
+    case appliedMigration(file: String, milliseconds: Int)
+    case rebuildingInvalidIndex(String)
+    case applyingRepeatables(apply: [String], drop: [String])
+}

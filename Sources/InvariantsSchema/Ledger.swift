@@ -1,0 +1,84 @@
+/// The migrator's ledger: which migrations ran, and which version of each repeatable
+/// object is live. One definition, used by the migrator and written into every generated
+/// file, so `psql -f` leaves the same ledger as `invariants migrate`.
+public enum Ledger {
+    public static let schema = "invariants"
+    public static let migrationsTable = QualifiedName(schema, "schema_migrations")
+    public static let repeatableTable = QualifiedName(schema, "repeatable_objects")
+
+    /// Key of the advisory lock every migrator and every generated file takes, so that two
+    /// migrators (app instances, CI jobs, a DBA with psql) never apply the same change twice.
+    public static let advisoryLockKey: Int64 = 0x496E_7661_7269_616E  // "Invarian"
+
+    /// Idempotent statements that create the ledger.
+    public static let bootstrapStatements: [String] = [
+        "CREATE SCHEMA IF NOT EXISTS \(SQLText.identifier(schema))",
+        """
+        CREATE TABLE IF NOT EXISTS \(migrationsTable.sql) (
+            "version"      integer     PRIMARY KEY CHECK ("version" > 0),
+            "name"         text        NOT NULL,
+            "checksum"     text        NOT NULL,
+            "applied_at"   timestamptz NOT NULL DEFAULT now(),
+            "applied_by"   text        NOT NULL DEFAULT current_user,
+            "execution_ms" integer     NOT NULL DEFAULT 0 CHECK ("execution_ms" >= 0)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS \(repeatableTable.sql) (
+            "key"             text        PRIMARY KEY,
+            "kind"            text        NOT NULL,
+            "checksum"        text        NOT NULL,
+            "drop_statements" text[]      NOT NULL,
+            "applied_at"      timestamptz NOT NULL DEFAULT now(),
+            "applied_by"      text        NOT NULL DEFAULT current_user
+        )
+        """,
+        "REVOKE ALL ON \(migrationsTable.sql), \(repeatableTable.sql) FROM PUBLIC",
+    ]
+
+    /// Takes the migration lock for the rest of the transaction (the psql route; the
+    /// migrator polls `pg_try_advisory_lock` instead, see DESIGN.md traps).
+    public static let transactionLockStatement = "SELECT pg_advisory_xact_lock(\(advisoryLockKey))"
+
+    /// Refuses a migration that is already applied or whose predecessors are not.
+    public static func guardStatement(for migration: Migration, tag: String) -> String {
+        let label = SQLText.literal(MigrationFile.fileName(for: migration))
+        return """
+        DO $\(tag)$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM \(migrationsTable.sql) WHERE "version" = \(migration.version)) THEN
+                RAISE EXCEPTION 'migration % is already applied', \(label)
+                    USING ERRCODE = \(ProjectErrorCode.conflict.sqlLiteral);
+            END IF;
+            IF (SELECT count(*) FROM \(migrationsTable.sql) WHERE "version" < \(migration.version)) <> \(migration.version - 1) THEN
+                RAISE EXCEPTION 'migration % needs every earlier migration applied first', \(label)
+                    USING ERRCODE = \(ProjectErrorCode.conflict.sqlLiteral);
+            END IF;
+        END
+        $\(tag)$
+        """
+    }
+
+    /// The ledger row of a migration; `execution_ms` is the time since the transaction began.
+    public static func recordStatement(for migration: Migration, checksum: String) -> String {
+        """
+        INSERT INTO \(migrationsTable.sql) ("version", "name", "checksum", "execution_ms")
+        VALUES (\(migration.version), \(SQLText.literal(migration.name)), \(SQLText.literal(checksum)),
+                (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer)
+        """
+    }
+
+    /// Upserts the ledger row of a repeatable object.
+    public static func recordStatement(for object: RepeatableObject) -> String {
+        let drops = object.dropStatements.map(SQLText.literal).joined(separator: ", ")
+        return """
+        INSERT INTO \(repeatableTable.sql) ("key", "kind", "checksum", "drop_statements")
+        VALUES (\(SQLText.literal(object.key)), \(SQLText.literal(object.kind.rawValue)), \(SQLText.literal(RepeatableSetFile.checksum(of: object))),
+                ARRAY[\(drops)]::text[])
+        ON CONFLICT ("key") DO UPDATE
+            SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+                "drop_statements" = EXCLUDED."drop_statements",
+                "applied_at" = now(), "applied_by" = current_user
+        """
+    }
+}
