@@ -106,7 +106,11 @@ let package = Package(
         ),
         .testTarget(
             name: "InvariantsCommandTests",
-            dependencies: ["InvariantsTesting", "Invariants", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "InvariantsTesting", "Invariants",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,157 @@
+import Foundation
+import Invariants
+import InvariantsTesting
+import Logging
+import PostgresNIO
+import Subprocess
+import Testing
+
+private let root: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+private let binary = ProcessInfo.processInfo.environment["INVARIANTS_BIN"] ?? root + "/.build/debug/invariants"
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var seconds: Double
+}
+
+/// Runs the built `invariants` binary and captures everything it prints.
+private func invariants(_ arguments: [String], environment: [String: String] = [:], directory: String = root) async throws -> CommandResult {
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        Issue.record("build the CLI first (swift build): \(binary) is missing")
+        return CommandResult(status: -1, stdout: "", stderr: "", seconds: 0)
+    }
+    var env: [Environment.Key: String?] = ["DATABASE_URL": nil]
+    for (key, value) in environment { env[Environment.Key(rawValue: key)!] = value }
+    let started = ContinuousClock.now
+    let result = try await run(
+        .path(FilePath(binary)), arguments: Arguments(arguments),
+        environment: .inherit.updating(env), workingDirectory: FilePath(directory),
+        output: .string(limit: 1 << 20), error: .string(limit: 1 << 20)
+    )
+    let elapsed = ContinuousClock.now - started
+    let status: Int32
+    switch result.terminationStatus {
+    case .exited(let code): status = Int32(code)
+    default: status = -1
+    }
+    return CommandResult(status: status, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "",
+                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+@Suite("The invariants CLI, as a user runs it")
+struct CommandTests {
+    @Test("--help explains every command with an example")
+    func help() async throws {
+        let top = try await invariants(["--help"])
+        #expect(top.status == 0)
+        for command in ["migrate", "status", "plan", "generate", "dev", "demo"] {
+            #expect(top.stdout.contains(command))
+            let sub = try await invariants([command, "--help"])
+            #expect(sub.status == 0)
+            #expect(sub.stdout.contains("Example"), "\(command) --help has an example")
+        }
+    }
+
+    @Test("bad input gives one clear line and a non-zero exit within seconds", arguments: [
+        (["status", "--database-url", "postgres//nope"], "error: invalid database URL"),
+        (["migrate", "--database-url", "mysql://u@h/db"], "scheme 'mysql'"),
+        (["plan"], "no database: pass --database-url"),
+    ])
+    func badInput(arguments: [String], expected: String) async throws {
+        let result = try await invariants(arguments)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count <= 3)
+        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack"))
+        #expect(result.seconds < 5)
+    }
+
+    @Test("unreachable server, wrong password, missing database: one clear line, fast")
+    func connectionErrors() async throws {
+        let server = try await ThrowawayPostgres.shared()
+        let cases: [(String, String)] = [
+            ("postgres://postgres:x@127.0.0.1:1/postgres?sslmode=disable", "cannot connect to 127.0.0.1:1"),
+            ("postgres://postgres:wrong@127.0.0.1:\(server.port)/postgres?sslmode=disable", "authentication failed"),
+            ("postgres://postgres:\(server.password)@127.0.0.1:\(server.port)/nowhere?sslmode=disable", "database \"nowhere\" does not exist"),
+        ]
+        for (url, expected) in cases {
+            let result = try await invariants(["status", "--database-url", url])
+            #expect(result.status == 1)
+            #expect(result.stderr.hasPrefix("error: "))
+            #expect(result.stderr.contains(expected), "\(result.stderr)")
+            #expect(!result.stderr.contains(server.password), "a password never reaches the output")
+            #expect(result.seconds < 5)
+        }
+    }
+
+    @Test("status, plan, migrate against a real database, as text and JSON; DATABASE_URL works")
+    func migrateFlow() async throws {
+        let server = try await ThrowawayPostgres.shared()
+        let database = try await server.makeDatabase(from: nil)
+        let env = ["DATABASE_URL": database.url]
+
+        let before = try await invariants(["status", "--json"], environment: env)
+        #expect(before.status == 1, "pending work exits 1")
+        let pending = try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [String: Any]
+        let states = (pending?["migrations"] as? [[String: Any]])?.compactMap { $0["state"] as? String }
+        #expect(states?.isEmpty == false && states?.allSatisfy { $0 == "pending" } == true)
+
+        let plan = try await invariants(["plan"], environment: env)
+        #expect(plan.status == 0)
+        #expect(plan.stdout.contains("-- migration 0001_invariants_core.sql"))
+        #expect(plan.stdout.contains("CREATE TABLE \"invariants\".\"error_codes\""))
+
+        let migrate = try await invariants(["migrate"], environment: env)
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        #expect(migrate.stdout.contains("applying 0001_invariants_core.sql"))
+
+        let again = try await invariants(["migrate", "--json"], environment: env)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("\"appliedMigrations\" : ["))
+        #expect(!again.stdout.contains("0001"))
+
+        let after = try await invariants(["status"], environment: env)
+        #expect(after.status == 0)
+        #expect(after.stdout.contains("up to date"))
+        #expect(after.stdout.contains("applied") && after.stdout.contains("0001_invariants_core.sql"))
+    }
+
+    @Test("generate --check passes on the committed sql/ and fails with a diff on a stale copy")
+    func generateCheck() async throws {
+        let clean = try await invariants(["generate", "--check"])
+        #expect(clean.status == 0, "committed sql/ must match the declarations: \(clean.stdout)\(clean.stderr)")
+
+        let copy = NSTemporaryDirectory() + "invariants-cli-sql-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: root + "/sql", toPath: copy)
+        let file = copy + "/migrations/0001_invariants_core.sql"
+        if try ReleaseMarkerProbe.frozen(copy) < 1 {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            try text.replacingOccurrences(of: "the Swift client maps", with: "the client maps").write(toFile: file, atomically: true, encoding: .utf8)
+        } else {
+            let repeatable = copy + "/repeatable.sql"
+            try (try String(contentsOfFile: repeatable, encoding: .utf8) + "\n-- stray edit\n").write(toFile: repeatable, atomically: true, encoding: .utf8)
+        }
+        let stale = try await invariants(["generate", "--check", "--sql-dir", copy])
+        #expect(stale.status == 1)
+        #expect(stale.stdout.contains("changed: \(copy)/"))
+        #expect(stale.stderr.contains("differ from the declarations"))
+
+        let fixed = try await invariants(["generate", "--sql-dir", copy])
+        #expect(fixed.status == 0)
+        #expect(try await invariants(["generate", "--check", "--sql-dir", copy]).status == 0)
+    }
+}
+
+private enum ReleaseMarkerProbe {
+    static func frozen(_ dir: String) throws -> Int {
+        guard let text = try? String(contentsOfFile: dir + "/RELEASED", encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.max() ?? 0
+    }
+}
