@@ -99,8 +99,9 @@ public struct Migrator: Sendable {
             migrations: catalog.migrations.filter { pending.contains($0.version) }.map {
                 .init(file: MigrationFile.fileName(for: $0), statements: $0.steps.map(\.sql))
             },
-            repeatables: catalog.repeatables.filter { apply.contains($0.key) }.map {
-                .init(key: $0.key, kind: $0.kind.rawValue, change: status.repeatables.first { s in s.key == $0.key }!.state.rawValue, statements: $0.statements)
+            repeatables: catalog.repeatables.filter { apply.contains($0.key) }.map { object in
+                let change = status.repeatables.first { $0.key == object.key }?.state ?? .new
+                return .init(key: object.key, kind: object.kind.rawValue, change: change.rawValue, statements: object.statements)
             } + drop.map { key in
                 .init(key: key, kind: ledger.repeatables[key]?.kind ?? "", change: "removed", statements: ledger.repeatables[key]?.dropStatements ?? [])
             }
