@@ -154,10 +154,11 @@ struct DemoScript {
         guard status.isUpToDate, count == 3 else { throw DemoFailure(description: "the demo's checks failed") }
     }
 
-    private func timestamps(_ client: InvariantsClient) async throws -> [String: String] {
-        var result: [String: String] = [:]
-        for row in try await client.query("SELECT slug, updated_at::text FROM demo.notes") {
-            let (slug, at) = try row.decode((String, String).self)
+    /// Microseconds since the epoch, per slug (exact, unlike text comparison).
+    private func timestamps(_ client: InvariantsClient) async throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for row in try await client.query("SELECT slug, (extract(epoch FROM updated_at) * 1000000)::bigint FROM demo.notes") {
+            let (slug, at) = try row.decode((String, Int64).self)
             result[slug] = at
         }
         return result
