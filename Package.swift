@@ -84,6 +84,7 @@ let package = Package(
         .testTarget(
             name: "InvariantsSchemaTests",
             dependencies: ["InvariantsSchema", "InvariantsCatalog"],
+            exclude: ["Golden"],  // expected SQL, read via #filePath, not bundled
             swiftSettings: strict
         ),
         .testTarget(

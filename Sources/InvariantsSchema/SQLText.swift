@@ -4,13 +4,25 @@ public enum SQLText {
     /// `"name"` with embedded double quotes doubled. Always quoted, so reserved words and
     /// mixed case survive, and the output never depends on Postgres's keyword list.
     public static func identifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        "\"" + doubling("\"", in: name) + "\""
     }
 
     /// `'text'` with embedded single quotes doubled. Standard-conforming strings are on
     /// by default since PostgreSQL 9.1, so backslashes need no escaping.
     public static func literal(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        "'" + doubling("'", in: text) + "'"
+    }
+
+    /// `text` with every `quote` scalar written twice (no Foundation needed). Works on
+    /// Unicode scalars, not Characters: a quote followed by a combining mark is one
+    /// Character in Swift but still a quote byte to PostgreSQL.
+    static func doubling(_ quote: Unicode.Scalar, in text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            out.append(scalar)
+            if scalar == quote { out.append(quote) }
+        }
+        return String(out)
     }
 
     /// Text safe to put after `-- `: line breaks and other control characters are

@@ -1,0 +1,53 @@
+/// Steps for later, versioned migrations of an existing table. Each returns complete
+/// statements for a ``Migration``; none of them touch data.
+extension Table {
+    /// `ALTER TABLE … ADD COLUMN …`, plus its `COMMENT ON COLUMN` when it has a comment.
+    public func addColumnSteps(_ column: Column) -> [MigrationStep] {
+        [alter("ADD COLUMN " + column.definitionSQL)] + [columnCommentStep(column)].compactMap { $0 }
+    }
+
+    /// `ALTER TABLE … DROP COLUMN "name"`.
+    public func dropColumnSteps(_ columnName: String) -> [MigrationStep] {
+        [alter("DROP COLUMN " + SQLText.identifier(columnName))]
+    }
+
+    /// `ALTER TABLE … ADD CONSTRAINT …`. With `notValid` (foreign keys and checks only) existing
+    /// rows are not checked now; validate them in a later migration with
+    /// ``validateConstraintSteps(_:)``, which takes a weaker lock.
+    public func addConstraintSteps(_ constraint: TableConstraint, notValid: Bool = false) -> [MigrationStep] {
+        let suffix = notValid && constraint.canBeNotValid ? " NOT VALID" : ""
+        return [alter("ADD " + constraint.sql(table: name) + suffix)]
+    }
+
+    /// `ALTER TABLE … VALIDATE CONSTRAINT "name"`.
+    public func validateConstraintSteps(_ constraintName: String) -> [MigrationStep] {
+        [alter("VALIDATE CONSTRAINT " + SQLText.identifier(constraintName))]
+    }
+
+    /// `ALTER TABLE … DROP CONSTRAINT "name"`.
+    public func dropConstraintSteps(_ constraintName: String) -> [MigrationStep] {
+        [alter("DROP CONSTRAINT " + SQLText.identifier(constraintName))]
+    }
+
+    /// `CREATE INDEX …` on this table (outside a transaction when the index is concurrent).
+    public func createIndexSteps(_ index: Index) -> [MigrationStep] {
+        [index.createStep(on: qualifiedName)]
+    }
+
+    /// `DROP INDEX [CONCURRENTLY] IF EXISTS "schema"."name"`.
+    public func dropIndexSteps(_ index: Index) -> [MigrationStep] {
+        let target = QualifiedName(schema, index.resolvedName(table: name)).sql
+        return index.concurrently
+            ? [.outsideTransaction("DROP INDEX CONCURRENTLY IF EXISTS " + target)]
+            : [MigrationStep("DROP INDEX IF EXISTS " + target)]
+    }
+
+    /// `DROP TABLE "schema"."name"` (no CASCADE: dependent objects make it fail loudly).
+    public func dropTableSteps() -> [MigrationStep] {
+        [MigrationStep("DROP TABLE " + qualifiedName.sql)]
+    }
+
+    private func alter(_ clause: String) -> MigrationStep {
+        MigrationStep("ALTER TABLE \(qualifiedName.sql)\n    \(clause)")
+    }
+}

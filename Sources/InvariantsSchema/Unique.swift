@@ -1,0 +1,29 @@
+/// `UNIQUE [NULLS NOT DISTINCT] (…)`, named `<table>_<columns>_key` unless a name is given.
+public struct Unique: Hashable, Sendable {
+    public var columns: [String]
+    /// PostgreSQL 15: treat NULLs as equal, so at most one row may have a NULL key.
+    public var nullsNotDistinct: Bool
+    /// Overrides the derived name.
+    public var name: String?
+
+    public init(_ columns: String..., nullsNotDistinct: Bool = false, name: String? = nil) {
+        self.init(columns: columns, nullsNotDistinct: nullsNotDistinct, name: name)
+    }
+
+    public init(columns: [String], nullsNotDistinct: Bool = false, name: String? = nil) {
+        self.columns = columns
+        self.nullsNotDistinct = nullsNotDistinct
+        self.name = name
+    }
+
+    /// The constraint name on `table`.
+    public func resolvedName(table: String) -> String {
+        name ?? ObjectName.derived(table: table, columns: columns, suffix: "key")
+    }
+
+    /// `CONSTRAINT "…" UNIQUE [NULLS NOT DISTINCT] (…)`.
+    public func sql(table: String) -> String {
+        "CONSTRAINT \(SQLText.identifier(resolvedName(table: table))) UNIQUE"
+            + (nullsNotDistinct ? " NULLS NOT DISTINCT" : "") + " " + SQLList.identifiers(columns)
+    }
+}
