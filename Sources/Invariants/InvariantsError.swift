@@ -1,4 +1,4 @@
-public import PostgresNIO
+import PostgresNIO
 public import InvariantsSchema
 
 /// The one error type of the client, migrator and CLI: a kind to switch on, a message a
