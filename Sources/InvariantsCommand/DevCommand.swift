@@ -30,6 +30,7 @@ struct DevCommand: AsyncParsableCommand {
     var directory: String = ".invariants"
 
     func run() async throws {
+        let interrupt = InterruptSignal()
         try await failing {
             let catalog = try SQLDirectory.locate(sqlDirectory).load()
             let migrator = try Migrator(catalog: catalog, logger: quietLogger)
@@ -37,46 +38,57 @@ struct DevCommand: AsyncParsableCommand {
             options.baseDirectory = directory
             if let pgBin { options.binDirectory = pgBin }
             let server = try await ThrowawayPostgres.start(options)
-            let database = try await server.makeDatabase(from: nil)
-            let connection = try await InvariantsClient.openConnection(url: try DatabaseURL(database.url), logger: quietLogger)
-            let report = try await migrator.migrate(on: connection)
-            try? await connection.close()
-            try? database.url.write(toFile: directory + "/url", atomically: true, encoding: .utf8)
-            print("PostgreSQL is running; \(report.appliedMigrations.count) migration(s) applied.")
-            print("DATABASE_URL=\(database.url)")
-            print("(also in \(directory)/url) — Ctrl-C stops it and removes its data.")
-            await waitForInterrupt()
-            print("\nstopping …")
+            do {
+                let database = try await server.makeDatabase(from: nil)
+                let connection = try await InvariantsClient.openConnection(url: try DatabaseURL(database.url), logger: quietLogger)
+                let report = try await migrator.migrate(on: connection)
+                try? await connection.close()
+                try? database.url.write(toFile: directory + "/url", atomically: true, encoding: .utf8)
+                print("PostgreSQL is running; \(report.appliedMigrations.count) migration(s) applied.")
+                print("DATABASE_URL=\(database.url)")
+                print("(also in \(directory)/url) — Ctrl-C stops it and removes its data.")
+                fflush(stdout)
+                await interrupt.wait()
+                print("\nstopping …")
+            } catch {
+                try? await server.stop()
+                throw error
+            }
             try await server.stop()
             try? FileManager.default.removeItem(atPath: directory + "/url")
         }
     }
 }
 
-/// Suspends until SIGINT or SIGTERM.
-func waitForInterrupt() async {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let queue = DispatchQueue(label: "invariants.signals")
-        let box = SignalSources(continuation: continuation)
+/// SIGINT / SIGTERM, caught from the moment it is created (so a Ctrl-C during startup
+/// still stops the server cleanly instead of killing the process and leaving it running).
+final class InterruptSignal: @unchecked Sendable {
+    // Mutable state is touched only on `queue`.
+    private let queue = DispatchQueue(label: "invariants.signals")
+    private var sources: [any DispatchSourceSignal] = []
+    private var fired = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    init() {
         for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { box.fire() }
+            source.setEventHandler { [unowned self] in
+                fired = true
+                waiter?.resume()
+                waiter = nil
+            }
             source.resume()
-            box.sources.append(source)
+            queue.sync { sources.append(source) }
         }
     }
-}
 
-private final class SignalSources: @unchecked Sendable {
-    // Touched only on the signal queue.
-    var sources: [any DispatchSourceSignal] = []
-    private var continuation: CheckedContinuation<Void, Never>?
-    init(continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-    func fire() {
-        continuation?.resume()
-        continuation = nil
-        sources.forEach { $0.cancel() }
+    /// Returns once a signal has arrived (at once if one already did).
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                if self.fired { continuation.resume() } else { self.waiter = continuation }
+            }
+        }
     }
 }

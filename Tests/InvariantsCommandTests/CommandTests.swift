@@ -155,3 +155,40 @@ private enum ReleaseMarkerProbe {
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.max() ?? 0
     }
 }
+
+@Suite("invariants dev")
+struct DevCommandTests {
+    @Test("starts a migrated throwaway PostgreSQL, prints its URL, and on Ctrl-C stops it and removes its data")
+    func devLifecycle() async throws {
+        let base = NSTemporaryDirectory() + "invariants-dev-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let result = try await run(
+            .path(FilePath(binary)), arguments: ["dev", "--directory", base],
+            environment: .inherit, workingDirectory: FilePath(root),
+            input: .none, output: .sequence, error: .string(limit: 1 << 16)
+        ) { execution -> (String?, Bool) in
+            var url: String?
+            var answered = false
+            for try await line in execution.standardOutput.strings() {
+                if line.hasPrefix("DATABASE_URL="), url == nil {
+                    url = String(line.dropFirst("DATABASE_URL=".count)).trimmingCharacters(in: .whitespacesAndNewlines)
+                    let client = try await InvariantsClient.connect(url: url!)
+                    let rows = try await client.query("SELECT count(*) FROM invariants.schema_migrations")
+                    answered = try rows.first?.decode(Int64.self) ?? 0 >= 1
+                    client.close()
+                    try execution.send(signal: .interrupt)
+                }
+            }
+            return (url, answered)
+        }
+        let (url, answered) = result.value
+        #expect(url != nil, "dev printed DATABASE_URL; stderr: \(result.standardError ?? "")")
+        #expect(answered, "the printed URL served a migrated database")
+        #expect(result.terminationStatus.isSuccess, "Ctrl-C is a clean exit")
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: base))?.filter { $0.hasPrefix("invariants-pg-") } ?? []
+        #expect(leftovers.isEmpty, "the server directory is removed: \(leftovers)")
+        if let url, let parsed = try? DatabaseURL(url) {
+            await #expect(throws: InvariantsError.self, "the server is gone") { try await InvariantsClient.connect(url: parsed) }
+        }
+    }
+}
