@@ -181,7 +181,7 @@ struct DevCommandTests {
             }
             return (url, answered)
         }
-        let (url, answered) = result.value
+        let (url, answered) = result.closureResult
         #expect(url != nil, "dev printed DATABASE_URL; stderr: \(result.standardError ?? "")")
         #expect(answered, "the printed URL served a migrated database")
         #expect(result.terminationStatus.isSuccess, "Ctrl-C is a clean exit")
