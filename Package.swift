@@ -64,7 +64,6 @@ let package = Package(
         .target(
             name: "InvariantsTesting",
             dependencies: [
-                "Invariants",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

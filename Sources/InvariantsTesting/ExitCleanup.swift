@@ -49,15 +49,21 @@ enum ExitCleanup {
     }
 }
 
-/// Runs a command synchronously, discarding nothing (output goes to ours).
+/// Runs a command synchronously; its output goes to ours.
 /// Returns the raw wait status, or -1 when it could not be spawned.
 func spawnAndWait(_ arguments: [String]) -> Int32 {
     guard let path = arguments.first else { return -1 }
     var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
     cArguments.append(nil)
-    defer { cArguments.forEach { free($0) } }
+    // Built from ProcessInfo because the C global `environ` is not concurrency-safe in Swift 6.
+    var cEnvironment: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.map { strdup("\($0)=\($1)") }
+    cEnvironment.append(nil)
+    defer {
+        cArguments.forEach { free($0) }
+        cEnvironment.forEach { free($0) }
+    }
     var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, path, nil, nil, cArguments, environ)
+    let spawned = posix_spawn(&pid, path, nil, nil, cArguments, cEnvironment)
     guard spawned == 0 else { return -1 }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

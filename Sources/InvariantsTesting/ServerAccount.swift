@@ -56,7 +56,7 @@ struct ServerAccount: Sendable, Hashable {
             throw ThrowawayPostgresError(
                 step: "switching to uid \(uid)", detail: "only root can run the server as another user")
         }
-        guard let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(where: { access($0, X_OK) == 0 }) else {
+        guard let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw ThrowawayPostgresError(
                 step: "switching to uid \(uid)", detail: "setpriv (util-linux) is not installed")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Subprocess
+import SystemPackage
 
 /// Runs one PostgreSQL command line as the server's account and captures its output.
 ///

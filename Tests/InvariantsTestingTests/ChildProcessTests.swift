@@ -1,6 +1,7 @@
 import Foundation
 import InvariantsTesting
 import Subprocess
+import SystemPackage
 import Testing
 
 #if canImport(Glibc)
@@ -32,7 +33,7 @@ struct ChildProcessTests {
         let result = try await Subprocess.run(
             .path(FilePath(CommandLine.arguments[0])),
             arguments: Arguments(Self.childArguments(test: "childHoldsServerUntilKilled")),
-            environment: .inherit.updating([
+            environment: Self.childEnvironment([
                 Self.modeVariable: "hold", Self.baseVariable: base, Self.readyVariable: ready,
             ]),
             input: .none, output: .discarded, error: .discarded
@@ -51,7 +52,7 @@ struct ChildProcessTests {
         let lines = try #require(result.closureResult).split(separator: "\n").map(String.init)
         let directory = lines[0]
         let postmaster = try #require(Int32(lines[1]))
-        #expect(result.terminationStatus == .signaled(SIGKILL))
+        #expect(result.terminationStatus == TerminationStatus.signaled(SIGKILL))
         // The exit hook could not run: the server is still there.
         #expect(FileManager.default.fileExists(atPath: directory))
         #expect(kill(postmaster, 0) == 0)
@@ -95,7 +96,7 @@ struct ChildProcessTests {
             arguments: Arguments(
                 ["--reuid=postgres", "--regid=postgres", "--clear-groups", CommandLine.arguments[0]]
                     + Self.childArguments(test: "childStartsAsNonRoot")),
-            environment: .inherit.updating([Self.modeVariable: "nonroot", Self.baseVariable: base]),
+            environment: Self.childEnvironment([Self.modeVariable: "nonroot", Self.baseVariable: base]),
             workingDirectory: FilePath(base),
             output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         let output = result.standardOutput + result.standardError
@@ -126,6 +127,11 @@ struct ChildProcessTests {
         }
         try await server.stop()
         print("CHILD-NONROOT-OK uid=\(geteuid())")
+    }
+
+    static func childEnvironment(_ values: [String: String]) -> Subprocess.Environment {
+        .inherit.updating(
+            Dictionary(uniqueKeysWithValues: values.map { (Subprocess.Environment.Key(stringLiteral: $0.key), $0.value) }))
     }
 
     static func childArguments(test: String) -> [String] {

@@ -1,6 +1,7 @@
 import Foundation
 import InvariantsTesting
 import Subprocess
+import SystemPackage
 import Testing
 
 #if canImport(Glibc)

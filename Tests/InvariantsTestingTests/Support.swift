@@ -40,6 +40,16 @@ func postgresUID() -> UInt32? {
     getpwnam("postgres").map { $0.pointee.pw_uid }
 }
 
+/// Checks a scalar query's result; a function rather than `#expect(try await …)`
+/// because that form inside a closure confuses the closure's throws inference.
+func expectScalar(
+    _ connection: PostgresConnection, _ sql: String, _ expected: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let value = try await scalar(connection, sql)
+    #expect(value == expected, sourceLocation: sourceLocation)
+}
+
 let runningAsRoot = geteuid() == 0
 
 import Testing

@@ -38,8 +38,8 @@ struct TemplateCloneTests {
         for (database, duration) in results {
             print("clone \(database.name) took \(duration)")
             try await database.withConnection { connection in
-                #expect(try await scalar(connection, "SELECT label FROM widgets WHERE id = 1") == "from template")
-                #expect(try await scalar(connection, "SELECT count(*)::text FROM widgets") == "2")
+                try await expectScalar(connection, "SELECT label FROM widgets WHERE id = 1", "from template")
+                try await expectScalar(connection, "SELECT count(*)::text FROM widgets", "2")
             }
             try await database.drop()
         }
@@ -56,7 +56,7 @@ struct TemplateCloneTests {
 
         let second = try await server.makeDatabase(from: template)
         try await second.withConnection { connection in
-            #expect(try await scalar(connection, "SELECT count(*)::text FROM widgets") == "1")
+            try await expectScalar(connection, "SELECT count(*)::text FROM widgets", "1")
         }
         try await busy.query("COMMIT", logger: logger)
         #expect(try await scalar(busy, "SELECT count(*)::text FROM widgets") == "2")
@@ -65,7 +65,7 @@ struct TemplateCloneTests {
         try await second.drop()
         let again = try await server.makeDatabase(from: template)
         try await again.withConnection { connection in
-            #expect(try await scalar(connection, "SELECT count(*)::text FROM widgets") == "1")
+            try await expectScalar(connection, "SELECT count(*)::text FROM widgets", "1")
         }
         try await again.drop()
     }
@@ -91,7 +91,7 @@ struct TemplateCloneTests {
 
         let empty = try await server.makeDatabase(from: nil)
         try await empty.withConnection { connection in
-            #expect(try await scalar(connection, "SELECT count(*)::text FROM pg_tables WHERE schemaname = 'public'") == "0")
+            try await expectScalar(connection, "SELECT count(*)::text FROM pg_tables WHERE schemaname = 'public'", "0")
         }
         try await empty.drop()
     }
@@ -112,7 +112,7 @@ struct TemplateCloneTests {
         }
         let clone = try await server.makeDatabase(from: fixed)
         try await clone.withConnection { connection in
-            #expect(try await scalar(connection, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'fixed'") == "1")
+            try await expectScalar(connection, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'fixed'", "1")
         }
         try await clone.drop()
     }
