@@ -49,7 +49,7 @@ struct ServerStartTests {
         let server = try await ThrowawayPostgres.start(.init(baseDirectory: relative))
         #expect(server.directory.hasPrefix(FileManager.default.currentDirectoryPath + "/" + relative + "/invariants-pg-"))
         let connection = try await connect(url: server.url())
-        #expect(try await scalar(connection, "select 1") == "1")
+        #expect(try await scalar(connection, "select 1::text") == "1")
         try await connection.close()
 
         try await server.stop()

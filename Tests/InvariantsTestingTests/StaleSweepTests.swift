@@ -36,7 +36,7 @@ struct StaleSweepTests {
 
         #expect(FileManager.default.fileExists(atPath: neighbour.directory))
         let connection = try await connect(url: neighbour.url())
-        #expect(try await scalar(connection, "select 1") == "1")
+        #expect(try await scalar(connection, "select 1::text") == "1")
         try await connection.close()
         try await neighbour.stop()
     }

@@ -55,6 +55,7 @@ struct TemplateCloneTests {
         try await busy.query("INSERT INTO widgets VALUES (2, 'uncommitted')", logger: logger)
 
         let second = try await server.makeDatabase(from: template)
+        print("clone while another clone is in a transaction took \(second.creationDuration)")
         try await second.withConnection { connection in
             try await expectScalar(connection, "SELECT count(*)::text FROM widgets", "1")
         }
