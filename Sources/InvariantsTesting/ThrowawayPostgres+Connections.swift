@@ -50,6 +50,7 @@ extension ThrowawayPostgres {
     }
 
     /// Runs `body` on a socket connection to `database` and always closes it.
+    @discardableResult
     func withAdminConnection<Result: Sendable>(
         database: String = "postgres",
         _ body: (PostgresConnection) async throws -> Result
