@@ -1,6 +1,12 @@
 import Foundation
 import Subprocess
+// FilePath: swift-system on Linux, the System framework on Apple platforms
+// (swift-subprocess makes the same choice).
+#if canImport(SystemPackage)
 import SystemPackage
+#else
+import System
+#endif
 
 /// Runs one PostgreSQL command line as the server's account and captures its output.
 ///

@@ -1,7 +1,13 @@
 import Foundation
 import InvariantsTesting
 import Subprocess
+// FilePath: swift-system on Linux, the System framework on Apple platforms
+// (swift-subprocess makes the same choice).
+#if canImport(SystemPackage)
 import SystemPackage
+#else
+import System
+#endif
 import Testing
 
 #if canImport(Glibc)
