@@ -34,6 +34,7 @@ public struct TestDatabase: Sendable {
     }
 
     /// Runs `body` with a connection and closes it afterwards, even on error.
+    @discardableResult
     public func withConnection<Result: Sendable>(
         logger: Logger = ThrowawayPostgres.quietLogger,
         _ body: (PostgresConnection) async throws -> Result
