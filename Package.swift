@@ -64,7 +64,6 @@ let package = Package(
         .target(
             name: "InvariantsTesting",
             dependencies: [
-                "Invariants",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -89,7 +88,12 @@ let package = Package(
         ),
         .testTarget(
             name: "InvariantsTestingTests",
-            dependencies: ["InvariantsTesting", "Invariants", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "InvariantsTesting", "Invariants",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
