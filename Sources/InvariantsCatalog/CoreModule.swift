@@ -9,7 +9,7 @@ public enum CoreModule {
         Migration(
             version: 1, name: "invariants_core", source: "InvariantsCatalog.CoreModule.migration",
             steps: [
-                MigrationStep("CREATE SCHEMA IF NOT EXISTS \(SQLText.identifier("invariants"))"),
+                Schema.invariants.createStep(),
                 MigrationStep("""
                     CREATE TABLE \(errorCodes.sql) (
                         "sqlstate"    text PRIMARY KEY CHECK ("sqlstate" ~ '^IV[0-9]{3}$'),

@@ -44,12 +44,16 @@ struct DevCommand: AsyncParsableCommand {
                 let report = try await migrator.migrate(on: connection)
                 try? await connection.close()
                 try? database.url.write(toFile: directory + "/url", atomically: true, encoding: .utf8)
-                print("PostgreSQL is running; \(report.appliedMigrations.count) migration(s) applied.")
-                print("DATABASE_URL=\(database.url)")
-                print("(also in \(directory)/url) — Ctrl-C stops it and removes its data.")
-                fflush(stdout)
+                // Unbuffered: a script or test reading the pipe sees the URL at once.
+                let message = """
+                    PostgreSQL is running; \(report.appliedMigrations.count) migration(s) applied.
+                    DATABASE_URL=\(database.url)
+                    (also in \(directory)/url) — Ctrl-C stops it and removes its data.
+
+                    """
+                FileHandle.standardOutput.write(Data(message.utf8))
                 await interrupt.wait()
-                print("\nstopping …")
+                FileHandle.standardOutput.write(Data("stopping …\n".utf8))
             } catch {
                 try? await server.stop()
                 throw error

@@ -4,6 +4,11 @@ import InvariantsTesting
 import Logging
 import PostgresNIO
 import Subprocess
+#if canImport(SystemPackage)
+import SystemPackage
+#else
+import System
+#endif
 import Testing
 
 private let root: String = {
