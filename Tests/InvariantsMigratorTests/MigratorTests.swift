@@ -168,7 +168,7 @@ struct MigratorTests {
             let index = QualifiedName("public", "accounts_balance_key")
             let catalog = sampleCatalog(extraMigrations: [
                 Migration(version: 3, name: "unique_balance", source: "test", steps: [
-                    .outsideTransaction("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \(index.sql) ON public.accounts (balance)", rebuildsInvalidIndex: index),
+                    .outsideTransaction("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \(SQLText.identifier(index.name)) ON public.accounts (balance)", rebuildsInvalidIndex: index),
                 ]),
             ])
             try await Migrator(catalog: sampleCatalog(), logger: testLogger).migrate(on: connection)
@@ -176,7 +176,7 @@ struct MigratorTests {
             let migrator = try Migrator(catalog: catalog, logger: testLogger)
             let error = await #expect(throws: InvariantsError.self) { try await migrator.migrate(on: connection) }
             #expect(error?.kind == .migrationFailed)
-            #expect(error?.sqlState == "23505")
+            #expect(error?.sqlState == "23505", "\(error.map { String(reflecting: $0) } ?? "")")
             #expect(try await connection.scalar("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = 'public.accounts_balance_key'::regclass", as: Bool.self),
                     "the failed CIC left an INVALID index that IF NOT EXISTS would skip")
             #expect(try await connection.scalar("SELECT count(*) FROM invariants.schema_migrations WHERE version = 3", as: Int64.self) == 0)
@@ -227,8 +227,8 @@ struct MigratorTests {
                 try await migrator.migrate(on: connection) { if case .waitingForLock(let who) = $0 { waits.append(who) } }
             }
             #expect(error?.kind == .migrationLockTimeout)
-            #expect(error?.message.contains("pid \(holderPid)") == true)
-            #expect(waits.first?.contains("the other migrator") == true)
+            #expect(error?.message.contains("pid \(holderPid)") == true, "\(error?.message ?? "")")
+            #expect(waits.first?.contains("the other migrator") == true, "\(waits)")
             #expect(try await connection.exists("public.accounts") == false)
             try await holder.close()  // releases the session lock
             try await migrator.migrate(on: connection)
