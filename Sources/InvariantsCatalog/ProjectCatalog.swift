@@ -10,8 +10,14 @@ public enum ProjectCatalog {
         Catalog(
             migrations: [
                 CoreModule.migration,
+                AuthModule.migration,
+                ModelWorkRecordModule.migration,
             ],
-            repeatables: CoreModule.repeatables
+            repeatables: try! RepeatableObject.merged([
+                CoreModule.repeatables,
+                AuthModule.repeatables,
+                ModelWorkRecordModule.repeatables,
+            ])
         )
     }
 }
