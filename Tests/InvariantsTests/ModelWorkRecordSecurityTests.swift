@@ -24,13 +24,19 @@ struct ModelWorkRecordSecurityTests {
             }
             #expect(foreign?.sqlState == "42501")
 
-            for call in [
-                { _ = try await f.client.dismissModel(as: f.asBob, sessionID: s, modelID: "a") },
-                { _ = try await f.client.setSessionModels(as: f.asBob, sessionID: s, models: ["x"], expectedVersion: 1) },
-                { _ = try await f.client.addBrains(as: f.asBob, sessionID: s, modelID: "a", brains: 5) },
-                { _ = try await f.client.sessionModels(as: f.asBob, sessionID: s) },
-            ] as [@Sendable () async throws(InvariantsError) -> Void] {
-                let error = await #expect(throws: InvariantsError.self) { try await call() }
+            let dismiss = await #expect(throws: InvariantsError.self) {
+                try await f.client.dismissModel(as: f.asBob, sessionID: s, modelID: "a")
+            }
+            let setModels = await #expect(throws: InvariantsError.self) {
+                try await f.client.setSessionModels(as: f.asBob, sessionID: s, models: ["x"], expectedVersion: 1)
+            }
+            let brains = await #expect(throws: InvariantsError.self) {
+                try await f.client.addBrains(as: f.asBob, sessionID: s, modelID: "a", brains: 5)
+            }
+            let read = await #expect(throws: InvariantsError.self) {
+                try await f.client.sessionModels(as: f.asBob, sessionID: s)
+            }
+            for error in [dismiss, setModels, brains, read] {
                 #expect(error?.kind == .notFound)
                 #expect(error?.column == "session_id")
             }
