@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "InvariantsTests",
             dependencies: [
-                "Invariants", "InvariantsTesting", "InvariantsMigrator",
+                "Invariants", "InvariantsTesting", "InvariantsMigrator", "InvariantsCatalog", "InvariantsSchema",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

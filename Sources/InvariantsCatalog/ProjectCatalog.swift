@@ -15,7 +15,6 @@ public enum ProjectCatalog {
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,
-                AuthModule.repeatables,
                 ModelWorkRecordModule.repeatables,
             ])
         )

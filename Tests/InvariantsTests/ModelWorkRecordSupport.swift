@@ -1,6 +1,5 @@
 import Foundation
 import Invariants
-import InvariantsMigrator
 import InvariantsTesting
 import Logging
 import PostgresNIO
@@ -10,12 +9,6 @@ let mwrLogger: Logger = {
     var logger = Logger(label: "test.model-work-record")
     logger.logLevel = .critical
     return logger
-}()
-
-private let repositoryRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
 }()
 
 /// A private database cloned from the migrated catalog, three users in auth.users, a client.
@@ -84,20 +77,21 @@ struct ModelWorkRecordFixture {
 }
 
 func withModelWorkRecord<T>(_ body: (ModelWorkRecordFixture) async throws -> T) async throws -> T {
-    let server = try await ThrowawayPostgres.shared()
-    let template = try await server.template(named: "catalog") { conn in
-        let catalog = try SQLDirectory(path: repositoryRoot + "/sql").load()
-        _ = try await Migrator(catalog: catalog, logger: mwrLogger).migrate(on: conn)
-    }
-    let database = try await server.makeDatabase(from: template)
+    let database = try await catalogDatabase()
     let client = try await InvariantsClient.connect(url: database.url, logger: mwrLogger)
-    defer { client.close() }
     let fixture = ModelWorkRecordFixture(database: database, client: client)
     try await fixture.admin("""
         INSERT INTO auth.users (id, email) VALUES
             ('\(fixture.alice)', 'alice@example.com'), ('\(fixture.bob)', 'bob@example.com'), ('\(fixture.carol)', 'carol@example.com')
         """)
-    let value = try await body(fixture)
-    try? await server.dropDatabase(database.name)
+    let value: T
+    do {
+        value = try await body(fixture)
+    } catch {
+        client.close()
+        throw error
+    }
+    client.close()
+    try? await database.drop()
     return value
 }
