@@ -70,7 +70,7 @@ struct ModelWorkRecordFoldTests {
                             do {
                                 _ = try await f.client.recordModelResponse(sessionID: s, modelID: "a")
                                 return 1
-                            } catch let error where error.kind == .notFound {
+                            } catch let error as InvariantsError where error.kind == .notFound {
                                 return 0  // arrived after the delete: refused, not lost
                             }
                         }
@@ -93,7 +93,7 @@ struct ModelWorkRecordFoldTests {
                 async let saved: SessionModels? = {
                     do {
                         return try await f.client.setSessionModels(as: f.asAlice, sessionID: s, models: ["a", "b", "c"], expectedVersion: 1)
-                    } catch let error where error.kind == .conflict {
+                    } catch let error as InvariantsError where error.kind == .conflict {
                         return nil  // the dismiss won; the stale save was refused
                     }
                 }()
