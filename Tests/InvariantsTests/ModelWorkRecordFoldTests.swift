@@ -3,7 +3,7 @@ import Invariants
 import PostgresNIO
 import Testing
 
-@Suite("Seed 000: session delete folds the record; concurrent writers")
+@Suite("Seed 000: session delete folds the record; concurrent writers", .serialized)
 struct ModelWorkRecordFoldTests {
     @Test("deleting sessions folds them into one lifetime row per (user, model): exact sums, no duplicates")
     func foldAccumulates() async throws {

@@ -3,7 +3,7 @@ import Invariants
 import PostgresNIO
 import Testing
 
-@Suite("Seed 000: model work record functions")
+@Suite("Seed 000: model work record functions", .serialized)
 struct ModelWorkRecordFunctionTests {
     @Test("record_model_response upserts: +1 per call, first/last used set, one row per session")
     func recordResponse() async throws {

@@ -3,7 +3,7 @@ import Invariants
 import PostgresNIO
 import Testing
 
-@Suite("Seed 000: debounced model-selection saver")
+@Suite("Seed 000: debounced model-selection saver", .serialized)
 struct ModelWorkRecordSaverTests {
     @Test("10 rapid changes become one write, holding the last selection")
     func coalesces() async throws {

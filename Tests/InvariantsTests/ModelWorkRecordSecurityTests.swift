@@ -3,7 +3,7 @@ import Invariants
 import PostgresNIO
 import Testing
 
-@Suite("Seed 000: row-level security, grants and bad input")
+@Suite("Seed 000: row-level security, grants and bad input", .serialized)
 struct ModelWorkRecordSecurityTests {
     @Test("user B can neither read nor change A's sessions and statistics, by table or function")
     func otherUser() async throws {
