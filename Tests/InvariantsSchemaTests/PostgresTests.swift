@@ -1,8 +1,10 @@
 import InvariantsSchema
 import Testing
 
+// Serialized: each test blocks a thread of the (2-wide, on 2 cores) cooperative pool in
+// Process.waitUntilExit; two at once starve every other suite, and the CLI tests time out.
 /// The rendered SQL must actually run: these tests apply it to a throwaway PostgreSQL 15.
-@Suite struct PostgresTests {
+@Suite(.serialized) struct PostgresTests {
     static let pause = "DO $$BEGIN PERFORM pg_sleep(0.01); END$$;\n"
     static let user = "'00000000-0000-0000-0000-000000000001'"
 
