@@ -82,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InvariantsSchemaTests",
-            dependencies: ["InvariantsSchema", "InvariantsCatalog"],
+            dependencies: ["InvariantsSchema", "InvariantsCatalog", "InvariantsTesting"],
             exclude: ["Golden"],  // expected SQL, read via #filePath, not bundled
             swiftSettings: strict
         ),
