@@ -82,7 +82,10 @@ let package = Package(
         ),
         .testTarget(
             name: "InvariantsSchemaTests",
-            dependencies: ["InvariantsSchema", "InvariantsCatalog", "InvariantsTesting"],
+            dependencies: [
+                "InvariantsSchema", "InvariantsCatalog", "InvariantsTesting",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             exclude: ["Golden"],  // expected SQL, read via #filePath, not bundled
             swiftSettings: strict
         ),
