@@ -10,8 +10,10 @@ public enum ProjectCatalog {
         Catalog(
             migrations: [
                 CoreModule.migration,
+                AuthModule.migration,
+                ChatLogsModule.migration,
             ],
-            repeatables: CoreModule.repeatables
+            repeatables: try! RepeatableObject.merged([CoreModule.repeatables, ChatLogsModule.repeatables])
         )
     }
 }
