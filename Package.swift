@@ -82,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InvariantsSchemaTests",
-            dependencies: ["InvariantsSchema", "InvariantsCatalog"],
+            dependencies: ["InvariantsSchema", "InvariantsCatalog", "InvariantsTesting"],
             exclude: ["Golden"],  // expected SQL, read via #filePath, not bundled
             swiftSettings: strict
         ),
@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "InvariantsTests",
             dependencies: [
-                "Invariants", "InvariantsTesting", "InvariantsMigrator",
+                "Invariants", "InvariantsTesting", "InvariantsMigrator", "InvariantsCatalog", "InvariantsSchema",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -33,20 +33,20 @@ public enum ChatLogsModule {
     public static var repeatables: [RepeatableObject] {
         ChatLogsLogging.repeatables + ChatLogsSaving.repeatables + ChatLogsUsage.repeatables
             + OwnerRowLevelSecurity(
-                table: profiles, owner: "id", insertColumns: ["id", "display_name"], updateColumns: ["display_name"]
+                profiles, owner: "id", insertColumns: ["id", "display_name"], updateColumns: ["display_name"]
             ).repeatableObjects()
             // Logs are written by the service (log_chat); users only read their own history.
-            + OwnerRowLevelSecurity(table: chatLogs).repeatableObjects()
+            + OwnerRowLevelSecurity(chatLogs).repeatableObjects()
             // Favorites: the seed's "users manage own saves". Users may change only the note;
             // question and response are the copy the trigger made.
             + OwnerRowLevelSecurity(
-                table: savedChats, insertColumns: ["user_id", "chat_log_id", "question", "response", "note"],
+                savedChats, insertColumns: ["user_id", "chat_log_id", "question", "response", "note"],
                 updateColumns: ["note"], delete: true
             ).repeatableObjects()
             // Counters: readable by their owner, written only by the definer trigger.
-            + OwnerRowLevelSecurity(table: usageDaily).repeatableObjects()
+            + OwnerRowLevelSecurity(usageDaily).repeatableObjects()
             // Limits are set by the service (the operator's decision), readable by their owner.
-            + OwnerRowLevelSecurity(table: usageThresholds).repeatableObjects()
+            + OwnerRowLevelSecurity(usageThresholds).repeatableObjects()
     }
 
     static let authUsers = QualifiedName("auth", "users")

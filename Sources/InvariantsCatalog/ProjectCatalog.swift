@@ -13,7 +13,10 @@ public enum ProjectCatalog {
                 AuthModule.migration,
                 ChatLogsModule.migration,
             ],
-            repeatables: try! RepeatableObject.merged([CoreModule.repeatables, ChatLogsModule.repeatables])
+            repeatables: try! RepeatableObject.merged([
+                CoreModule.repeatables,
+                ChatLogsModule.repeatables,
+            ])
         )
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import InvariantsSchema
 import Testing
 
@@ -13,9 +14,9 @@ import Testing
             + Script.apply(Fixtures.updatedAtObjects)
     }
 
-    @Test func representativeTableAndUpdatedAt() throws {
-        let pg = try TestPostgres()
-        defer { pg.stop() }
+    @Test func representativeTableAndUpdatedAt() async throws {
+        let pg = try await TestPostgres.make()
+        defer { Task { await pg.stop() } }
         try pg.psql(Self.setup)
         try pg.psql(Script.apply(Fixtures.updatedAtObjects))  // the repeatable set is idempotent
 
@@ -86,17 +87,21 @@ import Testing
         #expect(try pg.psql(Self.pause + "UPDATE public.documents SET note = note;\n" + docUnchanged) == "f")
 
         // A role without EXECUTE on the trigger function (revoked from PUBLIC) still writes.
+        // Roles are cluster-wide on the shared server: a unique name, dropped afterwards.
+        let app = "invariants_test_app_" + UUID().uuidString.prefix(8).lowercased()
         #expect(try pg.psql("""
-            CREATE ROLE app;
-            GRANT USAGE ON SCHEMA public TO app;
-            GRANT SELECT, INSERT, UPDATE ON public.documents TO app;
-            SET ROLE app;
+            CREATE ROLE \(app);
+            GRANT USAGE ON SCHEMA public TO \(app);
+            GRANT SELECT, INSERT, UPDATE ON public.documents TO \(app);
+            SET ROLE \(app);
             BEGIN;
             INSERT INTO public.documents (id, doc, updated_at) VALUES (2, '{}', '2000-01-01');
             SELECT updated_at = now() FROM public.documents WHERE id = 2;
             COMMIT;
             RESET ROLE;
-            SELECT has_function_privilege('app', 'invariants.touch_updated_at()', 'EXECUTE');
+            SELECT has_function_privilege('\(app)', 'invariants.touch_updated_at()', 'EXECUTE');
+            DROP OWNED BY \(app);
+            DROP ROLE \(app);
             """) == "t\nf")
 
         // The helpers for later migrations run too (the last one drops the table).
@@ -114,14 +119,16 @@ import Testing
             UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
             UNION ALL SELECT 'type ' || n.nspname || ' ' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             UNION ALL SELECT 'constraint ' || conname FROM pg_constraint
-            UNION ALL SELECT 'role ' || rolname FROM pg_roles
-            UNION ALL SELECT 'database ' || datname FROM pg_database
+            -- Cluster-wide: other tests on the shared server create databases and the
+            -- request roles concurrently, so those are left out.
+            UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname NOT IN ('anon', 'authenticated', 'service_role')
+                AND rolname NOT LIKE 'invariants\\_test\\_%'
         ) AS catalog(x);
         """
 
-    @Test func hostileNamesCreateExactlyThoseObjects() throws {
-        let pg = try TestPostgres()
-        defer { pg.stop() }
+    @Test func hostileNamesCreateExactlyThoseObjects() async throws {
+        let pg = try await TestPostgres.make()
+        defer { Task { await pg.stop() } }
         let before = Set(try pg.psql(Self.inventory).split(separator: "\n").map(String.init))
 
         let h = Fixtures.hostile

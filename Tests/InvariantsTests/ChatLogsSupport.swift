@@ -1,22 +1,10 @@
 import Foundation
 import Invariants
-import InvariantsMigrator
 import InvariantsTesting
 import Logging
 import PostgresNIO
 
-let chatLogsQuiet: Logger = {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}()
-
-/// The repository root, from this file's path (Tests/InvariantsTests/…).
-let chatLogsRepositoryRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
+let chatLogsQuiet = quietLogger
 
 /// A private database cloned from the migrated catalog template, a client connected to it
 /// as the superuser (it acts as users through `run(as:)`), and two users.
@@ -27,12 +15,7 @@ struct ChatLogsFixture: Sendable {
     let bob: UUID
 
     static func make() async throws -> ChatLogsFixture {
-        let server = try await ThrowawayPostgres.shared()
-        let template = try await server.template(named: "catalog") { conn in
-            let catalog = try SQLDirectory(path: chatLogsRepositoryRoot + "/sql").load()
-            try await Migrator(catalog: catalog, logger: chatLogsQuiet).migrate(on: conn)
-        }
-        let database = try await server.makeDatabase(from: template)
+        let database = try await catalogDatabase()
         let client = try await InvariantsClient.connect(url: database.url, logger: chatLogsQuiet)
         let alice = UUID()
         let bob = UUID()
