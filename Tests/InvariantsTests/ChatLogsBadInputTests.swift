@@ -19,7 +19,7 @@ struct ChatLogsBadInputTests {
 
     @Test("malformed tools_used", arguments: malformedTools)
     func malformedToolsUsed(json: String) async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let error = await #expect(throws: InvariantsError.self) {
                 try await f.client.logChat(ChatLogEntry(userID: f.alice, question: "q", response: "r", toolsUsedJSON: json))
             }
@@ -40,7 +40,7 @@ struct ChatLogsBadInputTests {
 
     @Test("negative tokens or cost, an over-long model")
     func negativeNumbers() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let cases: [(ChatLogEntry, String)] = [
                 (ChatLogEntry(userID: f.alice, question: "q", response: "r", inputTokens: -1), "input_tokens"),
                 (ChatLogEntry(userID: f.alice, question: "q", response: "r", outputTokens: -5), "output_tokens"),
@@ -64,7 +64,7 @@ struct ChatLogsBadInputTests {
 
     @Test("an oversized note (over the seed's 500 characters)")
     func oversizedNote() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let log = try await f.log(f.alice)
             let error = await #expect(throws: InvariantsError.self) {
                 try await f.client.saveChat(log, note: String(repeating: "n", count: 501), as: .user(f.alice))
@@ -79,7 +79,7 @@ struct ChatLogsBadInputTests {
 
     @Test("logging for a user that does not exist")
     func unknownUser() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let error = await #expect(throws: InvariantsError.self) { try await f.log(UUID()) }
             #expect(error?.kind == .foreignKeyViolation)
             #expect(try await f.count("SELECT count(*) FROM public.chat_logs") == 0)

@@ -8,7 +8,7 @@ import Testing
 struct ChatLogsSavingTests {
     @Test("saving an own log copies its question and response; list and remove")
     func saveOwnLog() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let log = try await f.log(f.alice, question: "Should I buy?")
             let save = try await f.client.saveChat(log, note: "good answer", as: .user(f.alice))
             let saves = try await f.client.savedChats(as: .user(f.alice))
@@ -31,7 +31,7 @@ struct ChatLogsSavingTests {
 
     @Test("the seed's direct INSERT (user_id, chat_log_id) works under RLS and copies the text")
     func seedDirectInsert() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let log = try await f.log(f.alice, question: "Direct?")
             // As the seed's frontend does: supabase.from('saved_chats').insert({user_id, chat_log_id}).
             try await f.sql(
@@ -49,7 +49,7 @@ struct ChatLogsSavingTests {
 
     @Test("saving another user's log or a missing log is refused as not found; nothing written")
     func saveOthersLogRefused() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let bobsLog = try await f.log(f.bob, question: "Bob's secret")
             let viaFunction = await #expect(throws: InvariantsError.self) { try await f.client.saveChat(bobsLog, as: .user(f.alice)) }
             #expect(viaFunction?.kind == .notFound)

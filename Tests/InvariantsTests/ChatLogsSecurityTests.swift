@@ -8,7 +8,7 @@ import Testing
 struct ChatLogsSecurityTests {
     @Test("user B cannot see or modify A's logs, favorites or usage")
     func isolation() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let log = try await f.log(f.alice)
             let save = try await f.client.saveChat(log, note: "mine", as: .user(f.alice))
             try await f.client.setDailyCostLimit(Decimal(1), for: f.alice)
@@ -47,7 +47,7 @@ struct ChatLogsSecurityTests {
 
     @Test("anon gets nothing: no table, no function")
     func anonGetsNothing() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let log = try await f.log(f.alice)
             for table in ["profiles", "chat_logs", "saved_chats", "usage_daily", "usage_thresholds"] {
                 let error = await #expect(throws: InvariantsError.self) {
@@ -66,7 +66,7 @@ struct ChatLogsSecurityTests {
 
     @Test("usage counters are not writable by users (42501), nor log_chat callable by them")
     func countersNotWritable() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             try await f.log(f.alice)
             let alice = UserContext.user(f.alice)
             for statement in [
@@ -88,7 +88,7 @@ struct ChatLogsSecurityTests {
 
     @Test("deleting the auth.users row erases the user's logs, favorites, usage, threshold and profile")
     func deletingAUser() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             for _ in 0..<3 { try await f.log(f.alice) }
             let log = try await f.log(f.alice)
             try await f.client.saveChat(log, as: .user(f.alice))
@@ -111,7 +111,7 @@ struct ChatLogsSecurityTests {
 
     @Test("catalog shape: RLS on every table, owner-leading indexes, definer functions pinned, EXECUTE not public")
     func catalogShape() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let tables = "'profiles', 'chat_logs', 'saved_chats', 'usage_daily', 'usage_thresholds'"
             #expect(try await f.count("""
                 SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace

@@ -8,7 +8,7 @@ import Testing
 struct ChatLogsUsageTests {
     @Test("a logged chat is in the owner's history and counted in usage_daily")
     func loggingAndUsage() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let first = try await f.log(f.alice, question: "q1", cost: Decimal(string: "0.012345")!, input: 10, output: 20)
             let second = try await f.log(f.alice, question: "q2", cost: Decimal(string: "0.000001")!, input: 1, output: 2)
             try await f.log(f.bob, question: "bob's")
@@ -30,7 +30,7 @@ struct ChatLogsUsageTests {
 
     @Test("usage stays exact under 8 concurrent loggers for one user and day")
     func concurrentLoggers() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let loggers = 8
             let perLogger = 15
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -65,7 +65,7 @@ struct ChatLogsUsageTests {
 
     @Test("deleting a log subtracts it from usage and keeps favorites' copies")
     func deletingALog() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             let kept = try await f.log(f.alice, cost: Decimal(string: "0.5")!, input: 5, output: 6)
             let removed = try await f.log(f.alice, cost: Decimal(string: "0.25")!, input: 1, output: 1)
             let save = try await f.client.saveChat(removed, as: .user(f.alice))
@@ -84,7 +84,7 @@ struct ChatLogsUsageTests {
 
     @Test("crossing the daily cost limit notifies exactly once, with ids only")
     func costAlertOnce() async throws {
-        try await withChatLogs { f in
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
             try await f.client.setDailyCostLimit(Decimal(string: "0.10")!, for: f.alice)
             try await f.client.setDailyCostLimit(Decimal(string: "100")!, for: f.bob)
             let listener = try await f.database.connect(logger: chatLogsQuiet)
