@@ -82,6 +82,28 @@ struct ChatLogsUsageTests {
         }
     }
 
+    @Test("a service-side update of created_at, tokens or cost moves the usage with it")
+    func updatesFollow() async throws {
+        try await withChatLogs { (f: ChatLogsFixture) async throws in
+            let log = try await f.log(f.alice, cost: Decimal(string: "0.2")!, input: 10, output: 20)
+            try await f.log(f.alice, cost: Decimal(string: "0.1")!, input: 1, output: 2)
+            try await f.sql(
+                "UPDATE public.chat_logs SET created_at = created_at - interval '1 day', cost = 0.5, input_tokens = 11 WHERE id = \(log)",
+                as: .service)
+            let usage = try await f.client.usage(as: .user(f.alice))
+            #expect(usage.count == 2)
+            #expect(usage.map(\.requests) == [1, 1])
+            #expect(usage.map(\.cost) == [Decimal(string: "0.1")!, Decimal(string: "0.5")!], "today, then yesterday")
+            #expect(usage.map(\.inputTokens) == [1, 11])
+            #expect(usage.map(\.outputTokens) == [2, 20])
+            // A malformed update is refused like an insert.
+            let bad = await #expect(throws: InvariantsError.self) {
+                try await f.sql("UPDATE public.chat_logs SET output_tokens = -1 WHERE id = \(log)", as: .service)
+            }
+            #expect(bad?.column == "output_tokens")
+        }
+    }
+
     @Test("crossing the daily cost limit notifies exactly once, with ids only")
     func costAlertOnce() async throws {
         try await withChatLogs { (f: ChatLogsFixture) async throws in
