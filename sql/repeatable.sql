@@ -385,6 +385,202 @@ REVOKE EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer)
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer) TO "authenticated";
 
+-- invariants:object {"checksum":"sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_validate\"()"],"key":"function invariants.chat_logs_validate()","kind":"function","source":"InvariantsCatalog.ChatLogsLogging"}
+CREATE OR REPLACE FUNCTION "invariants"."chat_logs_validate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Runs before the CHECK backstops so that the client gets IV422 with the field name.
+    IF pg_catalog.jsonb_typeof(NEW.tools_used) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION 'tools_used must be a JSON array of objects with a "name", got %',
+            COALESCE(pg_catalog.jsonb_typeof(NEW.tools_used), 'null')
+            USING ERRCODE = 'IV422', COLUMN = 'tools_used';
+    END IF;
+    -- strict: a nested array is not unwrapped into objects; lax: a missing "name" is no error.
+    IF pg_catalog.jsonb_path_exists(NEW.tools_used, 'strict $[*] ? (@.type() != "object")')
+       OR pg_catalog.jsonb_path_exists(NEW.tools_used, 'lax $[*] ? (!(@.name.type() == "string" && @.name != ""))') THEN
+        RAISE EXCEPTION 'tools_used must be a JSON array of objects, each with a non-empty string "name"'
+            USING ERRCODE = 'IV422', COLUMN = 'tools_used';
+    END IF;
+    IF NEW.input_tokens < 0 THEN
+        RAISE EXCEPTION 'input_tokens must not be negative, got %', NEW.input_tokens
+            USING ERRCODE = 'IV422', COLUMN = 'input_tokens';
+    END IF;
+    IF NEW.output_tokens < 0 THEN
+        RAISE EXCEPTION 'output_tokens must not be negative, got %', NEW.output_tokens
+            USING ERRCODE = 'IV422', COLUMN = 'output_tokens';
+    END IF;
+    IF NEW.cost < 0 THEN
+        RAISE EXCEPTION 'cost must not be negative, got %', NEW.cost
+            USING ERRCODE = 'IV422', COLUMN = 'cost';
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."chat_logs_validate"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a","drop":["DROP FUNCTION IF EXISTS \"public\".\"log_chat\"(uuid, text, text, jsonb, integer, integer, numeric, text)"],"key":"function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)","kind":"function","source":"InvariantsCatalog.ChatLogsLogging"}
+CREATE OR REPLACE FUNCTION "public"."log_chat"("p_user_id" uuid, "p_question" text, "p_response" text, "p_tools_used" jsonb, "p_input_tokens" integer, "p_output_tokens" integer, "p_cost" numeric, "p_model" text)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+DECLARE
+    new_id bigint;
+BEGIN
+    -- Checked here: varchar(50) would refuse it with 22001, which names no field.
+    IF pg_catalog.char_length(p_model) > 50 THEN
+        RAISE EXCEPTION 'model must be at most 50 characters, got %', pg_catalog.char_length(p_model)
+            USING ERRCODE = 'IV422', COLUMN = 'model';
+    END IF;
+    INSERT INTO public.chat_logs
+        (user_id, question, response, tools_used, input_tokens, output_tokens, cost, model)
+    VALUES (p_user_id, p_question, p_response, COALESCE(p_tools_used, '[]'::jsonb),
+            p_input_tokens, p_output_tokens, p_cost, p_model)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"saved_chats_copy\"()"],"key":"function invariants.saved_chats_copy()","kind":"function","source":"InvariantsCatalog.ChatLogsSaving"}
+CREATE OR REPLACE FUNCTION "invariants"."saved_chats_copy"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+DECLARE
+    log record;
+BEGIN
+    -- A standalone save (no log) keeps the text the client sent.
+    IF NEW.chat_log_id IS NULL THEN
+        RETURN NEW;
+    END IF;
+    -- Ownership is checked here, not only by RLS: service_role bypasses RLS.
+    SELECT l.question, l.response INTO log
+      FROM public.chat_logs AS l
+     WHERE l.id = NEW.chat_log_id AND l.user_id = NEW.user_id;
+    IF NOT FOUND THEN
+        -- Same answer for another user's log and a missing one.
+        RAISE EXCEPTION 'chat log % not found', NEW.chat_log_id
+            USING ERRCODE = 'IV404', COLUMN = 'chat_log_id';
+    END IF;
+    -- Whatever the client sent, the favorite is a copy of the log.
+    NEW.question := log.question;
+    NEW.response := log.response;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."saved_chats_copy"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:37fc870558f4d65432ff9811f5cfd11ee716788f480e3651940230882bcdb3b4","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"InvariantsCatalog.ChatLogsSaving"}
+CREATE OR REPLACE FUNCTION "public"."save_chat"("p_chat_log_id" bigint, "p_note" text)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+DECLARE
+    new_id bigint;
+BEGIN
+    -- Checked here: varchar(500) would refuse it with 22001, which names no field.
+    IF pg_catalog.char_length(p_note) > 500 THEN
+        RAISE EXCEPTION 'note must be at most 500 characters, got %', pg_catalog.char_length(p_note)
+            USING ERRCODE = 'IV422', COLUMN = 'note';
+    END IF;
+    IF p_chat_log_id IS NULL THEN
+        RAISE EXCEPTION 'chat_log_id is required' USING ERRCODE = 'IV422', COLUMN = 'chat_log_id';
+    END IF;
+    -- Invoker rights: RLS's WITH CHECK and the copy trigger apply as to a direct insert.
+    INSERT INTO public.saved_chats (user_id, chat_log_id, note)
+    VALUES (auth.uid(), p_chat_log_id, p_note)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:9b4b97ff4dc98386823d6848716efe7f8f906579f4c05c9bde6d8b9754653d3e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_usage\"()"],"key":"function invariants.chat_logs_usage()","kind":"function","source":"InvariantsCatalog.ChatLogsUsage"}
+CREATE OR REPLACE FUNCTION "invariants"."chat_logs_usage"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    changed bigint;
+    total numeric;
+    cost_limit numeric;
+    log_day date;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        -- When the owner itself is being deleted, usage_daily goes by the same cascade
+        -- (in either order): there is nothing left to keep exact.
+        IF EXISTS (SELECT 1 FROM auth.users AS u WHERE u.id = OLD.user_id) THEN
+            log_day := (OLD.created_at AT TIME ZONE 'UTC')::date;
+            UPDATE public.usage_daily AS d
+               SET requests = d.requests - 1,
+                   input_tokens = d.input_tokens - COALESCE(OLD.input_tokens, 0),
+                   output_tokens = d.output_tokens - COALESCE(OLD.output_tokens, 0),
+                   cost = d.cost - COALESCE(OLD.cost, 0)
+             WHERE d.user_id = OLD.user_id AND d.day = log_day;
+            GET DIAGNOSTICS changed = ROW_COUNT;
+            IF changed <> 1 THEN
+                RAISE EXCEPTION 'usage_daily for user % on % matched % rows, expected 1',
+                    OLD.user_id, log_day, changed
+                    USING HINT = 'usage_daily drifted from chat_logs; repair it before retrying';
+            END IF;
+        END IF;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        log_day := (NEW.created_at AT TIME ZONE 'UTC')::date;
+        INSERT INTO public.usage_daily AS d (user_id, day, requests, input_tokens, output_tokens, cost)
+        VALUES (NEW.user_id, log_day, 1, COALESCE(NEW.input_tokens, 0),
+                COALESCE(NEW.output_tokens, 0), COALESCE(NEW.cost, 0))
+        ON CONFLICT (user_id, day) DO UPDATE
+           SET requests = d.requests + 1,
+               input_tokens = d.input_tokens + EXCLUDED.input_tokens,
+               output_tokens = d.output_tokens + EXCLUDED.output_tokens,
+               cost = d.cost + EXCLUDED.cost
+        RETURNING d.cost INTO total;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        IF changed <> 1 THEN
+            RAISE EXCEPTION 'usage_daily for user % on % matched % rows, expected 1',
+                NEW.user_id, log_day, changed;
+        END IF;
+        IF COALESCE(NEW.cost, 0) > 0 THEN
+            SELECT t.daily_cost_limit INTO cost_limit
+              FROM public.usage_thresholds AS t
+             WHERE t.user_id = NEW.user_id;
+            -- Only the log that takes the total across the limit notifies.
+            IF cost_limit IS NOT NULL AND total > cost_limit AND total - NEW.cost <= cost_limit THEN
+                PERFORM pg_catalog.pg_notify('invariants_cost_alerts',
+                    pg_catalog.json_build_object('user_id', NEW.user_id, 'day', log_day)::text);
+            END IF;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."chat_logs_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
 -- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
 CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
     RETURNS trigger
@@ -516,6 +712,25 @@ CREATE OR REPLACE TRIGGER "fold_model_statistics"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."fold_session_model_statistics"();
 
+-- invariants:object {"checksum":"sha256:f99f407ad6983ed2112bfdfbb515fec5759e9f53407d6cd533924bf3f584a3eb","drop":["DROP TRIGGER IF EXISTS \"chat_logs_validate\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_validate","kind":"trigger","source":"InvariantsCatalog.ChatLogsLogging"}
+CREATE OR REPLACE TRIGGER "chat_logs_validate"
+    BEFORE INSERT OR UPDATE ON "public"."chat_logs"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."chat_logs_validate"();
+
+-- invariants:object {"checksum":"sha256:be7b8d5f19176ebd574731115db5acc99de603657cb8e1c2744f62b35b6ec938","drop":["DROP TRIGGER IF EXISTS \"saved_chats_copy\" ON \"public\".\"saved_chats\""],"key":"trigger public.saved_chats.saved_chats_copy","kind":"trigger","source":"InvariantsCatalog.ChatLogsSaving"}
+CREATE OR REPLACE TRIGGER "saved_chats_copy"
+    BEFORE INSERT ON "public"."saved_chats"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."saved_chats_copy"();
+
+-- invariants:object {"checksum":"sha256:780de4b27b18b723accde1cbb3d3d64458755db149ecb96a4f5bd6081e20542a","drop":["DROP TRIGGER IF EXISTS \"chat_logs_usage\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_usage","kind":"trigger","source":"InvariantsCatalog.ChatLogsUsage"}
+CREATE OR REPLACE TRIGGER "chat_logs_usage"
+    AFTER INSERT OR DELETE OR UPDATE OF "user_id", "created_at", "input_tokens", "output_tokens", "cost"
+    ON "public"."chat_logs"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."chat_logs_usage"();
+
 -- invariants:object {"checksum":"sha256:f7ffa0df9679fcac3d10a64236800488a424fb052ce63a5100c64189d83a577c","drop":[],"key":"table security public.sessions","kind":"table security","source":"OwnerRowLevelSecurity(public.sessions)"}
 ALTER TABLE "public"."sessions" ENABLE ROW LEVEL SECURITY;
 
@@ -548,6 +763,81 @@ GRANT ALL ON TABLE "public"."model_statistics" TO "service_role";
 
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."model_statistics" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:83a2e93b69f17808e6ec696e68f00822f75530eba4e7054b4eb6babb32fae1fd","drop":[],"key":"table security public.profiles","kind":"table security","source":"OwnerRowLevelSecurity(public.profiles)"}
+ALTER TABLE "public"."profiles" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."profiles" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."profiles" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."profiles" TO "authenticated";
+
+-- invariants:statement
+GRANT INSERT ("id", "display_name") ON TABLE "public"."profiles" TO "authenticated";
+
+-- invariants:statement
+GRANT UPDATE ("display_name") ON TABLE "public"."profiles" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:8d531cd5bc9d4511224e0d5e26728dbc612766fd00017d87ffdb1c6eb810d939","drop":[],"key":"table security public.chat_logs","kind":"table security","source":"OwnerRowLevelSecurity(public.chat_logs)"}
+ALTER TABLE "public"."chat_logs" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."chat_logs" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."chat_logs" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."chat_logs" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:2b588dcbc62959fe61ef8896d2b7f931acc30b54e0697c4e3c5466f8b659d94d","drop":[],"key":"table security public.saved_chats","kind":"table security","source":"OwnerRowLevelSecurity(public.saved_chats)"}
+ALTER TABLE "public"."saved_chats" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."saved_chats" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."saved_chats" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."saved_chats" TO "authenticated";
+
+-- invariants:statement
+GRANT INSERT ("user_id", "chat_log_id", "question", "response", "note") ON TABLE "public"."saved_chats" TO "authenticated";
+
+-- invariants:statement
+GRANT UPDATE ("note") ON TABLE "public"."saved_chats" TO "authenticated";
+
+-- invariants:statement
+GRANT DELETE ON TABLE "public"."saved_chats" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:54785dca29b0bd1ee890c7e9fe95dfa490f9ccd94f6562f69dd3ec2d3ffa920e","drop":[],"key":"table security public.usage_daily","kind":"table security","source":"OwnerRowLevelSecurity(public.usage_daily)"}
+ALTER TABLE "public"."usage_daily" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."usage_daily" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."usage_daily" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."usage_daily" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:15566b6319292cd830321edae01ea509a09494c6c08b4c509b56f6d97eebcaa1","drop":[],"key":"table security public.usage_thresholds","kind":"table security","source":"OwnerRowLevelSecurity(public.usage_thresholds)"}
+ALTER TABLE "public"."usage_thresholds" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."usage_thresholds" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."usage_thresholds" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."usage_thresholds" TO "authenticated";
 
 -- invariants:object {"checksum":"sha256:c3a8190504004dad2e5ac9e32173c72bccc1c15328398c83fc4a0bfa39a99826","drop":["DROP POLICY IF EXISTS \"sessions_owner_select\" ON \"public\".\"sessions\""],"key":"policy public.sessions.sessions_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.sessions)"}
 DROP POLICY IF EXISTS "sessions_owner_select" ON "public"."sessions";
@@ -587,6 +877,88 @@ DROP POLICY IF EXISTS "model_statistics_owner_select" ON "public"."model_statist
 
 -- invariants:statement
 CREATE POLICY "model_statistics_owner_select" ON "public"."model_statistics"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:5915dcb97a9b345dd2370b434e797e71d423decfdd02577bf4dcd40ef8ad19c8","drop":["DROP POLICY IF EXISTS \"profiles_owner_select\" ON \"public\".\"profiles\""],"key":"policy public.profiles.profiles_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.profiles)"}
+DROP POLICY IF EXISTS "profiles_owner_select" ON "public"."profiles";
+
+-- invariants:statement
+CREATE POLICY "profiles_owner_select" ON "public"."profiles"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "id");
+
+-- invariants:object {"checksum":"sha256:8f93a8fa897636f811cb59e8c897572bd5f83b7f7daeded9c2917d122aeedd52","drop":["DROP POLICY IF EXISTS \"profiles_owner_insert\" ON \"public\".\"profiles\""],"key":"policy public.profiles.profiles_owner_insert","kind":"policy","source":"OwnerRowLevelSecurity(public.profiles)"}
+DROP POLICY IF EXISTS "profiles_owner_insert" ON "public"."profiles";
+
+-- invariants:statement
+CREATE POLICY "profiles_owner_insert" ON "public"."profiles"
+    AS PERMISSIVE FOR INSERT TO "authenticated"
+    WITH CHECK ((SELECT "auth"."uid"()) = "id");
+
+-- invariants:object {"checksum":"sha256:158cad5539c0e9f583a7a2e42120dbd558bc8205236cd21286808cedea05e745","drop":["DROP POLICY IF EXISTS \"profiles_owner_update\" ON \"public\".\"profiles\""],"key":"policy public.profiles.profiles_owner_update","kind":"policy","source":"OwnerRowLevelSecurity(public.profiles)"}
+DROP POLICY IF EXISTS "profiles_owner_update" ON "public"."profiles";
+
+-- invariants:statement
+CREATE POLICY "profiles_owner_update" ON "public"."profiles"
+    AS PERMISSIVE FOR UPDATE TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "id")
+    WITH CHECK ((SELECT "auth"."uid"()) = "id");
+
+-- invariants:object {"checksum":"sha256:63e3b82263a53e6b6c4c4cd754a3b07aee76610706b06526078444df97569622","drop":["DROP POLICY IF EXISTS \"chat_logs_owner_select\" ON \"public\".\"chat_logs\""],"key":"policy public.chat_logs.chat_logs_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.chat_logs)"}
+DROP POLICY IF EXISTS "chat_logs_owner_select" ON "public"."chat_logs";
+
+-- invariants:statement
+CREATE POLICY "chat_logs_owner_select" ON "public"."chat_logs"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:92fba9e55c2e500380c01524bfb45ab0bfc3bce5fc96ca44789985fb07bfdd7d","drop":["DROP POLICY IF EXISTS \"saved_chats_owner_select\" ON \"public\".\"saved_chats\""],"key":"policy public.saved_chats.saved_chats_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.saved_chats)"}
+DROP POLICY IF EXISTS "saved_chats_owner_select" ON "public"."saved_chats";
+
+-- invariants:statement
+CREATE POLICY "saved_chats_owner_select" ON "public"."saved_chats"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:f9da88d1c686c2056f6084de18ccc0e38ec2abdfde48c4e983e9f668e9974c69","drop":["DROP POLICY IF EXISTS \"saved_chats_owner_insert\" ON \"public\".\"saved_chats\""],"key":"policy public.saved_chats.saved_chats_owner_insert","kind":"policy","source":"OwnerRowLevelSecurity(public.saved_chats)"}
+DROP POLICY IF EXISTS "saved_chats_owner_insert" ON "public"."saved_chats";
+
+-- invariants:statement
+CREATE POLICY "saved_chats_owner_insert" ON "public"."saved_chats"
+    AS PERMISSIVE FOR INSERT TO "authenticated"
+    WITH CHECK ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:bf09c59e4efc722d2e41f5c7a3fb6aa64668a7a7734b27fd1d2d36d12e42600f","drop":["DROP POLICY IF EXISTS \"saved_chats_owner_update\" ON \"public\".\"saved_chats\""],"key":"policy public.saved_chats.saved_chats_owner_update","kind":"policy","source":"OwnerRowLevelSecurity(public.saved_chats)"}
+DROP POLICY IF EXISTS "saved_chats_owner_update" ON "public"."saved_chats";
+
+-- invariants:statement
+CREATE POLICY "saved_chats_owner_update" ON "public"."saved_chats"
+    AS PERMISSIVE FOR UPDATE TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id")
+    WITH CHECK ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:65e6238dbb11e0c3a9718cae1a6c9469c55448897bcf41caa02d4b01a2666d3d","drop":["DROP POLICY IF EXISTS \"saved_chats_owner_delete\" ON \"public\".\"saved_chats\""],"key":"policy public.saved_chats.saved_chats_owner_delete","kind":"policy","source":"OwnerRowLevelSecurity(public.saved_chats)"}
+DROP POLICY IF EXISTS "saved_chats_owner_delete" ON "public"."saved_chats";
+
+-- invariants:statement
+CREATE POLICY "saved_chats_owner_delete" ON "public"."saved_chats"
+    AS PERMISSIVE FOR DELETE TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:dcaa87bbf35f0006a182a4bdaa93885786099196090f8ce61139332c0b01c773","drop":["DROP POLICY IF EXISTS \"usage_daily_owner_select\" ON \"public\".\"usage_daily\""],"key":"policy public.usage_daily.usage_daily_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.usage_daily)"}
+DROP POLICY IF EXISTS "usage_daily_owner_select" ON "public"."usage_daily";
+
+-- invariants:statement
+CREATE POLICY "usage_daily_owner_select" ON "public"."usage_daily"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:a78b60819c2b7239c32d2e213e3c43d5f8f5c0e0e27c70b140e81b26385e636e","drop":["DROP POLICY IF EXISTS \"usage_thresholds_owner_select\" ON \"public\".\"usage_thresholds\""],"key":"policy public.usage_thresholds.usage_thresholds_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.usage_thresholds)"}
+DROP POLICY IF EXISTS "usage_thresholds_owner_select" ON "public"."usage_thresholds";
+
+-- invariants:statement
+CREATE POLICY "usage_thresholds_owner_select" ON "public"."usage_thresholds"
     AS PERMISSIVE FOR SELECT TO "authenticated"
     USING ((SELECT "auth"."uid"()) = "user_id");
 
@@ -656,6 +1028,46 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.chat_logs_validate()', 'function', 'sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_logs_validate"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)', 'function', 'sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.saved_chats_copy()', 'function', 'sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."saved_chats_copy"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.save_chat(bigint, text)', 'function', 'sha256:37fc870558f4d65432ff9811f5cfd11ee716788f480e3651940230882bcdb3b4',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."save_chat"(bigint, text)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.chat_logs_usage()', 'function', 'sha256:9b4b97ff4dc98386823d6848716efe7f8f906579f4c05c9bde6d8b9754653d3e',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_logs_usage"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.touch_updated_at()', 'trigger function', 'sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_updated_at"()']::text[])
 ON CONFLICT ("key") DO UPDATE
@@ -712,6 +1124,30 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_logs.chat_logs_validate', 'trigger', 'sha256:f99f407ad6983ed2112bfdfbb515fec5759e9f53407d6cd533924bf3f584a3eb',
+        ARRAY['DROP TRIGGER IF EXISTS "chat_logs_validate" ON "public"."chat_logs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.saved_chats.saved_chats_copy', 'trigger', 'sha256:be7b8d5f19176ebd574731115db5acc99de603657cb8e1c2744f62b35b6ec938',
+        ARRAY['DROP TRIGGER IF EXISTS "saved_chats_copy" ON "public"."saved_chats"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_logs.chat_logs_usage', 'trigger', 'sha256:780de4b27b18b723accde1cbb3d3d64458755db149ecb96a4f5bd6081e20542a',
+        ARRAY['DROP TRIGGER IF EXISTS "chat_logs_usage" ON "public"."chat_logs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('table security public.sessions', 'table security', 'sha256:f7ffa0df9679fcac3d10a64236800488a424fb052ce63a5100c64189d83a577c',
         ARRAY[]::text[])
 ON CONFLICT ("key") DO UPDATE
@@ -721,6 +1157,46 @@ ON CONFLICT ("key") DO UPDATE
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('table security public.model_statistics', 'table security', 'sha256:c941603658e8e44d08f10fee389197d79ba1c028c1b47efbc3924933fd51ca74',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.profiles', 'table security', 'sha256:83a2e93b69f17808e6ec696e68f00822f75530eba4e7054b4eb6babb32fae1fd',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.chat_logs', 'table security', 'sha256:8d531cd5bc9d4511224e0d5e26728dbc612766fd00017d87ffdb1c6eb810d939',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.saved_chats', 'table security', 'sha256:2b588dcbc62959fe61ef8896d2b7f931acc30b54e0697c4e3c5466f8b659d94d',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.usage_daily', 'table security', 'sha256:54785dca29b0bd1ee890c7e9fe95dfa490f9ccd94f6562f69dd3ec2d3ffa920e',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.usage_thresholds', 'table security', 'sha256:15566b6319292cd830321edae01ea509a09494c6c08b4c509b56f6d97eebcaa1',
         ARRAY[]::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -762,6 +1238,86 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('policy public.model_statistics.model_statistics_owner_select', 'policy', 'sha256:412b8df3ca0125c14f8183e89a213546fe83074232037cc3eca4e3098f33155d',
         ARRAY['DROP POLICY IF EXISTS "model_statistics_owner_select" ON "public"."model_statistics"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.profiles.profiles_owner_select', 'policy', 'sha256:5915dcb97a9b345dd2370b434e797e71d423decfdd02577bf4dcd40ef8ad19c8',
+        ARRAY['DROP POLICY IF EXISTS "profiles_owner_select" ON "public"."profiles"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.profiles.profiles_owner_insert', 'policy', 'sha256:8f93a8fa897636f811cb59e8c897572bd5f83b7f7daeded9c2917d122aeedd52',
+        ARRAY['DROP POLICY IF EXISTS "profiles_owner_insert" ON "public"."profiles"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.profiles.profiles_owner_update', 'policy', 'sha256:158cad5539c0e9f583a7a2e42120dbd558bc8205236cd21286808cedea05e745',
+        ARRAY['DROP POLICY IF EXISTS "profiles_owner_update" ON "public"."profiles"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.chat_logs.chat_logs_owner_select', 'policy', 'sha256:63e3b82263a53e6b6c4c4cd754a3b07aee76610706b06526078444df97569622',
+        ARRAY['DROP POLICY IF EXISTS "chat_logs_owner_select" ON "public"."chat_logs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.saved_chats.saved_chats_owner_select', 'policy', 'sha256:92fba9e55c2e500380c01524bfb45ab0bfc3bce5fc96ca44789985fb07bfdd7d',
+        ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_select" ON "public"."saved_chats"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.saved_chats.saved_chats_owner_insert', 'policy', 'sha256:f9da88d1c686c2056f6084de18ccc0e38ec2abdfde48c4e983e9f668e9974c69',
+        ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_insert" ON "public"."saved_chats"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.saved_chats.saved_chats_owner_update', 'policy', 'sha256:bf09c59e4efc722d2e41f5c7a3fb6aa64668a7a7734b27fd1d2d36d12e42600f',
+        ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_update" ON "public"."saved_chats"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.saved_chats.saved_chats_owner_delete', 'policy', 'sha256:65e6238dbb11e0c3a9718cae1a6c9469c55448897bcf41caa02d4b01a2666d3d',
+        ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_delete" ON "public"."saved_chats"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.usage_daily.usage_daily_owner_select', 'policy', 'sha256:dcaa87bbf35f0006a182a4bdaa93885786099196090f8ce61139332c0b01c773',
+        ARRAY['DROP POLICY IF EXISTS "usage_daily_owner_select" ON "public"."usage_daily"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.usage_thresholds.usage_thresholds_owner_select', 'policy', 'sha256:a78b60819c2b7239c32d2e213e3c43d5f8f5c0e0e27c70b140e81b26385e636e',
+        ARRAY['DROP POLICY IF EXISTS "usage_thresholds_owner_select" ON "public"."usage_thresholds"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",

@@ -12,10 +12,12 @@ public enum ProjectCatalog {
                 CoreModule.migration,
                 AuthModule.migration,
                 ModelWorkRecordModule.migration,
+                ChatLogsModule.migration,
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,
                 ModelWorkRecordModule.repeatables,
+                ChatLogsModule.repeatables,
             ])
         )
     }
