@@ -119,6 +119,26 @@ extension InvariantsClient {
         }
     }
 
+    /// Creates a session owned by `user` (a plain INSERT under RLS, as the app does) with
+    /// these models on its panel; the database validates the config's shape.
+    ///
+    /// - Throws: `.invalidInput` (column `session_config`) for a malformed panel.
+    public func createSession(as user: UserContext, title: String, models: [String]) async throws(InvariantsError) -> UUID {
+        guard let owner = user.userID else {
+            throw InvariantsError(.invalidInput, "a session needs a signed-in user", column: "user_id")
+        }
+        let id = UUID()
+        let config = String(decoding: (try? JSONSerialization.data(withJSONObject: ["selectedModels": models, "perModelSettings": [String: String]()], options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        let logger = logger
+        try await run(as: user) { conn in
+            try await conn.query(
+                "INSERT INTO public.sessions (id, user_id, title, session_config) VALUES (\(id), \(owner), \(title), \(config)::jsonb)",
+                logger: logger
+            )
+        }
+        return id
+    }
+
     /// The session's panel and version, read under RLS.
     ///
     /// - Throws: `.notFound` when the session is missing or not the caller's.

@@ -27,15 +27,21 @@ struct DatabaseOptions: ParsableArguments {
     /// runs `body`, closes it.
     func withConnection<T>(_ body: (PostgresConnection, DatabaseURL) async throws(InvariantsError) -> T) async throws(InvariantsError) -> T {
         let url = try url()
-        let connection = try await InvariantsClient.openConnection(url: url, logger: quietLogger)
-        do {
-            let value = try await body(connection, url)
-            try? await connection.close()
-            return value
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        return try await withDirectConnection(url) { connection throws(InvariantsError) in try await body(connection, url) }
+    }
+}
+
+/// One direct connection for `body`, closed afterwards whatever happens (PostgresNIO
+/// asserts on a connection that is dropped unclosed).
+func withDirectConnection<T>(_ url: DatabaseURL, _ body: (PostgresConnection) async throws(InvariantsError) -> T) async throws(InvariantsError) -> T {
+    let connection = try await InvariantsClient.openConnection(url: url, logger: quietLogger)
+    do {
+        let value = try await body(connection)
+        try? await connection.close()
+        return value
+    } catch {
+        try? await connection.close()
+        throw error
     }
 }
 

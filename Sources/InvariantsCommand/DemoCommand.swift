@@ -30,7 +30,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await failing {
             var options = ThrowawayPostgresOptions()
             if let pgBin { options.binDirectory = pgBin }
-            let catalog = DemoModule.catalog(extending: try SQLDirectory.locate(sqlDirectory).load())
+            let catalog = try DemoModule.catalog(extending: try SQLDirectory.locate(sqlDirectory).load())
             let report = Report()
             report.title("Invariants demo")
 
@@ -78,11 +78,10 @@ struct DemoScript {
         let reports = try await withThrowingTaskGroup(of: MigrationReport.self) { group in
             for _ in 0..<4 {
                 group.addTask {
-                    let connection = try await InvariantsClient.openConnection(url: url, logger: quietLogger)
                     let migrator = try Migrator(catalog: catalog, options: .init(lockPollInterval: .milliseconds(20)), logger: quietLogger)
-                    let result = try await migrator.migrate(on: connection)
-                    try? await connection.close()
-                    return result
+                    return try await withDirectConnection(url) { connection throws(InvariantsError) in
+                        try await migrator.migrate(on: connection)
+                    }
                 }
             }
             return try await group.reduce(into: [MigrationReport]()) { $0.append($1) }
@@ -140,18 +139,68 @@ struct DemoScript {
         let count = try await client.query("SELECT count(*) FROM demo.notes").first?.decode(Int64.self) ?? -1
         report.check(count == 3, "still exactly 3 notes: every refused write left nothing behind")
 
-        report.section("5. Where the database stands")
-        let connection = try await InvariantsClient.openConnection(url: url, logger: quietLogger)
-        let status = try await Migrator(catalog: catalog, logger: quietLogger).status(on: connection)
-        try? await connection.close()
+        try await seedStories(client)
+
+        report.section("7. Where the database stands")
+        let migrator = try Migrator(catalog: catalog, logger: quietLogger)
+        let status = try await withDirectConnection(url) { connection throws(InvariantsError) in
+            try await migrator.status(on: connection)
+        }
         for migration in status.migrations {
             report.line("\(migration.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(migration.file)  (\(migration.executionMilliseconds ?? 0) ms, by \(migration.appliedBy ?? "?"))")
         }
-        for object in status.repeatables {
-            report.line("\(object.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(object.kind): \(object.key)")
-        }
+        let byKind = Dictionary(grouping: status.repeatables, by: \.kind)
+        let kinds = byKind.keys.sorted().map { "\(byKind[$0]!.count) \($0)" }.joined(separator: ", ")
+        let current = status.repeatables.filter { $0.state == .current }.count
+        report.line("stored logic: \(current) of \(status.repeatables.count) objects current (\(kinds))")
         report.check(status.isUpToDate, "up to date")
         guard status.isUpToDate, count == 3 else { throw DemoFailure(description: "the demo's checks failed") }
+    }
+
+    /// Seed 000 (expert panel) and seed 003 (favorites) through their typed client APIs.
+    private func seedStories(_ client: InvariantsClient) async throws {
+        let alice = UUID(), bob = UUID()
+        try await client.execute("INSERT INTO auth.users (id, email) VALUES (\(alice), 'alice@example.com'), (\(bob), 'bob@example.com')")
+
+        report.section("5. Seed 000: a model dismissed from the panel is counted, in one transaction")
+        let session = try await client.createSession(as: .user(alice), title: "Quarterly plan", models: ["openai/gpt-4o", "anthropic/claude", "mistral/large"])
+        for model in ["openai/gpt-4o", "openai/gpt-4o", "anthropic/claude"] {
+            _ = try await client.recordModelResponse(sessionID: session, modelID: model)
+        }
+        let dismissal = try await client.dismissModel(as: .user(alice), sessionID: session, modelID: "openai/gpt-4o", note: "too slow")
+        let again = try await client.dismissModel(as: .user(alice), sessionID: session, modelID: "openai/gpt-4o")
+        report.check(!dismissal.panel.models.contains("openai/gpt-4o") && dismissal.dismissalCount == 1,
+                     "panel is now \(dismissal.panel.models) (version \(dismissal.panel.version)); gpt-4o's dismissals: \(dismissal.dismissalCount)")
+        report.check(!again.dismissed && again.dismissalCount == 1, "dismissing it again changes nothing (idempotent)")
+        let stats = try await client.modelStatistics(as: .user(alice), modelID: "openai/gpt-4o")
+        report.check(stats.first?.responseCount == 2, "its work record keeps its 2 responses")
+        let bobSees = try await client.modelStatistics(as: .user(bob))
+        report.check(bobSees.isEmpty, "another user sees none of it (row-level security)")
+        do {
+            _ = try await client.dismissModel(as: .user(bob), sessionID: session, modelID: "anthropic/claude")
+            report.check(false, "another user could dismiss from Alice's panel")
+        } catch {
+            report.check(error.kind == .notFound, "another user dismissing from Alice's panel → .\(error.kind.rawValue)")
+        }
+
+        report.section("6. Seed 003: a favorite saved under RLS; usage kept by the database")
+        let log = try await client.logChat(ChatLogEntry(userID: alice, question: "What moved BTC today?", response: "ETF flows.",
+                                                        toolsUsedJSON: #"[{"name": "prices", "duration_ms": 120}]"#,
+                                                        inputTokens: 900, outputTokens: 300, cost: Decimal(string: "0.0042"), model: "claude-haiku"))
+        _ = try await client.saveChat(log, note: "for the weekly note", as: .user(alice))
+        let aliceSaves = try await client.savedChats(as: .user(alice))
+        let bobSaves = try await client.savedChats(as: .user(bob))
+        report.check(aliceSaves.first?.question == "What moved BTC today?", "Alice saved her chat; the database copied its question and answer")
+        report.check(bobSaves.isEmpty, "Bob lists favorites: \(bobSaves.count) (he sees nothing of Alice's)")
+        do {
+            _ = try await client.saveChat(log, as: .user(bob))
+            report.check(false, "Bob saved Alice's chat")
+        } catch {
+            report.check(error.kind == .notFound, "Bob saving Alice's chat → .\(error.kind.rawValue), nothing written")
+        }
+        let usage = try await client.usage(as: .user(alice), days: 1)
+        report.check(usage.first?.requests == 1 && usage.first?.inputTokens == 900,
+                     "Alice's usage today: \(usage.first?.requests ?? 0) request, \(usage.first?.inputTokens ?? 0)+\(usage.first?.outputTokens ?? 0) tokens, $\(usage.first?.cost ?? 0)")
     }
 
     /// Microseconds since the epoch, per slug (exact, unlike text comparison).

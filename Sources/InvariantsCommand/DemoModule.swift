@@ -1,3 +1,4 @@
+import Invariants
 import InvariantsSchema
 
 /// A small module declared only for the demo: notebooks and their notes, with the
@@ -34,8 +35,13 @@ enum DemoModule {
     static var repeatables: [RepeatableObject] { UpdatedAt(notes).repeatableObjects() }
 
     /// The project's catalog plus this module.
-    static func catalog(extending base: Catalog) -> Catalog {
-        Catalog(migrations: base.migrations + [migration(version: base.migrations.count + 1)],
-                repeatables: base.repeatables + repeatables)
+    /// (The updated_at trigger function is shared with the catalog's tables: merged by key.)
+    static func catalog(extending base: Catalog) throws -> Catalog {
+        do {
+            return Catalog(migrations: base.migrations + [migration(version: base.migrations.count + 1)],
+                           repeatables: try RepeatableObject.merged([base.repeatables, repeatables]))
+        } catch {
+            throw InvariantsError(.invalidMigrationFile, error.description)
+        }
     }
 }

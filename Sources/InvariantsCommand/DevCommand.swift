@@ -40,9 +40,9 @@ struct DevCommand: AsyncParsableCommand {
             let server = try await ThrowawayPostgres.start(options)
             do {
                 let database = try await server.makeDatabase(from: nil)
-                let connection = try await InvariantsClient.openConnection(url: try DatabaseURL(database.url), logger: quietLogger)
-                let report = try await migrator.migrate(on: connection)
-                try? await connection.close()
+                let report = try await withDirectConnection(try DatabaseURL(database.url)) { connection throws(InvariantsError) in
+                    try await migrator.migrate(on: connection)
+                }
                 try? database.url.write(toFile: directory + "/url", atomically: true, encoding: .utf8)
                 // Unbuffered: a script or test reading the pipe sees the URL at once.
                 let message = """
