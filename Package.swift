@@ -98,7 +98,11 @@ let package = Package(
         ),
         .testTarget(
             name: "InvariantsTests",
-            dependencies: ["Invariants", "InvariantsTesting", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "Invariants", "InvariantsTesting", "InvariantsMigrator", "InvariantsCatalog", "InvariantsSchema",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

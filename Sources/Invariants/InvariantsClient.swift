@@ -27,15 +27,21 @@ public final class InvariantsClient: Sendable {
     /// Connects to `url`. One direct connection is tried first, so a bad URL, an unreachable
     /// server, a wrong password or a missing database fail within seconds with a typed
     /// error, instead of the pool's retry loop.
-    public static func connect(url: String, logger: Logger = Logger(label: "invariants")) async throws(InvariantsError) -> InvariantsClient {
-        try await connect(url: try DatabaseURL(url), logger: logger)
+    public static func connect(
+        url: String, maximumConnections: Int = 20, logger: Logger = Logger(label: "invariants")
+    ) async throws(InvariantsError) -> InvariantsClient {
+        try await connect(url: try DatabaseURL(url), maximumConnections: maximumConnections, logger: logger)
     }
 
     /// Connects to a parsed ``DatabaseURL``; see ``connect(url:logger:)-(String,_)``.
-    public static func connect(url: DatabaseURL, logger: Logger = Logger(label: "invariants")) async throws(InvariantsError) -> InvariantsClient {
+    public static func connect(
+        url: DatabaseURL, maximumConnections: Int = 20, logger: Logger = Logger(label: "invariants")
+    ) async throws(InvariantsError) -> InvariantsClient {
         let probe = try await Self.openConnection(url: url, logger: logger)
         try? await probe.close()
-        return InvariantsClient(url: url, client: PostgresClient(configuration: try url.clientConfiguration, backgroundLogger: logger), logger: logger)
+        var configuration = try url.clientConfiguration
+        configuration.options.maximumConnections = max(1, maximumConnections)
+        return InvariantsClient(url: url, client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
     }
 
     /// One dedicated connection (not pooled), for work that needs a session: the migrator's

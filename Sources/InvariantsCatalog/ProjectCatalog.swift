@@ -10,8 +10,11 @@ public enum ProjectCatalog {
         Catalog(
             migrations: [
                 CoreModule.migration,
+                AuthModule.migration,
             ],
-            repeatables: CoreModule.repeatables
+            repeatables: try! RepeatableObject.merged([
+                CoreModule.repeatables,
+            ])
         )
     }
 }

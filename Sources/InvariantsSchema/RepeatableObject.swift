@@ -4,7 +4,11 @@
 /// declared with the `dropStatements` it recorded when it applied it.
 public struct RepeatableObject: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable, Comparable {
-        case function, triggerFunction = "trigger function", trigger, view, policy, grant
+        case function, triggerFunction = "trigger function", trigger, view
+        /// `ENABLE ROW LEVEL SECURITY` and a table's exact grants. Never dropped
+        /// automatically: silently disabling RLS would expose every row.
+        case tableSecurity = "table security"
+        case policy, grant
 
         public static func < (lhs: Kind, rhs: Kind) -> Bool {
             allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

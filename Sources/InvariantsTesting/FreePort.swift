@@ -12,7 +12,8 @@ import Darwin
 ///
 /// The port is released before PostgreSQL binds it, so another process can
 /// take it in between; the caller retries the start on "address in use".
-func freeLoopbackPort() throws -> Int {
+/// Tests also use it for "a port nobody listens on".
+public func freeLoopbackPort() throws -> Int {
     #if canImport(Darwin)
     let fd = socket(AF_INET, SOCK_STREAM, 0)
     #else

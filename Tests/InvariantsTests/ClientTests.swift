@@ -100,7 +100,7 @@ struct ClientTests {
         let clock = ContinuousClock()
 
         // A port nobody listens on: bind one, then close it.
-        let closedPort = try closedLocalPort()
+        let closedPort = try freeLoopbackPort()
         var started = clock.now
         let refused = await #expect(throws: InvariantsError.self) {
             try await InvariantsClient.connect(url: "postgres://postgres:x@127.0.0.1:\(closedPort)/postgres?sslmode=disable", logger: quiet)
@@ -128,20 +128,4 @@ struct ClientTests {
         let bad = await #expect(throws: InvariantsError.self) { try await InvariantsClient.connect(url: "postgres//oops", logger: quiet) }
         #expect(bad?.kind == .invalidURL)
     }
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on: bound, read back, then closed.
-private func closedLocalPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw InvariantsError(.other, "cannot bind a probe socket") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
