@@ -54,7 +54,7 @@ public enum SecurityLint {
         let searchPath = (try? saved.first?.decode(String.self)) ?? "\"$user\", public"
         _ = try await session.rows("SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)")
         var findings: [Finding] = []
-        do {
+        do throws(InvariantsError) {
             for rule in rules {
                 let rows = try await session.rows(PostgresQuery(unsafeSQL: rule.sql))
                 for row in rows {
@@ -212,7 +212,7 @@ public enum SecurityLint {
                        polname, nspname, relname)
             FROM policies
             WHERE pg_catalog.regexp_count(expr, '(\\mauth\\.(uid|jwt|role|email)\\(|\\mcurrent_setting\\()', 1, 'i')
-                > pg_catalog.regexp_count(expr, 'select\\s+(auth\\.(uid|jwt|role|email)\\(|current_setting\\()', 1, 'i')
+                > pg_catalog.regexp_count(expr, 'select[\\s(]+(auth\\.(uid|jwt|role|email)\\(|current_setting\\()', 1, 'i')
             """)
 
     /// splinter 0006, without expanding PUBLIC to every role in the cluster.

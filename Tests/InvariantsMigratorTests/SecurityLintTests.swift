@@ -8,7 +8,7 @@ import Testing
 /// The project's catalog (sql/), migrated once per test process; every lint test clones it.
 func migratedCatalogTemplate() async throws -> String {
     let server = try await ThrowawayPostgres.shared()
-    return try await server.template(named: "catalog") { connection in
+    return try await server.template(named: "project_catalog") { connection in
         let catalog = try SQLDirectory(path: repositoryRoot + "/sql").load()
         try await Migrator(catalog: catalog, logger: testLogger).migrate(on: connection)
     }
@@ -80,6 +80,10 @@ let lintCases: [LintCase] = [
             USING (user_id = (SELECT (pg_catalog.current_setting('request.jwt.claims', true)::jsonb ->> 'sub')::uuid))
         """,
     ]),
+    LintCase(rule: "auth_rls_initplan", object: "public.lint_owned policy lint_uid", statements: ownedTable + [
+        "CREATE POLICY lint_uid ON public.lint_owned FOR DELETE TO authenticated USING (user_id = auth.uid())",
+        "CREATE POLICY lint_uid_ok ON public.lint_owned FOR SELECT TO authenticated USING ((SELECT auth.uid()) = user_id)",
+    ]),
     LintCase(rule: "multiple_permissive_policies", object: "public.lint_owned", statements: ownedTable + [
         "CREATE POLICY lint_a ON public.lint_owned FOR SELECT TO authenticated USING (note = 'a')",
         "CREATE POLICY lint_b ON public.lint_owned FOR SELECT TO authenticated USING (note = 'b')",
@@ -133,7 +137,6 @@ struct SecurityLintTests {
     @Test("a violation produces exactly its finding", arguments: lintCases)
     func violation(_ lintCase: LintCase) async throws {
         try await withMigratedCatalog { _, connection in
-            try await ensureSupabaseRoles(connection)
             let before = try await SecurityLint.run(on: connection, logger: testLogger)
             for statement in lintCase.statements { try await connection.run(statement) }
             let after = try await SecurityLint.run(on: connection, logger: testLogger)
@@ -152,17 +155,5 @@ struct SecurityLintTests {
             let path: String = try await connection.scalar("SELECT current_setting('search_path')")
             #expect(path == "invariants, public")
         }
-    }
-}
-
-/// The Supabase roles, when this database's catalog does not create them (before the auth shim).
-func ensureSupabaseRoles(_ connection: PostgresConnection) async throws {
-    for (role, options) in [("anon", "NOLOGIN"), ("authenticated", "NOLOGIN"), ("service_role", "NOLOGIN BYPASSRLS")] {
-        let exists: Bool = try await connection.scalar("SELECT to_regrole('\(role)') IS NOT NULL")
-        if exists { continue }
-        try await connection.run("""
-            DO $$ BEGIN CREATE ROLE \(role) \(options);
-            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$
-            """)
     }
 }
