@@ -11,9 +11,11 @@ public enum ProjectCatalog {
             migrations: [
                 CoreModule.migration,
                 AuthModule.migration,
+                ModelWorkRecordModule.migration,
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,
+                ModelWorkRecordModule.repeatables,
             ])
         )
     }

@@ -41,7 +41,7 @@ private func withMatrixDatabase<T>(_ body: (SecurityMatrixContext) async throws 
     } catch {
         client.close()
         try? await admin.close()
-        throw error
+        throw InvariantsError(.other, String(reflecting: error))
     }
 }
 
