@@ -212,6 +212,28 @@ func ownerMatrixViolations(_ context: SecurityMatrixContext, _ table: MatrixTabl
     return violations
 }
 
+/// Every view in public: security_invoker, and B and anon see none of A's rows through it.
+func viewViolations(_ context: SecurityMatrixContext) async throws -> [String] {
+    var violations: [String] = []
+    let views = try await context.admin.rows("""
+        SELECT c.relname,
+               coalesce(c.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on', 'security_invoker=1'], false),
+               EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'user_id' AND NOT a.attisdropped)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind = 'v' ORDER BY 1
+        """).map { try $0.decode((String, Bool, Bool).self) }
+    for (name, invoker, owned) in views {
+        if !invoker { violations.append("view public.\(name) is not security_invoker: it bypasses RLS") }
+        guard owned else { continue }
+        let sql = "SELECT 1 FROM public.\(quote(name)) WHERE user_id = '\(context.userA.uuidString.lowercased())'"
+        for (who, user) in [("user B", UserContext.user(context.userB)), ("anon", .anonymous)] {
+            let seen = await attempt(context, as: user, sql)
+            if let n = seen.rowCount, n > 0 { violations.append("\(who) sees \(n) of A's rows through view public.\(name)") }
+        }
+    }
+    return violations
+}
+
 @Suite("Security matrix: every user-owned table, view and function, as anon / A / B / service_role")
 struct SecurityMatrixTests {
     @Test("every user-owned table in public has a fixture and passes the owner matrix")
@@ -239,22 +261,8 @@ struct SecurityMatrixTests {
             for table in try await discoverUserOwnedTables(context.admin) {
                 if let fixture = SecurityMatrixRegistry.tableFixtures[table.key] { try await fixture(context.admin, context.userA) }
             }
-            let views = try await context.admin.rows("""
-                SELECT c.relname,
-                       coalesce(c.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on', 'security_invoker=1'], false),
-                       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'user_id' AND NOT a.attisdropped)
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = 'public' AND c.relkind = 'v' ORDER BY 1
-                """).map { try $0.decode((String, Bool, Bool).self) }
-            for (name, invoker, owned) in views {
-                #expect(invoker, "view public.\(name) is not security_invoker: it bypasses RLS")
-                guard owned else { continue }
-                let sql = "SELECT 1 FROM public.\(quote(name)) WHERE user_id = '\(context.userA.uuidString.lowercased())'"
-                for (who, user) in [("user B", UserContext.user(context.userB)), ("anon", .anonymous)] {
-                    let seen = await attempt(context, as: user, sql)
-                    #expect((seen.rowCount ?? 0) == 0, "\(who) sees \(seen.text) of A's rows through view public.\(name)")
-                }
-            }
+            let violations = try await viewViolations(context)
+            #expect(violations.isEmpty, "\(violations.joined(separator: "\n"))")
         }
     }
 
@@ -286,7 +294,7 @@ struct SecurityMatrixTests {
     }
 
     /// The matrix itself: it passes a table rendered by OwnerRowLevelSecurity and catches broken ones.
-    @Test("the matrix passes an OwnerRowLevelSecurity table and catches a leaky SELECT policy and an UPDATE policy without an owner WITH CHECK")
+    @Test("the matrix passes an OwnerRowLevelSecurity table and catches a leaky SELECT policy, an UPDATE policy without an owner WITH CHECK and a security-definer view")
     func matrixCatchesLeaks() async throws {
         try await withMatrixDatabase { context in
             let good = OwnerRowLevelSecurity(
@@ -309,6 +317,14 @@ struct SecurityMatrixTests {
             for (table, owner) in [("matrix_good", context.userA), ("matrix_good", context.userB), ("matrix_leaky", context.userA), ("matrix_leaky", context.userB)] {
                 try await context.admin.rows("INSERT INTO public.\(table) (user_id, note) VALUES ('\(owner.uuidString)', 'n')")
             }
+            try await context.admin.rows("CREATE VIEW public.matrix_good_invoker WITH (security_invoker = true) AS SELECT user_id, note FROM public.matrix_good")
+            try await context.admin.rows("GRANT SELECT ON public.matrix_good_invoker TO authenticated, anon")
+            #expect(try await viewViolations(context) == [])
+            try await context.admin.rows("CREATE VIEW public.matrix_definer AS SELECT user_id, note FROM public.matrix_good")
+            try await context.admin.rows("GRANT SELECT ON public.matrix_definer TO authenticated")
+            let viewLeaks = try await viewViolations(context)
+            #expect(viewLeaks.contains("view public.matrix_definer is not security_invoker: it bypasses RLS"), "\(viewLeaks)")
+            #expect(viewLeaks.contains("user B sees 1 of A's rows through view public.matrix_definer"), "\(viewLeaks)")
             let goodViolations = try await ownerMatrixViolations(context, MatrixTable(schema: "public", name: "matrix_good"))
             #expect(goodViolations.isEmpty, "\(goodViolations.joined(separator: "\n"))")
             let leaky = try await ownerMatrixViolations(context, MatrixTable(schema: "public", name: "matrix_leaky"))
