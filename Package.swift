@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "InvariantsMigrator", targets: ["InvariantsMigrator"]),
         .library(name: "InvariantsTesting", targets: ["InvariantsTesting"]),
         .executable(name: "invariants", targets: ["InvariantsCommand"]),
+        .executable(name: "InvariantsBench", targets: ["InvariantsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -75,6 +76,15 @@ let package = Package(
             dependencies: [
                 "InvariantsSchema", "InvariantsCatalog", "Invariants", "InvariantsMigrator", "InvariantsTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "InvariantsBench",
+            dependencies: [
+                "Invariants", "InvariantsMigrator", "InvariantsTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

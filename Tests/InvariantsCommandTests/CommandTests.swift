@@ -56,7 +56,7 @@ struct CommandTests {
     func help() async throws {
         let top = try await invariants(["--help"])
         #expect(top.status == 0)
-        for command in ["migrate", "status", "plan", "generate", "dev", "demo"] {
+        for command in ["migrate", "status", "plan", "generate", "dev", "demo", "lint"] {
             #expect(top.stdout.contains(command))
             let sub = try await invariants([command, "--help"])
             #expect(sub.status == 0)
@@ -96,6 +96,34 @@ struct CommandTests {
             #expect(!result.stderr.contains(server.password), "a password never reaches the output")
             #expect(result.seconds < 10)
         }
+    }
+
+    @Test("lint: exit 0 on a clean database, exit 1 with each finding as text and JSON")
+    func lint() async throws {
+        let server = try await ThrowawayPostgres.shared()
+        let database = try await server.makeDatabase(from: nil)
+        defer { Task { try? await server.dropDatabase(database.name) } }
+
+        let clean = try await invariants(["lint", "--database-url", database.url])
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        #expect(clean.stdout.contains("no findings"))
+
+        let connection = try await database.connect()
+        _ = try await connection.query("CREATE TABLE public.lint_cli_open (id int PRIMARY KEY)", logger: ThrowawayPostgres.quietLogger).collect()
+        try await connection.close()
+
+        let text = try await invariants(["lint"], environment: ["DATABASE_URL": database.url])
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("rls_disabled_in_public  public.lint_cli_open"), "\(text.stdout)")
+        #expect(text.stdout.contains("1 finding"))
+
+        let json = try await invariants(["lint", "--json", "--database-url", database.url])
+        #expect(json.status == 1)
+        let findings = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: String]]
+        #expect(findings?.count == 1)
+        #expect(findings?.first?["rule"] == "rls_disabled_in_public")
+        #expect(findings?.first?["object"] == "public.lint_cli_open")
+        #expect(findings?.first?["message"]?.contains("ENABLE ROW LEVEL SECURITY") == true)
     }
 
     @Test("status, plan, migrate against a real database, as text and JSON; DATABASE_URL works")

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Invariants
+import InvariantsMigrator
+
+struct LintCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Check a database for row-level-security and privilege mistakes (Supabase's linter rules).",
+        discussion: """
+            Reads pg_catalog only; changes nothing. Exits 0 when there are no findings, 1 when there
+            are (one line each: rule, object, what to do), so CI can gate on it.
+
+            Rules: \(SecurityLint.rules.map(\.name).joined(separator: ", ")).
+            Exposed schemas are public and every schema anon, authenticated or PUBLIC may use.
+
+            Example:
+              invariants lint --database-url postgres://postgres:secret@localhost:5432/app
+              invariants lint --json        # with DATABASE_URL set
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Print the findings as a JSON array of {rule, object, message}.")
+    var json = false
+
+    func run() async throws {
+        let findings = try await failing {
+            try await database.withConnection { connection, _ throws(InvariantsError) in
+                try await SecurityLint.run(on: connection, logger: quietLogger)
+            }
+        }
+        if json {
+            try printJSON(findings)
+        } else if findings.isEmpty {
+            print("no findings (\(SecurityLint.rules.count) rules)")
+        } else {
+            for finding in findings {
+                print("\(finding.rule)  \(finding.object)\n    \(finding.message)")
+            }
+            print("\(findings.count) finding\(findings.count == 1 ? "" : "s")")
+        }
+        if !findings.isEmpty { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Invariants
+import PostgresNIO
+import Testing
+
+/// The security matrix's registries. Every user-owned table (a table in `public` with a
+/// `user_id` column) and every function in `public` that `authenticated` may execute needs an
+/// entry here, or ``SecurityMatrixTests`` fails: a new table or function cannot skip the matrix.
+///
+/// Module authors: add your tables' fixtures and your functions' probes here.
+enum SecurityMatrixRegistry {
+    /// `"public.<table>"` → inserts at least one row owned by `owner` (and whatever parents the
+    /// row needs), as the superuser. Called once for user A and once for user B; each user
+    /// already exists in `auth.users`.
+    static let tableFixtures: [String: OwnedRowsFixture] = [
+        // Seed 000 (ModelWorkRecordModule)
+        "public.sessions": { connection, owner in
+            try await connection.query(
+                "INSERT INTO public.sessions (user_id, title, session_config) VALUES (\(owner), 'matrix', \(panelJSON)::jsonb)",
+                logger: quietLogger).collect()
+        },
+        "public.model_statistics": { connection, owner in
+            let session = UUID()
+            try await connection.query(
+                "INSERT INTO public.sessions (id, user_id, title, session_config) VALUES (\(session), \(owner), 'matrix stats', \(panelJSON)::jsonb)",
+                logger: quietLogger).collect()
+            try await connection.query("""
+                INSERT INTO public.model_statistics (user_id, model_id, session_id, response_count)
+                VALUES (\(owner), 'matrix/model', \(session), 3), (\(owner), 'matrix/model', NULL, 5)
+                """, logger: quietLogger).collect()
+        },
+    ]
+
+    /// `"public.<function>(<identity arguments>)"` (as `pg_get_function_identity_arguments`
+    /// prints them) → a probe in which user B calls the function with user A's ids and must
+    /// get not-found / forbidden and change nothing, or see nothing of A's. Record an `Issue` on failure.
+    static let functionProbes: [String: FunctionProbe] = [
+        // Seed 000 (ModelWorkRecordModule)
+        "public.add_brains(p_session_id uuid, p_model_id text, p_brains integer)":
+            refusedForB { "SELECT public.add_brains('\($0)', 'matrix/model', 5)" },
+        "public.dismiss_model(p_session_id uuid, p_model_id text, p_note text)":
+            refusedForB { "SELECT public.dismiss_model('\($0)', 'matrix/model', 'b was here')" },
+        "public.set_session_models(p_session_id uuid, p_models text[], p_expected_version bigint)":
+            refusedForB { "SELECT public.set_session_models('\($0)', ARRAY['b/model'], 1)" },
+        "public.record_model_response(p_session_id uuid, p_model_id text)":
+            refusedForB { "SELECT public.record_model_response('\($0)', 'matrix/model')" },
+        "public.global_model_leaderboard(p_min_users integer, p_limit integer)":
+            revealsNothingOfA("SELECT to_jsonb(r)::text FROM public.global_model_leaderboard(3, 100) r"),
+        "public.model_statistics_summary(p_model_id text)":
+            revealsNothingOfA("SELECT to_jsonb(r)::text FROM public.model_statistics_summary('matrix/a-only') r"),
+        "public.my_model_leaderboard(p_limit integer)":
+            revealsNothingOfA("SELECT to_jsonb(r)::text FROM public.my_model_leaderboard(100) r"),
+    ]
+}
+
+private let panelJSON = #"{"selectedModels": ["matrix/model"], "perModelSettings": {"matrix/model": {}}}"#
+
+/// Creates rows owned by `owner` on `connection` (a superuser connection).
+typealias OwnedRowsFixture = @Sendable (_ connection: PostgresConnection, _ owner: UUID) async throws -> Void
+
+/// Probes one function as user B against user A's rows.
+typealias FunctionProbe = @Sendable (_ context: SecurityMatrixContext) async throws -> Void
+
+/// Everything user A owns in `public`, as the superuser sees it: a digest of each user-owned table.
+func digestOfA(_ context: SecurityMatrixContext) async throws -> String {
+    let tables = try await context.admin.query("""
+        SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'user_id' AND NOT a.attisdropped
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1
+        """, logger: quietLogger).collect().map { try $0.decode(String.self) }
+    var parts: [String] = []
+    for table in tables {
+        let row = try await context.admin.query(PostgresQuery(unsafeSQL: """
+            SELECT coalesce(md5(string_agg(to_jsonb(t)::text, ',' ORDER BY to_jsonb(t)::text)), '')
+            FROM \(table) t WHERE user_id = '\(context.userA.uuidString.lowercased())'
+            """), logger: quietLogger).collect().first!
+        parts.append(table + ":" + (try row.decode(String.self)))
+    }
+    return parts.joined(separator: " ")
+}
+
+/// B calls the function on A's session: refused as not found / forbidden, and A's rows are unchanged.
+func refusedForB(_ sql: @escaping @Sendable (_ sessionOfA: UUID) -> String) -> FunctionProbe {
+    { context in
+        let session = try await context.admin.query(
+            "SELECT id FROM public.sessions WHERE user_id = \(context.userA) ORDER BY id LIMIT 1", logger: quietLogger
+        ).collect().first!.decode(UUID.self)
+        let before = try await digestOfA(context)
+        do {
+            try await context.client.run(as: .user(context.userB)) { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: sql(session)), logger: quietLogger).collect()
+            }
+            Issue.record("user B's call succeeded on user A's session: \(sql(session))")
+        } catch let error as InvariantsError {
+            #expect([InvariantsError.Kind.notFound, .forbidden].contains(error.kind), "\(sql(session)): \(error.kind) \(error.message)")
+        }
+        #expect(try await digestOfA(context) == before, "A's rows changed after B's call: \(sql(session))")
+    }
+}
+
+/// B calls the function; its output mentions neither A's id nor A's private model.
+func revealsNothingOfA(_ sql: String) -> FunctionProbe {
+    { context in
+        try await context.admin.query("""
+            INSERT INTO public.model_statistics (user_id, model_id, session_id, response_count)
+            VALUES (\(context.userA), 'matrix/a-only', NULL, 777) ON CONFLICT DO NOTHING
+            """, logger: quietLogger).collect()
+        let rows = try await context.client.run(as: .user(context.userB)) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect().map { try $0.decode(String.self) }
+        }
+        let text = rows.joined(separator: "\n")
+        #expect(!text.contains(context.userA.uuidString.lowercased()), "\(sql) shows user A's id to B")
+        #expect(!text.contains("777"), "\(sql) shows user A's private model's counts to B: \(text)")
+    }
+}
