@@ -29,6 +29,21 @@ enum SecurityMatrixRegistry {
                 VALUES (\(owner), 'matrix/model', \(session), 3), (\(owner), 'matrix/model', NULL, 5)
                 """, logger: quietLogger).collect()
         },
+        // Seed 003 (ChatLogsModule): a log (which also makes the day's usage row), a favorite
+        // of it, and a threshold.
+        "public.chat_logs": { connection, owner in try await insertChatLog(connection, owner: owner) },
+        "public.usage_daily": { connection, owner in try await insertChatLog(connection, owner: owner) },
+        "public.saved_chats": { connection, owner in
+            let log = try await insertChatLog(connection, owner: owner)
+            try await connection.query(
+                "INSERT INTO public.saved_chats (user_id, chat_log_id, note) VALUES (\(owner), \(log), 'matrix')",
+                logger: quietLogger).collect()
+        },
+        "public.usage_thresholds": { connection, owner in
+            try await connection.query(
+                "INSERT INTO public.usage_thresholds (user_id, daily_cost_limit) VALUES (\(owner), 10)",
+                logger: quietLogger).collect()
+        },
     ]
 
     /// `"public.<function>(<identity arguments>)"` (as `pg_get_function_identity_arguments`
@@ -50,7 +65,34 @@ enum SecurityMatrixRegistry {
             revealsNothingOfA("SELECT to_jsonb(r)::text FROM public.model_statistics_summary('matrix/a-only') r"),
         "public.my_model_leaderboard(p_limit integer)":
             revealsNothingOfA("SELECT to_jsonb(r)::text FROM public.my_model_leaderboard(100) r"),
+        // Seed 003 (ChatLogsModule)
+        "public.save_chat(p_chat_log_id bigint, p_note text)": { context in
+            let log = try await insertChatLog(context.admin, owner: context.userA)
+            let before = try await digestOfA(context)
+            let sql = "SELECT public.save_chat(\(log), 'b was here')"
+            do {
+                try await context.client.run(as: .user(context.userB)) { connection in
+                    try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect()
+                }
+                Issue.record("user B saved user A's chat log: \(sql)")
+            } catch let error as InvariantsError {
+                #expect(error.kind == .notFound, "\(sql): \(error.kind) \(error.message)")
+            }
+            #expect(try await digestOfA(context) == before, "A's rows changed after B's call: \(sql)")
+            #expect(try await context.admin.query("SELECT count(*) FROM public.saved_chats WHERE user_id = \(context.userB) AND chat_log_id = \(log)",
+                                                  logger: quietLogger).collect().first!.decode(Int64.self) == 0)
+        },
     ]
+}
+
+/// One chat log owned by `owner` (as the superuser; the usage trigger adds its day's usage).
+@discardableResult
+func insertChatLog(_ connection: PostgresConnection, owner: UUID) async throws -> Int64 {
+    try await connection.query("""
+        INSERT INTO public.chat_logs (user_id, question, response, tools_used, input_tokens, output_tokens, cost, model)
+        VALUES (\(owner), 'matrix question', 'matrix answer', '[{"name": "matrix"}]', 10, 20, 0.001, 'matrix')
+        RETURNING id
+        """, logger: quietLogger).collect().first!.decode(Int64.self)
 }
 
 private let panelJSON = #"{"selectedModels": ["matrix/model"], "perModelSettings": {"matrix/model": {}}}"#
