@@ -184,6 +184,34 @@ struct CommandTests {
     }
 }
 
+@Suite("invariants release")
+struct ReleaseCommandTests {
+    @Test("freezes every declared migration under a label, once; a frozen file is then never rewritten")
+    func release() async throws {
+        let copy = NSTemporaryDirectory() + "invariants-release-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: root + "/sql", toPath: copy)
+        try? FileManager.default.removeItem(atPath: copy + "/RELEASED")
+        let first = try await invariants(["release", "9.9", "--sql-dir", copy])
+        #expect(first.status == 0, "\(first.stderr)")
+        let marker = try String(contentsOfFile: copy + "/RELEASED", encoding: .utf8)
+        let migrations = try FileManager.default.contentsOfDirectory(atPath: copy + "/migrations").filter { $0.hasSuffix(".sql") }.count
+        #expect(marker.hasSuffix("9.9 \(migrations)\n"))
+
+        let again = try await invariants(["release", "9.9", "--sql-dir", copy])
+        #expect(again.status == 1 && again.stderr.contains("already exists"))
+        let bad = try await invariants(["release", "no spaces", "--sql-dir", copy])
+        #expect(bad.status == 1 && bad.stderr.contains("must be letters"))
+
+        // A frozen file edited by hand: generate neither rewrites it nor reports it…
+        let file = copy + "/migrations/0001_invariants_core.sql"
+        let edited = try String(contentsOfFile: file, encoding: .utf8) + "-- a DBA's note\n"
+        try edited.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await invariants(["generate", "--check", "--sql-dir", copy]).status == 0)
+        #expect(try await invariants(["generate", "--sql-dir", copy]).status == 0)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == edited)
+    }
+}
+
 private enum ReleaseMarkerProbe {
     static func frozen(_ dir: String) throws -> Int {
         guard let text = try? String(contentsOfFile: dir + "/RELEASED", encoding: .utf8) else { return 0 }
