@@ -1,5 +1,5 @@
 public import Foundation
-public import PostgresNIO
+import PostgresNIO
 
 // Seed 003's typed client: log a chat (service side), favorites, own history and usage.
 // The database enforces every rule (InvariantsCatalog.ChatLogsModule); these methods only

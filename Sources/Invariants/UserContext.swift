@@ -46,6 +46,7 @@ extension InvariantsClient {
     /// Round trips: BEGIN, the context, your statements, COMMIT. The role can only be one
     /// of ``DatabaseRole`` (a whitelist by type); the connecting user must be a member of it
     /// (Supabase's `authenticator` is; a superuser is).
+    @discardableResult
     public func run<T: Sendable>(as context: UserContext, _ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
         try await transaction { connection in
             try await Self.apply(context, on: connection, logger: logger)

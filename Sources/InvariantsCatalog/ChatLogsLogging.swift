@@ -1,4 +1,4 @@
-public import InvariantsSchema
+import InvariantsSchema
 
 /// Logging a chat: input validation on `chat_logs` and the service's `log_chat` function.
 ///

@@ -1,4 +1,4 @@
-public import InvariantsSchema
+import InvariantsSchema
 
 /// Saving a favorite: a BEFORE INSERT trigger on `saved_chats` copies question and response
 /// from the saver's own log, and `public.save_chat(chat_log_id, note)` for the client.

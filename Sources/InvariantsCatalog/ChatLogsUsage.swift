@@ -1,4 +1,4 @@
-public import InvariantsSchema
+import InvariantsSchema
 
 /// Per-user daily usage kept by the database, and the cost alert.
 ///

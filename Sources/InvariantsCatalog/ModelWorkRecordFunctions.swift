@@ -1,4 +1,4 @@
-public import InvariantsSchema
+import InvariantsSchema
 
 /// The functions of seed 000. Every one locks the session row before any statistics row
 /// (the order the session-delete fold uses too), so none of them deadlocks another.

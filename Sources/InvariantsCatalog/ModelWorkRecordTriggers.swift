@@ -1,4 +1,4 @@
-public import InvariantsSchema
+import InvariantsSchema
 
 extension ModelWorkRecordModule {
     /// A trigger function as stored logic: no request role may call it directly.

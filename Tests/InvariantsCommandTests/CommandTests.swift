@@ -46,7 +46,7 @@ private func invariants(_ arguments: [String], environment: [String: String] = [
     case .exited(let code): status = Int32(code)
     default: status = -1
     }
-    return CommandResult(status: status, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "",
+    return CommandResult(status: status, stdout: result.standardOutput, stderr: result.standardError,
                          seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
@@ -245,7 +245,7 @@ struct DevCommandTests {
             return (url, answered)
         }
         let (url, answered) = result.closureResult
-        #expect(url != nil, "dev printed DATABASE_URL; stderr: \(result.standardError ?? "")")
+        #expect(url != nil, "dev printed DATABASE_URL; stderr: \(result.standardError)")
         #expect(answered, "the printed URL served a migrated database")
         #expect(result.terminationStatus.isSuccess, "Ctrl-C is a clean exit")
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: base))?.filter { $0.hasPrefix("invariants-pg-") } ?? []
