@@ -16,18 +16,7 @@ func migratedCatalogTemplate() async throws -> String {
 
 /// A clone of the migrated catalog, a connection to it, dropped afterwards.
 func withMigratedCatalog<T>(_ body: (TestDatabase, PostgresConnection) async throws -> T) async throws -> T {
-    let server = try await ThrowawayPostgres.shared()
-    let database = try await server.makeDatabase(from: try await migratedCatalogTemplate())
-    let connection = try await database.connect(logger: testLogger)
-    do {
-        let value = try await body(database, connection)
-        try? await connection.close()
-        try? await server.dropDatabase(database.name)
-        return value
-    } catch {
-        try? await connection.close()
-        throw error
-    }
+    try await withFreshDatabase(from: try await migratedCatalogTemplate(), body)
 }
 
 /// One violation per rule: the statements that create it and the one finding it must produce.

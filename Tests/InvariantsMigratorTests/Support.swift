@@ -13,10 +13,11 @@ let testLogger: Logger = {
     return logger
 }()
 
-/// A fresh empty database on the shared throwaway server, and a connection to it.
-func withFreshDatabase<T>(_ body: (TestDatabase, PostgresConnection) async throws -> T) async throws -> T {
+/// A fresh database on the shared throwaway server (empty, or cloned from `template`), and a
+/// connection to it; dropped afterwards.
+func withFreshDatabase<T>(from template: String? = nil, _ body: (TestDatabase, PostgresConnection) async throws -> T) async throws -> T {
     let server = try await ThrowawayPostgres.shared()
-    let database = try await server.makeDatabase(from: nil)
+    let database = try await server.makeDatabase(from: template)
     let connection = try await database.connect(logger: testLogger)
     do {
         let value = try await body(database, connection)
