@@ -10,13 +10,19 @@ struct ModelWorkRecordSaverTests {
         try await withModelWorkRecord { f in
             let s = try await f.makeSession(owner: f.alice, models: ["a"])
             let panel = try await f.client.sessionModels(as: f.asAlice, sessionID: s)
-            let saver = ModelSelectionSaver(client: f.client, user: f.asAlice, sessionID: s, panel: panel, delay: .milliseconds(300))
+            // A window far longer than the loop, even on a loaded CI machine: the 10 changes
+            // always land inside it, and the write comes only after it.
+            let saver = ModelSelectionSaver(client: f.client, user: f.asAlice, sessionID: s, panel: panel, delay: .milliseconds(1500))
             for index in 1...10 {
                 await saver.select(["a"] + (1...index).map { "m\($0)" })
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(try await f.config(s).0 == 1, "nothing written inside the debounce window")
-            try await Task.sleep(for: .milliseconds(900))
+            let deadline = ContinuousClock.now + .seconds(15)
+            while await saver.writeCount == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(300))
             #expect(await saver.writeCount == 1)
             let stored = try await f.client.sessionModels(as: f.asAlice, sessionID: s)
             #expect(stored == SessionModels(version: 2, models: ["a"] + (1...10).map { "m\($0)" }))
