@@ -73,8 +73,7 @@ public final class InvariantsClient: Sendable {
         }
     }
 
-    /// Runs one SQL statement and returns how many rows it produced or affected rows are not
-    /// reported by PostgresNIO; use ``query(_:)`` to read rows.
+    /// Runs one SQL statement for its effect, discarding any rows; use ``query(_:)`` to read them.
     public func execute(_ query: PostgresQuery) async throws(InvariantsError) {
         do {
             _ = try await client.query(query, logger: logger).collect()

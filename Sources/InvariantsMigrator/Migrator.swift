@@ -89,12 +89,12 @@ public struct Migrator: Sendable {
 
     /// The SQL `migrate` would run now, in order, without running it.
     public func plan(on connection: PostgresConnection) async throws(InvariantsError) -> MigrationPlan {
-        let status = try await status(on: connection)
+        let ledger = try await LedgerState.read(SQLSession(connection: connection, logger: logger))
+        let status = compare(ledger)
         try refuseUnsafe(status)
         let pending = Set(status.pendingMigrations.map(\.version))
         let apply = Set(status.repeatablesToApply.map(\.key))
         let drop = status.repeatablesToDrop.map(\.key)
-        let ledger = try await LedgerState.read(SQLSession(connection: connection, logger: logger))
         return MigrationPlan(
             migrations: catalog.migrations.filter { pending.contains($0.version) }.map {
                 .init(file: MigrationFile.fileName(for: $0), statements: $0.steps.map(\.sql))
