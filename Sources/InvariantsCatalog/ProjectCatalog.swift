@@ -13,11 +13,13 @@ public enum ProjectCatalog {
                 AuthModule.migration,
                 ModelWorkRecordModule.migration,
                 ChatLogsModule.migration,
+                GigResponsesModule.migration,
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,
                 ModelWorkRecordModule.repeatables,
                 ChatLogsModule.repeatables,
+                GigResponsesModule.repeatables,
             ])
         )
     }
