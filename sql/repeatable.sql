@@ -581,6 +581,286 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."chat_logs_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
+-- invariants:object {"checksum":"sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+    RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    batch uuid[];
+BEGIN
+    -- Repair of counter cache gig_responses: "public"."gigs" from "public"."responses".
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'IV422';
+    END IF;
+    IF p_batch IS NOT NULL AND p_batch < 1 THEN
+        RAISE EXCEPTION 'batch size must be positive, got %', p_batch
+            USING ERRCODE = 'IV422', COLUMN = 'batch';
+    END IF;
+
+    -- 1. Lock the batch's parents in key order.
+    SELECT pg_catalog.array_agg(s.key ORDER BY s.key) INTO batch
+    FROM (
+        SELECT p."id" AS key FROM "public"."gigs" AS p
+        WHERE (p_parent IS NULL OR p."id" = p_parent)
+          AND (p_scope IS NULL OR p."workspace_id" = p_scope)
+          AND (p_after IS NULL OR p."id" > p_after)
+        ORDER BY p."id"
+        LIMIT p_batch
+        FOR NO KEY UPDATE
+    ) AS s;
+    IF batch IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint, NULL::uuid;
+        RETURN;
+    END IF;
+
+    -- 2. A new statement (a new snapshot): count, rewrite what differs (or all, when
+    --    forced), audit each changed value.
+    RETURN QUERY
+    WITH target AS (
+        SELECT p."id" AS key, p."workspace_id" AS scope_value,
+               p."responses" AS old0, (COALESCE(a.a0, 0)) AS new0,
+               p."new_responses" AS old1, (COALESCE(a.a1, 0)) AS new1
+        FROM "public"."gigs" AS p
+        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND r."entity_id" = ANY (batch) GROUP BY r."entity_id") AS a ON a.key = p."id"
+        WHERE p."id" = ANY (batch)
+    ), rewritten AS (
+        UPDATE "public"."gigs" AS p SET
+            "responses" = t.new0,
+            "new_responses" = t.new1
+        FROM target AS t
+        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1)
+        RETURNING p."id"
+    ), audited AS (
+        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
+               COALESCE(auth.uid()::text, SESSION_USER::text)
+        FROM target AS t
+        CROSS JOIN LATERAL (VALUES
+                ('responses', (t.old0)::numeric, (t.new0)::numeric),
+                    ('new_responses', (t.old1)::numeric, (t.new1)::numeric)
+            ) AS v (column_name, old_value, new_value)
+        WHERE v.old_value IS DISTINCT FROM v.new_value
+        RETURNING 1
+    )
+    SELECT pg_catalog.cardinality(batch)::bigint,
+           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1),
+           batch[pg_catalog.cardinality(batch)]
+    FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:396ced5de768d7de6c174c90e744699c42ba408dca3bc37f33d8e051f79fac8c","drop":["DROP FUNCTION IF EXISTS \"public\".\"delete_response\"(uuid, uuid)"],"key":"function public.delete_response(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."delete_response"("p_response_id" uuid, "p_workspace_id" uuid)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_response_id IS NULL THEN
+        RAISE EXCEPTION 'response_id is required' USING ERRCODE = 'IV422', COLUMN = 'response_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF auth.role() IS DISTINCT FROM 'service_role' AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    DELETE FROM public.responses AS r
+    WHERE r.id = p_response_id AND r.workspace_id = p_workspace_id;
+    IF NOT FOUND THEN
+        -- Same answer for another workspace's response and a missing one.
+        RAISE EXCEPTION 'response % not found in workspace %', p_response_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'response_id';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:50eaba8bbbc3380702ec2f49a01ec8dfce998135805d8123086182bb2d53b4cb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
+    RETURNS TABLE (total bigint, "new" bigint, gig_responses integer, gig_new_responses integer, is_synced boolean)
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF auth.role() IS DISTINCT FROM 'service_role' AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    -- One statement, one snapshot: a writer's response and its counter change are
+    -- seen together or not at all.
+    RETURN QUERY
+    SELECT a.total, a.new_total, g.responses, g.new_responses,
+           a.total = g.responses AND a.new_total = g.new_responses
+    FROM public.gigs AS g
+    CROSS JOIN LATERAL (
+        SELECT pg_catalog.count(*) AS total,
+               pg_catalog.count(*) FILTER (WHERE r.status = 'NEW') AS new_total
+        FROM public.responses AS r
+        WHERE r.entity_type = 'gig' AND r.entity_id = g.id
+    ) AS a
+    WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:fc39ff5d1814a43ccbdaf3bc6470ac34ab799c8d297030e12f99b437ba215306","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF auth.role() IS DISTINCT FROM 'service_role' AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.gigs AS g WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id) THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(p_gig_id, p_workspace_id, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:310be35c4e0aa301688d72f3ab78d0b3b309bf0de363f43f876fede7a3ee600f","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF auth.role() IS DISTINCT FROM 'service_role' AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.workspaces AS w WHERE w.id = p_workspace_id) THEN
+        RAISE EXCEPTION 'workspace % not found', p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'workspace_id';
+    END IF;
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, p_workspace_id, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, NULL, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:2aa8c0eab79c90bbd3203eec0b36ac425c4400c3635771bfb459cf083c0ef85f","drop":["DROP FUNCTION IF EXISTS \"public\".\"create_workspace\"(text)"],"key":"function public.create_workspace(text)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."create_workspace"("p_name" text)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    new_id uuid;
+BEGIN
+    IF auth.uid() IS NULL THEN
+        RAISE EXCEPTION 'only a signed-in user can create a workspace' USING ERRCODE = 'IV403';
+    END IF;
+    IF p_name IS NULL OR pg_catalog.char_length(pg_catalog.btrim(p_name)) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'name must be 1 to 200 characters' USING ERRCODE = 'IV422', COLUMN = 'name';
+    END IF;
+    INSERT INTO public.workspaces (name) VALUES (pg_catalog.btrim(p_name)) RETURNING id INTO new_id;
+    INSERT INTO public.workspace_members (workspace_id, user_id, role) VALUES (new_id, auth.uid(), 'owner');
+    RETURN new_id;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
+
 -- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
 CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
     RETURNS trigger
@@ -688,6 +968,125 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."fold_session_model_statistics"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
+-- invariants:object {"checksum":"sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_responses_updated_at\"()"],"key":"function invariants.touch_public_responses_updated_at()","kind":"trigger function","source":"UpdatedAt(table: public.responses, column: updated_at)"}
+CREATE OR REPLACE FUNCTION "invariants"."touch_public_responses_updated_at"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant updated_at on column updated_at: the server clock owns it.
+    IF TG_OP = 'INSERT' THEN
+        NEW."updated_at" := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    -- Keep the old value; bump it only when something else changed.
+    -- Record-image equality (*=) works for every column type, json included.
+    NEW."updated_at" := OLD."updated_at";
+    -- Stored generated columns are NULL in NEW until after this trigger.
+    NEW."gig_id" := OLD."gig_id";
+    IF NEW *= OLD THEN
+        RETURN NEW;
+    END IF;
+    NEW."updated_at" := pg_catalog.now();
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:ef6fd320f1a93a924a8f0934a92ff528b8e579cde02b9db3cbd1c1c736751276","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    old_key uuid;
+    new_key uuid;
+    old_0 bigint := 0;
+    new_0 bigint := 0;
+    old_1 bigint := 0;
+    new_1 bigint := 0;
+BEGIN
+    -- Counter cache gig_responses: "public"."responses" → "public"."gigs".
+    IF TG_OP <> 'INSERT' THEN
+        old_key := CASE WHEN OLD."entity_type" = 'gig' THEN OLD."entity_id" END;
+        old_0 := 1;
+        old_1 := CASE WHEN OLD."status" = 'NEW' THEN 1 ELSE 0 END;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_key := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
+        new_0 := 1;
+        new_1 := CASE WHEN NEW."status" = 'NEW' THEN 1 ELSE 0 END;
+    END IF;
+
+    IF old_key IS NOT DISTINCT FROM new_key THEN
+        -- Same parent (or none): one UPDATE with the net change.
+        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0 OR new_1 - old_1 <> 0) THEN
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + (new_0 - old_0),
+                "new_responses" = p."new_responses" + (new_1 - old_1)
+            WHERE p."id" = new_key;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
+            USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- A move between two parents: lock both in key order, so two opposite moves
+    -- cannot deadlock.
+    IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (old_key, new_key)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+    END IF;
+    IF old_key IS NOT NULL AND (old_0 <> 0 OR old_1 <> 0) THEN
+        -- No row: the parent is being deleted (a cascade) — nothing to keep.
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + (-old_0),
+                "new_responses" = p."new_responses" + (-old_1)
+        WHERE p."id" = old_key;
+    END IF;
+    IF new_key IS NOT NULL AND (new_0 <> 0 OR new_1 <> 0) THEN
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + new_0,
+                "new_responses" = p."new_responses" + new_1
+        WHERE p."id" = new_key;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
+            USING ERRCODE = 'IV404';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses_truncate\"()"],"key":"function invariants.count_gig_responses_truncate()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses_truncate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Counter cache gig_responses: "public"."responses" was truncated, so every count is zero.
+    UPDATE "public"."gigs" SET "responses" = 0, "new_responses" = 0 WHERE "responses" <> 0 OR "new_responses" <> 0;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses_truncate"() FROM PUBLIC;
+
 -- invariants:object {"checksum":"sha256:621dac01370a00938af0d0ecd2e84ab74b773b9035909f929a744623b657d555","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"sessions\""],"key":"trigger public.sessions.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.sessions, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     BEFORE INSERT OR UPDATE ON "public"."sessions"
@@ -730,6 +1129,60 @@ CREATE OR REPLACE TRIGGER "chat_logs_usage"
     ON "public"."chat_logs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_logs_usage"();
+
+-- invariants:object {"checksum":"sha256:8dea126b110e44f5979a9c29620dc2e0c90a2895412dbf2cba3026825c507bfe","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"gigs\""],"key":"trigger public.gigs.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.gigs, column: updated_at)"}
+CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
+    BEFORE INSERT OR UPDATE ON "public"."gigs"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."touch_updated_at"();
+
+-- invariants:object {"checksum":"sha256:e45aba0c6ca5d9a3cea56f333b828b4a28bf3d6dc71b205eb083312d4207590b","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"responses\""],"key":"trigger public.responses.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.responses, column: updated_at)"}
+CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
+    BEFORE INSERT OR UPDATE ON "public"."responses"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."touch_public_responses_updated_at"();
+
+-- invariants:object {"checksum":"sha256:5c49a06c054bbb1a8db9b7d003e1e687c92add2df2b4089fb9abcce67db8b5e7","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses","kind":"trigger","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE TRIGGER "invariants_count_gig_responses"
+    AFTER INSERT OR DELETE ON "public"."responses"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."count_gig_responses"();
+
+-- invariants:object {"checksum":"sha256:f07ab772f55b7e484d7d7faace34810d850152f8005b32ecfe3338763fa215b1","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_update\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_update","kind":"trigger","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_update"
+    AFTER UPDATE ON "public"."responses"
+    FOR EACH ROW
+    WHEN (OLD."entity_type" IS DISTINCT FROM NEW."entity_type"
+        OR OLD."entity_id" IS DISTINCT FROM NEW."entity_id"
+        OR OLD."status" IS DISTINCT FROM NEW."status")
+    EXECUTE FUNCTION "invariants"."count_gig_responses"();
+
+-- invariants:object {"checksum":"sha256:f15303cb9d5d4039c86a53bdc4aff0248b59e0473f54d6705468b0e663c5be6e","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_truncate\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_truncate","kind":"trigger","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_truncate"
+    AFTER TRUNCATE ON "public"."responses"
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION "invariants"."count_gig_responses_truncate"();
+
+-- invariants:object {"checksum":"sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31","drop":["DROP VIEW IF EXISTS \"invariants\".\"gig_responses_drift\""],"key":"view invariants.gig_responses_drift","kind":"view","source":"CounterCache(gig_responses)"}
+DROP VIEW IF EXISTS "invariants"."gig_responses_drift";
+
+-- invariants:statement
+CREATE OR REPLACE VIEW "invariants"."gig_responses_drift"
+    WITH (security_invoker = true) AS
+SELECT p."id" AS parent_key, p."workspace_id" AS scope, c.counter, c.stored, c.actual
+FROM "public"."gigs" AS p
+LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' GROUP BY r."entity_id") AS a ON a.key = p."id"
+CROSS JOIN LATERAL (VALUES
+        ('responses', (p."responses")::numeric, COALESCE(a.a0, 0)::numeric),
+        ('new_responses', (p."new_responses")::numeric, COALESCE(a.a1, 0)::numeric)
+    ) AS c (counter, stored, actual)
+WHERE c.stored IS DISTINCT FROM c.actual;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "invariants"."gig_responses_drift" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "invariants"."gig_responses_drift" TO "service_role";
 
 -- invariants:object {"checksum":"sha256:f7ffa0df9679fcac3d10a64236800488a424fb052ce63a5100c64189d83a577c","drop":[],"key":"table security public.sessions","kind":"table security","source":"OwnerRowLevelSecurity(public.sessions)"}
 ALTER TABLE "public"."sessions" ENABLE ROW LEVEL SECURITY;
@@ -838,6 +1291,81 @@ GRANT ALL ON TABLE "public"."usage_thresholds" TO "service_role";
 
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."usage_thresholds" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:e3c36855bb63f38f5856eb817b8f1b83474157342566307a1cd05132752777a9","drop":[],"key":"table security invariants.counter_repairs","kind":"table security","source":"CounterCache.auditTable"}
+ALTER TABLE "invariants"."counter_repairs" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "invariants"."counter_repairs" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "invariants"."counter_repairs" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:3f64c651d4428e5f976972169b09b779a22e5d3d1464cb9831557950e829344a","drop":[],"key":"table security public.workspaces","kind":"table security","source":"TenantRowLevelSecurity(public.workspaces)"}
+ALTER TABLE "public"."workspaces" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."workspaces" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."workspaces" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."workspaces" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:d8f7379b6b442a8f3be36d11ccecb301900b67d2aa70bdd2541e200c117c1f28","drop":[],"key":"table security public.workspace_members","kind":"table security","source":"OwnerRowLevelSecurity(public.workspace_members)"}
+ALTER TABLE "public"."workspace_members" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."workspace_members" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."workspace_members" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."workspace_members" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:3163200de423b0ee4b17b86d0f2e01982fbf4e467c218a61a7944f36f5342919","drop":[],"key":"table security public.gigs","kind":"table security","source":"TenantRowLevelSecurity(public.gigs)"}
+ALTER TABLE "public"."gigs" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."gigs" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."gigs" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."gigs" TO "authenticated";
+
+-- invariants:statement
+GRANT INSERT ("id", "workspace_id", "title") ON TABLE "public"."gigs" TO "authenticated";
+
+-- invariants:statement
+GRANT UPDATE ("title") ON TABLE "public"."gigs" TO "authenticated";
+
+-- invariants:statement
+GRANT DELETE ON TABLE "public"."gigs" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:a870fbd9df71f1000ee49e021d119798a77ab85648b95b16e0da4200ad626910","drop":[],"key":"table security public.responses","kind":"table security","source":"TenantRowLevelSecurity(public.responses)"}
+ALTER TABLE "public"."responses" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."responses" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."responses" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."responses" TO "authenticated";
+
+-- invariants:statement
+GRANT INSERT ("id", "workspace_id", "entity_type", "entity_id", "status", "candidate_name") ON TABLE "public"."responses" TO "authenticated";
+
+-- invariants:statement
+GRANT UPDATE ("entity_type", "entity_id", "status", "candidate_name") ON TABLE "public"."responses" TO "authenticated";
+
+-- invariants:statement
+GRANT DELETE ON TABLE "public"."responses" TO "authenticated";
 
 -- invariants:object {"checksum":"sha256:c3a8190504004dad2e5ac9e32173c72bccc1c15328398c83fc4a0bfa39a99826","drop":["DROP POLICY IF EXISTS \"sessions_owner_select\" ON \"public\".\"sessions\""],"key":"policy public.sessions.sessions_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.sessions)"}
 DROP POLICY IF EXISTS "sessions_owner_select" ON "public"."sessions";
@@ -962,6 +1490,88 @@ CREATE POLICY "usage_thresholds_owner_select" ON "public"."usage_thresholds"
     AS PERMISSIVE FOR SELECT TO "authenticated"
     USING ((SELECT "auth"."uid"()) = "user_id");
 
+-- invariants:object {"checksum":"sha256:c5fe2d1ba250bda110430700122422225fcd2071f44ff30c5acb563133749b9f","drop":["DROP POLICY IF EXISTS \"workspaces_member_select\" ON \"public\".\"workspaces\""],"key":"policy public.workspaces.workspaces_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.workspaces)"}
+DROP POLICY IF EXISTS "workspaces_member_select" ON "public"."workspaces";
+
+-- invariants:statement
+CREATE POLICY "workspaces_member_select" ON "public"."workspaces"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ("id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
+-- invariants:object {"checksum":"sha256:c4b0fa7c3045af1e8d1cc0957de940b02dcd6775085b506a9a27586179fda4bd","drop":["DROP POLICY IF EXISTS \"workspace_members_owner_select\" ON \"public\".\"workspace_members\""],"key":"policy public.workspace_members.workspace_members_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.workspace_members)"}
+DROP POLICY IF EXISTS "workspace_members_owner_select" ON "public"."workspace_members";
+
+-- invariants:statement
+CREATE POLICY "workspace_members_owner_select" ON "public"."workspace_members"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:32edac55811f0fab5560b0c75b36831a5bb375ebf50849fc84ba1b12ad7c123e","drop":["DROP POLICY IF EXISTS \"gigs_member_select\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
+DROP POLICY IF EXISTS "gigs_member_select" ON "public"."gigs";
+
+-- invariants:statement
+CREATE POLICY "gigs_member_select" ON "public"."gigs"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
+-- invariants:object {"checksum":"sha256:10e04075da4b7128c0c85f0758b557557bc622f62572301b12b6d97bc3255ef4","drop":["DROP POLICY IF EXISTS \"gigs_member_insert\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_insert","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
+DROP POLICY IF EXISTS "gigs_member_insert" ON "public"."gigs";
+
+-- invariants:statement
+CREATE POLICY "gigs_member_insert" ON "public"."gigs"
+    AS PERMISSIVE FOR INSERT TO "authenticated"
+    WITH CHECK ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
+-- invariants:object {"checksum":"sha256:cebd8401e31ba3213c9c58cf984a6a1e1355b0fa3a9c8f3d192dea5ee29cd69b","drop":["DROP POLICY IF EXISTS \"gigs_member_update\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_update","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
+DROP POLICY IF EXISTS "gigs_member_update" ON "public"."gigs";
+
+-- invariants:statement
+CREATE POLICY "gigs_member_update" ON "public"."gigs"
+    AS PERMISSIVE FOR UPDATE TO "authenticated"
+    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())))
+    WITH CHECK ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
+-- invariants:object {"checksum":"sha256:2b736f4c088867a8d03ae929a1775079e259087647faa2b59b9332075cc0c661","drop":["DROP POLICY IF EXISTS \"gigs_member_delete\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_delete","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
+DROP POLICY IF EXISTS "gigs_member_delete" ON "public"."gigs";
+
+-- invariants:statement
+CREATE POLICY "gigs_member_delete" ON "public"."gigs"
+    AS PERMISSIVE FOR DELETE TO "authenticated"
+    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
+-- invariants:object {"checksum":"sha256:2adc914728413d4cfc6045c9f1a0c683100a4bd6649c250e224aa9cf56d48a4a","drop":["DROP POLICY IF EXISTS \"responses_member_select\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
+DROP POLICY IF EXISTS "responses_member_select" ON "public"."responses";
+
+-- invariants:statement
+CREATE POLICY "responses_member_select" ON "public"."responses"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
+-- invariants:object {"checksum":"sha256:3d7b16fefa2a11f5715be2fe22b85f6a46419f7aebb799b047b3843a9e9438e9","drop":["DROP POLICY IF EXISTS \"responses_member_insert\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_insert","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
+DROP POLICY IF EXISTS "responses_member_insert" ON "public"."responses";
+
+-- invariants:statement
+CREATE POLICY "responses_member_insert" ON "public"."responses"
+    AS PERMISSIVE FOR INSERT TO "authenticated"
+    WITH CHECK ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
+-- invariants:object {"checksum":"sha256:9baa9f7937371feabd8c2d4c5d29e8a588caefd5863d035538cc3527e8ad5cbe","drop":["DROP POLICY IF EXISTS \"responses_member_update\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_update","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
+DROP POLICY IF EXISTS "responses_member_update" ON "public"."responses";
+
+-- invariants:statement
+CREATE POLICY "responses_member_update" ON "public"."responses"
+    AS PERMISSIVE FOR UPDATE TO "authenticated"
+    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())))
+    WITH CHECK ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
+-- invariants:object {"checksum":"sha256:2aafcc3c0362257e77be7eddee2cd4538fb2ac6107398cc0ae1580e1340f5128","drop":["DROP POLICY IF EXISTS \"responses_member_delete\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_delete","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
+DROP POLICY IF EXISTS "responses_member_delete" ON "public"."responses";
+
+-- invariants:statement
+CREATE POLICY "responses_member_delete" ON "public"."responses"
+    AS PERMISSIVE FOR DELETE TO "authenticated"
+    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.session_config_problem(jsonb)', 'function', 'sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676',
@@ -1068,6 +1678,62 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)', 'function', 'sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.delete_response(uuid, uuid)', 'function', 'sha256:396ced5de768d7de6c174c90e744699c42ba408dca3bc37f33d8e051f79fac8c',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."delete_response"(uuid, uuid)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.gig_response_counts(uuid, uuid)', 'function', 'sha256:50eaba8bbbc3380702ec2f49a01ec8dfce998135805d8123086182bb2d53b4cb',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."gig_response_counts"(uuid, uuid)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.sync_gig_response_counts(uuid, uuid, boolean)', 'function', 'sha256:fc39ff5d1814a43ccbdaf3bc6470ac34ab799c8d297030e12f99b437ba215306',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."sync_gig_response_counts"(uuid, uuid, boolean)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.sync_workspace_response_counts(uuid, boolean)', 'function', 'sha256:310be35c4e0aa301688d72f3ab78d0b3b309bf0de363f43f876fede7a3ee600f',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."sync_workspace_response_counts"(uuid, boolean)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.sync_all_response_counts(boolean)', 'function', 'sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."sync_all_response_counts"(boolean)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.create_workspace(text)', 'function', 'sha256:2aa8c0eab79c90bbd3203eec0b36ac425c4400c3635771bfb459cf083c0ef85f',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."create_workspace"(text)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.touch_updated_at()', 'trigger function', 'sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_updated_at"()']::text[])
 ON CONFLICT ("key") DO UPDATE
@@ -1086,6 +1752,30 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.fold_session_model_statistics()', 'trigger function', 'sha256:9fcedde72f1ce1f40b2036263ae08f38b8c468e4b4672aa1b035661d699db3c2',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."fold_session_model_statistics"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.touch_public_responses_updated_at()', 'trigger function', 'sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:ef6fd320f1a93a924a8f0934a92ff528b8e579cde02b9db3cbd1c1c736751276',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.count_gig_responses_truncate()', 'trigger function', 'sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses_truncate"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",
@@ -1148,6 +1838,54 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.gigs.zz_invariants_updated_at', 'trigger', 'sha256:8dea126b110e44f5979a9c29620dc2e0c90a2895412dbf2cba3026825c507bfe',
+        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."gigs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.responses.zz_invariants_updated_at', 'trigger', 'sha256:e45aba0c6ca5d9a3cea56f333b828b4a28bf3d6dc71b205eb083312d4207590b',
+        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.responses.invariants_count_gig_responses', 'trigger', 'sha256:5c49a06c054bbb1a8db9b7d003e1e687c92add2df2b4089fb9abcce67db8b5e7',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.responses.invariants_count_gig_responses_update', 'trigger', 'sha256:f07ab772f55b7e484d7d7faace34810d850152f8005b32ecfe3338763fa215b1',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_update" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.responses.invariants_count_gig_responses_truncate', 'trigger', 'sha256:f15303cb9d5d4039c86a53bdc4aff0248b59e0473f54d6705468b0e663c5be6e',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_truncate" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view invariants.gig_responses_drift', 'view', 'sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31',
+        ARRAY['DROP VIEW IF EXISTS "invariants"."gig_responses_drift"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('table security public.sessions', 'table security', 'sha256:f7ffa0df9679fcac3d10a64236800488a424fb052ce63a5100c64189d83a577c',
         ARRAY[]::text[])
 ON CONFLICT ("key") DO UPDATE
@@ -1197,6 +1935,46 @@ ON CONFLICT ("key") DO UPDATE
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('table security public.usage_thresholds', 'table security', 'sha256:15566b6319292cd830321edae01ea509a09494c6c08b4c509b56f6d97eebcaa1',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security invariants.counter_repairs', 'table security', 'sha256:e3c36855bb63f38f5856eb817b8f1b83474157342566307a1cd05132752777a9',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.workspaces', 'table security', 'sha256:3f64c651d4428e5f976972169b09b779a22e5d3d1464cb9831557950e829344a',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.workspace_members', 'table security', 'sha256:d8f7379b6b442a8f3be36d11ccecb301900b67d2aa70bdd2541e200c117c1f28',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.gigs', 'table security', 'sha256:3163200de423b0ee4b17b86d0f2e01982fbf4e467c218a61a7944f36f5342919',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.responses', 'table security', 'sha256:a870fbd9df71f1000ee49e021d119798a77ab85648b95b16e0da4200ad626910',
         ARRAY[]::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -1318,6 +2096,86 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('policy public.usage_thresholds.usage_thresholds_owner_select', 'policy', 'sha256:a78b60819c2b7239c32d2e213e3c43d5f8f5c0e0e27c70b140e81b26385e636e',
         ARRAY['DROP POLICY IF EXISTS "usage_thresholds_owner_select" ON "public"."usage_thresholds"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.workspaces.workspaces_member_select', 'policy', 'sha256:c5fe2d1ba250bda110430700122422225fcd2071f44ff30c5acb563133749b9f',
+        ARRAY['DROP POLICY IF EXISTS "workspaces_member_select" ON "public"."workspaces"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.workspace_members.workspace_members_owner_select', 'policy', 'sha256:c4b0fa7c3045af1e8d1cc0957de940b02dcd6775085b506a9a27586179fda4bd',
+        ARRAY['DROP POLICY IF EXISTS "workspace_members_owner_select" ON "public"."workspace_members"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.gigs.gigs_member_select', 'policy', 'sha256:32edac55811f0fab5560b0c75b36831a5bb375ebf50849fc84ba1b12ad7c123e',
+        ARRAY['DROP POLICY IF EXISTS "gigs_member_select" ON "public"."gigs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.gigs.gigs_member_insert', 'policy', 'sha256:10e04075da4b7128c0c85f0758b557557bc622f62572301b12b6d97bc3255ef4',
+        ARRAY['DROP POLICY IF EXISTS "gigs_member_insert" ON "public"."gigs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.gigs.gigs_member_update', 'policy', 'sha256:cebd8401e31ba3213c9c58cf984a6a1e1355b0fa3a9c8f3d192dea5ee29cd69b',
+        ARRAY['DROP POLICY IF EXISTS "gigs_member_update" ON "public"."gigs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.gigs.gigs_member_delete', 'policy', 'sha256:2b736f4c088867a8d03ae929a1775079e259087647faa2b59b9332075cc0c661',
+        ARRAY['DROP POLICY IF EXISTS "gigs_member_delete" ON "public"."gigs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.responses.responses_member_select', 'policy', 'sha256:2adc914728413d4cfc6045c9f1a0c683100a4bd6649c250e224aa9cf56d48a4a',
+        ARRAY['DROP POLICY IF EXISTS "responses_member_select" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.responses.responses_member_insert', 'policy', 'sha256:3d7b16fefa2a11f5715be2fe22b85f6a46419f7aebb799b047b3843a9e9438e9',
+        ARRAY['DROP POLICY IF EXISTS "responses_member_insert" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.responses.responses_member_update', 'policy', 'sha256:9baa9f7937371feabd8c2d4c5d29e8a588caefd5863d035538cc3527e8ad5cbe',
+        ARRAY['DROP POLICY IF EXISTS "responses_member_update" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.responses.responses_member_delete', 'policy', 'sha256:2aafcc3c0362257e77be7eddee2cd4538fb2ac6107398cc0ae1580e1340f5128',
+        ARRAY['DROP POLICY IF EXISTS "responses_member_delete" ON "public"."responses"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",

@@ -22,10 +22,8 @@ public import InvariantsSchema
 ///   jobs (only `pending`, only the input columns); status, results and costs are the service's.
 /// - `generation_tasks` is the seed poller's name: a `security_invoker` view over the jobs.
 public enum GenerationsModule {
-    /// The version in this branch.
-    /// TODO(merge): renumber to 6 when `gig_responses` (5) lands on main; until then 5 keeps
-    /// `Catalog.validate` (contiguous versions) passing in branch `edits`.
-    static let version = 5
+    /// Fixed by the session plan: after `gig_responses` (5).
+    static let version = 6
 
     public static var migration: Migration {
         Migration(

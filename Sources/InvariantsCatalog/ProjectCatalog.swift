@@ -13,12 +13,14 @@ public enum ProjectCatalog {
                 AuthModule.migration,
                 ModelWorkRecordModule.migration,
                 ChatLogsModule.migration,
+                GigResponsesModule.migration,
                 GenerationsModule.migration,
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,
                 ModelWorkRecordModule.repeatables,
                 ChatLogsModule.repeatables,
+                GigResponsesModule.repeatables,
                 GenerationsModule.repeatables,
             ])
         )

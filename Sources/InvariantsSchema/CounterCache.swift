@@ -1,0 +1,451 @@
+/// Invariant: parent columns that count (or sum) child rows stay exact, whoever writes.
+///
+/// One declaration covers every counter that shares a child → parent link, so one child
+/// change costs one parent UPDATE however many counters it feeds:
+///
+/// ```swift
+/// CounterCache(
+///     name: "gig_responses", parent: gigs, child: responses,
+///     link: .polymorphic(typeColumn: "entity_type", type: "gig", idColumn: "entity_id"),
+///     scope: "workspace_id",
+///     counters: [
+///         .count("responses"),
+///         .count("new_responses", where: .init("status", in: ["NEW"])),
+///     ])
+/// ```
+///
+/// Correct on INSERT, DELETE, UPDATE of the filter / summed / link columns (a move to
+/// another parent or another entity type), and TRUNCATE of the child. The maintenance
+/// functions are SECURITY DEFINER with `search_path = ''`, so neither RLS nor column
+/// privileges can make a counter silently stay put, and they raise ``ProjectErrorCode/notFound``
+/// when a child points at a parent row that does not exist. Parents are locked in key order
+/// whenever more than one is touched, so concurrent writers cannot deadlock on them.
+///
+/// ``Strategy`` picks how writers reach the parent; companions (``driftView``, the repair and,
+/// for ``Strategy/deltas``, the fold) live in `CounterCache+Repair.swift`.
+public struct CounterCache: Hashable, Sendable {
+    /// How a child row names its parent.
+    public enum Link: Hashable, Sendable {
+        /// `child.column = parent.key` (usually with a real foreign key).
+        case foreignKey(String)
+        /// `child.typeColumn = 'type' AND child.idColumn = parent.key`.
+        case polymorphic(typeColumn: String, type: String, idColumn: String)
+    }
+
+    /// A filter on child rows: `column IN (values)` (text literals).
+    public struct Filter: Hashable, Sendable {
+        public var column: String
+        public var values: [String]
+        public init(_ column: String, in values: [String]) {
+            self.column = column
+            self.values = values
+        }
+    }
+
+    /// One parent column: a count of children, or a sum of a child column, optionally filtered.
+    public struct Counter: Hashable, Sendable {
+        public var column: String
+        public var filter: Filter?
+        /// The child column summed; `nil` counts rows.
+        public var summing: String?
+
+        public static func count(_ column: String, where filter: Filter? = nil) -> Counter {
+            Counter(column: column, filter: filter, summing: nil)
+        }
+
+        public static func sum(_ childColumn: String, into column: String, where filter: Filter? = nil) -> Counter {
+            Counter(column: column, filter: filter, summing: childColumn)
+        }
+    }
+
+    /// How child writes reach the parent row.
+    public enum Strategy: String, Hashable, Sendable {
+        /// A row trigger: one parent UPDATE per child row. Best for single-row writes.
+        case row
+        /// Statement triggers with transition tables: one grouped UPDATE per statement
+        /// (parents locked in key order first). Best for bulk writes.
+        case statement
+        /// Contention-free, for hot parents: writers append delta rows and never lock the
+        /// parent; ``CounterCache/foldFunction`` folds them in. The parent column alone lags
+        /// by the pending deltas; exact reads (the drift view, ``CounterCache/exactValuesSQL(key:)``)
+        /// add them.
+        case deltas
+    }
+
+    public var name: String
+    public var parent: QualifiedName
+    public var parentKey: String
+    public var parentKeyType: ColumnType
+    public var child: QualifiedName
+    public var link: Link
+    /// A tenant column both tables carry (e.g. `workspace_id`): repairs can be scoped by it.
+    public var scope: String?
+    public var scopeType: ColumnType?
+    public var counters: [Counter]
+    public var strategy: Strategy
+
+    public init(
+        name: String, parent: Table, parentKey: String = "id", child: Table, link: Link,
+        scope: String? = nil, counters: [Counter], strategy: Strategy = .row
+    ) {
+        self.name = name
+        self.parent = parent.qualifiedName
+        self.parentKey = parentKey
+        self.parentKeyType = parent.column(parentKey)?.type ?? .uuid
+        self.child = child.qualifiedName
+        self.link = link
+        self.scope = scope
+        self.scopeType = scope.flatMap { parent.column($0)?.type }
+        self.counters = counters
+        self.strategy = strategy
+        precondition(parent.column(parentKey) != nil, "CounterCache \(name): \(parent.name) has no column \(parentKey)")
+        for counter in counters {
+            precondition(parent.column(counter.column) != nil, "CounterCache \(name): \(parent.name) has no column \(counter.column)")
+        }
+        precondition(scope == nil || scopeType != nil, "CounterCache \(name): \(parent.name) has no scope column")
+    }
+
+    // MARK: Expressions over one child row (`alias` is NEW, OLD or a table alias)
+
+    /// The parent key a child row points at, NULL when it points at none.
+    func keyExpression(_ alias: String) -> String {
+        switch link {
+        case .foreignKey(let column):
+            return "\(alias).\(SQLText.identifier(column))"
+        case .polymorphic(let typeColumn, let type, let idColumn):
+            return "CASE WHEN \(alias).\(SQLText.identifier(typeColumn)) = \(SQLText.literal(type)) "
+                + "THEN \(alias).\(SQLText.identifier(idColumn)) END"
+        }
+    }
+
+    /// What one child row adds to a counter (0 when filtered out).
+    func contribution(_ counter: Counter, _ alias: String) -> String {
+        let value = counter.summing.map { "COALESCE(\(alias).\(SQLText.identifier($0)), 0)" } ?? "1"
+        guard let filter = counter.filter else { return value }
+        return "CASE WHEN \(filterPredicate(filter, alias)) THEN \(value) ELSE 0 END"
+    }
+
+    func filterPredicate(_ filter: Filter, _ alias: String) -> String {
+        let column = "\(alias).\(SQLText.identifier(filter.column))"
+        if filter.values.count == 1 { return "\(column) = \(SQLText.literal(filter.values[0]))" }
+        return "\(column) IN (" + filter.values.map(SQLText.literal).joined(separator: ", ") + ")"
+    }
+
+    /// Child columns whose change can change a counter.
+    var watchedColumns: [String] {
+        var columns: [String] = []
+        switch link {
+        case .foreignKey(let column): columns.append(column)
+        case .polymorphic(let typeColumn, _, let idColumn): columns += [typeColumn, idColumn]
+        }
+        for counter in counters {
+            if let filter = counter.filter { columns.append(filter.column) }
+            if let summing = counter.summing { columns.append(summing) }
+        }
+        var seen = Set<String>()
+        return columns.filter { seen.insert($0).inserted }
+    }
+
+    /// The value type of a counter's deltas.
+    func deltaType(_ counter: Counter) -> String { counter.summing == nil ? "bigint" : "numeric" }
+
+    var keyType: String { parentKeyType.sql }
+    var parentKeySQL: String { SQLText.identifier(parentKey) }
+    var tableKey: String { ObjectName.keyPart(parent.schema) + "." + ObjectName.keyPart(parent.name) }
+    var childKey: String { ObjectName.keyPart(child.schema) + "." + ObjectName.keyPart(child.name) }
+    var source: String { "CounterCache(\(ObjectName.keyPart(name)))" }
+
+    /// `RAISE` for a child pointing at a missing parent row.
+    func raiseMissingParent(_ key: String) -> String {
+        """
+        RAISE EXCEPTION 'counter %: % row % does not exist', \(SQLText.literal(name)), \(SQLText.literal(parent.sql)), \(key)
+                    USING ERRCODE = \(ProjectErrorCode.notFound.sqlLiteral)
+        """
+    }
+
+    // MARK: Names
+
+    public var triggerFunctionName: QualifiedName { Schema.invariants(ObjectName.fitted("count_" + name)) }
+    public var truncateFunctionName: QualifiedName { Schema.invariants(ObjectName.fitted("count_" + name + "_truncate")) }
+    func triggerName(_ suffix: String) -> String { ObjectName.fitted("invariants_count_\(name)\(suffix)") }
+
+    /// The trigger function, the child's triggers and the TRUNCATE companion, then the
+    /// drift view, the repair and (for ``Strategy/deltas``) the fold function.
+    public func repeatableObjects() -> [RepeatableObject] {
+        var objects: [RepeatableObject] = []
+        let function = triggerFunction
+        objects.append(RepeatableObject(
+            kind: .triggerFunction, key: "function " + function.keySignature, source: source,
+            statements: [function.createSQL, function.revokeFromPublicSQL], dropStatements: [function.dropSQL]))
+        let truncate = truncateFunction
+        objects.append(RepeatableObject(
+            kind: .triggerFunction, key: "function " + truncate.keySignature, source: source,
+            statements: [truncate.createSQL, truncate.revokeFromPublicSQL], dropStatements: [truncate.dropSQL]))
+        for (triggerName, sql) in triggers {
+            objects.append(RepeatableObject(
+                kind: .trigger, key: "trigger \(childKey).\(ObjectName.keyPart(triggerName))", source: source,
+                statements: [sql], dropStatements: ["DROP TRIGGER IF EXISTS \(SQLText.identifier(triggerName)) ON \(child.sql)"]))
+        }
+        return objects + companionObjects()
+    }
+
+    // MARK: Triggers
+
+    /// `(trigger name, CREATE OR REPLACE TRIGGER …)` for the child table, in a stable order.
+    var triggers: [(String, String)] {
+        let fn = triggerFunctionName.sql + "()"
+        let changed = watchedColumns.map {
+            "OLD.\(SQLText.identifier($0)) IS DISTINCT FROM NEW.\(SQLText.identifier($0))"
+        }.joined(separator: "\n        OR ")
+        var result: [(String, String)] = []
+        switch strategy {
+        case .row, .deltas:
+            result.append((triggerName(""), """
+                CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName("")))
+                    AFTER INSERT OR DELETE ON \(child.sql)
+                    FOR EACH ROW
+                    EXECUTE FUNCTION \(fn)
+                """))
+            result.append((triggerName("_update"), """
+                CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName("_update")))
+                    AFTER UPDATE ON \(child.sql)
+                    FOR EACH ROW
+                    WHEN (\(changed))
+                    EXECUTE FUNCTION \(fn)
+                """))
+        case .statement:
+            // Transition tables need one trigger per event (PostgreSQL refuses them on a
+            // trigger with several events or a column list).
+            for (event, referencing) in [
+                ("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
+                ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            ] {
+                let trigger = triggerName("_" + event.lowercased())
+                result.append((trigger, """
+                    CREATE OR REPLACE TRIGGER \(SQLText.identifier(trigger))
+                        AFTER \(event) ON \(child.sql)
+                        REFERENCING \(referencing)
+                        FOR EACH STATEMENT
+                        EXECUTE FUNCTION \(fn)
+                    """))
+            }
+        }
+        result.append((triggerName("_truncate"), """
+            CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName("_truncate")))
+                AFTER TRUNCATE ON \(child.sql)
+                FOR EACH STATEMENT
+                EXECUTE FUNCTION \(truncateFunctionName.sql)()
+            """))
+        return result
+    }
+
+    /// The maintenance function for the chosen strategy.
+    public var triggerFunction: StoredFunction {
+        let body: String
+        switch strategy {
+        case .row: body = rowBody
+        case .statement: body = statementBody
+        case .deltas: body = deltaBody
+        }
+        return StoredFunction(triggerFunctionName, returns: "trigger", securityDefiner: true, searchPath: [], body: body)
+    }
+
+    /// `SET c1 = c1 + <d1>, …` for the deltas named by `delta(counterIndex)`.
+    func setClause(_ alias: String, _ delta: (Int) -> String) -> String {
+        counters.enumerated().map { index, counter in
+            let column = SQLText.identifier(counter.column)
+            return "\(column) = \(alias).\(column) + \(delta(index))"
+        }.joined(separator: ",\n                ")
+    }
+
+    var anyDeltaNonZero: (_ delta: (Int) -> String) -> String {
+        { delta in counters.indices.map { "\(delta($0)) <> 0" }.joined(separator: " OR ") }
+    }
+
+    private var rowBody: String {
+        let n = counters.count
+        let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0;\n    new_\($0) \(deltaType(counters[$0])) := 0;" }
+            .joined(separator: "\n    ")
+        let readOld = (0..<n).map { "old_\($0) := \(contribution(counters[$0], "OLD"));" }.joined(separator: "\n        ")
+        let readNew = (0..<n).map { "new_\($0) := \(contribution(counters[$0], "NEW"));" }.joined(separator: "\n        ")
+        let table = parent.sql
+        let key = parentKeySQL
+        return """
+            DECLARE
+                old_key \(keyType);
+                new_key \(keyType);
+                \(declarations)
+            BEGIN
+                -- Counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(table)).
+                IF TG_OP <> 'INSERT' THEN
+                    old_key := \(keyExpression("OLD"));
+                    \(readOld)
+                END IF;
+                IF TG_OP <> 'DELETE' THEN
+                    new_key := \(keyExpression("NEW"));
+                    \(readNew)
+                END IF;
+
+                IF old_key IS NOT DISTINCT FROM new_key THEN
+                    -- Same parent (or none): one UPDATE with the net change.
+                    IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0) - old_\($0)" })) THEN
+                        UPDATE \(table) AS p SET
+                            \(setClause("p") { "(new_\($0) - old_\($0))" })
+                        WHERE p.\(key) = new_key;
+                        IF NOT FOUND THEN
+                            \(raiseMissingParent("new_key"));
+                        END IF;
+                    END IF;
+                    RETURN NULL;
+                END IF;
+
+                -- A move between two parents: lock both in key order, so two opposite moves
+                -- cannot deadlock.
+                IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+                    PERFORM 1 FROM \(table) AS p
+                    WHERE p.\(key) IN (old_key, new_key)
+                    ORDER BY p.\(key)
+                    FOR NO KEY UPDATE;
+                END IF;
+                IF old_key IS NOT NULL AND (\(anyDeltaNonZero { "old_\($0)" })) THEN
+                    -- No row: the parent is being deleted (a cascade) — nothing to keep.
+                    UPDATE \(table) AS p SET
+                        \(setClause("p") { "(-old_\($0))" })
+                    WHERE p.\(key) = old_key;
+                END IF;
+                IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0)" })) THEN
+                    UPDATE \(table) AS p SET
+                        \(setClause("p") { "new_\($0)" })
+                    WHERE p.\(key) = new_key;
+                    IF NOT FOUND THEN
+                        \(raiseMissingParent("new_key"));
+                    END IF;
+                END IF;
+                RETURN NULL;
+            END
+            """
+    }
+
+    /// `SELECT key, sum(contribution)… FROM <rows> AS r WHERE key IS NOT NULL GROUP BY key`
+    /// over a transition table, signed.
+    func groupedContributions(_ rows: String, sign: String) -> String {
+        let sums = counters.map { "\(sign)\(contribution($0, "r"))" }
+        let key = keyExpression("r")
+        return "SELECT \(key) AS key, " + sums.enumerated().map { "\($1) AS d\($0)" }.joined(separator: ", ")
+            + ", \(sign == "" ? "true" : "false") AS from_new FROM \(rows) AS r WHERE \(key) IS NOT NULL"
+    }
+
+    private var statementBody: String {
+        let table = parent.sql
+        let key = parentKeySQL
+        let sums = counters.indices.map { "sum(c.d\($0)) AS d\($0)" }.joined(separator: ", ")
+        func apply(_ changes: String, checkMissing: Bool) -> String {
+            """
+            -- Lock every parent this statement touches, in key order, before changing any:
+                    -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+                    PERFORM 1 FROM \(table) AS p
+                    WHERE p.\(key) IN (SELECT c.key FROM (\(changes)) AS c)
+                    ORDER BY p.\(key)
+                    FOR NO KEY UPDATE;
+                    WITH deltas AS (
+                        SELECT c.key, \(sums), bool_or(c.from_new) AS from_new
+                        FROM (\(changes)) AS c
+                        GROUP BY c.key
+                        HAVING \(counters.indices.map { "sum(c.d\($0)) <> 0" }.joined(separator: " OR "))
+                    ), updated AS (
+                        UPDATE \(table) AS p SET
+                            \(setClause("p") { "d.d\($0)" })
+                        FROM deltas AS d
+                        WHERE p.\(key) = d.key
+                        RETURNING p.\(key) AS key
+                    )
+                    SELECT d.key INTO missing_key
+                    FROM deltas AS d
+                    WHERE \(checkMissing ? "d.from_new" : "false") AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+                    LIMIT 1;
+            """
+        }
+        let inserted = groupedContributions("new_rows", sign: "")
+        let deleted = groupedContributions("old_rows", sign: "-")
+        return """
+            DECLARE
+                missing_key \(keyType);
+            BEGIN
+                -- Counter cache \(SQLText.commentSafe(name)) (statement strategy): \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(table)).
+                IF TG_OP = 'INSERT' THEN
+                    \(apply(inserted, checkMissing: true))
+                ELSIF TG_OP = 'DELETE' THEN
+                    -- A parent without a row is being deleted (a cascade): nothing to keep.
+                    \(apply(deleted, checkMissing: false))
+                ELSE
+                    \(apply(inserted + " UNION ALL " + deleted, checkMissing: true))
+                END IF;
+                IF missing_key IS NOT NULL THEN
+                    \(raiseMissingParent("missing_key"));
+                END IF;
+                RETURN NULL;
+            END
+            """
+    }
+
+    private var deltaBody: String {
+        let n = counters.count
+        let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0;\n    new_\($0) \(deltaType(counters[$0])) := 0;" }
+            .joined(separator: "\n    ")
+        let readOld = (0..<n).map { "old_\($0) := \(contribution(counters[$0], "OLD"));" }.joined(separator: "\n        ")
+        let readNew = (0..<n).map { "new_\($0) := \(contribution(counters[$0], "NEW"));" }.joined(separator: "\n        ")
+        let deltaColumns = (0..<n).map { "d\($0)" }.joined(separator: ", ")
+        let deltas = deltaTable.qualifiedName.sql
+        return """
+            DECLARE
+                old_key \(keyType);
+                new_key \(keyType);
+                \(declarations)
+            BEGIN
+                -- Counter cache \(SQLText.commentSafe(name)) (delta strategy): writers append to \(SQLText.commentSafe(deltas))
+                -- and never lock the parent row; \(SQLText.commentSafe(foldFunctionName.sql))() folds the deltas in.
+                IF TG_OP <> 'INSERT' THEN
+                    old_key := \(keyExpression("OLD"));
+                    \(readOld)
+                END IF;
+                IF TG_OP <> 'DELETE' THEN
+                    new_key := \(keyExpression("NEW"));
+                    \(readNew)
+                END IF;
+                IF old_key IS NOT DISTINCT FROM new_key THEN
+                    IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0) - old_\($0)" })) THEN
+                        INSERT INTO \(deltas) (parent_key, \(deltaColumns))
+                        VALUES (new_key, \((0..<n).map { "new_\($0) - old_\($0)" }.joined(separator: ", ")));
+                    END IF;
+                    RETURN NULL;
+                END IF;
+                IF old_key IS NOT NULL AND (\(anyDeltaNonZero { "old_\($0)" })) THEN
+                    INSERT INTO \(deltas) (parent_key, \(deltaColumns))
+                    VALUES (old_key, \((0..<n).map { "-old_\($0)" }.joined(separator: ", ")));
+                END IF;
+                IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0)" })) THEN
+                    INSERT INTO \(deltas) (parent_key, \(deltaColumns))
+                    VALUES (new_key, \((0..<n).map { "new_\($0)" }.joined(separator: ", ")));
+                END IF;
+                RETURN NULL;
+            END
+            """
+    }
+
+    /// After TRUNCATE of the child every counter is zero (RLS and row triggers do not see a TRUNCATE).
+    public var truncateFunction: StoredFunction {
+        let table = parent.sql
+        let zero = counters.map { "\(SQLText.identifier($0.column)) = 0" }.joined(separator: ", ")
+        let nonZero = counters.map { "\(SQLText.identifier($0.column)) <> 0" }.joined(separator: " OR ")
+        var body = """
+            BEGIN
+                -- Counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(child.sql)) was truncated, so every count is zero.
+                UPDATE \(table) SET \(zero) WHERE \(nonZero);
+            """
+        if strategy == .deltas {
+            body += "\n    DELETE FROM \(deltaTable.qualifiedName.sql);"
+        }
+        body += "\n    RETURN NULL;\nEND"
+        return StoredFunction(truncateFunctionName, returns: "trigger", securityDefiner: true, searchPath: [], body: body)
+    }
+}
