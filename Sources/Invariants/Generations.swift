@@ -322,10 +322,10 @@ extension InvariantsClient {
             case .listen:
                 let connection = try await Self.openConnection(url: url, logger: logger)
                 do {
-                    let result = try await connection.listen(on: GenerationNotification.channel) { notifications in
+                    let result = try await connection.listen(on: GenerationNotification.channel) { notifications -> Generation in
                         // LISTEN is active now: anything that committed before is visible to this read.
                         if let done = try await self.finishedEdit(job, as: user) { return done }
-                        return try await Self.race(timeout: timeout) {
+                        return try await Self.race(timeout: timeout) { () async throws -> Generation in
                             for try await notification in notifications {
                                 guard GenerationNotification(payload: notification.payload)?.jobID == job else { continue }
                                 if let done = try await self.finishedEdit(job, as: user) { return done }
@@ -340,7 +340,7 @@ extension InvariantsClient {
                     throw error
                 }
             case .polling(let interval):
-                return try await Self.race(timeout: timeout) {
+                return try await Self.race(timeout: timeout) { () async throws -> Generation in
                     while true {
                         if let done = try await self.finishedEdit(job, as: user) { return done }
                         try await Task.sleep(for: interval)

@@ -68,6 +68,12 @@ import Testing
         defer { Task { await pg.stop() } }
         try await pg.psql("""
             CREATE SCHEMA invariants;
+            DO $$ DECLARE r text; BEGIN
+                FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
+                    BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+                    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                END LOOP;
+            END $$;
             CREATE TABLE public.tool_runs (id int PRIMARY KEY, status text NOT NULL DEFAULT 'pending',
                 requires_approval boolean NOT NULL DEFAULT false, approval text, output text,
                 attempts int NOT NULL DEFAULT 0, resolved_at timestamptz, note text);

@@ -12,7 +12,7 @@ struct GenerationsAwaitTests {
         _ action: @escaping @Sendable () async throws -> Void
     ) async throws -> Result<Generation, AwaitEditError> {
         let waiter = Task { () -> Result<Generation, AwaitEditError> in
-            do { return .success(try await f.client.awaitEdit(job: job, as: .user(f.alice), timeout: timeout, delivery: delivery)) }
+            do throws(AwaitEditError) { return .success(try await f.client.awaitEdit(job: job, as: .user(f.alice), timeout: timeout, delivery: delivery)) }
             catch { return .failure(error) }
         }
         try await Task.sleep(for: .milliseconds(300))
@@ -56,7 +56,7 @@ struct GenerationsAwaitTests {
 
             let slow = try await f.client.createGenerationJob(.edit(of: source, for: f.alice), as: .user(f.alice))
             let started = ContinuousClock.now
-            do {
+            do throws(AwaitEditError) {
                 _ = try await f.client.awaitEdit(job: slow, as: .user(f.alice), timeout: .milliseconds(400))
                 Issue.record("expected timedOut")
             } catch {
@@ -64,7 +64,7 @@ struct GenerationsAwaitTests {
             }
             #expect(ContinuousClock.now - started < .seconds(3))
             // Another user's job is not found, not waited for.
-            do {
+            do throws(AwaitEditError) {
                 _ = try await f.client.awaitEdit(job: slow, as: .user(f.bob), timeout: .seconds(5))
                 Issue.record("bob waited on alice's job")
             } catch {

@@ -85,11 +85,11 @@ struct GenerationsTests {
             let results = await withTaskGroup(of: Result<GenerationJob, InvariantsError>.self) { group in
                 for n in 0..<2 {
                     group.addTask {
-                        do { return .success(try await f.client.completeGenerationJob(job, imageURL: "https://img.example/w\(n).png", tokensCost: 4)) }
+                        do throws(InvariantsError) { return .success(try await f.client.completeGenerationJob(job, imageURL: "https://img.example/w\(n).png", tokensCost: 4)) }
                         catch { return .failure(error) }
                     }
                 }
-                return await group.reduce(into: []) { $0.append($1) }
+                return await group.reduce(into: [Result<GenerationJob, InvariantsError>]()) { $0.append($1) }
             }
             #expect(results.filter { if case .success = $0 { true } else { false } }.count == 1)
             for case .failure(let error) in results {
@@ -105,7 +105,7 @@ struct GenerationsTests {
             #expect(back?.column == "status")
             // The service touching a completed job (same state, other columns) appends nothing.
             try await f.client.run(as: .service) { conn in
-                try await conn.query("UPDATE public.generation_jobs SET status = 'completed', tokens_cost = 99 WHERE id = \(job)", logger: quietLogger)
+                try await conn.query("UPDATE public.generation_jobs SET status = 'completed', tokens_cost = 99 WHERE id = \(job)", logger: quietLogger).collect()
             }
             let card = try await f.client.generation(source, as: .user(f.alice))
             #expect(card.images.count == 2)
@@ -161,7 +161,7 @@ struct GenerationsTests {
             let doomed = try await f.card(for: f.alice, tokens: 1)
             let job = try await f.client.createGenerationJob(.edit(of: doomed, for: f.alice), as: .user(f.alice))
             try await f.client.run(as: .user(f.alice)) { conn in
-                try await conn.query("DELETE FROM public.generations WHERE id = \(doomed)", logger: quietLogger)
+                try await conn.query("DELETE FROM public.generations WHERE id = \(doomed)", logger: quietLogger).collect()
             }
             let done = try await f.client.completeGenerationJob(job, imageURL: "https://img.example/orphan.png", tokensCost: 2)
             let card = try await f.client.generation(try #require(done.generationID), as: .user(f.alice))
@@ -234,7 +234,7 @@ struct GenerationsTests {
                 try await f.client.run(as: .user(f.alice)) { conn in
                     try await conn.query(
                         "INSERT INTO public.generation_jobs (user_id, status, image_url) VALUES (\(f.alice), 'completed', 'x')",
-                        logger: quietLogger)
+                        logger: quietLogger).collect()
                 }
             }
             #expect(try await f.count("SELECT count(*) FROM public.generation_jobs") == jobsBefore)
@@ -253,7 +253,7 @@ struct GenerationsTests {
             #expect(try await f.client.generationJob(job, as: .user(f.alice)).status == .pending)
             let illegal = await #expect(throws: InvariantsError.self) {
                 try await f.client.run(as: .service) { conn in
-                    try await conn.query("UPDATE public.generation_jobs SET status = 'done' WHERE id = \(job)", logger: quietLogger)
+                    try await conn.query("UPDATE public.generation_jobs SET status = 'done' WHERE id = \(job)", logger: quietLogger).collect()
                 }
             }
             #expect(illegal?.kind == .illegalTransition)
@@ -264,7 +264,7 @@ struct GenerationsTests {
                 try await f.client.run(as: .service) { conn in
                     try await conn.query(
                         #"UPDATE public.generations SET output_data = '{"images": "https://img.example/x.png"}' WHERE id = \#(source)"#,
-                        logger: quietLogger)
+                        logger: quietLogger).collect()
                 }
             }
             #expect(malformed?.kind == .checkViolation)
