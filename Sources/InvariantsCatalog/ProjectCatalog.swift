@@ -15,6 +15,7 @@ public enum ProjectCatalog {
                 ChatLogsModule.migration,
                 GigResponsesModule.migration,
                 GenerationsModule.migration,
+                SupportChatModule.migration,
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,
@@ -22,6 +23,7 @@ public enum ProjectCatalog {
                 ChatLogsModule.repeatables,
                 GigResponsesModule.repeatables,
                 GenerationsModule.repeatables,
+                SupportChatModule.repeatables,
             ])
         )
     }
