@@ -893,8 +893,8 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:a965e9c9441c171c3ca6108d13cb2d8b8b0e1d612cedc917a8c79f12743f9042","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"notification_queue_usage\"()"],"key":"function invariants.notification_queue_usage()","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
-CREATE OR REPLACE FUNCTION "invariants"."notification_queue_usage"()
+-- invariants:object {"checksum":"sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24","drop":["DROP FUNCTION IF EXISTS \"public\".\"notification_queue_usage\"()"],"key":"function public.notification_queue_usage()","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE FUNCTION "public"."notification_queue_usage"()
     RETURNS double precision
     LANGUAGE sql
     SET search_path = ''
@@ -903,10 +903,10 @@ SELECT pg_catalog.pg_notification_queue_usage()
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."notification_queue_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."notification_queue_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants"."notification_queue_usage"() TO "service_role";
+GRANT EXECUTE ON FUNCTION "public"."notification_queue_usage"() TO "service_role";
 
 -- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
 CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
@@ -2013,8 +2013,8 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.notification_queue_usage()', 'function', 'sha256:a965e9c9441c171c3ca6108d13cb2d8b8b0e1d612cedc917a8c79f12743f9042',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."notification_queue_usage"()']::text[])
+VALUES ('function public.notification_queue_usage()', 'function', 'sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."notification_queue_usage"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",
