@@ -893,8 +893,8 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:a965e9c9441c171c3ca6108d13cb2d8b8b0e1d612cedc917a8c79f12743f9042","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"notification_queue_usage\"()"],"key":"function invariants.notification_queue_usage()","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
-CREATE OR REPLACE FUNCTION "invariants"."notification_queue_usage"()
+-- invariants:object {"checksum":"sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24","drop":["DROP FUNCTION IF EXISTS \"public\".\"notification_queue_usage\"()"],"key":"function public.notification_queue_usage()","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE FUNCTION "public"."notification_queue_usage"()
     RETURNS double precision
     LANGUAGE sql
     SET search_path = ''
@@ -903,10 +903,10 @@ SELECT pg_catalog.pg_notification_queue_usage()
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."notification_queue_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."notification_queue_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants"."notification_queue_usage"() TO "service_role";
+GRANT EXECUTE ON FUNCTION "public"."notification_queue_usage"() TO "service_role";
 
 -- invariants:object {"checksum":"sha256:741ac5abc3ab03dec2c49fa44263d9322777650dbb52ec6d050309d6e45ff8e7","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
@@ -2700,8 +2700,8 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.notification_queue_usage()', 'function', 'sha256:a965e9c9441c171c3ca6108d13cb2d8b8b0e1d612cedc917a8c79f12743f9042',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."notification_queue_usage"()']::text[])
+VALUES ('function public.notification_queue_usage()', 'function', 'sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."notification_queue_usage"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",

@@ -299,7 +299,7 @@ extension InvariantsClient {
     public func notificationQueueUsage() async throws(InvariantsError) -> Double {
         let logger = self.logger
         return try await run(as: .service) { conn in
-            try await Self.single(try await conn.query("SELECT invariants.notification_queue_usage()", logger: logger), as: Double.self)
+            try await Self.single(try await conn.query("SELECT public.notification_queue_usage()", logger: logger), as: Double.self)
         }
     }
 

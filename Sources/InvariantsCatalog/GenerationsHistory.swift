@@ -18,7 +18,7 @@ import InvariantsSchema
 /// clients re-read under RLS. Sent at commit, never for a rolled-back change. A listener stuck in
 /// an open transaction stops the queue from draining; when it is full every notifying commit fails.
 /// Set `idle_in_transaction_session_timeout` (e.g. `'1min'`) for listener roles, and watch
-/// `invariants.notification_queue_usage()` (0…1, service_role only).
+/// `public.notification_queue_usage()` (0…1, service_role only).
 public enum GenerationsHistory {
     /// The NOTIFY channel.
     public static let channel = "invariants_generations"
@@ -78,9 +78,9 @@ public enum GenerationsHistory {
         ],
         dropStatements: [#"DROP TRIGGER IF EXISTS "generation_jobs_notify" ON "public"."generation_jobs""#])
 
-    /// `invariants.notification_queue_usage()`: the fraction of the notify queue in use (0…1).
+    /// `public.notification_queue_usage()`: the fraction of the notify queue in use (0…1).
     static let queueUsage = StoredFunction(
-        Schema.invariants("notification_queue_usage"), returns: "double precision", language: "sql",
+        QualifiedName("public", "notification_queue_usage"), returns: "double precision", language: "sql",
         volatility: .volatile, body: "SELECT pg_catalog.pg_notification_queue_usage()")
 
     /// The seed poller's `generation_tasks`, by task id = job id; security_invoker, so RLS applies.

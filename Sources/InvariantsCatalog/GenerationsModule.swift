@@ -17,7 +17,7 @@ public import InvariantsSchema
 ///   which put it "in description or in product_images as metadata" — from
 ///   ``GenerationsHistory/legacySourceFunction``'s documented formats.
 /// - a job reaching `completed` or `failed` notifies channel ``GenerationsHistory/channel`` with ids
-///   only; `invariants.notification_queue_usage()` is the health check for the notify queue.
+///   only; `public.notification_queue_usage()` is the health check for the notify queue.
 /// - owner RLS on both tables; users read their cards and jobs, delete their cards, and create
 ///   jobs (only `pending`, only the input columns); status, results and costs are the service's.
 /// - `generation_tasks` is the seed poller's name: a `security_invoker` view over the jobs.

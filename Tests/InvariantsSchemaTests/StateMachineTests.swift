@@ -1,4 +1,5 @@
 import Foundation
+import InvariantsCatalog
 import InvariantsSchema
 import Testing
 
@@ -66,14 +67,11 @@ import Testing
     @Test func guardsAndAssignmentsOnPostgres() async throws {
         let pg = try await TestPostgres.make()
         defer { Task { await pg.stop() } }
+        // The request roles exactly as the auth shim creates them (roles are cluster-wide: a
+        // lookalike without BYPASSRLS would be kept by every later migration on this server).
+        try await pg.psql(Script.steps(AuthModule.migration.steps))
         try await pg.psql("""
-            CREATE SCHEMA invariants;
-            DO $$ DECLARE r text; BEGIN
-                FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
-                    BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-                    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
-                END LOOP;
-            END $$;
+            CREATE SCHEMA IF NOT EXISTS invariants;
             CREATE TABLE public.tool_runs (id int PRIMARY KEY, status text NOT NULL DEFAULT 'pending',
                 requires_approval boolean NOT NULL DEFAULT false, approval text, output text,
                 attempts int NOT NULL DEFAULT 0, resolved_at timestamptz, note text);
