@@ -11,13 +11,13 @@ import System
 #endif
 import Testing
 
-private let root: String = {
+let root: String = {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
 
-private let binary = ProcessInfo.processInfo.environment["INVARIANTS_BIN"] ?? root + "/.build/debug/invariants"
+let binary = ProcessInfo.processInfo.environment["INVARIANTS_BIN"] ?? root + "/.build/debug/invariants"
 
 struct CommandResult {
     var status: Int32
@@ -27,7 +27,7 @@ struct CommandResult {
 }
 
 /// Runs the built `invariants` binary and captures everything it prints.
-private func invariants(_ arguments: [String], environment: [String: String] = [:], directory: String = root) async throws -> CommandResult {
+func invariants(_ arguments: [String], environment: [String: String] = [:], directory: String = root) async throws -> CommandResult {
     guard FileManager.default.isExecutableFile(atPath: binary) else {
         Issue.record("build the CLI first (swift build): \(binary) is missing")
         return CommandResult(status: -1, stdout: "", stderr: "", seconds: 0)
@@ -56,7 +56,7 @@ struct CommandTests {
     func help() async throws {
         let top = try await invariants(["--help"])
         #expect(top.status == 0)
-        for command in ["migrate", "status", "plan", "generate", "dev", "demo", "lint"] {
+        for command in ["migrate", "status", "plan", "generate", "dev", "demo", "lint", "sync-counts", "check-counts"] {
             #expect(top.stdout.contains(command))
             let sub = try await invariants([command, "--help"])
             #expect(sub.status == 0)

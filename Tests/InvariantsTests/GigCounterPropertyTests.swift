@@ -85,18 +85,20 @@ struct CounterWorkload {
                     let connection = try await database.connect(logger: quietLogger)
                     var deadlocks = 0
                     do {
+                        // Expected deadlocks (see below) are found after deadlock_timeout: keep it short.
+                        _ = try await connection.query("SET deadlock_timeout = '20ms'", logger: quietLogger).collect()
                         for _ in 0..<operations {
                             let statements = randomOperation(&rng)
                             do {
                                 for statement in statements {
-                                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger).collect()
+                                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger).collect()
                                 }
                             } catch {
                                 let failure = InvariantsError(error)
                                 guard failure.kind == .deadlock else { throw failure }
                                 deadlocks += 1
                                 if statements.first == "BEGIN" {
-                                    try await connection.query("ROLLBACK", logger: quietLogger).collect()
+                                    _ = try await connection.query("ROLLBACK", logger: quietLogger).collect()
                                 }
                             }
                         }
@@ -196,7 +198,7 @@ struct GigCounterPropertyTests {
                             ]
                             for statement in statements {
                                 do {
-                                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger).collect()
+                                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger).collect()
                                 } catch {
                                     guard InvariantsError(error).kind == .deadlock else { try? await connection.close(); throw error }
                                     deadlocks += 1
