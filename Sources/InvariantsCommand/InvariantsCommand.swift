@@ -14,7 +14,7 @@ struct InvariantsCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, StatusCommand.self, PlanCommand.self, GenerateCommand.self,
             ReleaseCommand.self, DevCommand.self, DemoCommand.self, LintCommand.self,
-            SyncCountsCommand.self, CheckCountsCommand.self,
+            SyncCountsCommand.self, CheckCountsCommand.self, CheckCommand.self,
         ]
     )
 }

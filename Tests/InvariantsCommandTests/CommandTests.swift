@@ -56,7 +56,7 @@ struct CommandTests {
     func help() async throws {
         let top = try await invariants(["--help"])
         #expect(top.status == 0)
-        for command in ["migrate", "status", "plan", "generate", "dev", "demo", "lint", "sync-counts", "check-counts"] {
+        for command in ["migrate", "status", "plan", "generate", "dev", "demo", "lint", "sync-counts", "check-counts", "check"] {
             #expect(top.stdout.contains(command))
             let sub = try await invariants([command, "--help"])
             #expect(sub.status == 0)
