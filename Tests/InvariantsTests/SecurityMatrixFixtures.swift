@@ -39,6 +39,9 @@ enum SecurityMatrixRegistry {
                 "INSERT INTO public.saved_chats (user_id, chat_log_id, note) VALUES (\(owner), \(log), 'matrix')",
                 logger: quietLogger).collect()
         },
+        // Seed 002 (GenerationsModule): a card, a completed edit of it (appended), a pending job.
+        "public.generations": { connection, owner in try await insertGenerationWithEdit(connection, owner: owner) },
+        "public.generation_jobs": { connection, owner in try await insertGenerationWithEdit(connection, owner: owner) },
         "public.usage_thresholds": { connection, owner in
             try await connection.query(
                 "INSERT INTO public.usage_thresholds (user_id, daily_cost_limit) VALUES (\(owner), 10)",
@@ -116,6 +119,19 @@ func insertChatLog(_ connection: PostgresConnection, owner: UUID) async throws -
         VALUES (\(owner), 'matrix question', 'matrix answer', '[{"name": "matrix"}]', 10, 20, 0.001, 'matrix')
         RETURNING id
         """, logger: quietLogger).collect().first!.decode(Int64.self)
+}
+
+/// A card owned by `owner` (made by a completed job), a completed edit appended to it and a pending job.
+func insertGenerationWithEdit(_ connection: PostgresConnection, owner: UUID) async throws {
+    let card = try await connection.query("""
+        INSERT INTO public.generation_jobs (user_id, status, image_url, tokens_cost, description)
+        VALUES (\(owner), 'completed', 'https://matrix.example/a.png', 10, 'matrix') RETURNING generation_id
+        """, logger: quietLogger).collect().first!.decode(UUID.self)
+    try await connection.query("""
+        INSERT INTO public.generation_jobs (user_id, category, status, source_generation_id, image_url, tokens_cost)
+        VALUES (\(owner), 'edit', 'completed', \(card), 'https://matrix.example/b.png', 5),
+               (\(owner), 'edit', 'pending', \(card), NULL, 0)
+        """, logger: quietLogger).collect()
 }
 
 private let panelJSON = #"{"selectedModels": ["matrix/model"], "perModelSettings": {"matrix/model": {}}}"#
