@@ -25,10 +25,10 @@ deps:
 	@missing=""; \
 	[ -x "$(PG_BIN)/initdb" ] || missing="$(APT_PACKAGES)"; \
 	command -v psql >/dev/null || missing="$(APT_PACKAGES)"; \
-	command -v pg_config >/dev/null && [ -f /usr/share/postgresql/15/extension/pgtap.control ] \
+	[ -f /usr/lib/postgresql/15/lib/pgxs/src/makefiles/pgxs.mk ] && [ -f /usr/share/postgresql/15/extension/pgtap.control ] \
 	  && [ -f /usr/share/postgresql/15/extension/plpgsql_check.control ] && command -v pg_prove >/dev/null \
 	  || missing="$(APT_PACKAGES)"; \
-	python3 -m venv --help >/dev/null 2>&1 || missing="$(APT_PACKAGES)"; \
+	python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$(APT_PACKAGES)"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -49,6 +49,8 @@ deps:
 extension-install: deps
 	$(MAKE) -s -C extension install PG_CONFIG=$(PG_BIN)/pg_config >/dev/null
 	$(if $(PG18_BIN),$(MAKE) -s -C extension install PG_CONFIG=$(PG18_BIN)/pg_config >/dev/null)
+	@# pgTAP is plain SQL: Debian's copy for 15 serves the PG 18 run's installcheck too.
+	$(if $(PG18_BIN),cp -n /usr/share/postgresql/15/extension/pgtap* $(PG18_BIN)/../share/extension/)
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)

@@ -262,6 +262,6 @@ public struct CatalogSnapshot: Sendable, Hashable, Codable {
         while i < min(a.count, b.count), a[i] == b[i] { i += 1 }
         let want = i < a.count ? String(a[i]) : "(nothing more)"
         let have = i < b.count ? String(b[i]) : "(nothing more)"
-        return "line \(i + 1): expected \(want.trimmingCharacters(in: .whitespaces))\n         found    \(have.trimmingCharacters(in: .whitespaces))"
+        return "line \(i + 1): expected \(want.trimmingCharacters(in: .whitespaces))\n        found    \(have.trimmingCharacters(in: .whitespaces))"
     }
 }
