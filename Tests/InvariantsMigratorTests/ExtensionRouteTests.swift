@@ -26,6 +26,12 @@ struct ExtensionRouteTests {
             return (try await snapshot(connection), try await repeatableLedger(connection))
         }
         #expect(viaExtension.members.count == functionKeys.count, "every declared function belongs to the extension")
+        // The snapshot sees the whole schema, so equal snapshots mean something.
+        #expect(viaExtension.entries.count > 200, "\(viaExtension.entries.count) entries")
+        for key in ["trigger public.chat_logs.chat_logs_usage", "policy public.saved_chats.saved_chats_owner_insert", "table public.usage_daily",
+                    "constraint public.usage_daily.usage_daily_pkey", "grant on function public.save_chat(p_chat_log_id bigint, p_note text) to authenticated"] {
+            #expect(viaExtension.entries[key] != nil, "snapshot lacks \(key)")
+        }
         #expect(viaExtension.members.allSatisfy { $0.hasPrefix("function ") }, "the extension holds functions only")
 
         // Route 3: the first released version, then ALTER EXTENSION UPDATE along every upgrade script.
@@ -73,6 +79,33 @@ struct ExtensionRouteTests {
             #expect(try await repeatableLedger(connection) == extensionLedger)
         }
         _ = server
+    }
+
+    @Test("a switch that cannot finish changes nothing: a hand-made trigger on a declared function, a version the server lacks")
+    func failedSwitchChangesNothing() async throws {
+        let version = try extensionVersion()
+        try await withFreshDatabase(from: try await catalogTemplate()) { _, connection in
+            try await requireExtensionInstalled(connection)
+            let before = try await snapshot(connection)
+            // The server has no such version: refused before anything runs, with the fix.
+            let missing = await #expect(throws: InvariantsError.self) { try await migrate(connection, .extension(version: "9.9.missing")) }
+            #expect(missing?.message.contains("version 9.9.missing is not installed on the database server") == true, "\(String(describing: missing))")
+            #expect(missing?.hint?.contains("make -C extension install") == true)
+
+            // A trigger made by hand uses a declared function: dropping the function fails, the
+            // whole switch rolls back, and the error names the dependent.
+            try await connection.run("CREATE TRIGGER by_hand BEFORE UPDATE ON public.profiles FOR EACH ROW EXECUTE FUNCTION invariants.touch_updated_at()")
+            let withTrigger = try await snapshot(connection)
+            let blocked = await #expect(throws: InvariantsError.self) { try await migrate(connection, .extension(version: version)) }
+            let explained: String = (blocked?.message ?? "") + " " + (blocked?.detail ?? "")
+            #expect(explained.contains("by_hand"), "\(explained)")
+            expectSameSchema(try await snapshot(connection), withTrigger, "after the failed switch")
+            #expect(try await connection.scalar("SELECT count(*) FROM pg_extension WHERE extname = 'invariants'", as: Int64.self) == 0)
+
+            try await connection.run("DROP TRIGGER by_hand ON public.profiles")
+            try await migrate(connection, .extension(version: version))
+            expectSameSchema(try await snapshot(connection), before, "switched once the hand-made trigger is gone")
+        }
     }
 
     @Test("an upgrade script takes the old functions to exactly the new ones")
