@@ -65,8 +65,10 @@ struct ReleaseCommand: AsyncParsableCommand {
             }
             let previous = marker.releases.last?.label
             let last = catalog.migrations.count
-            guard last > marker.frozenThrough else {
-                throw InvariantsError(.conflict, "nothing to release: every migration up to \(last) is already frozen")
+            // A release freezes new migrations, or new functions (an extension version), or both.
+            let functionsChanged = try extensionDirectory.defaultVersion() != marker.releases.last?.label
+            guard last > marker.frozenThrough || functionsChanged else {
+                throw InvariantsError(.conflict, "nothing to release: every migration up to \(last) is already frozen and the functions equal release \(marker.releases.last?.label ?? "?")'s")
             }
             marker.releases.append(.init(label: label, lastMigration: last))
             do {
