@@ -102,10 +102,17 @@ public struct Migrator: Sendable {
         let drop = status.repeatablesToDrop.map(\.key)
         let action = extensionAction(ledger)
         try checkAvailable(action, ledger: ledger)
-        let extensionChange: [MigrationPlan.RepeatableChange] = action == .none ? [] : [
+        var extensionChange: [MigrationPlan.RepeatableChange] = action == .none ? [] : [
             .init(key: "extension \(ExtensionScript.extensionName)", kind: "extension", change: action.description ?? "",
                   statements: extensionStatements(action, ledger: ledger))
         ]
+        if action.recreatesDependents {
+            // Dropped before the switch and re-created after it (same transaction).
+            for object in catalog.repeatables where !apply.contains(object.key) && Self.dependentKinds.contains(object.kind) && ledger.repeatables[object.key] != nil {
+                extensionChange.append(.init(key: object.key, kind: object.kind.rawValue, change: "re-created around the switch",
+                                             statements: (ledger.repeatables[object.key]?.dropStatements ?? []) + object.statements))
+            }
+        }
         return MigrationPlan(
             migrations: catalog.migrations.filter { pending.contains($0.version) }.map {
                 .init(file: MigrationFile.fileName(for: $0), statements: $0.steps.map(\.sql))
