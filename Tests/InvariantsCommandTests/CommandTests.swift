@@ -215,6 +215,9 @@ struct ReleaseCommandTests {
 
         let again = try await invariants(["release", "9.9", "--sql-dir", copy])
         #expect(again.status == 1 && again.stderr.contains("already exists"))
+        // Neither a new migration nor a changed function: nothing to release.
+        let empty = try await invariants(["release", "9.10", "--sql-dir", copy])
+        #expect(empty.status == 1 && empty.stderr.contains("nothing to release"), "\(empty.stderr)")
         let bad = try await invariants(["release", "no spaces", "--sql-dir", copy])
         #expect(bad.status == 1 && bad.stderr.contains("must be letters"))
 
