@@ -1167,7 +1167,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:ef6fd320f1a93a924a8f0934a92ff528b8e579cde02b9db3cbd1c1c736751276","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:73263fdf271c3d22e9d75f9583ce3d6dc9c96b8f1384cd6431502d7e0b1961ce","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -1177,21 +1177,21 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    old_0 bigint := 0;
-    new_0 bigint := 0;
-    old_1 bigint := 0;
-    new_1 bigint := 0;
+    old_0 bigint := 0::bigint;
+    new_0 bigint := 0::bigint;
+    old_1 bigint := 0::bigint;
+    new_1 bigint := 0::bigint;
 BEGIN
     -- Counter cache gig_responses: "public"."responses" → "public"."gigs".
     IF TG_OP <> 'INSERT' THEN
         old_key := CASE WHEN OLD."entity_type" = 'gig' THEN OLD."entity_id" END;
-        old_0 := 1;
-        old_1 := CASE WHEN OLD."status" = 'NEW' THEN 1 ELSE 0 END;
+        old_0 := (1)::bigint;
+        old_1 := (CASE WHEN OLD."status" = 'NEW' THEN 1 ELSE 0 END)::bigint;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
-        new_0 := 1;
-        new_1 := CASE WHEN NEW."status" = 'NEW' THEN 1 ELSE 0 END;
+        new_0 := (1)::bigint;
+        new_1 := (CASE WHEN NEW."status" = 'NEW' THEN 1 ELSE 0 END)::bigint;
     END IF;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
@@ -1462,7 +1462,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:1fbcf4f7722205b6b02cd27d0f659a3a63bad60f05b71d79647c2905cafb5611","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:213a77039cbcd495355fe44b04792eb53531330163f8591ca487f2d9ca558a13","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -1494,6 +1494,7 @@ BEGIN
             WHERE p."session_id" = d.key
             RETURNING p."session_id" AS key
         )
+        -- A child pointing at a parent row that does not exist.
         SELECT d.key INTO missing_key
         FROM deltas AS d
         WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
@@ -1507,23 +1508,17 @@ BEGIN
         ORDER BY p."session_id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2
             FROM (SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
-        ), updated AS (
-            UPDATE "public"."chat_sessions" AS p SET
-                "total_messages" = p."total_messages" + d.d0,
-                "ai_messages" = p."ai_messages" + d.d1,
-                "human_messages" = p."human_messages" + d.d2
-            FROM deltas AS d
-            WHERE p."session_id" = d.key
-            RETURNING p."session_id" AS key
         )
-        SELECT d.key INTO missing_key
+        UPDATE "public"."chat_sessions" AS p SET
+            "total_messages" = p."total_messages" + d.d0,
+            "ai_messages" = p."ai_messages" + d.d1,
+            "human_messages" = p."human_messages" + d.d2
         FROM deltas AS d
-        WHERE false AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
-        LIMIT 1;
+        WHERE p."session_id" = d.key;
     ELSE
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
@@ -1545,6 +1540,7 @@ BEGIN
             WHERE p."session_id" = d.key
             RETURNING p."session_id" AS key
         )
+        -- A child pointing at a parent row that does not exist.
         SELECT d.key INTO missing_key
         FROM deltas AS d
         WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
@@ -2756,7 +2752,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:ef6fd320f1a93a924a8f0934a92ff528b8e579cde02b9db3cbd1c1c736751276',
+VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:73263fdf271c3d22e9d75f9583ce3d6dc9c96b8f1384cd6431502d7e0b1961ce',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -2812,7 +2808,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.count_chat_session_messages()', 'trigger function', 'sha256:1fbcf4f7722205b6b02cd27d0f659a3a63bad60f05b71d79647c2905cafb5611',
+VALUES ('function invariants.count_chat_session_messages()', 'trigger function', 'sha256:213a77039cbcd495355fe44b04792eb53531330163f8591ca487f2d9ca558a13',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

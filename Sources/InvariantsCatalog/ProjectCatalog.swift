@@ -16,6 +16,7 @@ public enum ProjectCatalog {
                 GigResponsesModule.migration,
                 GenerationsModule.migration,
                 SupportChatModule.migration,
+                SupportChatModule.chatLogsCostIndexMigration,
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,

@@ -264,10 +264,10 @@ public struct CounterCache: Hashable, Sendable {
 
     private var rowBody: String {
         let n = counters.count
-        let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0;\n    new_\($0) \(deltaType(counters[$0])) := 0;" }
+        let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));\n    new_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));" }
             .joined(separator: "\n    ")
-        let readOld = (0..<n).map { "old_\($0) := \(contribution(counters[$0], "OLD"));" }.joined(separator: "\n        ")
-        let readNew = (0..<n).map { "new_\($0) := \(contribution(counters[$0], "NEW"));" }.joined(separator: "\n        ")
+        let readOld = (0..<n).map { "old_\($0) := (\(contribution(counters[$0], "OLD")))::\(deltaType(counters[$0]));" }.joined(separator: "\n        ")
+        let readNew = (0..<n).map { "new_\($0) := (\(contribution(counters[$0], "NEW")))::\(deltaType(counters[$0]));" }.joined(separator: "\n        ")
         let table = parent.sql
         let key = parentKeySQL
         return """
@@ -410,10 +410,10 @@ public struct CounterCache: Hashable, Sendable {
 
     private var deltaBody: String {
         let n = counters.count
-        let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0;\n    new_\($0) \(deltaType(counters[$0])) := 0;" }
+        let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));\n    new_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));" }
             .joined(separator: "\n    ")
-        let readOld = (0..<n).map { "old_\($0) := \(contribution(counters[$0], "OLD"));" }.joined(separator: "\n        ")
-        let readNew = (0..<n).map { "new_\($0) := \(contribution(counters[$0], "NEW"));" }.joined(separator: "\n        ")
+        let readOld = (0..<n).map { "old_\($0) := (\(contribution(counters[$0], "OLD")))::\(deltaType(counters[$0]));" }.joined(separator: "\n        ")
+        let readNew = (0..<n).map { "new_\($0) := (\(contribution(counters[$0], "NEW")))::\(deltaType(counters[$0]));" }.joined(separator: "\n        ")
         let deltaColumns = (0..<n).map { "d\($0)" }.joined(separator: ", ")
         let deltas = deltaTable.qualifiedName.sql
         return """

@@ -8,7 +8,7 @@
 -- Apply with `invariants migrate`, or by hand (same ledger row either way):
 --   psql -v ON_ERROR_STOP=1 -f sql/migrations/0007_support_chat.sql
 -- invariants:migration version=7 name=support_chat lock_timeout_ms=5000 statement_timeout_ms=0
--- invariants:checksum sha256:b039ce31de88c92e277b1887cbc179e10393d571311bd0e7e467ca63dbdb3f7c
+-- invariants:checksum sha256:a87296c531d146459efdf05b317c2c07dbe0458576bfb6d0e8aaf81dddb89a0d
 
 -- invariants:psql
 \set ON_ERROR_STOP on
@@ -386,13 +386,8 @@ CREATE INDEX "idx_learning_category"
 CREATE INDEX "idx_learning_status"
     ON "public"."learning_records" USING btree ("status");
 
--- invariants:step
-CREATE INDEX "idx_chat_logs_cost"
-    ON "public"."chat_logs" USING btree ("cost" DESC, "id" DESC)
-    WHERE cost IS NOT NULL;
-
 -- invariants:psql
 INSERT INTO "invariants"."schema_migrations" ("version", "name", "checksum", "execution_ms")
-VALUES (7, 'support_chat', 'sha256:b039ce31de88c92e277b1887cbc179e10393d571311bd0e7e467ca63dbdb3f7c',
+VALUES (7, 'support_chat', 'sha256:a87296c531d146459efdf05b317c2c07dbe0458576bfb6d0e8aaf81dddb89a0d',
         (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);
 COMMIT;
