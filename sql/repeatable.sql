@@ -1574,7 +1574,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages_truncate"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:054795e3fb49915586fe24ae9e942e28aeae43e7a67771e494bbb4fb5bc0f67c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response\"()"],"key":"function invariants.chat_first_response()","kind":"trigger function","source":"InvariantsCatalog.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:bdeced6c6313952e07dbd90aeddfb6331011cd2e272d9eb8e0279780c1becd41","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response\"()"],"key":"function invariants.chat_first_response()","kind":"trigger function","source":"InvariantsCatalog.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_first_response"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -1585,8 +1585,8 @@ BEGIN
     -- Sessions are already locked in key order by the counter trigger
     -- (invariants_count_… fires first: AFTER triggers run in name order).
     UPDATE public.chat_sessions AS s
-       SET first_response_time_ms = GREATEST(0, pg_catalog.round(
-               pg_catalog.date_part('epoch', f.first_at - s.created_at) * 1000))::integer
+       SET first_response_time_ms = LEAST(GREATEST(0, pg_catalog.round(
+               pg_catalog.date_part('epoch', f.first_at - s.created_at) * 1000)), 2147483647)::integer
       FROM (SELECT n.session_id, pg_catalog.min(n.created_at) AS first_at
               FROM new_rows AS n
              WHERE n.role = 'assistant'
@@ -2824,7 +2824,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.chat_first_response()', 'trigger function', 'sha256:054795e3fb49915586fe24ae9e942e28aeae43e7a67771e494bbb4fb5bc0f67c',
+VALUES ('function invariants.chat_first_response()', 'trigger function', 'sha256:bdeced6c6313952e07dbd90aeddfb6331011cd2e272d9eb8e0279780c1becd41',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_first_response"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -2,7 +2,8 @@ import InvariantsSchema
 
 /// Seed 001's derived fields and calls that are not a declaration kind:
 /// - `first_response_time_ms`: an AFTER INSERT statement trigger on `chat_messages` sets it on
-///   sessions that have none yet from the statement's earliest `assistant` message; a BEFORE
+///   sessions that have none yet from the statement's earliest `assistant` message (capped at
+///   2147483647, the seed's `integer`: a first answer after 24.8 days would overflow); a BEFORE
 ///   UPDATE trigger on `chat_sessions` refuses to change it once set (IV409).
 /// - `approval_status` of a tool execution (``approval``): NULL unless approval is required,
 ///   then `pending → approved | rejected`; deciding needs `approved_by` (IV422) and sets
@@ -26,8 +27,8 @@ enum SupportChatFunctions {
                 -- Sessions are already locked in key order by the counter trigger
                 -- (invariants_count_… fires first: AFTER triggers run in name order).
                 UPDATE public.chat_sessions AS s
-                   SET first_response_time_ms = GREATEST(0, pg_catalog.round(
-                           pg_catalog.date_part('epoch', f.first_at - s.created_at) * 1000))::integer
+                   SET first_response_time_ms = LEAST(GREATEST(0, pg_catalog.round(
+                           pg_catalog.date_part('epoch', f.first_at - s.created_at) * 1000)), 2147483647)::integer
                   FROM (SELECT n.session_id, pg_catalog.min(n.created_at) AS first_at
                           FROM new_rows AS n
                          WHERE n.role = 'assistant'

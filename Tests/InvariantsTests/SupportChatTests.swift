@@ -105,6 +105,11 @@ struct SupportChatCounterTests {
             #expect(error?.kind == .conflict)
             #expect(error?.column == "first_response_time_ms")
             #expect(try await f.client.chatSession("sess_fr").firstResponseTimeMs == first)
+            // A first answer 30 days later does not overflow the seed's integer: it is capped.
+            try await f.open("sess_late")
+            try await f.sql("UPDATE public.chat_sessions SET created_at = now() - interval '30 days' WHERE session_id = 'sess_late'")
+            try await f.client.addChatMessage(NewChatMessage(sessionID: "sess_late", role: .assistant, content: "sorry for the wait"))
+            #expect(try await f.client.chatSession("sess_late").firstResponseTimeMs == Int(Int32.max))
         }
     }
 
