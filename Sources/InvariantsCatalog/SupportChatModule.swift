@@ -47,7 +47,11 @@ public enum SupportChatModule {
     public static var migration: Migration {
         Migration(
             version: version, name: "support_chat", source: "InvariantsCatalog.SupportChatModule.migration",
-            steps: chatSessions.createSteps() + chatMessages.createSteps() + agentTraces.createSteps()
+            steps: chatSessions.createSteps()
+                // Room on each page for the counter updates to be HOT (no index entry per message:
+                // none of the counter or timestamp columns is indexed).
+                + [MigrationStep(#"ALTER TABLE "public"."chat_sessions" SET (fillfactor = 70)"#)]
+                + chatMessages.createSteps() + agentTraces.createSteps()
                 + toolExecutions.createSteps() + learningRecords.createSteps())
     }
 

@@ -8,7 +8,7 @@
 -- Apply with `invariants migrate`, or by hand (same ledger row either way):
 --   psql -v ON_ERROR_STOP=1 -f sql/migrations/0007_support_chat.sql
 -- invariants:migration version=7 name=support_chat lock_timeout_ms=5000 statement_timeout_ms=0
--- invariants:checksum sha256:a87296c531d146459efdf05b317c2c07dbe0458576bfb6d0e8aaf81dddb89a0d
+-- invariants:checksum sha256:b5c78cf5dec079e7fc96f214ce76f7b3efbc4706d0c8d7b2d584c900f67845ff
 
 -- invariants:psql
 \set ON_ERROR_STOP on
@@ -160,6 +160,9 @@ CREATE INDEX "idx_chat_sessions_created"
 -- invariants:step
 CREATE INDEX "idx_chat_sessions_conversation"
     ON "public"."chat_sessions" USING btree ("conversation_id");
+
+-- invariants:step
+ALTER TABLE "public"."chat_sessions" SET (fillfactor = 70);
 
 -- invariants:step
 CREATE TABLE "public"."chat_messages" (
@@ -388,6 +391,6 @@ CREATE INDEX "idx_learning_status"
 
 -- invariants:psql
 INSERT INTO "invariants"."schema_migrations" ("version", "name", "checksum", "execution_ms")
-VALUES (7, 'support_chat', 'sha256:a87296c531d146459efdf05b317c2c07dbe0458576bfb6d0e8aaf81dddb89a0d',
+VALUES (7, 'support_chat', 'sha256:b5c78cf5dec079e7fc96f214ce76f7b3efbc4706d0c8d7b2d584c900f67845ff',
         (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);
 COMMIT;
