@@ -695,9 +695,9 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:50eaba8bbbc3380702ec2f49a01ec8dfce998135805d8123086182bb2d53b4cb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:1116f46a0388071c9b2a6ac2c037f7641c3492d02a1c9ced67cacc4fbcb4ddeb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
-    RETURNS TABLE (total bigint, "new" bigint, gig_responses integer, gig_new_responses integer, is_synced boolean)
+    RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
     STABLE
     SET search_path = ''
@@ -1043,7 +1043,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:ef6fd320f1a93a924a8f0934a92ff528b8e579cde02b9db3cbd1c1c736751276","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:955ad55ec6f05b0f45c2e9ae2cc44c5f3995802ae9b14e798508e0a823b20527","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -1053,21 +1053,21 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    old_0 bigint := 0;
-    new_0 bigint := 0;
-    old_1 bigint := 0;
-    new_1 bigint := 0;
+    old_0 bigint := 0::bigint;
+    new_0 bigint := 0::bigint;
+    old_1 bigint := 0::bigint;
+    new_1 bigint := 0::bigint;
 BEGIN
     -- Counter cache gig_responses: "public"."responses" → "public"."gigs".
     IF TG_OP <> 'INSERT' THEN
         old_key := CASE WHEN OLD."entity_type" = 'gig' THEN OLD."entity_id" END;
-        old_0 := 1;
-        old_1 := CASE WHEN OLD."status" = 'NEW' THEN 1 ELSE 0 END;
+        old_0 := 1::bigint;
+        old_1 := CASE WHEN OLD."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
-        new_0 := 1;
-        new_1 := CASE WHEN NEW."status" = 'NEW' THEN 1 ELSE 0 END;
+        new_0 := 1::bigint;
+        new_1 := CASE WHEN NEW."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
     END IF;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
@@ -1965,7 +1965,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function public.gig_response_counts(uuid, uuid)', 'function', 'sha256:50eaba8bbbc3380702ec2f49a01ec8dfce998135805d8123086182bb2d53b4cb',
+VALUES ('function public.gig_response_counts(uuid, uuid)', 'function', 'sha256:1116f46a0388071c9b2a6ac2c037f7641c3492d02a1c9ced67cacc4fbcb4ddeb',
         ARRAY['DROP FUNCTION IF EXISTS "public"."gig_response_counts"(uuid, uuid)']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -2053,7 +2053,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:ef6fd320f1a93a924a8f0934a92ff528b8e579cde02b9db3cbd1c1c736751276',
+VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:955ad55ec6f05b0f45c2e9ae2cc44c5f3995802ae9b14e798508e0a823b20527',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -50,8 +50,8 @@ public enum GigResponsesModule {
         Column("id", .uuid, nullable: false, default: "gen_random_uuid()")
         Column("workspace_id", .uuid, nullable: false)
         Column("title", .text, nullable: false)
-        Column("responses", .integer, nullable: false, default: "0", comment: "Responses to this gig; kept by the database.")
-        Column("new_responses", .integer, nullable: false, default: "0",
+        Column("responses", .bigint, nullable: false, default: "0", comment: "Responses to this gig; kept by the database.")
+        Column("new_responses", .bigint, nullable: false, default: "0",
                comment: "Responses with status NEW; kept by the database.")
         Column("created_at", .timestamptz, nullable: false, default: "now()")
         Column("updated_at", .timestamptz, nullable: false, default: "now()")
