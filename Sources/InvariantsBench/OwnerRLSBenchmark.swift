@@ -83,60 +83,61 @@ enum OwnerRLSBenchmark {
         let rounds = settings.rounds(standard: 7)
 
         let database = try await context.servers.migratedDatabase()
-        let connection = try await database.connect(logger: quiet)
+        let rows: [ResultRow] = try await database.withConnection(logger: quiet) { connection in
 
-        let target = try await target(connection, rowsPerUser: rowsPerUser)
-        for statement in target.setup { try await connection.run(statement) }
-        let loadTime = try await seconds {
-            try await connection.run("INSERT INTO auth.users (id, email) SELECT gen_random_uuid(), 'bench-' || g || '@bench.test' FROM generate_series(1, \(users)) g")
-            try await connection.run(target.load)
-            try await connection.run("ANALYZE auth.users")
-            try await connection.run("ANALYZE \(target.table)")
-        }
-        let total: Int64 = try await connection.value("SELECT count(*) FROM \(target.table)")
-        let user: UUID = try await connection.value("SELECT id FROM auth.users ORDER BY email LIMIT 1 OFFSET \(users / 2)")
-        context.log("rls: loaded \(total) rows of \(target.table) for \(users) users in \(String(format: "%.1f", loadTime)) s")
+            let target = try await target(connection, rowsPerUser: rowsPerUser)
+            for statement in target.setup { try await connection.run(statement) }
+            let loadTime = try await seconds {
+                try await connection.run("INSERT INTO auth.users (id, email) SELECT gen_random_uuid(), 'bench-' || g || '@bench.test' FROM generate_series(1, \(users)) g")
+                try await connection.run(target.load)
+                try await connection.run("ANALYZE auth.users")
+                try await connection.run("ANALYZE \(target.table)")
+            }
+            let total: Int64 = try await connection.value("SELECT count(*) FROM \(target.table)")
+            let user: UUID = try await connection.value("SELECT id FROM auth.users ORDER BY email LIMIT 1 OFFSET \(users / 2)")
+            context.log("rls: loaded \(total) rows of \(target.table) for \(users) users in \(String(format: "%.1f", loadTime)) s")
 
-        let measuredSQL = "SELECT count(*)::bigint, coalesce(sum(response_count), 0)::bigint FROM \(target.table)"
-        let baselineSQL = measuredSQL + " WHERE user_id = '\(user.uuidString.lowercased())'"
+            let measuredSQL = "SELECT count(*)::bigint, coalesce(sum(response_count), 0)::bigint FROM \(target.table)"
+            let baselineSQL = measuredSQL + " WHERE user_id = '\(user.uuidString.lowercased())'"
 
-        // The plan the user gets: RLS must turn into an index condition, not a filter over every row.
-        try await connection.run("BEGIN")
-        try await InvariantsClient.apply(.user(user), on: connection, logger: quiet)
-        let plan = try await connection.run("EXPLAIN (COSTS OFF) " + measuredSQL).map { try $0.decode(String.self) }
-        try await connection.run("COMMIT")
-        context.log("rls: plan as the user:\n" + plan.map { "    " + $0 }.joined(separator: "\n"))
+            // The plan the user gets: RLS must turn into an index condition, not a filter over every row.
+            try await connection.run("BEGIN")
+            try await InvariantsClient.apply(.user(user), on: connection, logger: quiet)
+            let plan = try await connection.run("EXPLAIN (COSTS OFF) " + measuredSQL).map { try $0.decode(String.self) }
+            try await connection.run("COMMIT")
+            context.log("rls: plan as the user:\n" + plan.map { "    " + $0 }.joined(separator: "\n"))
 
-        // Each round: the median of `iterations` pairs, the order within a pair alternating.
-        var measuredRounds: [Double] = [], baselineRounds: [Double] = []
-        for round in 0...rounds {  // round 0 warms the cache and is discarded
-            var measured: [Double] = [], baseline: [Double] = []
-            for i in 0..<iterations {
-                let order = (i + round) % 2 == 0
-                for first in [order, !order] {
-                    if first {
-                        let (t, count) = try await timed(connection, as: .user(user), measuredSQL)
-                        guard count == Int64(rowsPerUser) else { throw BenchError("RLS let the user see \(count) rows") }
-                        measured.append(t)
-                    } else {
-                        let (t, count) = try await timed(connection, as: .service, baselineSQL)
-                        guard count == Int64(rowsPerUser) else { throw BenchError("baseline saw \(count) rows") }
-                        baseline.append(t)
+            // Each round: the median of `iterations` pairs, the order within a pair alternating.
+            var measuredRounds: [Double] = [], baselineRounds: [Double] = []
+            for round in 0...rounds {  // round 0 warms the cache and is discarded
+                var measured: [Double] = [], baseline: [Double] = []
+                for i in 0..<iterations {
+                    let order = (i + round) % 2 == 0
+                    for first in [order, !order] {
+                        if first {
+                            let (t, count) = try await timed(connection, as: .user(user), measuredSQL)
+                            guard count == Int64(rowsPerUser) else { throw BenchError("RLS let the user see \(count) rows") }
+                            measured.append(t)
+                        } else {
+                            let (t, count) = try await timed(connection, as: .service, baselineSQL)
+                            guard count == Int64(rowsPerUser) else { throw BenchError("baseline saw \(count) rows") }
+                            baseline.append(t)
+                        }
                     }
                 }
+                if round > 0 {
+                    measuredRounds.append(Spread(measured).median)
+                    baselineRounds.append(Spread(baseline).median)
+                }
             }
-            if round > 0 {
-                measuredRounds.append(Spread(measured).median)
-                baselineRounds.append(Spread(baseline).median)
-            }
+            let comparison = Comparison(measured: measuredRounds, baseline: baselineRounds)
+            return [costRow(
+                "owner RLS, \(total.formatted()) rows",
+                measured: "`SELECT count(*), sum(…)` as a user (RLS filters)",
+                baseline: "same with `WHERE user_id = …` as service_role",
+                comparison, goal: [.ratioAtMost(goal)])]
         }
-        try await connection.close()
         try await database.drop()
-        let comparison = Comparison(measured: measuredRounds, baseline: baselineRounds)
-        return [costRow(
-            "owner RLS, \(total.formatted()) rows",
-            measured: "`SELECT count(*), sum(…)` as a user (RLS filters)",
-            baseline: "same with `WHERE user_id = …` as service_role",
-            comparison, goal: [.ratioAtMost(goal)])]
+        return rows
     }
 }

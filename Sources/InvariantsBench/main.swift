@@ -14,6 +14,9 @@ import Foundation
 
 let benchmarks: [Benchmark] = [
     OwnerRLSBenchmark.benchmark,
+    CounterInsertsBenchmark.benchmark,
+    CounterHotParentBenchmark.benchmark,
+    CounterRepairBenchmark.benchmark,
 ]
 
 let settings: Settings
@@ -69,7 +72,7 @@ print("Values: median of the rounds (min–max); ratio: median of the per-round 
 print("")
 print(ResultRow.header)
 for row in rows { print(row.markdown) }
-for failure in failures { print("| \(failure.prefix(300)) | — | — | — | — | **FAILED** |") }
+for failure in failures { print("| \(failure.prefix(300).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "/")) | — | — | — | — | **FAILED** |") }
 
 let missed = rows.filter { $0.met == false }
 if !failures.isEmpty { exit(2) }
