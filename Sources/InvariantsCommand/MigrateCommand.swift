@@ -13,15 +13,22 @@ struct MigrateCommand: AsyncParsableCommand {
             applied exactly once. Refuses to run when an applied migration was edited, or when the
             database is newer than this build.
 
+            The functions come from sql/repeatable.sql or, with --stored-logic extension, from
+            CREATE EXTENSION invariants (installed on the server with make -C extension install);
+            triggers, views, policies and grants always come from the repeatable set. Without the
+            flag a database keeps its route; with it, the database switches in one transaction.
+
             Needs a direct connection: the lock is per session, and a transaction-mode pooler
             (PgBouncer, Supabase's pooler on port 6543) hands the session to others.
 
             Example:
               invariants migrate --database-url postgres://postgres:secret@db.example.com:5432/app?sslmode=require
+              invariants migrate --stored-logic extension     # with DATABASE_URL set
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var storedLogic: StoredLogicOptions
 
     @Option(help: ArgumentHelp("Seconds to wait for another migrator's lock before giving up.", valueName: "seconds"))
     var lockTimeout: Int = 60
@@ -33,7 +40,7 @@ struct MigrateCommand: AsyncParsableCommand {
         try await failing {
             guard lockTimeout > 0 else { throw InvariantsError(.invalidInput, "--lock-timeout must be a positive number of seconds") }
             let catalog = try database.directory.load()
-            let migrator = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout)), logger: quietLogger)
+            let migrator = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout), storedLogic: try storedLogic.storedLogic(besides: database.directory)), logger: quietLogger)
             let url = try database.url()
             if Self.looksPooled(url) {
                 note("warning: \(url.endpoint) looks like a connection pooler; migrate needs a direct connection (its advisory lock is per session)")
@@ -47,6 +54,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     case .applyingMigration(let file): print("applying \(file) …", terminator: "")
                     case .appliedMigration(_, let ms): print(" done in \(ms) ms")
                     case .rebuildingInvalidIndex(let index): note("rebuilding invalid index \(index) left by a failed earlier run")
+                    case .changingExtension(let change): print(change)
                     case .applyingRepeatables(let apply, let drop):
                         print("repeatable set: \(apply.count) to apply, \(drop.count) to drop")
                     }

@@ -16,13 +16,14 @@ struct PlanCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var storedLogic: StoredLogicOptions
 
     @Flag(help: "Print the plan as JSON.")
     var json = false
 
     func run() async throws {
         let plan = try await failing {
-            let migrator = try Migrator(catalog: try database.directory.load(), logger: quietLogger)
+            let migrator = try Migrator(catalog: try database.directory.load(), options: .init(storedLogic: try storedLogic.storedLogic(besides: database.directory)), logger: quietLogger)
             return try await database.withConnection { connection, _ throws(InvariantsError) in
                 try await migrator.plan(on: connection)
             }

@@ -12,8 +12,14 @@ struct ReleaseCommand: AsyncParsableCommand {
         discussion: """
             From then on those migration files are the source of truth: `generate` never rewrites
             them and `generate --check` skips them, because their checksums are in the ledgers of
-            the databases they ran on. Refuses when sql/ is not current (run `invariants generate`)
-            or when the label was used before.
+            the databases they ran on. It also freezes the extension's functions as version <label>:
+            extension/invariants--<label>.sql and the upgrade script from the previous release,
+            and makes <label> the control file's default_version. Refuses when sql/ is not current
+            (run `invariants generate`) or when the label was used before.
+
+            Releases cut before the extension existed: `invariants release <label>` on the newest
+            existing label writes its missing extension script from the current declarations
+            (only right while the functions are unchanged since that release).
 
             Example:
               invariants release 0.2
@@ -25,6 +31,9 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("sql-dir"), help: ArgumentHelp("The generated SQL directory. Default: ./sql.", valueName: "path"))
     var sqlDirectory: String?
+
+    @Option(name: .customLong("extension-dir"), help: ArgumentHelp("The extension directory. Default: extension/ beside the SQL directory.", valueName: "path"))
+    var extensionDirectory: String?
 
     func run() async throws {
         try await failing {
@@ -38,12 +47,28 @@ struct ReleaseCommand: AsyncParsableCommand {
                 throw InvariantsError(.conflict, "sql/ differs from the declarations (\(stale.map(\.file).joined(separator: ", "))); run `invariants generate` first")
             }
             var marker = try directory.releaseMarker()
+            let extensionDirectory = ExtensionDirectory.locate(extensionDirectory, besides: directory)
+            if marker.releases.last?.label == label,
+               !FileManager.default.fileExists(atPath: extensionDirectory.path + "/" + ExtensionScript.scriptFileName(version: label)) {
+                let previous = marker.releases.dropLast().last?.label
+                for file in try extensionDirectory.freeze(catalog, label: label, previous: previous) { print("wrote \(file)") }
+                for file in try extensionDirectory.write(catalog, releases: marker) { print("wrote \(file)") }
+                return print("backfilled the extension script of release \(label)")
+            }
             guard !marker.releases.contains(where: { $0.label == label }) else {
                 throw InvariantsError(.conflict, "release \(label) already exists in \(ReleaseMarker.fileName)")
             }
+            do throws(SchemaError) { try ExtensionScript.validate(version: label) } catch { throw InvariantsError(.invalidInput, error.message, column: "label") }
+            let staleExtension = try extensionDirectory.differences(from: catalog, releases: marker)
+            guard staleExtension.isEmpty else {
+                throw InvariantsError(.conflict, "extension/ differs from the declarations (\(staleExtension.map(\.file).joined(separator: ", "))); run `invariants generate` first")
+            }
+            let previous = marker.releases.last?.label
             let last = catalog.migrations.count
-            guard last > marker.frozenThrough else {
-                throw InvariantsError(.conflict, "nothing to release: every migration up to \(last) is already frozen")
+            // A release freezes new migrations, or new functions (an extension version), or both.
+            let functionsChanged = try extensionDirectory.defaultVersion() != marker.releases.last?.label
+            guard last > marker.frozenThrough || functionsChanged else {
+                throw InvariantsError(.conflict, "nothing to release: every migration up to \(last) is already frozen and the functions equal release \(marker.releases.last?.label ?? "?")'s")
             }
             marker.releases.append(.init(label: label, lastMigration: last))
             do {
@@ -51,7 +76,9 @@ struct ReleaseCommand: AsyncParsableCommand {
             } catch {
                 throw InvariantsError(.other, "cannot write \(directory.path)/\(ReleaseMarker.fileName): \(error.localizedDescription)")
             }
-            print("released \(label): migrations 1…\(last) are frozen (\(directory.path)/\(ReleaseMarker.fileName))")
+            for file in try extensionDirectory.freeze(catalog, label: label, previous: previous) { print("wrote \(file)") }
+            for file in try extensionDirectory.write(catalog, releases: marker) { print("wrote \(file)") }
+            print("released \(label): migrations 1…\(last) and the extension's functions are frozen (\(directory.path)/\(ReleaseMarker.fileName))")
         }
     }
 }

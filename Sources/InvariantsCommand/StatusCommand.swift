@@ -16,13 +16,14 @@ struct StatusCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var storedLogic: StoredLogicOptions
 
     @Flag(help: "Print the status as JSON.")
     var json = false
 
     func run() async throws {
         let status = try await failing {
-            let migrator = try Migrator(catalog: try database.directory.load(), logger: quietLogger)
+            let migrator = try Migrator(catalog: try database.directory.load(), options: .init(storedLogic: try storedLogic.storedLogic(besides: database.directory)), logger: quietLogger)
             return try await database.withConnection { connection, _ throws(InvariantsError) in
                 try await migrator.status(on: connection)
             }
@@ -40,6 +41,8 @@ struct StatusCommand: AsyncParsableCommand {
             for r in status.repeatables where r.state != .current {
                 print("  \(r.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(r.key)")
             }
+            print("functions from: \(status.storedLogic)")
+            if let change = status.extensionChange { print("  pending: \(change)") }
             print(status.isUpToDate ? "up to date" : "not up to date: run `invariants migrate`")
         }
         if !status.isUpToDate { throw ExitCode(1) }

@@ -19,9 +19,16 @@ struct LedgerState: Sendable {
 
     var migrations: [Int: MigrationRow] = [:]
     var repeatables: [String: RepeatableRow] = [:]
+    /// `pg_extension.extversion` of the invariants extension; nil when not installed.
+    var extensionVersion: String?
+    /// Versions whose scripts the server has (`make -C extension install`).
+    var availableExtensionVersions: Set<String> = []
+    /// `source → target` pairs `ALTER EXTENSION … UPDATE` can reach.
+    var extensionUpdatePaths: Set<String> = []
 
     static func read(_ session: SQLSession) async throws(InvariantsError) -> LedgerState {
         var state = LedgerState()
+        try await readExtension(session, into: &state)
         let exists = try await session.rows(PostgresQuery(unsafeSQL:
             "SELECT to_regclass(\(SQLText.literal(Ledger.migrationsTable.sql))) IS NOT NULL, to_regclass(\(SQLText.literal(Ledger.repeatableTable.sql))) IS NOT NULL"))
         guard let flags = try? exists.first?.decode((Bool, Bool).self) else { return state }
@@ -45,5 +52,20 @@ struct LedgerState: Sendable {
             }
         }
         return state
+    }
+
+    private static func readExtension(_ session: SQLSession, into state: inout LedgerState) async throws(InvariantsError) {
+        let name = SQLText.literal(ExtensionScript.extensionName)
+        for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = \(name)")) {
+            state.extensionVersion = try row.value(String.self)
+        }
+        for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT version FROM pg_catalog.pg_available_extension_versions WHERE name = \(name)")) {
+            state.availableExtensionVersions.insert(try row.value(String.self))
+        }
+        guard !state.availableExtensionVersions.isEmpty else { return }
+        for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT source, target FROM pg_catalog.pg_extension_update_paths(\(name)) WHERE path IS NOT NULL")) {
+            let (source, target) = try decoding { try row.decode((String, String).self) }
+            state.extensionUpdatePaths.insert(source + " → " + target)
+        }
     }
 }

@@ -36,10 +36,22 @@ public struct MigrationStatus: Sendable, Codable, Hashable {
 
     public var migrations: [Migration]
     public var repeatables: [Repeatable]
+    /// Where this migrator takes the functions from (`the repeatable set`, `extension invariants 0.1`).
+    public var storedLogic: String
+    /// What migrate would do about the extension (install, update, switch); nil when nothing.
+    public var extensionChange: String?
+
+    public init(migrations: [Migration], repeatables: [Repeatable], storedLogic: String = StoredLogic.repeatableSet.description,
+                extensionChange: String? = nil) {
+        self.migrations = migrations
+        self.repeatables = repeatables
+        self.storedLogic = storedLogic
+        self.extensionChange = extensionChange
+    }
 
     /// Nothing pending, nothing changed, nothing refused.
     public var isUpToDate: Bool {
-        migrations.allSatisfy { $0.state == .applied } && repeatables.allSatisfy { $0.state == .current }
+        migrations.allSatisfy { $0.state == .applied } && repeatables.allSatisfy { $0.state == .current } && extensionChange == nil
     }
 
     public var pendingMigrations: [Migration] { migrations.filter { $0.state == .pending } }
@@ -52,10 +64,12 @@ public struct MigrationReport: Sendable, Codable, Hashable {
     public var appliedMigrations: [String]
     public var appliedRepeatables: [String]
     public var droppedRepeatables: [String]
+    /// What happened to the extension (installed, updated, switched); nil when nothing.
+    public var extensionChange: String?
     public var milliseconds: Int
 
     public var changedAnything: Bool {
-        !appliedMigrations.isEmpty || !appliedRepeatables.isEmpty || !droppedRepeatables.isEmpty
+        !appliedMigrations.isEmpty || !appliedRepeatables.isEmpty || !droppedRepeatables.isEmpty || extensionChange != nil
     }
 }
 
@@ -67,4 +81,5 @@ public enum MigrationEvent: Sendable {
     case appliedMigration(file: String, milliseconds: Int)
     case rebuildingInvalidIndex(String)
     case applyingRepeatables(apply: [String], drop: [String])
+    case changingExtension(String)
 }

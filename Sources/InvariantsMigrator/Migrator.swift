@@ -15,9 +15,13 @@ public struct Migrator: Sendable {
         /// How long to wait for another migrator to finish before giving up.
         public var lockWaitTimeout: Duration
         public var lockPollInterval: Duration
-        public init(lockWaitTimeout: Duration = .seconds(60), lockPollInterval: Duration = .milliseconds(200)) {
+        /// Where the stored functions come from; a database switches when this changes.
+        public var storedLogic: StoredLogic
+        public init(lockWaitTimeout: Duration = .seconds(60), lockPollInterval: Duration = .milliseconds(200),
+                    storedLogic: StoredLogic = .repeatableSet) {
             self.lockWaitTimeout = lockWaitTimeout
             self.lockPollInterval = lockPollInterval
+            self.storedLogic = storedLogic
         }
     }
 
@@ -82,7 +86,8 @@ public struct Migrator: Sendable {
         for (key, row) in ledger.repeatables.sorted(by: { $0.key < $1.key }) where !declared.contains(key) {
             repeatables.append(.init(key: key, kind: row.kind, state: .removed))
         }
-        return MigrationStatus(migrations: entries, repeatables: repeatables)
+        return MigrationStatus(migrations: entries, repeatables: repeatables, storedLogic: options.storedLogic.resolved(ledger).description,
+                               extensionChange: extensionAction(ledger).description)
     }
 
     // MARK: Plan
@@ -95,6 +100,19 @@ public struct Migrator: Sendable {
         let pending = Set(status.pendingMigrations.map(\.version))
         let apply = Set(status.repeatablesToApply.map(\.key))
         let drop = status.repeatablesToDrop.map(\.key)
+        let action = extensionAction(ledger)
+        try checkAvailable(action, ledger: ledger)
+        var extensionChange: [MigrationPlan.RepeatableChange] = action == .none ? [] : [
+            .init(key: "extension \(ExtensionScript.extensionName)", kind: "extension", change: action.description ?? "",
+                  statements: extensionStatements(action, ledger: ledger))
+        ]
+        if action.recreatesDependents {
+            // Dropped before the switch and re-created after it (same transaction).
+            for object in catalog.repeatables where !apply.contains(object.key) && Self.dependentKinds.contains(object.kind) && ledger.repeatables[object.key] != nil {
+                extensionChange.append(.init(key: object.key, kind: object.kind.rawValue, change: "re-created around the switch",
+                                             statements: (ledger.repeatables[object.key]?.dropStatements ?? []) + object.statements))
+            }
+        }
         return MigrationPlan(
             migrations: catalog.migrations.filter { pending.contains($0.version) }.map {
                 .init(file: MigrationFile.fileName(for: $0), statements: $0.steps.map(\.sql))
@@ -104,7 +122,7 @@ public struct Migrator: Sendable {
                 return .init(key: object.key, kind: object.kind.rawValue, change: change.rawValue, statements: object.statements)
             } + drop.map { key in
                 .init(key: key, kind: ledger.repeatables[key]?.kind ?? "", change: "removed", statements: ledger.repeatables[key]?.dropStatements ?? [])
-            }
+            } + extensionChange
         )
     }
 
@@ -166,12 +184,15 @@ public struct Migrator: Sendable {
         let toApply = Set(status.repeatablesToApply.map(\.key))
         let objects = catalog.repeatables.filter { toApply.contains($0.key) }
         let dropped = status.repeatablesToDrop.map(\.key)
-        if !objects.isEmpty || !dropped.isEmpty {
+        let action = extensionAction(ledger)
+        try checkAvailable(action, ledger: ledger)
+        if !objects.isEmpty || !dropped.isEmpty || action != .none {
+            if let change = action.description { progress(.changingExtension(change)) }
             progress(.applyingRepeatables(apply: objects.map(\.key), drop: dropped))
-            try await applyRepeatables(objects, dropping: dropped, ledger: ledger, session: session)
+            try await applyRepeatables(objects, dropping: dropped, extension: action, ledger: ledger, session: session)
         }
         return MigrationReport(appliedMigrations: applied, appliedRepeatables: objects.map(\.key), droppedRepeatables: dropped,
-                               milliseconds: Self.milliseconds(since: started))
+                               extensionChange: action.description, milliseconds: Self.milliseconds(since: started))
     }
 
     private func apply(_ migration: Migration, session: SQLSession, progress: (MigrationEvent) -> Void) async throws(InvariantsError) {
@@ -228,8 +249,24 @@ public struct Migrator: Sendable {
         return (try? rows.first?.decode(Bool.self)) == true
     }
 
-    private func applyRepeatables(_ objects: [RepeatableObject], dropping dropped: [String], ledger: LedgerState, session: SQLSession) async throws(InvariantsError) {
+    /// Kinds that may use a function and are dropped and re-created around a switch of the
+    /// functions' route (table security uses none and is never dropped automatically).
+    static let dependentKinds: Set<RepeatableObject.Kind> = [.trigger, .view, .policy, .grant]
+
+    private func applyRepeatables(_ objects: [RepeatableObject], dropping removed: [String], extension action: ExtensionAction,
+                                  ledger: LedgerState, session: SQLSession) async throws(InvariantsError) {
         var current = ""
+        let viaExtension: Bool
+        if case .extension = options.storedLogic.resolved(ledger) { viaExtension = true } else { viaExtension = false }
+        var dropped = removed
+        var applied = objects
+        if action.recreatesDependents {
+            // Everything that may use a function goes first and comes back after.
+            let dependents = ledger.repeatables.filter { RepeatableObject.Kind(rawValue: $0.value.kind).map(Self.dependentKinds.contains) ?? false }.keys
+            dropped = Array(Set(dropped).union(dependents))
+            let again = Set(dependents).subtracting(Set(objects.map(\.key)))
+            applied = catalog.repeatables.filter { again.contains($0.key) || objects.contains($0) }
+        }
         do {
             try await session.transaction { () throws(InvariantsError) in
                 try await session.run("SET LOCAL lock_timeout = '5000ms'")
@@ -237,17 +274,32 @@ public struct Migrator: Sendable {
                 let drops = dropped.sorted {
                     let a = RepeatableObject.Kind(rawValue: ledger.repeatables[$0]?.kind ?? "") ?? .grant
                     let b = RepeatableObject.Kind(rawValue: ledger.repeatables[$1]?.kind ?? "") ?? .grant
-                    return a != b ? a > b : $0 < $1
+                    return a != b ? a > b : $0 > $1
                 }
                 for key in drops {
                     current = key
-                    for statement in ledger.repeatables[key]?.dropStatements ?? [] { try await session.run(statement) }
+                    let isFunction = ExtensionScript.isFunction(kind: ledger.repeatables[key]?.kind ?? "")
+                    // On the extension route its upgrade script drops removed functions.
+                    if !(viaExtension && isFunction) {
+                        for statement in ledger.repeatables[key]?.dropStatements ?? [] { try await session.run(statement) }
+                    }
                     try await session.run("DELETE FROM \(Ledger.repeatableTable.sql) WHERE \"key\" = \(SQLText.literal(key))")
                 }
-                for object in objects {
+                current = "extension \(ExtensionScript.extensionName)"
+                try await applyExtension(action, ledger: ledger, session: session)
+                for object in applied {
                     current = object.key
-                    for statement in object.statements { try await session.run(statement) }
+                    // On the extension route the extension created the functions; the ledger
+                    // still records them, so both routes leave the same ledger.
+                    if !(viaExtension && ExtensionScript.isFunction(object)) {
+                        for statement in object.statements { try await session.run(statement) }
+                    }
                     try await session.run(Ledger.recordStatement(for: object))
+                }
+                if viaExtension, action != .none {
+                    for object in ExtensionScript.functions(of: catalog.repeatables) where !applied.contains(object) {
+                        try await session.run(Ledger.recordStatement(for: object))
+                    }
                 }
             }
         } catch {

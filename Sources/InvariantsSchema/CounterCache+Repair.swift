@@ -85,7 +85,8 @@ extension CounterCache {
     }
 
     func pendingDeltas(extraCondition: String? = nil) -> String {
-        let sums = counters.indices.map { "sum(d.d\($0)) AS d\($0)" }.joined(separator: ", ")
+        // sum(bigint) is numeric: cast back, so a count stays an integer for readers.
+        let sums = counters.indices.map { "sum(d.d\($0))::\(deltaType(counters[$0])) AS d\($0)" }.joined(separator: ", ")
         let condition = extraCondition.map { " WHERE \($0)" } ?? ""
         return "SELECT d.parent_key AS key, \(sums) FROM \(deltaTable.qualifiedName.sql) AS d\(condition) GROUP BY d.parent_key"
     }
@@ -243,7 +244,7 @@ extension CounterCache {
         let table = parent.sql
         let key = parentKeySQL
         let deltas = deltaTable.qualifiedName.sql
-        let sums = counters.indices.map { "pg_catalog.sum(m.d\($0)) AS d\($0)" }.joined(separator: ", ")
+        let sums = counters.indices.map { "pg_catalog.sum(m.d\($0))::\(deltaType(counters[$0])) AS d\($0)" }.joined(separator: ", ")
         let sets = counters.indices.map {
             "\(SQLText.identifier(counters[$0].column)) = p.\(SQLText.identifier(counters[$0].column)) + g.d\($0)"
         }.joined(separator: ",\n            ")

@@ -251,11 +251,11 @@ public struct CounterCache: Hashable, Sendable {
     }
 
     /// `SET c1 = c1 + <d1>, …` for the deltas named by `delta(counterIndex)`.
-    func setClause(_ alias: String, _ delta: (Int) -> String) -> String {
+    func setClause(_ alias: String, indent: Int = 16, _ delta: (Int) -> String) -> String {
         counters.enumerated().map { index, counter in
             let column = SQLText.identifier(counter.column)
             return "\(column) = \(alias).\(column) + \(delta(index))"
-        }.joined(separator: ",\n                ")
+        }.joined(separator: ",\n" + String(repeating: " ", count: indent))
     }
 
     var anyDeltaNonZero: (_ delta: (Int) -> String) -> String {
@@ -339,31 +339,51 @@ public struct CounterCache: Hashable, Sendable {
         let table = parent.sql
         let key = parentKeySQL
         let sums = counters.indices.map { "sum(c.d\($0)) AS d\($0)" }.joined(separator: ", ")
+        let having = counters.indices.map { "sum(c.d\($0)) <> 0" }.joined(separator: " OR ")
         func apply(_ changes: String, checkMissing: Bool) -> String {
-            """
-            -- Lock every parent this statement touches, in key order, before changing any:
-                    -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
-                    PERFORM 1 FROM \(table) AS p
-                    WHERE p.\(key) IN (SELECT c.key FROM (\(changes)) AS c)
-                    ORDER BY p.\(key)
-                    FOR NO KEY UPDATE;
-                    WITH deltas AS (
-                        SELECT c.key, \(sums), bool_or(c.from_new) AS from_new
-                        FROM (\(changes)) AS c
-                        GROUP BY c.key
-                        HAVING \(counters.indices.map { "sum(c.d\($0)) <> 0" }.joined(separator: " OR "))
-                    ), updated AS (
-                        UPDATE \(table) AS p SET
-                            \(setClause("p") { "d.d\($0)" })
+            let lock = """
+                -- Lock every parent this statement touches, in key order, before changing any:
+                        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+                        PERFORM 1 FROM \(table) AS p
+                        WHERE p.\(key) IN (SELECT c.key FROM (\(changes)) AS c)
+                        ORDER BY p.\(key)
+                        FOR NO KEY UPDATE;
+                """
+            guard checkMissing else {
+                return lock + """
+
+                            WITH deltas AS (
+                                SELECT c.key, \(sums)
+                                FROM (\(changes)) AS c
+                                GROUP BY c.key
+                                HAVING \(having)
+                            )
+                            UPDATE \(table) AS p SET
+                                \(setClause("p", indent: 12) { "d.d\($0)" })
+                            FROM deltas AS d
+                            WHERE p.\(key) = d.key;
+                    """
+            }
+            return lock + """
+
+                        WITH deltas AS (
+                            SELECT c.key, \(sums), bool_or(c.from_new) AS from_new
+                            FROM (\(changes)) AS c
+                            GROUP BY c.key
+                            HAVING \(having)
+                        ), updated AS (
+                            UPDATE \(table) AS p SET
+                                \(setClause("p") { "d.d\($0)" })
+                            FROM deltas AS d
+                            WHERE p.\(key) = d.key
+                            RETURNING p.\(key) AS key
+                        )
+                        -- A child pointing at a parent row that does not exist.
+                        SELECT d.key INTO missing_key
                         FROM deltas AS d
-                        WHERE p.\(key) = d.key
-                        RETURNING p.\(key) AS key
-                    )
-                    SELECT d.key INTO missing_key
-                    FROM deltas AS d
-                    WHERE \(checkMissing ? "d.from_new" : "false") AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
-                    LIMIT 1;
-            """
+                        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+                        LIMIT 1;
+                """
         }
         let inserted = groupedContributions("new_rows", sign: "")
         let deleted = groupedContributions("old_rows", sign: "-")

@@ -45,9 +45,23 @@ public enum RepeatableSetFile {
         }
     }
 
-    public static func render(_ objects: [RepeatableObject]) -> String {
+    /// Each object as `-- invariants:object {json}` and its statements; ``parse(_:)`` reads
+    /// these blocks back (the extension scripts use the same blocks).
+    static func objectBlocks(_ objects: [RepeatableObject]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var out = ""
+        for object in objects {
+            let meta = Metadata(kind: object.kind.rawValue, key: object.key, source: object.source,
+                                drop: object.dropStatements.map(trimmed), checksum: checksum(of: object))
+            out += objectMarker + String(decoding: try! encoder.encode(meta), as: UTF8.self) + "\n"
+            out += object.statements.map { trimmed($0) + ";\n" }.joined(separator: "\n" + statementMarker + "\n")
+            out += "\n"
+        }
+        return out
+    }
+
+    public static func render(_ objects: [RepeatableObject]) -> String {
         var out = """
         -- Invariants repeatable set: the stored logic (functions, triggers, views, policies,
         -- grants) rendered from the current Swift declarations, in the order it is applied.
@@ -64,13 +78,7 @@ public enum RepeatableSetFile {
 
         """
         out += Ledger.bootstrapStatements.map { $0 + ";\n" }.joined(separator: "\n") + "\n"
-        for object in objects {
-            let meta = Metadata(kind: object.kind.rawValue, key: object.key, source: object.source,
-                                drop: object.dropStatements.map(trimmed), checksum: checksum(of: object))
-            out += objectMarker + String(decoding: try! encoder.encode(meta), as: UTF8.self) + "\n"
-            out += object.statements.map { trimmed($0) + ";\n" }.joined(separator: "\n" + statementMarker + "\n")
-            out += "\n"
-        }
+        out += objectBlocks(objects)
         out += MigrationFile.psqlMarker + "\n"
         out += objects.map { Ledger.recordStatement(for: $0) + ";\n" }.joined(separator: "\n")
         out += "COMMIT;\n"

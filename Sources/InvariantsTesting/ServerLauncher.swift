@@ -104,6 +104,9 @@ struct ServerLauncher {
             ("listen_addresses", "127.0.0.1"),
             ("unix_socket_directories", layout.socketDirectory),
             ("fsync", options.fsync ? "on" : "off"),
+            // One server serves every test of a process, many in parallel, each with a pool:
+            // PostgreSQL's default 100 runs out.
+            ("max_connections", "500"),
         ]
         if !options.fsync {
             settings += [("synchronous_commit", "off"), ("full_page_writes", "off")]

@@ -11,13 +11,13 @@ import System
 #endif
 import Testing
 
-private let root: String = {
+let root: String = {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
 
-private let binary = ProcessInfo.processInfo.environment["INVARIANTS_BIN"] ?? root + "/.build/debug/invariants"
+let binary = ProcessInfo.processInfo.environment["INVARIANTS_BIN"] ?? root + "/.build/debug/invariants"
 
 struct CommandResult {
     var status: Int32
@@ -27,7 +27,7 @@ struct CommandResult {
 }
 
 /// Runs the built `invariants` binary and captures everything it prints.
-private func invariants(_ arguments: [String], environment: [String: String] = [:], directory: String = root) async throws -> CommandResult {
+func invariants(_ arguments: [String], environment: [String: String] = [:], directory: String = root) async throws -> CommandResult {
     guard FileManager.default.isExecutableFile(atPath: binary) else {
         Issue.record("build the CLI first (swift build): \(binary) is missing")
         return CommandResult(status: -1, stdout: "", stderr: "", seconds: 0)
@@ -56,7 +56,7 @@ struct CommandTests {
     func help() async throws {
         let top = try await invariants(["--help"])
         #expect(top.status == 0)
-        for command in ["migrate", "status", "plan", "generate", "dev", "demo", "lint"] {
+        for command in ["migrate", "status", "plan", "generate", "dev", "demo", "lint", "sync-counts", "check-counts", "check"] {
             #expect(top.stdout.contains(command))
             let sub = try await invariants([command, "--help"])
             #expect(sub.status == 0)
@@ -77,7 +77,7 @@ struct CommandTests {
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack"))
         // Includes launching the binary on a loaded 2-core CI machine; the failure mode this
         // guards against is PostgresClient's minute-long retry loop.
-        #expect(result.seconds < 10)
+        #expect(result.seconds < 20)
     }
 
     @Test("unreachable server, wrong password, missing database: one clear line, fast")
@@ -94,7 +94,7 @@ struct CommandTests {
             #expect(result.stderr.hasPrefix("error: "))
             #expect(result.stderr.contains(expected), "\(result.stderr)")
             #expect(!result.stderr.contains(server.password), "a password never reaches the output")
-            #expect(result.seconds < 10)
+            #expect(result.seconds < 20)
         }
     }
 
@@ -163,8 +163,12 @@ struct CommandTests {
         let clean = try await invariants(["generate", "--check"])
         #expect(clean.status == 0, "committed sql/ must match the declarations: \(clean.stdout)\(clean.stderr)")
 
-        let copy = NSTemporaryDirectory() + "invariants-cli-sql-\(UUID().uuidString)"
+        let copyRoot = NSTemporaryDirectory() + "invariants-cli-sql-\(UUID().uuidString)"
+        let copy = copyRoot + "/sql"
+        try FileManager.default.createDirectory(atPath: copyRoot, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: copyRoot) }
         try FileManager.default.copyItem(atPath: root + "/sql", toPath: copy)
+        try FileManager.default.copyItem(atPath: root + "/extension", toPath: copyRoot + "/extension")
         let file = copy + "/migrations/0001_invariants_core.sql"
         if try ReleaseMarkerProbe.frozen(copy) < 1 {
             let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -188,17 +192,32 @@ struct CommandTests {
 struct ReleaseCommandTests {
     @Test("freezes every declared migration under a label, once; a frozen file is then never rewritten")
     func release() async throws {
-        let copy = NSTemporaryDirectory() + "invariants-release-\(UUID().uuidString)"
+        let copyRoot = NSTemporaryDirectory() + "invariants-release-\(UUID().uuidString)"
+        let copy = copyRoot + "/sql"
+        try FileManager.default.createDirectory(atPath: copyRoot + "/extension", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: copyRoot) }
         try FileManager.default.copyItem(atPath: root + "/sql", toPath: copy)
         try? FileManager.default.removeItem(atPath: copy + "/RELEASED")
+        // Nothing released yet: the extension has only an unreleased dev version.
+        #expect(try await invariants(["generate", "--sql-dir", copy]).status == 0)
+        let control = copyRoot + "/extension/invariants.control"
+        #expect(try String(contentsOfFile: control, encoding: .utf8).contains("default_version = 'dev."))
         let first = try await invariants(["release", "9.9", "--sql-dir", copy])
         #expect(first.status == 0, "\(first.stderr)")
+        // The release froze the functions as extension version 9.9 and dropped the dev files.
+        #expect(try String(contentsOfFile: control, encoding: .utf8).contains("default_version = '9.9'"))
+        let extensionFiles = try FileManager.default.contentsOfDirectory(atPath: copyRoot + "/extension").sorted()
+        #expect(extensionFiles == ["invariants--9.9.sql", "invariants.control"], "\(extensionFiles)")
+        #expect(try await invariants(["generate", "--check", "--sql-dir", copy]).status == 0)
         let marker = try String(contentsOfFile: copy + "/RELEASED", encoding: .utf8)
         let migrations = try FileManager.default.contentsOfDirectory(atPath: copy + "/migrations").filter { $0.hasSuffix(".sql") }.count
         #expect(marker.hasSuffix("9.9 \(migrations)\n"))
 
         let again = try await invariants(["release", "9.9", "--sql-dir", copy])
         #expect(again.status == 1 && again.stderr.contains("already exists"))
+        // Neither a new migration nor a changed function: nothing to release.
+        let empty = try await invariants(["release", "9.10", "--sql-dir", copy])
+        #expect(empty.status == 1 && empty.stderr.contains("nothing to release"), "\(empty.stderr)")
         let bad = try await invariants(["release", "no spaces", "--sql-dir", copy])
         #expect(bad.status == 1 && bad.stderr.contains("must be letters"))
 

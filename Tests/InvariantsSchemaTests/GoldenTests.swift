@@ -27,6 +27,31 @@ import Testing
         try expectGolden("updated_at.sql", Script.objects(Fixtures.updatedAtObjects))
     }
 
+    /// One counter group (filtered count + sum over a foreign-key link) in each strategy,
+    /// and the seed's polymorphic link.
+    @Test(arguments: ["row", "statement", "deltas"])
+    func counterCache(strategy: String) throws {
+        let projects = Table("public", "projects") {
+            Column("id", .bigint, nullable: false)
+            Column("workspace_id", .uuid, nullable: false)
+            Column("open_tasks", .integer, nullable: false, default: "0")
+            Column("estimate", .numeric, nullable: false, default: "0")
+            PrimaryKey("id")
+        }
+        let tasks = Table("public", "tasks") {
+            Column("id", .bigint, nullable: false)
+            Column("project_id", .bigint)
+            Column("state", .text, nullable: false)
+            Column("hours", .numeric)
+            PrimaryKey("id")
+        }
+        let counter = CounterCache(
+            name: "project_tasks", parent: projects, child: tasks, link: .foreignKey("project_id"), scope: "workspace_id",
+            counters: [.count("open_tasks", where: .init("state", in: ["open", "reopened"])), .sum("hours", into: "estimate")],
+            strategy: CounterCache.Strategy(rawValue: strategy)!)
+        try expectGolden("counter_cache_\(strategy).sql", Script.steps(counter.migrationSteps()) + Script.objects(counter.repeatableObjects()))
+    }
+
     @Test func migrationHelpers() throws {
         try expectGolden("migration_helpers.sql", Script.steps(Fixtures.helperSteps))
     }

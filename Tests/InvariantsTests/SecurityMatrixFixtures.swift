@@ -39,11 +39,16 @@ enum SecurityMatrixRegistry {
                 "INSERT INTO public.saved_chats (user_id, chat_log_id, note) VALUES (\(owner), \(log), 'matrix')",
                 logger: quietLogger).collect()
         },
+        // Seed 002 (GenerationsModule): a card, a completed edit of it (appended), a pending job.
+        "public.generations": { connection, owner in try await insertGenerationWithEdit(connection, owner: owner) },
+        "public.generation_jobs": { connection, owner in try await insertGenerationWithEdit(connection, owner: owner) },
         "public.usage_thresholds": { connection, owner in
             try await connection.query(
                 "INSERT INTO public.usage_thresholds (user_id, daily_cost_limit) VALUES (\(owner), 10)",
                 logger: quietLogger).collect()
         },
+        // Seed 004 (GigResponsesModule): a workspace the owner is a member of.
+        "public.workspace_members": { connection, owner in try await insertWorkspace(connection, member: owner) },
     ]
 
     /// `"public.<function>(<identity arguments>)"` (as `pg_get_function_identity_arguments`
@@ -82,6 +87,27 @@ enum SecurityMatrixRegistry {
             #expect(try await context.admin.query("SELECT count(*) FROM public.saved_chats WHERE user_id = \(context.userB) AND chat_log_id = \(log)",
                                                   logger: quietLogger).collect().first!.decode(Int64.self) == 0)
         },
+        // Seed 004 (GigResponsesModule): B names A's workspace, gig and response.
+        "public.delete_response(p_response_id uuid, p_workspace_id uuid)":
+            refusedForBInWorkspace { "SELECT public.delete_response('\($0.response)', '\($0.workspace)')" },
+        "public.gig_response_counts(p_gig_id uuid, p_workspace_id uuid)":
+            refusedForBInWorkspace { "SELECT * FROM public.gig_response_counts('\($0.gig)', '\($0.workspace)')" },
+        "public.sync_gig_response_counts(p_gig_id uuid, p_workspace_id uuid, p_force boolean)":
+            refusedForBInWorkspace { "SELECT * FROM public.sync_gig_response_counts('\($0.gig)', '\($0.workspace)', true)" },
+        "public.sync_workspace_response_counts(p_workspace_id uuid, p_force boolean)":
+            refusedForBInWorkspace { "SELECT * FROM public.sync_workspace_response_counts('\($0.workspace)', true)" },
+        // Creates B's own workspace only: A's memberships and workspaces stay as they were.
+        "public.create_workspace(p_name text)": { context in
+            let before = try await digestOfA(context)
+            let workspace = try await context.client.run(as: .user(context.userB)) { connection in
+                try await connection.query("SELECT public.create_workspace('b')", logger: quietLogger).collect().first!.decode(UUID.self)
+            }
+            #expect(try await digestOfA(context) == before)
+            let members = try await context.admin.query(
+                "SELECT user_id FROM public.workspace_members WHERE workspace_id = \(workspace)", logger: quietLogger
+            ).collect().map { try $0.decode(UUID.self) }
+            #expect(members == [context.userB])
+        },
     ]
 }
 
@@ -93,6 +119,19 @@ func insertChatLog(_ connection: PostgresConnection, owner: UUID) async throws -
         VALUES (\(owner), 'matrix question', 'matrix answer', '[{"name": "matrix"}]', 10, 20, 0.001, 'matrix')
         RETURNING id
         """, logger: quietLogger).collect().first!.decode(Int64.self)
+}
+
+/// A card owned by `owner` (made by a completed job), a completed edit appended to it and a pending job.
+func insertGenerationWithEdit(_ connection: PostgresConnection, owner: UUID) async throws {
+    let card = try await connection.query("""
+        INSERT INTO public.generation_jobs (user_id, status, image_url, tokens_cost, description)
+        VALUES (\(owner), 'completed', 'https://matrix.example/a.png', 10, 'matrix') RETURNING generation_id
+        """, logger: quietLogger).collect().first!.decode(UUID.self)
+    try await connection.query("""
+        INSERT INTO public.generation_jobs (user_id, category, status, source_generation_id, image_url, tokens_cost)
+        VALUES (\(owner), 'edit', 'completed', \(card), 'https://matrix.example/b.png', 5),
+               (\(owner), 'edit', 'pending', \(card), NULL, 0)
+        """, logger: quietLogger).collect()
 }
 
 private let panelJSON = #"{"selectedModels": ["matrix/model"], "perModelSettings": {"matrix/model": {}}}"#
@@ -154,5 +193,44 @@ func revealsNothingOfA(_ sql: String) -> FunctionProbe {
         let text = rows.joined(separator: "\n")
         #expect(!text.contains(context.userA.uuidString.lowercased()), "\(sql) shows user A's id to B")
         #expect(!text.contains("777"), "\(sql) shows user A's private model's counts to B: \(text)")
+    }
+}
+
+/// A workspace with `member` in it, a gig and a response (as the superuser).
+@discardableResult
+func insertWorkspace(_ connection: PostgresConnection, member: UUID) async throws -> (workspace: UUID, gig: UUID, response: UUID) {
+    let workspace = UUID(), gig = UUID(), response = UUID()
+    try await connection.query("INSERT INTO public.workspaces (id, name) VALUES (\(workspace), 'matrix')", logger: quietLogger).collect()
+    try await connection.query(
+        "INSERT INTO public.workspace_members (workspace_id, user_id) VALUES (\(workspace), \(member))", logger: quietLogger).collect()
+    try await connection.query(
+        "INSERT INTO public.gigs (id, workspace_id, title) VALUES (\(gig), \(workspace), 'matrix gig')", logger: quietLogger).collect()
+    try await connection.query(
+        "INSERT INTO public.responses (id, workspace_id, entity_id) VALUES (\(response), \(workspace), \(gig))", logger: quietLogger).collect()
+    return (workspace, gig, response)
+}
+
+/// B calls the function on a workspace of A's: refused (forbidden / not found), and that
+/// workspace's gigs and responses are unchanged.
+func refusedForBInWorkspace(_ sql: @escaping @Sendable (_ ofA: (workspace: UUID, gig: UUID, response: UUID)) -> String) -> FunctionProbe {
+    { context in
+        let ofA = try await insertWorkspace(context.admin, member: context.userA)
+        func digest() async throws -> String {
+            try await context.admin.query("""
+                SELECT coalesce(md5(string_agg(t, ',' ORDER BY t)), '') FROM (
+                    SELECT to_jsonb(g)::text AS t FROM public.gigs g WHERE g.workspace_id = \(ofA.workspace)
+                    UNION ALL SELECT to_jsonb(r)::text FROM public.responses r WHERE r.workspace_id = \(ofA.workspace)) AS x
+                """, logger: quietLogger).collect().first!.decode(String.self)
+        }
+        let before = try await digest()
+        do {
+            try await context.client.run(as: .user(context.userB)) { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: sql(ofA)), logger: quietLogger).collect()
+            }
+            Issue.record("user B's call succeeded on user A's workspace: \(sql(ofA))")
+        } catch let error as InvariantsError {
+            #expect([InvariantsError.Kind.notFound, .forbidden].contains(error.kind), "\(sql(ofA)): \(error.kind) \(error.message)")
+        }
+        #expect(try await digest() == before, "A's workspace changed after B's call: \(sql(ofA))")
     }
 }

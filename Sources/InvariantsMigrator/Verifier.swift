@@ -1,0 +1,98 @@
+public import Invariants
+public import InvariantsSchema
+public import Logging
+import Foundation
+import PostgresNIO
+
+/// `invariants verify`: compares a live database with what the declarations render.
+///
+/// The expected side is built for real, not guessed: a scratch database on the same server
+/// (same PostgreSQL version, same roles) is migrated with the committed `sql/` — which
+/// `generate --check` ties to the Swift declarations — on the same route as the live
+/// database (repeatable set or extension), its ``CatalogSnapshot`` taken, and the scratch
+/// database dropped. The live snapshot is then compared within the schemas the expected one
+/// has (other schemas, such as Supabase's own, are not ours to judge).
+public struct Verifier: Sendable {
+    public struct Report: Sendable, Codable, Hashable {
+        public var differences: [CatalogSnapshot.Difference]
+        /// What migrate would still do (pending migrations, changed objects); empty when current.
+        public var pending: [String]
+        public var storedLogic: String
+        public var isClean: Bool { differences.isEmpty }
+    }
+
+    public let catalog: Catalog
+    public let storedLogic: StoredLogic
+    public let logger: Logger
+
+    /// `storedLogic` is used to build the expected database when the live one's route is
+    /// the extension (`.extension(version:)` or `.keep(extensionVersion:)` from the control file).
+    public init(catalog: Catalog, storedLogic: StoredLogic, logger: Logger) {
+        self.catalog = catalog
+        self.storedLogic = storedLogic
+        self.logger = logger
+    }
+
+    public func verify(url: DatabaseURL) async throws(InvariantsError) -> Report {
+        let live = try await InvariantsClient.openConnection(url: url, logger: logger)
+        do throws(InvariantsError) {
+            let report = try await verify(live: live, url: url)
+            try? await live.close()
+            return report
+        } catch {
+            try? await live.close()
+            throw error
+        }
+    }
+
+    private func verify(live: PostgresConnection, url: DatabaseURL) async throws(InvariantsError) -> Report {
+        let session = SQLSession(connection: live, logger: logger)
+        let ledger = try await LedgerState.read(session)
+        let route = storedLogic.resolved(ledger)
+        let migrator = try Migrator(catalog: catalog, options: .init(storedLogic: route), logger: logger)
+        let status = migrator.compare(ledger)
+        var pending = status.pendingMigrations.map { "migration \($0.file) is pending" }
+        pending += status.repeatables.filter { $0.state != .current }.map { "repeatable \($0.key) is \($0.state.rawValue)" }
+        if let change = status.extensionChange { pending.append(change) }
+
+        let actual = try await CatalogSnapshot.take(on: live, logger: logger)
+        let expected = try await expectedSnapshot(route: route, live: session, url: url)
+        let schemas = expected.schemas
+        let differences = actual.restricted(to: schemas).differences(from: expected.restricted(to: schemas))
+        return Report(differences: differences, pending: pending, storedLogic: route.description)
+    }
+
+    /// Migrates a scratch database on the same server and snapshots it.
+    func expectedSnapshot(route: StoredLogic, live: SQLSession, url: DatabaseURL) async throws(InvariantsError) -> CatalogSnapshot {
+        let name = "invariants_verify_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        do {
+            try await live.run("CREATE DATABASE \(SQLText.identifier(name))")
+        } catch {
+            var failure = error
+            failure.message = "verify builds the expected schema in a scratch database and could not create one: \(error.message)"
+            failure.hint = "connect as a role with CREATEDB (the scratch database is dropped afterwards)"
+            throw failure
+        }
+        var scratchURL = url
+        scratchURL.database = name
+        scratchURL.applicationName = "invariants verify"
+        do throws(InvariantsError) {
+            let scratch = try await InvariantsClient.openConnection(url: scratchURL, logger: logger)
+            let snapshot: CatalogSnapshot
+            do throws(InvariantsError) {
+                let migrator = try Migrator(catalog: catalog, options: .init(storedLogic: route), logger: logger)
+                try await migrator.migrate(on: scratch)
+                snapshot = try await CatalogSnapshot.take(on: scratch, logger: logger)
+                try? await scratch.close()
+            } catch {
+                try? await scratch.close()
+                throw error
+            }
+            try await live.run("DROP DATABASE \(SQLText.identifier(name)) WITH (FORCE)")
+            return snapshot
+        } catch {
+            try? await live.run("DROP DATABASE IF EXISTS \(SQLText.identifier(name)) WITH (FORCE)")
+            throw error
+        }
+    }
+}

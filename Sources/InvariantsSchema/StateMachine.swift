@@ -1,0 +1,313 @@
+/// Invariant: a column's value moves only along declared transitions.
+///
+/// A row is inserted in one of the ``initial`` states, then changes state only along a declared
+/// ``Transition``; a ``terminal`` state has no way out. Anything else is refused with
+/// SQLSTATE `IV001` (``ProjectErrorCode/illegalTransition``) and a message naming both
+/// states, e.g. `illegal transition of generation_jobs.status: completed -> processing`
+/// (the client sees ``ProjectErrorCode/illegalTransition`` as `InvariantsError.Kind.illegalTransition`,
+/// with `column` set to the state column).
+///
+/// ```swift
+/// let jobStatus = StateMachine(
+///     table: QualifiedName("public", "generation_jobs"), column: "status",
+///     initial: ["pending"],
+///     transitions: [
+///         .init(from: ["pending"], to: "processing"),
+///         .init(from: ["pending", "processing"], to: "completed"),
+///         .init(from: ["pending", "processing"], to: "failed"),
+///     ],
+///     terminal: ["completed", "failed"],
+///     entering: [
+///         .init("processing", set: [.now("started_at")]),
+///         .init("completed", when: .init("NEW.image_url IS NOT NULL", "a completed job needs image_url",
+///                                        code: .invalidInput, column: "image_url"),
+///               set: [.now("completed_at")]),
+///     ])
+/// ```
+///
+/// Side effects and guards:
+/// - ``Transition/set`` and ``Entering/set`` assign columns of `NEW` (`resolved_at = now()`),
+///   as SQL expressions over `NEW` and, for a transition, `OLD`.
+/// - ``Transition/when`` and ``Entering/when`` are ``Guard``s: a boolean SQL expression that must
+///   be true, else the change is refused (by default with IV001 and the guard's message appended:
+///   `illegal transition of tool_executions.status: pending -> executing: approval required`).
+///   A NULL result refuses too.
+/// - ``Entering`` applies on every way into a state: an INSERT in it and every transition to it.
+///   Transition guards run before entering guards; assignments run transition first, then entering.
+/// - An UPDATE that leaves the state unchanged is not a transition: no guard, no assignment
+///   (a terminal row's other columns can still be changed; restrict those with grants).
+///
+/// Renders one trigger function `invariants.state_<schema>_<table>_<column>` and one
+/// `BEFORE INSERT OR UPDATE OF <column>` row trigger named `invariants_state_<column>`.
+/// BEFORE triggers fire in name order: it runs before `save_…` or `zz_…` triggers (so they see a
+/// checked state and the assignments, and `UpdatedAt`'s `zz_invariants_updated_at` runs last).
+/// The function has invoker rights (it only reads and edits `NEW`); guards that read other
+/// tables therefore see what the writer sees under RLS: keep guards on the row's own columns.
+///
+/// Declare the column `NOT NULL` and add ``check`` to the table: the check holds the state set
+/// even for rows written with triggers disabled.
+public struct StateMachine: Hashable, Sendable {
+    /// `column = expression` on `NEW`, e.g. `.now("resolved_at")`.
+    public struct Assignment: Hashable, Sendable {
+        public var column: String
+        /// A SQL expression (trusted text), evaluated in the trigger; may use `NEW` and `OLD`
+        /// (on INSERT only `NEW`). Schema-qualify function calls: `pg_catalog.now()`.
+        public var expression: String
+
+        public init(_ column: String, _ expression: String) {
+            self.column = column
+            self.expression = expression
+        }
+
+        /// `column = pg_catalog.now()`: the transaction's timestamp.
+        public static func now(_ column: String) -> Assignment { Assignment(column, "pg_catalog.now()") }
+        /// `column = NULL`.
+        public static func null(_ column: String) -> Assignment { Assignment(column, "NULL") }
+    }
+
+    /// A condition a change must meet.
+    public struct Guard: Hashable, Sendable {
+        /// A boolean SQL expression (trusted text) over `NEW` (and `OLD` in a transition).
+        public var condition: String
+        /// Said to the caller when the condition is not true.
+        public var message: String
+        /// The SQLSTATE raised: IV001 by default; `.invalidInput` (IV422) for missing data.
+        public var code: ProjectErrorCode
+        /// The `COLUMN` field of the error; `nil`: the state column.
+        public var column: String?
+
+        public init(_ condition: String, _ message: String, code: ProjectErrorCode = .illegalTransition, column: String? = nil) {
+            self.condition = condition
+            self.message = message
+            self.code = code
+            self.column = column
+        }
+    }
+
+    /// A permitted change of state: from any of `from` to `to`.
+    public struct Transition: Hashable, Sendable {
+        public var from: [String]
+        public var to: String
+        public var when: Guard?
+        public var set: [Assignment]
+
+        public init(from: [String], to: String, when: Guard? = nil, set: [Assignment] = []) {
+            self.from = from
+            self.to = to
+            self.when = when
+            self.set = set
+        }
+    }
+
+    /// What happens on every way into `state` (INSERT in it or a transition to it).
+    public struct Entering: Hashable, Sendable {
+        public var state: String
+        public var when: Guard?
+        public var set: [Assignment]
+
+        public init(_ state: String, when: Guard? = nil, set: [Assignment] = []) {
+            self.state = state
+            self.when = when
+            self.set = set
+        }
+    }
+
+    public var table: QualifiedName
+    public var column: String
+    /// States a row may be inserted in.
+    public var initial: [String]
+    public var transitions: [Transition]
+    /// States without a way out (validated: no transition may start in one).
+    public var terminal: [String]
+    public var entering: [Entering]
+
+    public init(
+        table: QualifiedName, column: String = "status", initial: [String], transitions: [Transition],
+        terminal: [String] = [], entering: [Entering] = []
+    ) {
+        self.table = table
+        self.column = column
+        self.initial = initial
+        self.transitions = transitions
+        self.terminal = terminal
+        self.entering = entering
+    }
+
+    /// For a declared table.
+    public init(
+        _ table: Table, column: String = "status", initial: [String], transitions: [Transition],
+        terminal: [String] = [], entering: [Entering] = []
+    ) {
+        self.init(table: table.qualifiedName, column: column, initial: initial, transitions: transitions,
+                  terminal: terminal, entering: entering)
+    }
+
+    /// Every state, in first-mention order: initial, then transitions, then terminal.
+    public var states: [String] {
+        var seen: [String] = []
+        for state in initial + transitions.flatMap({ $0.from + [$0.to] }) + terminal where !seen.contains(state) {
+            seen.append(state)
+        }
+        return seen
+    }
+
+    /// Whether `from → to` is declared (a same-state update is not a transition and always passes).
+    public func allows(from: String, to: String) -> Bool {
+        from == to || transitions.contains { $0.to == to && $0.from.contains(from) }
+    }
+
+    /// Problems with the declaration; empty when it is sound.
+    public func validationErrors() -> [String] {
+        var errors: [String] = []
+        if initial.isEmpty { errors.append("state machine \(table).\(column): no initial state") }
+        for state in terminal {
+            if transitions.contains(where: { $0.from.contains(state) }) {
+                errors.append("state machine \(table).\(column): terminal state \(state) has a transition out")
+            }
+        }
+        for transition in transitions where transition.from.contains(transition.to) {
+            errors.append("state machine \(table).\(column): \(transition.to) -> \(transition.to) is not a transition")
+        }
+        for entry in entering where !states.contains(entry.state) {
+            errors.append("state machine \(table).\(column): entering unknown state \(entry.state)")
+        }
+        let reachable = Set(initial + transitions.map(\.to))
+        for state in states where !reachable.contains(state) {
+            errors.append("state machine \(table).\(column): state \(state) is unreachable")
+        }
+        for state in states where state.isEmpty { errors.append("state machine \(table).\(column): empty state name") }
+        return errors
+    }
+
+    /// `CHECK (<column> IN (…))`, for the table declaration.
+    public var check: Check {
+        Check("\(SQLText.identifier(column)) IN (\(states.map(SQLText.literal).joined(separator: ", ")))", columns: [column])
+    }
+
+    /// `invariants.state_<schema>_<table>_<column>`.
+    public var functionName: QualifiedName {
+        Schema.invariants(ObjectName.fitted("state_\(table.schema)_\(table.name)_\(column)"))
+    }
+
+    /// `invariants_state_<column>`.
+    public var triggerName: String { ObjectName.fitted("invariants_state_" + column) }
+
+    private var label: String { SQLText.commentSafe("\(table.name).\(column)") }
+
+    private func list(_ states: [String]) -> String { states.map(SQLText.literal).joined(separator: ", ") }
+
+    private func raise(_ guardClause: Guard, transition: Bool, indent: String) -> String {
+        let column = SQLText.literal(guardClause.column ?? self.column)
+        let text: String
+        let arguments: String
+        if transition {
+            text = "illegal transition of " + label.replacingPercent() + ": % -> %: " + guardClause.message.replacingPercent()
+            arguments = ", OLD.\(SQLText.identifier(self.column)), NEW.\(SQLText.identifier(self.column))"
+        } else {
+            text = "cannot enter " + label.replacingPercent() + " %: " + guardClause.message.replacingPercent()
+            arguments = ", NEW.\(SQLText.identifier(self.column))"
+        }
+        return """
+            \(indent)IF (\(guardClause.condition)) IS NOT TRUE THEN
+            \(indent)    RAISE EXCEPTION \(SQLText.literal(text))\(arguments)
+            \(indent)        USING ERRCODE = \(guardClause.code.sqlLiteral), COLUMN = \(column);
+            \(indent)END IF;
+            """
+    }
+
+    private func assignments(_ list: [Assignment], indent: String) -> String {
+        list.map { "\(indent)NEW.\(SQLText.identifier($0.column)) := \($0.expression);" }.joined(separator: "\n")
+    }
+
+    /// The trigger function.
+    public var function: StoredFunction {
+        let col = "NEW." + SQLText.identifier(column)
+        let old = "OLD." + SQLText.identifier(column)
+        let code = ProjectErrorCode.illegalTransition.sqlLiteral
+        let columnLiteral = SQLText.literal(column)
+        var body = """
+            BEGIN
+                -- Invariant state machine on \(label): initial \(SQLText.commentSafe(initial.joined(separator: ", "))); terminal \(SQLText.commentSafe(terminal.isEmpty ? "none" : terminal.joined(separator: ", "))).
+                IF TG_OP = 'INSERT' THEN
+                    IF \(col) IS NULL OR \(col)::text NOT IN (\(list(initial))) THEN
+                        RAISE EXCEPTION \(SQLText.literal("illegal initial state of " + label.replacingPercent() + ": %")), COALESCE(\(col)::text, 'NULL')
+                            USING ERRCODE = \(code), COLUMN = \(columnLiteral),
+                                  HINT = \(SQLText.literal("a row starts in " + initial.joined(separator: ", ")));
+                    END IF;
+                ELSIF \(col) IS DISTINCT FROM \(old) THEN
+
+            """
+        var first = true
+        for transition in transitions {
+            let keyword = first ? "IF" : "ELSIF"
+            first = false
+            body += "        \(keyword) \(old)::text IN (\(list(transition.from))) AND \(col)::text = \(SQLText.literal(transition.to)) THEN\n"
+            var inner: [String] = []
+            if let guardClause = transition.when { inner.append(raise(guardClause, transition: true, indent: "            ")) }
+            if !transition.set.isEmpty { inner.append(assignments(transition.set, indent: "            ")) }
+            body += (inner.isEmpty ? "            NULL;" : inner.joined(separator: "\n")) + "\n"
+        }
+        let terminalDetail = terminal.isEmpty
+            ? "NULL"
+            : "CASE WHEN \(old)::text IN (\(list(terminal))) THEN \(old)::text || ' is a terminal state' END"
+        let refuse = """
+            RAISE EXCEPTION \(SQLText.literal("illegal transition of " + label.replacingPercent() + ": % -> %")), COALESCE(\(old)::text, 'NULL'), COALESCE(\(col)::text, 'NULL')
+                USING ERRCODE = \(code), COLUMN = \(columnLiteral), DETAIL = COALESCE(\(terminalDetail), '');
+            """
+        if transitions.isEmpty {
+            body += refuse.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"
+        } else {
+            body += "        ELSE\n" + refuse.split(separator: "\n").map { "            " + $0 }.joined(separator: "\n") + "\n"
+            body += "        END IF;\n"
+        }
+        body += "    ELSE\n        -- Same state: not a transition.\n        RETURN NEW;\n    END IF;\n"
+        for entry in entering where entry.when != nil || !entry.set.isEmpty {
+            body += "    IF \(col)::text = \(SQLText.literal(entry.state)) THEN\n"
+            var inner: [String] = []
+            if let guardClause = entry.when { inner.append(raise(guardClause, transition: false, indent: "        ")) }
+            if !entry.set.isEmpty { inner.append(assignments(entry.set, indent: "        ")) }
+            body += inner.joined(separator: "\n") + "\n    END IF;\n"
+        }
+        body += "    RETURN NEW;\nEND"
+        return StoredFunction(functionName, returns: "trigger", searchPath: [], body: body)
+    }
+
+    /// `CREATE OR REPLACE TRIGGER … BEFORE INSERT OR UPDATE OF <column> … FOR EACH ROW …`.
+    public var triggerSQL: String {
+        """
+        CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName))
+            BEFORE INSERT OR UPDATE OF \(SQLText.identifier(column)) ON \(table.sql)
+            FOR EACH ROW
+            EXECUTE FUNCTION \(function.signatureSQL)
+        """
+    }
+
+    /// The trigger function (executable by nobody directly) and the trigger.
+    public func repeatableObjects() -> [RepeatableObject] {
+        precondition(validationErrors().isEmpty, validationErrors().joined(separator: "; "))
+        let function = function
+        let tableKey = ObjectName.keyPart(table.schema) + "." + ObjectName.keyPart(table.name)
+        let source = "StateMachine(table: \(tableKey), column: \(ObjectName.keyPart(column)))"
+        var functionObject = function.repeatableObject(source: source, executableBy: [])
+        functionObject.kind = .triggerFunction
+        let trigger = RepeatableObject(
+            kind: .trigger,
+            key: "trigger \(tableKey).\(ObjectName.keyPart(triggerName))",
+            source: source,
+            statements: [triggerSQL],
+            dropStatements: ["DROP TRIGGER IF EXISTS \(SQLText.identifier(triggerName)) ON \(table.sql)"])
+        return [functionObject, trigger]
+    }
+}
+
+extension String {
+    /// `%` doubled, for text inside a RAISE format string.
+    fileprivate func replacingPercent() -> String {
+        var out = ""
+        for character in self {
+            out.append(character)
+            if character == "%" { out.append("%") }
+        }
+        return out
+    }
+}

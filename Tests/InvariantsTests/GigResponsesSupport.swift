@@ -1,0 +1,136 @@
+import Foundation
+import Invariants
+import InvariantsCatalog
+import InvariantsSchema
+import InvariantsTesting
+import PostgresNIO
+import Testing
+
+/// Seed 004's own monitoring query, verbatim: gigs whose counters differ from the responses.
+let seedMonitoringQuery = """
+    SELECT
+      g.id,
+      g.title,
+      g.responses as gig_responses,
+      g.new_responses as gig_new_responses,
+      COUNT(r.id) as actual_responses,
+      COUNT(CASE WHEN r.status = 'NEW' THEN 1 END) as actual_new_responses
+    FROM gigs g
+    LEFT JOIN responses r ON r.entity_type = 'gig' AND r.entity_id = g.id
+    GROUP BY g.id, g.title, g.responses, g.new_responses
+    HAVING
+      g.responses != COUNT(r.id) OR
+      g.new_responses != COUNT(CASE WHEN r.status = 'NEW' THEN 1 END);
+    """
+
+/// A migrated database with one workspace of gigs, a member (alice) and a member of another
+/// workspace only (bob).
+struct GigFixture {
+    var client: InvariantsClient
+    var database: TestDatabase
+    var workspace: UUID
+    var otherWorkspace: UUID
+    var gigs: [UUID]
+    var otherGig: UUID
+    var alice: UUID
+    var bob: UUID
+
+    /// Runs SQL as the superuser (the DBA); returns the rows.
+    @discardableResult
+    func sql(_ text: String) async throws -> [PostgresRow] {
+        try await client.query(PostgresQuery(unsafeSQL: text))
+    }
+
+    func count(_ text: String) async throws -> Int64 {
+        try await client.scalar(PostgresQuery(unsafeSQL: text), as: Int64.self)
+    }
+
+    /// Adds `n` responses to `gig` as the superuser; returns their ids.
+    @discardableResult
+    func addResponses(_ n: Int, to gig: UUID, status: String = "NEW", workspace: UUID? = nil) async throws -> [UUID] {
+        let ws = workspace ?? self.workspace
+        let rows = try await client.query("""
+            INSERT INTO public.responses (workspace_id, entity_type, entity_id, status)
+            SELECT \(ws), 'gig', \(gig), \(status) FROM generate_series(1, \(n)) RETURNING id
+            """)
+        return try rows.map { try $0.decode(UUID.self) }
+    }
+
+    func stored(_ gig: UUID) async throws -> (Int32, Int32) {
+        try await client.firstRow("SELECT responses, new_responses FROM public.gigs WHERE id = \(gig)").decode((Int32, Int32).self)
+    }
+
+    /// Rows of the seed's monitoring query (drifted gigs).
+    func drifted() async throws -> Int { try await sql(seedMonitoringQuery).count }
+}
+
+func withGigs(gigCount: Int = 4, maximumConnections: Int = 20, _ body: (GigFixture) async throws -> Void) async throws {
+    try await withCatalogClient(maximumConnections: maximumConnections) { client, database in
+        let alice = try await client.makeUser()
+        let bob = try await client.makeUser()
+        let workspace = UUID()
+        let other = UUID()
+        try await client.execute("INSERT INTO public.workspaces (id, name) VALUES (\(workspace), 'Acme'), (\(other), 'Other')")
+        try await client.execute("""
+            INSERT INTO public.workspace_members (workspace_id, user_id, role)
+            VALUES (\(workspace), \(alice), 'owner'), (\(other), \(bob), 'owner')
+            """)
+        let gigs = try await client.query("""
+            INSERT INTO public.gigs (workspace_id, title) SELECT \(workspace), 'Gig ' || i FROM generate_series(1, \(gigCount)) AS i RETURNING id
+            """).map { try $0.decode(UUID.self) }
+        let otherGig = try await client.scalar(
+            "INSERT INTO public.gigs (workspace_id, title) VALUES (\(other), 'Other gig') RETURNING id", as: UUID.self)
+        try await body(GigFixture(
+            client: client, database: database, workspace: workspace, otherWorkspace: other,
+            gigs: gigs, otherGig: otherGig, alice: alice, bob: bob))
+    }
+}
+
+/// The seed's two tables copied into `schema`, with a counter of the given strategy: the
+/// same workload can then run against every strategy.
+struct StrategyTables {
+    var schema: String
+    var counter: CounterCache
+
+    init(_ strategy: CounterCache.Strategy) {
+        schema = "cc_" + strategy.rawValue
+        var gigs = GigResponsesModule.gigs
+        gigs.schema = schema
+        var responses = GigResponsesModule.responses
+        responses.schema = schema
+        responses.constraints = responses.constraints.map { constraint in
+            guard case .foreignKey(var key) = constraint, key.referencedTable.name == "gigs" else { return constraint }
+            key.referencedTable = gigs.qualifiedName
+            return .foreignKey(key)
+        }
+        counter = CounterCache(
+            name: schema + "_gig_responses", parent: gigs, child: responses,
+            link: .polymorphic(typeColumn: "entity_type", type: "gig", idColumn: "entity_id"),
+            scope: "workspace_id",
+            counters: [.count("responses"), .count("new_responses", where: .init("status", in: ["NEW"]))],
+            strategy: strategy)
+        self.gigs = gigs
+        self.responses = responses
+    }
+
+    var gigs: Table
+    var responses: Table
+
+    /// Creates the tables and installs the counter (as the superuser).
+    func install(on client: InvariantsClient) async throws {
+        var statements = ["CREATE SCHEMA \(schema)"]
+        statements += gigs.createSteps().map(\.sql) + responses.createSteps().map(\.sql) + counter.migrationSteps().map(\.sql)
+        statements += counter.repeatableObjects().flatMap(\.statements)
+        for statement in statements { try await client.execute(PostgresQuery(unsafeSQL: statement)) }
+    }
+
+    /// The seed's monitoring query over these tables, counting pending deltas as stored.
+    var monitoringQuery: String {
+        if counter.strategy == .deltas {
+            return "SELECT * FROM \(counter.driftViewName.sql)"
+        }
+        return seedMonitoringQuery
+            .replacingOccurrences(of: "FROM gigs g", with: "FROM \(schema).gigs g")
+            .replacingOccurrences(of: "JOIN responses r", with: "JOIN \(schema).responses r")
+    }
+}

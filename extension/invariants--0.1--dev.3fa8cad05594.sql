@@ -1,0 +1,582 @@
+-- Invariants extension upgrade 0.1 → dev.3fa8cad05594: 0 function(s) dropped,
+-- 15 created or replaced, 16 unchanged.
+-- Generated from the Swift declarations; do not edit by hand.
+-- Apply: ALTER EXTENSION invariants UPDATE TO 'dev.3fa8cad05594';
+-- (`invariants migrate --stored-logic extension` first drops the triggers and other
+-- objects that still use a dropped function, then updates, then re-creates them.)
+\echo Use "CREATE EXTENSION invariants" to load this file. \quit
+DO $guard$
+BEGIN
+    IF pg_catalog.to_regnamespace('invariants') IS NULL THEN
+        RAISE EXCEPTION 'extension invariants holds stored logic only: apply the migrations first'
+            USING HINT = 'invariants migrate --stored-logic extension (or psql -f each sql/migrations file), then CREATE EXTENSION invariants';
+    END IF;
+END
+$guard$;
+
+-- invariants:object {"checksum":"sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+    RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    batch uuid[];
+BEGIN
+    -- Repair of counter cache gig_responses: "public"."gigs" from "public"."responses".
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'IV422';
+    END IF;
+    IF p_batch IS NOT NULL AND p_batch < 1 THEN
+        RAISE EXCEPTION 'batch size must be positive, got %', p_batch
+            USING ERRCODE = 'IV422', COLUMN = 'batch';
+    END IF;
+
+    -- 1. Lock the batch's parents in key order.
+    SELECT pg_catalog.array_agg(s.key ORDER BY s.key) INTO batch
+    FROM (
+        SELECT p."id" AS key FROM "public"."gigs" AS p
+        WHERE (p_parent IS NULL OR p."id" = p_parent)
+          AND (p_scope IS NULL OR p."workspace_id" = p_scope)
+          AND (p_after IS NULL OR p."id" > p_after)
+        ORDER BY p."id"
+        LIMIT p_batch
+        FOR NO KEY UPDATE
+    ) AS s;
+    IF batch IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint, NULL::uuid;
+        RETURN;
+    END IF;
+
+    -- 2. A new statement (a new snapshot): count, rewrite what differs (or all, when
+    --    forced), audit each changed value.
+    RETURN QUERY
+    WITH target AS (
+        SELECT p."id" AS key, p."workspace_id" AS scope_value,
+               p."responses" AS old0, (COALESCE(a.a0, 0)) AS new0,
+               p."new_responses" AS old1, (COALESCE(a.a1, 0)) AS new1
+        FROM "public"."gigs" AS p
+        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND r."entity_id" = ANY (batch) GROUP BY r."entity_id") AS a ON a.key = p."id"
+        WHERE p."id" = ANY (batch)
+    ), rewritten AS (
+        UPDATE "public"."gigs" AS p SET
+            "responses" = t.new0,
+            "new_responses" = t.new1
+        FROM target AS t
+        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1)
+        RETURNING p."id"
+    ), audited AS (
+        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
+               COALESCE(auth.uid()::text, SESSION_USER::text)
+        FROM target AS t
+        CROSS JOIN LATERAL (VALUES
+                ('responses', (t.old0)::numeric, (t.new0)::numeric),
+                    ('new_responses', (t.old1)::numeric, (t.new1)::numeric)
+            ) AS v (column_name, old_value, new_value)
+        WHERE v.old_value IS DISTINCT FROM v.new_value
+        RETURNING 1
+    )
+    SELECT pg_catalog.cardinality(batch)::bigint,
+           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1),
+           batch[pg_catalog.cardinality(batch)]
+    FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:396ced5de768d7de6c174c90e744699c42ba408dca3bc37f33d8e051f79fac8c","drop":["DROP FUNCTION IF EXISTS \"public\".\"delete_response\"(uuid, uuid)"],"key":"function public.delete_response(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."delete_response"("p_response_id" uuid, "p_workspace_id" uuid)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_response_id IS NULL THEN
+        RAISE EXCEPTION 'response_id is required' USING ERRCODE = 'IV422', COLUMN = 'response_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF auth.role() IS DISTINCT FROM 'service_role' AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    DELETE FROM public.responses AS r
+    WHERE r.id = p_response_id AND r.workspace_id = p_workspace_id;
+    IF NOT FOUND THEN
+        -- Same answer for another workspace's response and a missing one.
+        RAISE EXCEPTION 'response % not found in workspace %', p_response_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'response_id';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:50eaba8bbbc3380702ec2f49a01ec8dfce998135805d8123086182bb2d53b4cb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
+    RETURNS TABLE (total bigint, "new" bigint, gig_responses integer, gig_new_responses integer, is_synced boolean)
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF auth.role() IS DISTINCT FROM 'service_role' AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    -- One statement, one snapshot: a writer's response and its counter change are
+    -- seen together or not at all.
+    RETURN QUERY
+    SELECT a.total, a.new_total, g.responses, g.new_responses,
+           a.total = g.responses AND a.new_total = g.new_responses
+    FROM public.gigs AS g
+    CROSS JOIN LATERAL (
+        SELECT pg_catalog.count(*) AS total,
+               pg_catalog.count(*) FILTER (WHERE r.status = 'NEW') AS new_total
+        FROM public.responses AS r
+        WHERE r.entity_type = 'gig' AND r.entity_id = g.id
+    ) AS a
+    WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:fc39ff5d1814a43ccbdaf3bc6470ac34ab799c8d297030e12f99b437ba215306","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF auth.role() IS DISTINCT FROM 'service_role' AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.gigs AS g WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id) THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(p_gig_id, p_workspace_id, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:310be35c4e0aa301688d72f3ab78d0b3b309bf0de363f43f876fede7a3ee600f","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF auth.role() IS DISTINCT FROM 'service_role' AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.workspaces AS w WHERE w.id = p_workspace_id) THEN
+        RAISE EXCEPTION 'workspace % not found', p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'workspace_id';
+    END IF;
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, p_workspace_id, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, NULL, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:2aa8c0eab79c90bbd3203eec0b36ac425c4400c3635771bfb459cf083c0ef85f","drop":["DROP FUNCTION IF EXISTS \"public\".\"create_workspace\"(text)"],"key":"function public.create_workspace(text)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."create_workspace"("p_name" text)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    new_id uuid;
+BEGIN
+    IF auth.uid() IS NULL THEN
+        RAISE EXCEPTION 'only a signed-in user can create a workspace' USING ERRCODE = 'IV403';
+    END IF;
+    IF p_name IS NULL OR pg_catalog.char_length(pg_catalog.btrim(p_name)) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'name must be 1 to 200 characters' USING ERRCODE = 'IV422', COLUMN = 'name';
+    END IF;
+    INSERT INTO public.workspaces (name) VALUES (pg_catalog.btrim(p_name)) RETURNING id INTO new_id;
+    INSERT INTO public.workspace_members (workspace_id, user_id, role) VALUES (new_id, auth.uid(), 'owner');
+    RETURN new_id;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"legacy_source_generation_id\"(text, jsonb)"],"key":"function invariants.legacy_source_generation_id(text, jsonb)","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE FUNCTION "invariants"."legacy_source_generation_id"("p_description" text, "p_product_images" jsonb)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    IMMUTABLE
+    SET search_path = ''
+AS $fn$
+DECLARE
+    found text;
+BEGIN
+    -- 1. description: sourceGenerationId (or source_generation_id), ':' or '=', the UUID.
+    found := (pg_catalog.regexp_match(p_description,
+        '(?:sourceGenerationId|source_generation_id)["'']?\s*[:=]\s*["'']?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})'))[1];
+    IF found IS NULL AND p_product_images IS NOT NULL THEN
+        -- 2. product_images: lax mode looks into a top-level array's elements too.
+        found := COALESCE(
+            pg_catalog.jsonb_path_query_first(p_product_images, 'lax $.sourceGenerationId'),
+            pg_catalog.jsonb_path_query_first(p_product_images, 'lax $.source_generation_id'),
+            pg_catalog.jsonb_path_query_first(p_product_images, 'lax $.metadata.sourceGenerationId'),
+            pg_catalog.jsonb_path_query_first(p_product_images, 'lax $.metadata.source_generation_id')
+        ) #>> '{}';
+        IF found !~ '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$' THEN
+            found := NULL;
+        END IF;
+    END IF;
+    RETURN found::uuid;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24","drop":["DROP FUNCTION IF EXISTS \"public\".\"notification_queue_usage\"()"],"key":"function public.notification_queue_usage()","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE FUNCTION "public"."notification_queue_usage"()
+    RETURNS double precision
+    LANGUAGE sql
+    SET search_path = ''
+AS $fn$
+SELECT pg_catalog.pg_notification_queue_usage()
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."notification_queue_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."notification_queue_usage"() TO "service_role";
+
+-- invariants:object {"checksum":"sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_responses_updated_at\"()"],"key":"function invariants.touch_public_responses_updated_at()","kind":"trigger function","source":"UpdatedAt(table: public.responses, column: updated_at)"}
+CREATE OR REPLACE FUNCTION "invariants"."touch_public_responses_updated_at"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant updated_at on column updated_at: the server clock owns it.
+    IF TG_OP = 'INSERT' THEN
+        NEW."updated_at" := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    -- Keep the old value; bump it only when something else changed.
+    -- Record-image equality (*=) works for every column type, json included.
+    NEW."updated_at" := OLD."updated_at";
+    -- Stored generated columns are NULL in NEW until after this trigger.
+    NEW."gig_id" := OLD."gig_id";
+    IF NEW *= OLD THEN
+        RETURN NEW;
+    END IF;
+    NEW."updated_at" := pg_catalog.now();
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:ef6fd320f1a93a924a8f0934a92ff528b8e579cde02b9db3cbd1c1c736751276","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    old_key uuid;
+    new_key uuid;
+    old_0 bigint := 0;
+    new_0 bigint := 0;
+    old_1 bigint := 0;
+    new_1 bigint := 0;
+BEGIN
+    -- Counter cache gig_responses: "public"."responses" → "public"."gigs".
+    IF TG_OP <> 'INSERT' THEN
+        old_key := CASE WHEN OLD."entity_type" = 'gig' THEN OLD."entity_id" END;
+        old_0 := 1;
+        old_1 := CASE WHEN OLD."status" = 'NEW' THEN 1 ELSE 0 END;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_key := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
+        new_0 := 1;
+        new_1 := CASE WHEN NEW."status" = 'NEW' THEN 1 ELSE 0 END;
+    END IF;
+
+    IF old_key IS NOT DISTINCT FROM new_key THEN
+        -- Same parent (or none): one UPDATE with the net change.
+        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0 OR new_1 - old_1 <> 0) THEN
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + (new_0 - old_0),
+                "new_responses" = p."new_responses" + (new_1 - old_1)
+            WHERE p."id" = new_key;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
+            USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- A move between two parents: lock both in key order, so two opposite moves
+    -- cannot deadlock.
+    IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (old_key, new_key)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+    END IF;
+    IF old_key IS NOT NULL AND (old_0 <> 0 OR old_1 <> 0) THEN
+        -- No row: the parent is being deleted (a cascade) — nothing to keep.
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + (-old_0),
+                "new_responses" = p."new_responses" + (-old_1)
+        WHERE p."id" = old_key;
+    END IF;
+    IF new_key IS NOT NULL AND (new_0 <> 0 OR new_1 <> 0) THEN
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + new_0,
+                "new_responses" = p."new_responses" + new_1
+        WHERE p."id" = new_key;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
+            USING ERRCODE = 'IV404';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses_truncate\"()"],"key":"function invariants.count_gig_responses_truncate()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses_truncate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Counter cache gig_responses: "public"."responses" was truncated, so every count is zero.
+    UPDATE "public"."gigs" SET "responses" = 0, "new_responses" = 0 WHERE "responses" <> 0 OR "new_responses" <> 0;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses_truncate"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:5e3e0eeca19d3eb3b945dfca09d9ff7b08dd8060c002dfe0c5441887d6ea6e40","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status\"()"],"key":"function invariants.state_public_generation_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_generation_jobs_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant state machine on generation_jobs.status: initial pending, processing, completed, failed; terminal completed, failed.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('pending', 'processing', 'completed', 'failed') THEN
+            RAISE EXCEPTION 'illegal initial state of generation_jobs.status: %', COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      HINT = 'a row starts in pending, processing, completed, failed';
+        END IF;
+    ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
+        IF OLD."status"::text IN ('pending') AND NEW."status"::text = 'processing' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('pending', 'processing') AND NEW."status"::text = 'completed' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('pending', 'processing') AND NEW."status"::text = 'failed' THEN
+            NULL;
+        ELSE
+            RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+        END IF;
+    ELSE
+        -- Same state: not a transition.
+        RETURN NEW;
+    END IF;
+    IF NEW."status"::text = 'processing' THEN
+        NEW."started_at" := pg_catalog.now();
+    END IF;
+    IF NEW."status"::text = 'completed' THEN
+        IF (NEW.image_url IS NOT NULL AND pg_catalog.btrim(NEW.image_url) <> '') IS NOT TRUE THEN
+            RAISE EXCEPTION 'cannot enter generation_jobs.status %: a completed job needs image_url', NEW."status"
+                USING ERRCODE = 'IV422', COLUMN = 'image_url';
+        END IF;
+        NEW."finished_at" := pg_catalog.now();
+        NEW."error_message" := NULL;
+    END IF;
+    IF NEW."status"::text = 'failed' THEN
+        NEW."finished_at" := pg_catalog.now();
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_completed_generation_to_history\"()"],"key":"function invariants.save_completed_generation_to_history()","kind":"trigger function","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
+CREATE OR REPLACE FUNCTION "invariants"."save_completed_generation_to_history"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    source_id uuid;
+    target uuid;
+    item jsonb;
+BEGIN
+    -- Invariant append to source: public.generation_jobs entering completed adds to public.generations, exactly once.
+    IF NEW."status" IS DISTINCT FROM 'completed' THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD."status" IS NOT DISTINCT FROM 'completed' OR OLD."generation_id" IS NOT NULL THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    item := pg_catalog.jsonb_build_object('url', NEW."image_url", 'job_id', NEW."id", 'edited', NEW."category" = 'edit', 'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+    IF (NEW."category" = 'edit') IS TRUE THEN
+        source_id := COALESCE(NEW."source_generation_id", "invariants"."legacy_source_generation_id"(NEW."description", NEW."product_images"));
+        IF source_id IS NOT NULL THEN
+            -- One statement: the row lock serializes concurrent appends to one parent.
+            -- Same owner only: the definer bypasses RLS, so the owner is checked here.
+            UPDATE "public"."generations" AS p
+               SET "output_data" = pg_catalog.jsonb_set(
+                       COALESCE(p."output_data", '{}'::jsonb), '{"images"}',
+                       COALESCE(p."output_data" -> 'images', '[]'::jsonb) || pg_catalog.jsonb_build_array(item)),
+                   "tokens_used" = COALESCE(p."tokens_used", 0) + COALESCE(NEW."tokens_cost", 0)
+             WHERE p."id" = source_id AND p."user_id" = NEW."user_id"
+            RETURNING p."id" INTO target;
+        END IF;
+    END IF;
+    IF target IS NULL THEN
+        -- No valid source (none, missing, deleted, another owner's): a new parent for the child's owner.
+        INSERT INTO "public"."generations" ("user_id", "output_data", "tokens_used", "category", "prompt")
+        VALUES (NEW."user_id", pg_catalog.jsonb_build_object('images', pg_catalog.jsonb_build_array(item)), COALESCE(NEW."tokens_cost", 0), NEW."category", NEW."description")
+        RETURNING "id" INTO target;
+    END IF;
+    NEW."generation_id" := target;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."save_completed_generation_to_history"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"generation_jobs_notify\"()"],"key":"function invariants.generation_jobs_notify()","kind":"trigger function","source":"InvariantsCatalog.GenerationsHistory"}
+CREATE OR REPLACE FUNCTION "invariants"."generation_jobs_notify"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Ids only: any connection can LISTEN; clients re-read the rows under RLS.
+    IF NEW.status IN ('completed', 'failed')
+       AND (TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM NEW.status) THEN
+        PERFORM pg_catalog.pg_notify('invariants_generations',
+            pg_catalog.json_build_object('job_id', NEW.id, 'generation_id', NEW.generation_id)::text);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."generation_jobs_notify"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
