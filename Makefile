@@ -99,7 +99,9 @@ dev: build
 lint: build
 	$(INVARIANTS) lint
 
-## bench: owner-RLS select vs an explicit filter over 1,000,000 rows, on a throwaway server.
+## bench: every benchmark (Sources/InvariantsBench, one file each) on throwaway servers, then one table
+## (docs/benchmarks.md). Exit 1 when a goal is missed. BENCH_FLAGS="--quick" for a smoke run,
+## "--only counter-inserts,rls" for some, "--list" for the names and options.
 BENCH_FLAGS ?=
 bench: deps
 	swift build --product InvariantsBench $(SWIFT_BUILD_FLAGS)
