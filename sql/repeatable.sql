@@ -1043,7 +1043,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:955ad55ec6f05b0f45c2e9ae2cc44c5f3995802ae9b14e798508e0a823b20527","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:523bb1e83ede217f3f5ce249101edb77f4f4aaac2772c5d693f885ec4adebcad","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -1051,64 +1051,82 @@ CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     SET search_path = ''
 AS $fn$
 DECLARE
-    old_key uuid;
-    new_key uuid;
-    old_0 bigint := 0::bigint;
-    new_0 bigint := 0::bigint;
-    old_1 bigint := 0::bigint;
-    new_1 bigint := 0::bigint;
+    missing_key uuid;
 BEGIN
-    -- Counter cache gig_responses: "public"."responses" → "public"."gigs".
-    IF TG_OP <> 'INSERT' THEN
-        old_key := CASE WHEN OLD."entity_type" = 'gig' THEN OLD."entity_id" END;
-        old_0 := 1::bigint;
-        old_1 := CASE WHEN OLD."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_key := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
-        new_0 := 1::bigint;
-        new_1 := CASE WHEN NEW."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
-    END IF;
-
-    IF old_key IS NOT DISTINCT FROM new_key THEN
-        -- Same parent (or none): one UPDATE with the net change.
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0 OR new_1 - old_1 <> 0) THEN
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + (new_0 - old_0),
-                "new_responses" = p."new_responses" + (new_1 - old_1)
-            WHERE p."id" = new_key;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
-            USING ERRCODE = 'IV404';
-            END IF;
-        END IF;
-        RETURN NULL;
-    END IF;
-
-    -- A move between two parents: lock both in key order, so two opposite moves
-    -- cannot deadlock.
-    IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+    -- Counter cache gig_responses (statement strategy): "public"."responses" → "public"."gigs".
+    IF TG_OP = 'INSERT' THEN
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."gigs" AS p
-        WHERE p."id" IN (old_key, new_key)
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
         ORDER BY p."id"
         FOR NO KEY UPDATE;
-    END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0 OR old_1 <> 0) THEN
-        -- No row: the parent is being deleted (a cascade) — nothing to keep.
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        ), updated AS (
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + d.d0,
+                "new_responses" = p."new_responses" + d.d1
+            FROM deltas AS d
+            WHERE p."id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
+        LIMIT 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        -- A parent without a row is being deleted (a cascade): nothing to keep.
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        )
         UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + (-old_0),
-                "new_responses" = p."new_responses" + (-old_1)
-        WHERE p."id" = old_key;
+            "responses" = p."responses" + d.d0,
+            "new_responses" = p."new_responses" + d.d1
+        FROM deltas AS d
+        WHERE p."id" = d.key;
+    ELSE
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        ), updated AS (
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + d.d0,
+                "new_responses" = p."new_responses" + d.d1
+            FROM deltas AS d
+            WHERE p."id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
+        LIMIT 1;
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0 OR new_1 <> 0) THEN
-        UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + new_0,
-                "new_responses" = p."new_responses" + new_1
-        WHERE p."id" = new_key;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
+    IF missing_key IS NOT NULL THEN
+        RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', missing_key
             USING ERRCODE = 'IV404';
-        END IF;
     END IF;
     RETURN NULL;
 END
@@ -1309,19 +1327,25 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_public_responses_updated_at"();
 
--- invariants:object {"checksum":"sha256:5c49a06c054bbb1a8db9b7d003e1e687c92add2df2b4089fb9abcce67db8b5e7","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses","kind":"trigger","source":"CounterCache(gig_responses)"}
-CREATE OR REPLACE TRIGGER "invariants_count_gig_responses"
-    AFTER INSERT OR DELETE ON "public"."responses"
-    FOR EACH ROW
+-- invariants:object {"checksum":"sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_insert\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_insert","kind":"trigger","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_insert"
+    AFTER INSERT ON "public"."responses"
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."count_gig_responses"();
 
--- invariants:object {"checksum":"sha256:f07ab772f55b7e484d7d7faace34810d850152f8005b32ecfe3338763fa215b1","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_update\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_update","kind":"trigger","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:4770add8bad24e54623fdb626c4a5d2f4e2f9fff76e7b7d5d66d3782d05efb58","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_delete\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_delete","kind":"trigger","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_delete"
+    AFTER DELETE ON "public"."responses"
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION "invariants"."count_gig_responses"();
+
+-- invariants:object {"checksum":"sha256:9dfb68e9c89ba6d88889834b820443c0f3e18e96305fc71e864672adfa359c0c","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_update\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_update","kind":"trigger","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_update"
     AFTER UPDATE ON "public"."responses"
-    FOR EACH ROW
-    WHEN (OLD."entity_type" IS DISTINCT FROM NEW."entity_type"
-        OR OLD."entity_id" IS DISTINCT FROM NEW."entity_id"
-        OR OLD."status" IS DISTINCT FROM NEW."status")
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."count_gig_responses"();
 
 -- invariants:object {"checksum":"sha256:f15303cb9d5d4039c86a53bdc4aff0248b59e0473f54d6705468b0e663c5be6e","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_truncate\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_truncate","kind":"trigger","source":"CounterCache(gig_responses)"}
@@ -2053,7 +2077,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:955ad55ec6f05b0f45c2e9ae2cc44c5f3995802ae9b14e798508e0a823b20527',
+VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:523bb1e83ede217f3f5ce249101edb77f4f4aaac2772c5d693f885ec4adebcad',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -2165,15 +2189,23 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.responses.invariants_count_gig_responses', 'trigger', 'sha256:5c49a06c054bbb1a8db9b7d003e1e687c92add2df2b4089fb9abcce67db8b5e7',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses" ON "public"."responses"']::text[])
+VALUES ('trigger public.responses.invariants_count_gig_responses_insert', 'trigger', 'sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_insert" ON "public"."responses"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.responses.invariants_count_gig_responses_update', 'trigger', 'sha256:f07ab772f55b7e484d7d7faace34810d850152f8005b32ecfe3338763fa215b1',
+VALUES ('trigger public.responses.invariants_count_gig_responses_delete', 'trigger', 'sha256:4770add8bad24e54623fdb626c4a5d2f4e2f9fff76e7b7d5d66d3782d05efb58',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_delete" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.responses.invariants_count_gig_responses_update', 'trigger', 'sha256:9dfb68e9c89ba6d88889834b820443c0f3e18e96305fc71e864672adfa359c0c',
         ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_update" ON "public"."responses"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

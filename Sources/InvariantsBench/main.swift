@@ -17,6 +17,7 @@ let benchmarks: [Benchmark] = [
     CounterInsertsBenchmark.benchmark,
     CounterHotParentBenchmark.benchmark,
     CounterRepairBenchmark.benchmark,
+    EditAppendBenchmark.benchmark,
 ]
 
 let settings: Settings

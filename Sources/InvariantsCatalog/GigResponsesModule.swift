@@ -94,13 +94,17 @@ public enum GigResponsesModule {
         Index("entity_type", "entity_id")
     }
 
-    /// `gigs.responses` and `gigs.new_responses`. Row strategy: the seed's own monitoring query
-    /// reads the columns, so they stay exact (no pending deltas).
+    /// `gigs.responses` and `gigs.new_responses`. The seed's own monitoring query reads the
+    /// columns, so they stay exact (no pending deltas: not `.deltas`). Statement strategy: bulk
+    /// imports and moves touch many gigs in one statement, and it locks them in key order (the
+    /// row strategy deadlocks on opposite-order bulk statements, measured); single-row inserts
+    /// cost about the same either way (docs/benchmarks.md).
     public static let counters = CounterCache(
         name: "gig_responses", parent: gigs, child: responses,
         link: .polymorphic(typeColumn: "entity_type", type: "gig", idColumn: "entity_id"),
         scope: "workspace_id",
-        counters: [.count("responses"), .count("new_responses", where: .init("status", in: ["NEW"]))])
+        counters: [.count("responses"), .count("new_responses", where: .init("status", in: ["NEW"]))],
+        strategy: .statement)
 
     public static var migration: Migration {
         Migration(

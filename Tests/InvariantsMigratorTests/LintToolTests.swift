@@ -25,7 +25,10 @@ struct LintToolTests {
             // Every PL/pgSQL function the ledger declares; trigger functions with a table that uses them.
             let rows = try await connection.query("""
                 SELECT p.oid::regprocedure::text, p.prorettype = 'trigger'::regtype,
-                       coalesce((SELECT min(t.tgrelid::regclass::text) FROM pg_trigger t WHERE t.tgfoid = p.oid), '')
+                       coalesce((SELECT min(t.tgrelid::regclass::text) FROM pg_trigger t WHERE t.tgfoid = p.oid), ''),
+                       -- Statement triggers with transition tables: the names, for plpgsql_check.
+                       coalesce((SELECT max(t.tgnewtable::text) FROM pg_trigger t WHERE t.tgfoid = p.oid), ''),
+                       coalesce((SELECT max(t.tgoldtable::text) FROM pg_trigger t WHERE t.tgfoid = p.oid), '')
                 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                 JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE l.lanname = 'plpgsql'
@@ -37,12 +40,13 @@ struct LintToolTests {
             var checked = 0
             var findings: [String] = []
             for row in rows {
-                let (function, isTrigger, table) = try row.decode((String, Bool, String).self)
+                let (function, isTrigger, table, newTable, oldTable) = try row.decode((String, Bool, String, String, String).self)
+                let transitionTables = (newTable.isEmpty ? "" : ", newtable => '\(newTable)'") + (oldTable.isEmpty ? "" : ", oldtable => '\(oldTable)'")
                 if isTrigger && table.isEmpty { findings.append("\(function): a trigger function no trigger uses"); continue }
                 let relid = isTrigger ? "'\(table)'::regclass" : "0"
                 let results = try await connection.query(PostgresQuery(unsafeSQL: """
                     SELECT level, coalesce(sqlstate, ''), message, coalesce(lineno::text, '?')
-                    FROM plpgsql_check_function_tb('\(function)'::regprocedure, \(relid),
+                    FROM plpgsql_check_function_tb('\(function)'::regprocedure, \(relid)\(transitionTables),
                          fatal_errors => false, other_warnings => true, performance_warnings => true,
                          extra_warnings => false, security_warnings => true)
                     """), logger: testLogger).collect()

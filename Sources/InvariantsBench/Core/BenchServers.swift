@@ -29,12 +29,18 @@ actor BenchServers {
 
     /// A new database migrated with every migration and repeatable object in `sql/`.
     func migratedDatabase(fsync: Bool = false) async throws -> TestDatabase {
+        let (server, template) = try await migratedTemplate(fsync: fsync)
+        return try await server.makeDatabase(from: template)
+    }
+
+    /// The server and the name of its migrated template, for benchmarks that clone per round.
+    func migratedTemplate(fsync: Bool = false) async throws -> (ThrowawayPostgres, String) {
         let server = try await server(fsync: fsync)
         let template = try await server.template(named: "bench_catalog") { connection in
             let catalog = try SQLDirectory.locate(nil).load()
             try await Migrator(catalog: catalog, logger: quiet).migrate(on: connection)
         }
-        return try await server.makeDatabase(from: template)
+        return (server, template)
     }
 
     func stopAll() async {
