@@ -28,12 +28,12 @@ BEGIN
                 "estimate" = p."estimate" + d.d1
             FROM deltas AS d
             WHERE p."id" = d.key
-            RETURNING p."id" AS key
         )
-        -- A child pointing at a parent row that does not exist.
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
         SELECT d.key INTO missing_key
         FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."projects" AS x WHERE x."id" = d.key)
         LIMIT 1;
     ELSIF TG_OP = 'DELETE' THEN
         -- A parent without a row is being deleted (a cascade): nothing to keep.
@@ -72,12 +72,12 @@ BEGIN
                 "estimate" = p."estimate" + d.d1
             FROM deltas AS d
             WHERE p."id" = d.key
-            RETURNING p."id" AS key
         )
-        -- A child pointing at a parent row that does not exist.
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
         SELECT d.key INTO missing_key
         FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."projects" AS x WHERE x."id" = d.key)
         LIMIT 1;
     END IF;
     IF missing_key IS NOT NULL THEN
