@@ -1315,9 +1315,9 @@ CREATE OR REPLACE TRIGGER "chat_logs_usage"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_logs_usage"();
 
--- invariants:object {"checksum":"sha256:8dea126b110e44f5979a9c29620dc2e0c90a2895412dbf2cba3026825c507bfe","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"gigs\""],"key":"trigger public.gigs.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.gigs, column: updated_at)"}
+-- invariants:object {"checksum":"sha256:2763f93942db68285480a2d7080ebc4712fa06ac1e839a04de4c964808919611","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"gigs\""],"key":"trigger public.gigs.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.gigs, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
-    BEFORE INSERT OR UPDATE ON "public"."gigs"
+    BEFORE INSERT OR UPDATE OF "id", "workspace_id", "title", "created_at" ON "public"."gigs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
@@ -2173,7 +2173,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.gigs.zz_invariants_updated_at', 'trigger', 'sha256:8dea126b110e44f5979a9c29620dc2e0c90a2895412dbf2cba3026825c507bfe',
+VALUES ('trigger public.gigs.zz_invariants_updated_at', 'trigger', 'sha256:2763f93942db68285480a2d7080ebc4712fa06ac1e839a04de4c964808919611',
         ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."gigs"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -116,7 +116,8 @@ public enum GigResponsesModule {
 
     public static var repeatables: [RepeatableObject] {
         [
-            UpdatedAt(gigs).repeatableObjects(),
+            // The counters are derived: a new response does not make the gig "updated".
+            UpdatedAt(gigs, ignoring: ["responses", "new_responses"]).repeatableObjects(),
             UpdatedAt(responses).repeatableObjects(),
             counters.repeatableObjects(),
             [CounterCache.auditSecurity],

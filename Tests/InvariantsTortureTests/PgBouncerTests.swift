@@ -48,7 +48,7 @@ struct PgBouncer {
         let started = try await run(.name(arguments[0]), arguments: Arguments(Array(arguments.dropFirst())),
                                     output: .string(limit: 1 << 16), error: .string(limit: 1 << 16))
         guard started.terminationStatus.isSuccess else {
-            throw InvariantsError(.other, "pgbouncer did not start: \(started.standardError ?? "")")
+            throw InvariantsError(.other, "pgbouncer did not start: \(started.standardError)")
         }
         try await Task.sleep(for: .milliseconds(300))
         return PgBouncer(port: port, directory: directory)
