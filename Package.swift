@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "InvariantsBench",
             dependencies: [
-                "Invariants", "InvariantsMigrator", "InvariantsTesting",
+                "InvariantsSchema", "InvariantsCatalog", "Invariants", "InvariantsMigrator", "InvariantsTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

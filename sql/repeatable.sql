@@ -695,9 +695,9 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:50eaba8bbbc3380702ec2f49a01ec8dfce998135805d8123086182bb2d53b4cb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:1116f46a0388071c9b2a6ac2c037f7641c3492d02a1c9ced67cacc4fbcb4ddeb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
-    RETURNS TABLE (total bigint, "new" bigint, gig_responses integer, gig_new_responses integer, is_synced boolean)
+    RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
     STABLE
     SET search_path = ''
@@ -1167,7 +1167,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:73263fdf271c3d22e9d75f9583ce3d6dc9c96b8f1384cd6431502d7e0b1961ce","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:523bb1e83ede217f3f5ce249101edb77f4f4aaac2772c5d693f885ec4adebcad","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -1175,64 +1175,82 @@ CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     SET search_path = ''
 AS $fn$
 DECLARE
-    old_key uuid;
-    new_key uuid;
-    old_0 bigint := 0::bigint;
-    new_0 bigint := 0::bigint;
-    old_1 bigint := 0::bigint;
-    new_1 bigint := 0::bigint;
+    missing_key uuid;
 BEGIN
-    -- Counter cache gig_responses: "public"."responses" → "public"."gigs".
-    IF TG_OP <> 'INSERT' THEN
-        old_key := CASE WHEN OLD."entity_type" = 'gig' THEN OLD."entity_id" END;
-        old_0 := (1)::bigint;
-        old_1 := (CASE WHEN OLD."status" = 'NEW' THEN 1 ELSE 0 END)::bigint;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_key := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
-        new_0 := (1)::bigint;
-        new_1 := (CASE WHEN NEW."status" = 'NEW' THEN 1 ELSE 0 END)::bigint;
-    END IF;
-
-    IF old_key IS NOT DISTINCT FROM new_key THEN
-        -- Same parent (or none): one UPDATE with the net change.
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0 OR new_1 - old_1 <> 0) THEN
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + (new_0 - old_0),
-                "new_responses" = p."new_responses" + (new_1 - old_1)
-            WHERE p."id" = new_key;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
-            USING ERRCODE = 'IV404';
-            END IF;
-        END IF;
-        RETURN NULL;
-    END IF;
-
-    -- A move between two parents: lock both in key order, so two opposite moves
-    -- cannot deadlock.
-    IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+    -- Counter cache gig_responses (statement strategy): "public"."responses" → "public"."gigs".
+    IF TG_OP = 'INSERT' THEN
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."gigs" AS p
-        WHERE p."id" IN (old_key, new_key)
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
         ORDER BY p."id"
         FOR NO KEY UPDATE;
-    END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0 OR old_1 <> 0) THEN
-        -- No row: the parent is being deleted (a cascade) — nothing to keep.
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        ), updated AS (
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + d.d0,
+                "new_responses" = p."new_responses" + d.d1
+            FROM deltas AS d
+            WHERE p."id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
+        LIMIT 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        -- A parent without a row is being deleted (a cascade): nothing to keep.
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        )
         UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + (-old_0),
-                "new_responses" = p."new_responses" + (-old_1)
-        WHERE p."id" = old_key;
+            "responses" = p."responses" + d.d0,
+            "new_responses" = p."new_responses" + d.d1
+        FROM deltas AS d
+        WHERE p."id" = d.key;
+    ELSE
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        ), updated AS (
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + d.d0,
+                "new_responses" = p."new_responses" + d.d1
+            FROM deltas AS d
+            WHERE p."id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
+        LIMIT 1;
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0 OR new_1 <> 0) THEN
-        UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + new_0,
-                "new_responses" = p."new_responses" + new_1
-        WHERE p."id" = new_key;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
+    IF missing_key IS NOT NULL THEN
+        RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', missing_key
             USING ERRCODE = 'IV404';
-        END IF;
     END IF;
     RETURN NULL;
 END
@@ -1462,7 +1480,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:213a77039cbcd495355fe44b04792eb53531330163f8591ca487f2d9ca558a13","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:be7e3c526418255faaaa14ec2156e634e35bb00c7ac39fdcf6bd31c5a880b361","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -1477,12 +1495,12 @@ BEGIN
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1 AS d0, CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
         ORDER BY p."session_id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."session_id" AS key, 1 AS d0, CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
         ), updated AS (
@@ -1492,24 +1510,24 @@ BEGIN
                 "human_messages" = p."human_messages" + d.d2
             FROM deltas AS d
             WHERE p."session_id" = d.key
-            RETURNING p."session_id" AS key
         )
-        -- A child pointing at a parent row that does not exist.
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
         SELECT d.key INTO missing_key
         FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = d.key)
         LIMIT 1;
     ELSIF TG_OP = 'DELETE' THEN
         -- A parent without a row is being deleted (a cascade): nothing to keep.
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
         ORDER BY p."session_id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2
-            FROM (SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            FROM (SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
         )
@@ -1523,12 +1541,12 @@ BEGIN
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1 AS d0, CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
         ORDER BY p."session_id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."session_id" AS key, 1 AS d0, CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
         ), updated AS (
@@ -1538,12 +1556,12 @@ BEGIN
                 "human_messages" = p."human_messages" + d.d2
             FROM deltas AS d
             WHERE p."session_id" = d.key
-            RETURNING p."session_id" AS key
         )
-        -- A child pointing at a parent row that does not exist.
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
         SELECT d.key INTO missing_key
         FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = d.key)
         LIMIT 1;
     END IF;
     IF missing_key IS NOT NULL THEN
@@ -1715,9 +1733,9 @@ CREATE OR REPLACE TRIGGER "chat_logs_usage"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_logs_usage"();
 
--- invariants:object {"checksum":"sha256:8dea126b110e44f5979a9c29620dc2e0c90a2895412dbf2cba3026825c507bfe","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"gigs\""],"key":"trigger public.gigs.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.gigs, column: updated_at)"}
+-- invariants:object {"checksum":"sha256:2763f93942db68285480a2d7080ebc4712fa06ac1e839a04de4c964808919611","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"gigs\""],"key":"trigger public.gigs.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.gigs, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
-    BEFORE INSERT OR UPDATE ON "public"."gigs"
+    BEFORE INSERT OR UPDATE OF "id", "workspace_id", "title", "created_at" ON "public"."gigs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
@@ -1727,19 +1745,25 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_public_responses_updated_at"();
 
--- invariants:object {"checksum":"sha256:5c49a06c054bbb1a8db9b7d003e1e687c92add2df2b4089fb9abcce67db8b5e7","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses","kind":"trigger","source":"CounterCache(gig_responses)"}
-CREATE OR REPLACE TRIGGER "invariants_count_gig_responses"
-    AFTER INSERT OR DELETE ON "public"."responses"
-    FOR EACH ROW
+-- invariants:object {"checksum":"sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_insert\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_insert","kind":"trigger","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_insert"
+    AFTER INSERT ON "public"."responses"
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."count_gig_responses"();
 
--- invariants:object {"checksum":"sha256:f07ab772f55b7e484d7d7faace34810d850152f8005b32ecfe3338763fa215b1","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_update\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_update","kind":"trigger","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:4770add8bad24e54623fdb626c4a5d2f4e2f9fff76e7b7d5d66d3782d05efb58","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_delete\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_delete","kind":"trigger","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_delete"
+    AFTER DELETE ON "public"."responses"
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION "invariants"."count_gig_responses"();
+
+-- invariants:object {"checksum":"sha256:9dfb68e9c89ba6d88889834b820443c0f3e18e96305fc71e864672adfa359c0c","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_update\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_update","kind":"trigger","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_update"
     AFTER UPDATE ON "public"."responses"
-    FOR EACH ROW
-    WHEN (OLD."entity_type" IS DISTINCT FROM NEW."entity_type"
-        OR OLD."entity_id" IS DISTINCT FROM NEW."entity_id"
-        OR OLD."status" IS DISTINCT FROM NEW."status")
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."count_gig_responses"();
 
 -- invariants:object {"checksum":"sha256:f15303cb9d5d4039c86a53bdc4aff0248b59e0473f54d6705468b0e663c5be6e","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_truncate\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_truncate","kind":"trigger","source":"CounterCache(gig_responses)"}
@@ -2648,7 +2672,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function public.gig_response_counts(uuid, uuid)', 'function', 'sha256:50eaba8bbbc3380702ec2f49a01ec8dfce998135805d8123086182bb2d53b4cb',
+VALUES ('function public.gig_response_counts(uuid, uuid)', 'function', 'sha256:1116f46a0388071c9b2a6ac2c037f7641c3492d02a1c9ced67cacc4fbcb4ddeb',
         ARRAY['DROP FUNCTION IF EXISTS "public"."gig_response_counts"(uuid, uuid)']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -2752,7 +2776,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:73263fdf271c3d22e9d75f9583ce3d6dc9c96b8f1384cd6431502d7e0b1961ce',
+VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:523bb1e83ede217f3f5ce249101edb77f4f4aaac2772c5d693f885ec4adebcad',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -2808,7 +2832,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('function invariants.count_chat_session_messages()', 'trigger function', 'sha256:213a77039cbcd495355fe44b04792eb53531330163f8591ca487f2d9ca558a13',
+VALUES ('function invariants.count_chat_session_messages()', 'trigger function', 'sha256:be7e3c526418255faaaa14ec2156e634e35bb00c7ac39fdcf6bd31c5a880b361',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -2904,7 +2928,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.gigs.zz_invariants_updated_at', 'trigger', 'sha256:8dea126b110e44f5979a9c29620dc2e0c90a2895412dbf2cba3026825c507bfe',
+VALUES ('trigger public.gigs.zz_invariants_updated_at', 'trigger', 'sha256:2763f93942db68285480a2d7080ebc4712fa06ac1e839a04de4c964808919611',
         ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."gigs"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -2920,15 +2944,23 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.responses.invariants_count_gig_responses', 'trigger', 'sha256:5c49a06c054bbb1a8db9b7d003e1e687c92add2df2b4089fb9abcce67db8b5e7',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses" ON "public"."responses"']::text[])
+VALUES ('trigger public.responses.invariants_count_gig_responses_insert', 'trigger', 'sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_insert" ON "public"."responses"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.responses.invariants_count_gig_responses_update', 'trigger', 'sha256:f07ab772f55b7e484d7d7faace34810d850152f8005b32ecfe3338763fa215b1',
+VALUES ('trigger public.responses.invariants_count_gig_responses_delete', 'trigger', 'sha256:4770add8bad24e54623fdb626c4a5d2f4e2f9fff76e7b7d5d66d3782d05efb58',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_delete" ON "public"."responses"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.responses.invariants_count_gig_responses_update', 'trigger', 'sha256:9dfb68e9c89ba6d88889834b820443c0f3e18e96305fc71e864672adfa359c0c',
         ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_update" ON "public"."responses"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -17,13 +17,13 @@ public struct GigResponseCounts: Sendable, Hashable {
     /// Responses with status `NEW`, counted now.
     public var new: Int64
     /// `gigs.responses` as stored.
-    public var gigResponses: Int32
+    public var gigResponses: Int64
     /// `gigs.new_responses` as stored.
-    public var gigNewResponses: Int32
+    public var gigNewResponses: Int64
     /// Stored equals counted (read in one snapshot).
     public var isSynced: Bool
 
-    public init(total: Int64, new: Int64, gigResponses: Int32, gigNewResponses: Int32, isSynced: Bool) {
+    public init(total: Int64, new: Int64, gigResponses: Int64, gigNewResponses: Int64, isSynced: Bool) {
         self.total = total
         self.new = new
         self.gigResponses = gigResponses
@@ -76,7 +76,7 @@ extension InvariantsClient {
             let rows = try await conn.query(
                 "SELECT total, \"new\", gig_responses, gig_new_responses, is_synced FROM public.gig_response_counts(\(gig)::uuid, \(workspace)::uuid)",
                 logger: logger)
-            for try await (total, new, stored, storedNew, synced) in rows.decode((Int64, Int64, Int32, Int32, Bool).self) {
+            for try await (total, new, stored, storedNew, synced) in rows.decode((Int64, Int64, Int64, Int64, Bool).self) {
                 return GigResponseCounts(total: total, new: new, gigResponses: stored, gigNewResponses: storedNew, isSynced: synced)
             }
             throw InvariantsError(.notFound, "gig \(gig) not found in workspace \(workspace)")

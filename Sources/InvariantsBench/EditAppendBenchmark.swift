@@ -62,27 +62,39 @@ private func editAppendRound(
     return (seconds, appended)
 }
 
-/// Runs `rounds` interleaved rounds of both and prints a report. Each round uses a fresh clone of `template`.
-func editAppendBenchmark(server: ThrowawayPostgres, template: String, rounds: Int = 7, count: Int = 16, logger: Logger) async throws -> EditAppendResult {
-    var appendTimes: [Double] = [], baselineTimes: [Double] = []
-    var allAppended = true
-    for round in 0..<rounds {
-        // Alternate which goes first, so warm-up favours neither.
-        for edits in round % 2 == 0 ? [true, false] : [false, true] {
-            let database = try await server.makeDatabase(from: template)
-            let (seconds, appended) = try await editAppendRound(database, edits: edits, count: count, logger: logger)
-            try? await database.drop()
-            if edits { appendTimes.append(seconds); allAppended = allAppended && appended } else { baselineTimes.append(seconds) }
+enum EditAppendBenchmark {
+    static let benchmark = Benchmark(
+        name: "edit-append",
+        summary: "16 concurrent completions of edits of one card (time to the last notification) vs 16 new cards",
+        options: ["edits": "concurrent edit completions per round (16)"],
+        run: run)
+
+    /// Interleaved rounds, each on a fresh clone; throws unless every edit was appended once
+    /// with the exact token sum.
+    static func run(_ context: BenchContext) async throws -> [ResultRow] {
+        let rounds = context.settings.rounds(standard: 7)
+        let count = context.settings.int("edits", default: 16, quick: 16)
+        let (server, template) = try await context.servers.migratedTemplate()
+        var appendTimes: [Double] = [], baselineTimes: [Double] = [], ratios: [Double] = []
+        for round in 0..<rounds {
+            var pair: [Bool: Double] = [:]
+            // Alternate which goes first, so warm-up favours neither.
+            for edits in round % 2 == 0 ? [true, false] : [false, true] {
+                let database = try await server.makeDatabase(from: template)
+                let (seconds, appended) = try await editAppendRound(database, edits: edits, count: count, logger: quiet)
+                try? await database.drop()
+                guard appended || !edits else { throw BenchError("round \(round): not every edit was appended exactly once") }
+                pair[edits] = seconds
+            }
+            appendTimes.append(pair[true]!)
+            baselineTimes.append(pair[false]!)
+            ratios.append(pair[true]! / pair[false]!)
         }
+        context.log("edit-append: \(rounds) rounds, all \(count) edits appended with the exact token sum in each")
+        return [ResultRow(
+            benchmark: "edit-append", measured: "\(count) edits of one card, all appended; time to last notification",
+            measuredValue: Spread(appendTimes), unit: .seconds,
+            baseline: "\(count) completions making new cards", baselineValue: Spread(baselineTimes),
+            ratio: Spread(ratios), ratioMeaning: "time (cost of one card's row lock)")]
     }
-    func median(_ values: [Double]) -> Double { let s = values.sorted(); return s[s.count / 2] }
-    let result = EditAppendResult(appendMedian: median(appendTimes), baselineMedian: median(baselineTimes), allAppended: allAppended)
-    print("""
-        \(count) concurrent completions of edits of one source card (\(rounds) rounds, medians)
-          all appended, exact token sum: \(allAppended ? "yes" : "NO")
-          time to last notification:     \(String(format: "%.1f ms", result.appendMedian * 1000))
-          baseline (\(count) new cards):      \(String(format: "%.1f ms", result.baselineMedian * 1000))
-          ratio:                         \(String(format: "%.2f", result.ratio))
-        """)
-    return result
 }

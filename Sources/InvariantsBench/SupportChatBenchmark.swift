@@ -14,35 +14,8 @@
 //   server-side loop (no round trips: the triggers' whole cost, the worst case). Reported as
 //   throughput relative to the plain table; goal ≥ 0.80× on the client path and the batches.
 //
-// Self-contained (its own helpers, all prefixed `chatBench`/`supportChat`), so it compiles both
-// before and after "Bench: one file per benchmark". Wiring into that core (a file
-// `SupportChatBench.swift`, and `SupportChatBench.benchmark` in main.swift's list):
-//
-//     enum SupportChatBench {
-//         static let benchmark = Benchmark(
-//             name: "support-chat",
-//             summary: "seed 001: the three views over 1M messages / 100k sessions; message counters' insert cost vs no triggers",
-//             options: ["chat-sessions": "sessions (100000)", "chat-messages": "messages (1000000)"]
-//         ) { context in
-//             let s = context.settings
-//             let lines = try await supportChatBenchmark(
-//                 server: try await context.servers.server(fsync: false),
-//                 sessions: s.int("chat-sessions", default: 100_000, quick: 5_000),
-//                 messages: s.int("chat-messages", default: 1_000_000, quick: 50_000),
-//                 rounds: s.rounds(standard: 5), logger: quiet, log: context.log)
-//             return lines.map { line in
-//                 ResultRow(
-//                     benchmark: "support chat", measured: line.what,
-//                     measuredValue: Spread([line.min, line.median, line.max]),
-//                     unit: line.baseline == nil ? .seconds : .rate("rows/s"),
-//                     baseline: line.baseline == nil ? nil : "same inserts into a copy without triggers",
-//                     baselineValue: line.baseline.map { Spread([$0]) },
-//                     ratio: line.ratio.map { Spread([$0.min, $0.median, $0.max]) },
-//                     ratioMeaning: line.ratio == nil ? "" : "throughput",
-//                     goal: line.goal.map { [.ratioAtLeast($0)] } ?? [])
-//             }
-//         }
-//     }
+// `SupportChatBenchmark.benchmark` ("support-chat") wraps `supportChatBenchmark(server:…)` for the
+// shared core; `--chat-sessions` / `--chat-messages` change the sizes.
 import Foundation
 import Invariants
 import InvariantsMigrator
@@ -278,5 +251,33 @@ func supportChatBenchMarkdown(_ lines: [SupportChatBenchLine]) -> [String] {
         let goal = line.goal.map { String(format: "≥ %.2f×", $0) } ?? "report"
         let met = line.met.map { $0 ? "yes" : "**NO**" } ?? "—"
         return "| \(line.what) | \(value(line.median)) (\(value(line.min))–\(value(line.max))) | \(line.baseline.map(value) ?? "—") | \(ratio) | \(goal) | \(met) |"
+    }
+}
+
+enum SupportChatBenchmark {
+    static let benchmark = Benchmark(
+        name: "support-chat",
+        summary: "seed 001: the three views over 1M messages / 100k sessions; message counters' insert cost vs no triggers",
+        options: ["chat-sessions": "sessions (100000)", "chat-messages": "messages (1000000)"],
+        run: run)
+
+    static func run(_ context: BenchContext) async throws -> [ResultRow] {
+        let s = context.settings
+        let lines = try await supportChatBenchmark(
+            server: try await context.servers.server(fsync: false),
+            sessions: s.int("chat-sessions", default: 100_000, quick: 5_000),
+            messages: s.int("chat-messages", default: 1_000_000, quick: 50_000),
+            rounds: s.rounds(standard: 5), clientInserts: s.quick ? 300 : 2_000, logger: quiet, log: context.log)
+        return lines.map { line in
+            ResultRow(
+                benchmark: "support-chat", measured: line.what,
+                measuredValue: Spread([line.min, line.median, line.max]),
+                unit: line.baseline == nil ? .seconds : .rate("rows/s"),
+                baseline: line.baseline == nil ? nil : "the same inserts into a copy without triggers",
+                baselineValue: line.baseline.map { Spread([$0]) },
+                ratio: line.ratio.map { Spread([$0.min, $0.median, $0.max]) },
+                ratioMeaning: line.ratio == nil ? "" : "throughput",
+                goal: line.goal.map { [.ratioAtLeast($0)] } ?? [])
+        }
     }
 }

@@ -60,7 +60,7 @@ enum GigResponsesFunctions {
     static let counts = StoredFunction(
         QualifiedName("public", "gig_response_counts"),
         arguments: [.init("p_gig_id", .uuid), .init("p_workspace_id", .uuid)],
-        returns: "TABLE (total bigint, \"new\" bigint, gig_responses integer, gig_new_responses integer, is_synced boolean)",
+        returns: "TABLE (total bigint, \"new\" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)",
         volatility: .stable,
         body: """
             BEGIN

@@ -154,6 +154,7 @@ struct DemoScript {
         let current = status.repeatables.filter { $0.state == .current }.count
         report.line("stored logic: \(current) of \(status.repeatables.count) objects current (\(kinds))")
         report.check(status.isUpToDate, "up to date")
+        try await checkerStory(url)
         guard status.isUpToDate, count == 3 else { throw DemoFailure(description: "the demo's checks failed") }
     }
 
@@ -201,6 +202,8 @@ struct DemoScript {
         let usage = try await client.usage(as: .user(alice), days: 1)
         report.check(usage.first?.requests == 1 && usage.first?.inputTokens == 900,
                      "Alice's usage today: \(usage.first?.requests ?? 0) request, \(usage.first?.inputTokens ?? 0)+\(usage.first?.outputTokens ?? 0) tokens, $\(usage.first?.cost ?? 0)")
+        try await gigStory(client, alice: alice, bob: bob)
+        try await editStory(client, alice: alice, bob: bob)
     }
 
     /// Microseconds since the epoch, per slug (exact, unlike text comparison).
@@ -213,7 +216,7 @@ struct DemoScript {
         return result
     }
 
-    private func ms(_ duration: Duration) -> Int {
+    func ms(_ duration: Duration) -> Int {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -239,7 +239,7 @@ extension CounterCache {
 
     /// `invariants.fold_<name>()`: moves pending deltas into the parent columns and returns
     /// how many delta rows it folded. One fold at a time (others return 0 at once); parents
-    /// locked in key order. Run it from a scheduler (pg_cron, `invariants sync-counts`).
+    /// locked in key order. Nothing calls it by itself: schedule it (pg_cron every minute, as service_role). The repair counts pending deltas, so it needs no fold first.
     public var foldFunction: StoredFunction {
         let table = parent.sql
         let key = parentKeySQL

@@ -120,9 +120,12 @@ public struct CounterCache: Hashable, Sendable {
 
     /// What one child row adds to a counter (0 when filtered out).
     func contribution(_ counter: Counter, _ alias: String) -> String {
-        let value = counter.summing.map { "COALESCE(\(alias).\(SQLText.identifier($0)), 0)" } ?? "1"
+        // Typed literals: the function's variables are bigint / numeric, and plpgsql_check
+        // flags every implicit cast.
+        let type = deltaType(counter)
+        let value = counter.summing.map { "COALESCE(\(alias).\(SQLText.identifier($0)), 0)::\(type)" } ?? "1::bigint"
         guard let filter = counter.filter else { return value }
-        return "CASE WHEN \(filterPredicate(filter, alias)) THEN \(value) ELSE 0 END"
+        return "CASE WHEN \(filterPredicate(filter, alias)) THEN \(value) ELSE 0::\(type) END"
     }
 
     func filterPredicate(_ filter: Filter, _ alias: String) -> String {
@@ -266,8 +269,8 @@ public struct CounterCache: Hashable, Sendable {
         let n = counters.count
         let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));\n    new_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));" }
             .joined(separator: "\n    ")
-        let readOld = (0..<n).map { "old_\($0) := (\(contribution(counters[$0], "OLD")))::\(deltaType(counters[$0]));" }.joined(separator: "\n        ")
-        let readNew = (0..<n).map { "new_\($0) := (\(contribution(counters[$0], "NEW")))::\(deltaType(counters[$0]));" }.joined(separator: "\n        ")
+        let readOld = (0..<n).map { "old_\($0) := \(contribution(counters[$0], "OLD"));" }.joined(separator: "\n        ")
+        let readNew = (0..<n).map { "new_\($0) := \(contribution(counters[$0], "NEW"));" }.joined(separator: "\n        ")
         let table = parent.sql
         let key = parentKeySQL
         return """
@@ -376,12 +379,12 @@ public struct CounterCache: Hashable, Sendable {
                                 \(setClause("p") { "d.d\($0)" })
                             FROM deltas AS d
                             WHERE p.\(key) = d.key
-                            RETURNING p.\(key) AS key
                         )
-                        -- A child pointing at a parent row that does not exist.
+                        -- A child pointing at a parent row that does not exist (asked of the parent
+                        -- table's key index: an anti-join against the UPDATE's output is quadratic).
                         SELECT d.key INTO missing_key
                         FROM deltas AS d
-                        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+                        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM \(table) AS x WHERE x.\(key) = d.key)
                         LIMIT 1;
                 """
         }
@@ -412,8 +415,8 @@ public struct CounterCache: Hashable, Sendable {
         let n = counters.count
         let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));\n    new_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));" }
             .joined(separator: "\n    ")
-        let readOld = (0..<n).map { "old_\($0) := (\(contribution(counters[$0], "OLD")))::\(deltaType(counters[$0]));" }.joined(separator: "\n        ")
-        let readNew = (0..<n).map { "new_\($0) := (\(contribution(counters[$0], "NEW")))::\(deltaType(counters[$0]));" }.joined(separator: "\n        ")
+        let readOld = (0..<n).map { "old_\($0) := \(contribution(counters[$0], "OLD"));" }.joined(separator: "\n        ")
+        let readNew = (0..<n).map { "new_\($0) := \(contribution(counters[$0], "NEW"));" }.joined(separator: "\n        ")
         let deltaColumns = (0..<n).map { "d\($0)" }.joined(separator: ", ")
         let deltas = deltaTable.qualifiedName.sql
         return """

@@ -27,18 +27,27 @@ public struct UpdatedAt: Hashable, Sendable {
     /// otherwise every no-op update would bump. A table with generated columns gets its
     /// own function, `invariants.touch_<schema>_<table>_<column>`.
     public var generatedColumns: [String]
+    /// When not empty, the trigger fires only for an UPDATE that sets one of these columns
+    /// (`BEFORE INSERT OR UPDATE OF …`): the table's other columns are derived (counters kept
+    /// by a ``CounterCache``), and changing them alone neither bumps the timestamp nor pays
+    /// for the trigger.
+    public var updateColumns: [String]
 
-    public init(table: QualifiedName, column: String = "updated_at", generatedColumns: [String] = []) {
+    public init(table: QualifiedName, column: String = "updated_at", generatedColumns: [String] = [], updateColumns: [String] = []) {
         self.table = table
         self.column = column
         self.generatedColumns = generatedColumns
+        self.updateColumns = updateColumns
     }
 
     /// For a declared table: takes its stored generated columns from the declaration.
-    public init(_ table: Table, column: String = "updated_at") {
-        self.init(
-            table: table.qualifiedName, column: column,
-            generatedColumns: table.columns.filter { $0.generatedExpression != nil }.map(\.name))
+    /// `ignoring`: derived columns whose change alone is not an update of the row.
+    public init(_ table: Table, column: String = "updated_at", ignoring: [String] = []) {
+        let generated = table.columns.filter { $0.generatedExpression != nil }.map(\.name)
+        let watched = ignoring.isEmpty
+            ? []
+            : table.columns.map(\.name).filter { !ignoring.contains($0) && !generated.contains($0) && $0 != column }
+        self.init(table: table.qualifiedName, column: column, generatedColumns: generated, updateColumns: watched)
     }
 
     /// `invariants.touch_<column>`, shared by every table without generated columns;
@@ -84,9 +93,10 @@ public struct UpdatedAt: Hashable, Sendable {
 
     /// `CREATE OR REPLACE TRIGGER … BEFORE INSERT OR UPDATE … FOR EACH ROW EXECUTE FUNCTION …`.
     public var triggerSQL: String {
-        """
+        let update = updateColumns.isEmpty ? "UPDATE" : "UPDATE OF " + updateColumns.map(SQLText.identifier).joined(separator: ", ")
+        return """
         CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName))
-            BEFORE INSERT OR UPDATE ON \(table.sql)
+            BEFORE INSERT OR \(update) ON \(table.sql)
             FOR EACH ROW
             EXECUTE FUNCTION \(function.signatureSQL)
         """

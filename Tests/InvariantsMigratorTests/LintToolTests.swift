@@ -26,7 +26,7 @@ struct LintToolTests {
             let rows = try await connection.query("""
                 SELECT p.oid::regprocedure::text, p.prorettype = 'trigger'::regtype,
                        coalesce((SELECT min(t.tgrelid::regclass::text) FROM pg_trigger t WHERE t.tgfoid = p.oid), ''),
-                       -- Transition tables (statement triggers): plpgsql_check must be told their names.
+                       -- Statement triggers with transition tables: the names, for plpgsql_check.
                        coalesce((SELECT max(t.tgnewtable::text) FROM pg_trigger t WHERE t.tgfoid = p.oid), ''),
                        coalesce((SELECT max(t.tgoldtable::text) FROM pg_trigger t WHERE t.tgfoid = p.oid), '')
                 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
@@ -41,10 +41,9 @@ struct LintToolTests {
             var findings: [String] = []
             for row in rows {
                 let (function, isTrigger, table, newTable, oldTable) = try row.decode((String, Bool, String, String, String).self)
+                let transitionTables = (newTable.isEmpty ? "" : ", newtable => '\(newTable)'") + (oldTable.isEmpty ? "" : ", oldtable => '\(oldTable)'")
                 if isTrigger && table.isEmpty { findings.append("\(function): a trigger function no trigger uses"); continue }
                 let relid = isTrigger ? "'\(table)'::regclass" : "0"
-                let transitionTables = (newTable.isEmpty ? "" : ", newtable => '\(newTable)'")
-                    + (oldTable.isEmpty ? "" : ", oldtable => '\(oldTable)'")
                 let results = try await connection.query(PostgresQuery(unsafeSQL: """
                     SELECT level, coalesce(sqlstate, ''), message, coalesce(lineno::text, '?')
                     FROM plpgsql_check_function_tb('\(function)'::regprocedure, \(relid)\(transitionTables),

@@ -56,8 +56,8 @@ struct GigFixture {
         return try rows.map { try $0.decode(UUID.self) }
     }
 
-    func stored(_ gig: UUID) async throws -> (Int32, Int32) {
-        try await client.firstRow("SELECT responses, new_responses FROM public.gigs WHERE id = \(gig)").decode((Int32, Int32).self)
+    func stored(_ gig: UUID) async throws -> (Int64, Int64) {
+        try await client.firstRow("SELECT responses, new_responses FROM public.gigs WHERE id = \(gig)").decode((Int64, Int64).self)
     }
 
     /// Rows of the seed's monitoring query (drifted gigs).

@@ -184,6 +184,21 @@ struct GigResponsesTests {
         }
     }
 
+    @Test("a gig's updated_at moves with its own data, not with its counters")
+    func updatedAtIgnoresCounters() async throws {
+        try await withGigs { f in
+            func stamp() async throws -> Int64 {
+                try await f.count("SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM public.gigs WHERE id = '\(f.gigs[0])'")
+            }
+            let before = try await stamp()
+            try await f.addResponses(3, to: f.gigs[0])
+            #expect(try await f.stored(f.gigs[0]) == (3, 3))
+            #expect(try await stamp() == before, "a counter change is not an update of the gig")
+            try await f.sql("UPDATE public.gigs SET title = 'Renamed' WHERE id = '\(f.gigs[0])'")
+            #expect(try await stamp() > before, "a title change is")
+        }
+    }
+
     @Test("a non-member sees and changes none of a workspace's gigs or responses")
     func nonMember() async throws {
         try await withGigs { f in

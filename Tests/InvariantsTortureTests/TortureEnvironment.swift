@@ -24,6 +24,13 @@ let repositoryRoot: String = {
 /// (`INVARIANTS_TORTURE_SECONDS`).
 let loadSeconds: Double = Double(ProcessInfo.processInfo.environment["INVARIANTS_TORTURE_SECONDS"] ?? "") ?? 6
 
+/// Progress on stderr (unbuffered), so a stuck run shows where it is.
+func trace(_ text: String) {
+    if ProcessInfo.processInfo.environment["INVARIANTS_TORTURE_TRACE"] != nil {
+        FileHandle.standardError.write(Data("[torture] \(text)\n".utf8))
+    }
+}
+
 /// A server of its own (these tests crash it), migrated, with users, workspaces, gigs,
 /// sessions and cards to work on.
 struct TortureEnvironment {
@@ -35,6 +42,7 @@ struct TortureEnvironment {
     var workspaces: [UUID: UUID]
 
     static func make() async throws -> TortureEnvironment {
+        trace("starting a server")
         let server = try await ThrowawayPostgres.start()
         let database = try await server.makeDatabase(from: nil)
         let connection = try await database.connect(logger: quiet)
@@ -63,18 +71,30 @@ struct TortureEnvironment {
             users.append(user)
             workspaces[user] = workspace
         }
+        trace("environment ready")
         return TortureEnvironment(server: server, database: database, client: client, users: users, workspaces: workspaces)
     }
 
     func tearDown() async {
+        trace("tear down: closing the client")
         client.close()
+        trace("tear down: stopping the server")
         try? await server.stop()
+        trace("tear down: done")
     }
 
     /// Every invariant of every module, as the checker sees them.
     func violations() async throws -> [InvariantChecker.Violation] {
+        trace("checking invariants")
         let connection = try await database.connect(logger: quiet)
-        defer { Task { try? await connection.close() } }
-        return try await InvariantChecker(checks: ProjectCatalog.checks, logger: quiet).violations(on: connection)
+        do {
+            let found = try await InvariantChecker(checks: ProjectCatalog.checks, logger: quiet).violations(on: connection)
+            try? await connection.close()
+            trace("checked: \(found.count) violation(s)")
+            return found
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 }

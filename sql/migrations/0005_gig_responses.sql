@@ -8,7 +8,7 @@
 -- Apply with `invariants migrate`, or by hand (same ledger row either way):
 --   psql -v ON_ERROR_STOP=1 -f sql/migrations/0005_gig_responses.sql
 -- invariants:migration version=5 name=gig_responses lock_timeout_ms=5000 statement_timeout_ms=0
--- invariants:checksum sha256:308b3f62adbed50d7273c3e4331645f447b585e7d49b58bc942d7763ed412234
+-- invariants:checksum sha256:e6ad53c8dc2a4529c5e8f8c1f4a9dd29f9360fcdc160766e20059a8af628a33e
 
 -- invariants:psql
 \set ON_ERROR_STOP on
@@ -122,8 +122,8 @@ CREATE TABLE "public"."gigs" (
     "id" uuid NOT NULL DEFAULT gen_random_uuid(),
     "workspace_id" uuid NOT NULL,
     "title" text NOT NULL,
-    "responses" integer NOT NULL DEFAULT 0,
-    "new_responses" integer NOT NULL DEFAULT 0,
+    "responses" bigint NOT NULL DEFAULT 0,
+    "new_responses" bigint NOT NULL DEFAULT 0,
     "created_at" timestamp with time zone NOT NULL DEFAULT now(),
     "updated_at" timestamp with time zone NOT NULL DEFAULT now(),
     CONSTRAINT "gigs_pkey" PRIMARY KEY ("id"),
@@ -176,6 +176,6 @@ CREATE INDEX "responses_entity_type_entity_id_idx"
 
 -- invariants:psql
 INSERT INTO "invariants"."schema_migrations" ("version", "name", "checksum", "execution_ms")
-VALUES (5, 'gig_responses', 'sha256:308b3f62adbed50d7273c3e4331645f447b585e7d49b58bc942d7763ed412234',
+VALUES (5, 'gig_responses', 'sha256:e6ad53c8dc2a4529c5e8f8c1f4a9dd29f9360fcdc160766e20059a8af628a33e',
         (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);
 COMMIT;

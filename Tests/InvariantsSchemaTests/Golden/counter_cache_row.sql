@@ -17,13 +17,13 @@ BEGIN
     -- Counter cache project_tasks: "public"."tasks" → "public"."projects".
     IF TG_OP <> 'INSERT' THEN
         old_key := OLD."project_id";
-        old_0 := (CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1 ELSE 0 END)::bigint;
-        old_1 := (COALESCE(OLD."hours", 0))::numeric;
+        old_0 := CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+        old_1 := COALESCE(OLD."hours", 0)::numeric;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := NEW."project_id";
-        new_0 := (CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1 ELSE 0 END)::bigint;
-        new_1 := (COALESCE(NEW."hours", 0))::numeric;
+        new_0 := CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+        new_1 := COALESCE(NEW."hours", 0)::numeric;
     END IF;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN

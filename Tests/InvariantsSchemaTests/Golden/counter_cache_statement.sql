@@ -14,12 +14,12 @@ BEGIN
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."projects" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1 ELSE 0 END AS d0, COALESCE(r."hours", 0) AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
+        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, COALESCE(r."hours", 0)::numeric AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
         ORDER BY p."id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1 ELSE 0 END AS d0, COALESCE(r."hours", 0) AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL) AS c
+            FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, COALESCE(r."hours", 0)::numeric AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
         ), updated AS (
@@ -28,24 +28,24 @@ BEGIN
                 "estimate" = p."estimate" + d.d1
             FROM deltas AS d
             WHERE p."id" = d.key
-            RETURNING p."id" AS key
         )
-        -- A child pointing at a parent row that does not exist.
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
         SELECT d.key INTO missing_key
         FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."projects" AS x WHERE x."id" = d.key)
         LIMIT 1;
     ELSIF TG_OP = 'DELETE' THEN
         -- A parent without a row is being deleted (a cascade): nothing to keep.
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."projects" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1 ELSE 0 END AS d0, -COALESCE(r."hours", 0) AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
+        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, -COALESCE(r."hours", 0)::numeric AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
         ORDER BY p."id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1
-            FROM (SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1 ELSE 0 END AS d0, -COALESCE(r."hours", 0) AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c
+            FROM (SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, -COALESCE(r."hours", 0)::numeric AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
         )
@@ -58,12 +58,12 @@ BEGIN
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."projects" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1 ELSE 0 END AS d0, COALESCE(r."hours", 0) AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL UNION ALL SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1 ELSE 0 END AS d0, -COALESCE(r."hours", 0) AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
+        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, COALESCE(r."hours", 0)::numeric AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL UNION ALL SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, -COALESCE(r."hours", 0)::numeric AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
         ORDER BY p."id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1 ELSE 0 END AS d0, COALESCE(r."hours", 0) AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL UNION ALL SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1 ELSE 0 END AS d0, -COALESCE(r."hours", 0) AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c
+            FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, COALESCE(r."hours", 0)::numeric AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL UNION ALL SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, -COALESCE(r."hours", 0)::numeric AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
         ), updated AS (
@@ -72,12 +72,12 @@ BEGIN
                 "estimate" = p."estimate" + d.d1
             FROM deltas AS d
             WHERE p."id" = d.key
-            RETURNING p."id" AS key
         )
-        -- A child pointing at a parent row that does not exist.
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
         SELECT d.key INTO missing_key
         FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."projects" AS x WHERE x."id" = d.key)
         LIMIT 1;
     END IF;
     IF missing_key IS NOT NULL THEN

@@ -1,7 +1,7 @@
--- Invariants extension upgrade 0.1 → dev.aab00700b1f6: 0 function(s) dropped,
+-- Invariants extension upgrade 0.1 → dev.1b75676a4b6d: 0 function(s) dropped,
 -- 24 created or replaced, 16 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants UPDATE TO 'dev.aab00700b1f6';
+-- Apply: ALTER EXTENSION invariants UPDATE TO 'dev.1b75676a4b6d';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants" to load this file. \quit
@@ -128,9 +128,9 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:50eaba8bbbc3380702ec2f49a01ec8dfce998135805d8123086182bb2d53b4cb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:1116f46a0388071c9b2a6ac2c037f7641c3492d02a1c9ced67cacc4fbcb4ddeb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
-    RETURNS TABLE (total bigint, "new" bigint, gig_responses integer, gig_new_responses integer, is_synced boolean)
+    RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
     STABLE
     SET search_path = ''
@@ -493,7 +493,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:73263fdf271c3d22e9d75f9583ce3d6dc9c96b8f1384cd6431502d7e0b1961ce","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:523bb1e83ede217f3f5ce249101edb77f4f4aaac2772c5d693f885ec4adebcad","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -501,64 +501,82 @@ CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     SET search_path = ''
 AS $fn$
 DECLARE
-    old_key uuid;
-    new_key uuid;
-    old_0 bigint := 0::bigint;
-    new_0 bigint := 0::bigint;
-    old_1 bigint := 0::bigint;
-    new_1 bigint := 0::bigint;
+    missing_key uuid;
 BEGIN
-    -- Counter cache gig_responses: "public"."responses" → "public"."gigs".
-    IF TG_OP <> 'INSERT' THEN
-        old_key := CASE WHEN OLD."entity_type" = 'gig' THEN OLD."entity_id" END;
-        old_0 := (1)::bigint;
-        old_1 := (CASE WHEN OLD."status" = 'NEW' THEN 1 ELSE 0 END)::bigint;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_key := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
-        new_0 := (1)::bigint;
-        new_1 := (CASE WHEN NEW."status" = 'NEW' THEN 1 ELSE 0 END)::bigint;
-    END IF;
-
-    IF old_key IS NOT DISTINCT FROM new_key THEN
-        -- Same parent (or none): one UPDATE with the net change.
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0 OR new_1 - old_1 <> 0) THEN
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + (new_0 - old_0),
-                "new_responses" = p."new_responses" + (new_1 - old_1)
-            WHERE p."id" = new_key;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
-            USING ERRCODE = 'IV404';
-            END IF;
-        END IF;
-        RETURN NULL;
-    END IF;
-
-    -- A move between two parents: lock both in key order, so two opposite moves
-    -- cannot deadlock.
-    IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+    -- Counter cache gig_responses (statement strategy): "public"."responses" → "public"."gigs".
+    IF TG_OP = 'INSERT' THEN
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."gigs" AS p
-        WHERE p."id" IN (old_key, new_key)
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
         ORDER BY p."id"
         FOR NO KEY UPDATE;
-    END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0 OR old_1 <> 0) THEN
-        -- No row: the parent is being deleted (a cascade) — nothing to keep.
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        ), updated AS (
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + d.d0,
+                "new_responses" = p."new_responses" + d.d1
+            FROM deltas AS d
+            WHERE p."id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
+        LIMIT 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        -- A parent without a row is being deleted (a cascade): nothing to keep.
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        )
         UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + (-old_0),
-                "new_responses" = p."new_responses" + (-old_1)
-        WHERE p."id" = old_key;
+            "responses" = p."responses" + d.d0,
+            "new_responses" = p."new_responses" + d.d1
+        FROM deltas AS d
+        WHERE p."id" = d.key;
+    ELSE
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        ), updated AS (
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + d.d0,
+                "new_responses" = p."new_responses" + d.d1
+            FROM deltas AS d
+            WHERE p."id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
+        LIMIT 1;
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0 OR new_1 <> 0) THEN
-        UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + new_0,
-                "new_responses" = p."new_responses" + new_1
-        WHERE p."id" = new_key;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', new_key
+    IF missing_key IS NOT NULL THEN
+        RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', missing_key
             USING ERRCODE = 'IV404';
-        END IF;
     END IF;
     RETURN NULL;
 END
@@ -788,7 +806,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:213a77039cbcd495355fe44b04792eb53531330163f8591ca487f2d9ca558a13","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:be7e3c526418255faaaa14ec2156e634e35bb00c7ac39fdcf6bd31c5a880b361","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -803,12 +821,12 @@ BEGIN
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1 AS d0, CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
         ORDER BY p."session_id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."session_id" AS key, 1 AS d0, CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
         ), updated AS (
@@ -818,24 +836,24 @@ BEGIN
                 "human_messages" = p."human_messages" + d.d2
             FROM deltas AS d
             WHERE p."session_id" = d.key
-            RETURNING p."session_id" AS key
         )
-        -- A child pointing at a parent row that does not exist.
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
         SELECT d.key INTO missing_key
         FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = d.key)
         LIMIT 1;
     ELSIF TG_OP = 'DELETE' THEN
         -- A parent without a row is being deleted (a cascade): nothing to keep.
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
         ORDER BY p."session_id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2
-            FROM (SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            FROM (SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
         )
@@ -849,12 +867,12 @@ BEGIN
         -- Lock every parent this statement touches, in key order, before changing any:
         -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
         PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1 AS d0, CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
         ORDER BY p."session_id"
         FOR NO KEY UPDATE;
         WITH deltas AS (
             SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."session_id" AS key, 1 AS d0, CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1 AS d0, -CASE WHEN r."role" = 'assistant' THEN 1 ELSE 0 END AS d1, -CASE WHEN r."role" = 'user' THEN 1 ELSE 0 END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
             GROUP BY c.key
             HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
         ), updated AS (
@@ -864,12 +882,12 @@ BEGIN
                 "human_messages" = p."human_messages" + d.d2
             FROM deltas AS d
             WHERE p."session_id" = d.key
-            RETURNING p."session_id" AS key
         )
-        -- A child pointing at a parent row that does not exist.
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
         SELECT d.key INTO missing_key
         FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.key = d.key)
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = d.key)
         LIMIT 1;
     END IF;
     IF missing_key IS NOT NULL THEN

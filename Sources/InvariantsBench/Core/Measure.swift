@@ -1,0 +1,89 @@
+import Foundation
+
+/// Median and spread (min–max) of per-round values.
+struct Spread: Sendable {
+    var median: Double
+    var min: Double
+    var max: Double
+
+    init(_ values: [Double]) {
+        precondition(!values.isEmpty)
+        let sorted = values.sorted()
+        let n = sorted.count
+        median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        min = sorted[0]
+        max = sorted[n - 1]
+    }
+}
+
+/// What a number is, for printing.
+enum Unit: Sendable {
+    /// Seconds (printed as ms below 1 s).
+    case seconds
+    /// Per second, e.g. `rows/s`.
+    case rate(String)
+
+    func format(_ value: Double) -> String {
+        switch self {
+        case .seconds:
+            switch value {
+            case ..<0.01: return String(format: "%.2f ms", value * 1000)
+            case ..<0.1: return String(format: "%.1f ms", value * 1000)
+            case ..<1: return String(format: "%.0f ms", value * 1000)
+            default: return String(format: "%.2f s", value)
+            }
+        case .rate(let noun):
+            return "\(Int(value.rounded()).formatted()) \(noun)"
+        }
+    }
+
+    func format(_ spread: Spread) -> String {
+        "\(format(spread.median)) (\(format(spread.min))–\(format(spread.max)))"
+    }
+}
+
+/// Per-round results of a measured/baseline pair, interleaved.
+struct Comparison: Sendable {
+    var measured: [Double] = []
+    var baseline: [Double] = []
+
+    /// `measured / baseline` per round (for times: the cost; for rates: the relative throughput).
+    var ratios: [Double] { zip(measured, baseline).map { $0 / $1 } }
+    /// `baseline / measured` per round (for times: the speed-up of measured).
+    var inverseRatios: [Double] { zip(measured, baseline).map { $1 / $0 } }
+}
+
+/// Runs `rounds` rounds (plus one discarded warm-up round) of measured and baseline, the
+/// order alternating between rounds so neither always runs second (on a warmer cache, or
+/// after the other's autovacuum). Each closure returns one number for its round.
+func interleaved(
+    rounds: Int, label: String, warmUp: Bool = true,
+    measured: () async throws -> Double, baseline: () async throws -> Double
+) async throws -> Comparison {
+    var result = Comparison()
+    for round in (warmUp ? 0 : 1)...rounds {
+        var m = 0.0, b = 0.0
+        if round % 2 == 0 {
+            m = try await measured()
+            b = try await baseline()
+        } else {
+            b = try await baseline()
+            m = try await measured()
+        }
+        if round > 0 {
+            result.measured.append(m)
+            result.baseline.append(b)
+        }
+        BenchLog.line("  \(label) round \(round)\(round == 0 ? " (warm-up)" : ""): measured \(String(format: "%.4g", m)), baseline \(String(format: "%.4g", b))")
+    }
+    return result
+}
+
+/// Wall-clock seconds of `body`.
+func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try await body()
+    let elapsed = clock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}

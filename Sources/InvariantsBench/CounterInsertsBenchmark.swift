@@ -1,0 +1,87 @@
+// Counter cache (seed 004 gigs ← responses) under inserts, each strategy against the same tables
+// with `DISABLE TRIGGER USER` (keys, checks and indexes kept), interleaved, fsync off:
+//   a. single-row inserts from 8 clients (pgbench, prepared) over 10,000 gigs   — goal ≥ 0.80×
+//   b. one 10,000-row INSERT … SELECT over 100 gigs                             — goal ≥ 0.90×
+//   c. one 10,000-row INSERT … SELECT over 10,000 gigs, one child each          — reported
+import Foundation
+import InvariantsSchema
+import PostgresNIO
+
+enum CounterInsertsBenchmark {
+    static let benchmark = Benchmark(
+        name: "counter-inserts",
+        summary: "counter cache strategies under single-row inserts from 8 clients and under bulk INSERT … SELECT",
+        options: [
+            "strategies": "comma-separated CounterCache strategies (row,statement,deltas)",
+            "inserts-per-client": "single-row inserts per client and round (1000; quick 200)",
+            "bulk-rows": "rows of the bulk INSERT … SELECT (10000; quick 2000)",
+        ],
+        run: run)
+
+    static let gigCount = 10_000
+
+    static func run(_ context: BenchContext) async throws -> [ResultRow] {
+        let settings = context.settings
+        let rounds = settings.rounds(standard: 5)
+        let perClient = settings.int("inserts-per-client", default: 1000, quick: 200)
+        let bulkRows = settings.int("bulk-rows", default: 10_000, quick: 2000)
+        let strategies = try (settings.options["strategies"] ?? "row,statement,deltas").split(separator: ",").map {
+            guard let strategy = CounterCache.Strategy(rawValue: String($0)) else { throw BenchError("unknown strategy \($0)") }
+            return strategy
+        }
+
+        let database = try await context.servers.migratedDatabase()
+        let rows: [ResultRow] = try await database.withConnection(logger: quiet) { connection in
+            var rows: [ResultRow] = []
+            for strategy in strategies {
+                let tables = try await CounterTables.install(strategy, on: connection)
+                try await tables.loadGigs(gigCount, on: connection)
+                let name = "counter `.\(strategy.rawValue)`"
+
+                // a. 8 clients, single-row inserts, random gig.
+                let script = """
+                    \\set g random(1, \(gigCount))
+                    INSERT INTO \(tables.responses) (workspace_id, entity_id) VALUES ('\(CounterTables.workspace)', \(CounterTables.gigID(":g")));
+                    """
+                let pgbench = PgBench(database: database)
+                func clients(baseline: Bool) async throws -> Double {
+                    var tps = 0.0
+                    _ = try await tables.timedRun(baseline: baseline, on: connection) {
+                        tps = try pgbench.run(script: script, clients: 8, transactions: perClient)
+                    }
+                    return tps
+                }
+                let a = try await interleaved(
+                    rounds: rounds, label: "\(strategy) 8 clients",
+                    measured: { try await clients(baseline: false) }, baseline: { try await clients(baseline: true) })
+                rows.append(throughputRow(
+                    name, measured: "a. single-row inserts, 8 clients, \(gigCount.formatted()) gigs",
+                    baseline: "triggers disabled", a, noun: "rows/s", goal: [.ratioAtLeast(0.80)]))
+
+                // b, c. One INSERT … SELECT.
+                for (shape, gigs, goal) in [("b", 100, [GoalClause.ratioAtLeast(0.90)]), ("c", gigCount, [])] {
+                    let sql = """
+                        INSERT INTO \(tables.responses) (workspace_id, entity_id)
+                        SELECT '\(CounterTables.workspace)', \(CounterTables.gigID("1 + g % \(gigs)")) FROM generate_series(1, \(bulkRows)) g
+                        """
+                    func bulk(baseline: Bool) async throws -> Double {
+                        let t = try await tables.timedRun(baseline: baseline, on: connection) { try await connection.run(sql) }
+                        return Double(bulkRows) / t
+                    }
+                    let result = try await interleaved(
+                        rounds: rounds, label: "\(strategy) bulk over \(gigs) gigs",
+                        measured: { try await bulk(baseline: false) }, baseline: { try await bulk(baseline: true) })
+                    rows.append(throughputRow(
+                        name,
+                        measured: "\(shape). one \(bulkRows.formatted())-row INSERT … SELECT over \(gigs.formatted()) gigs"
+                            + (gigs == gigCount ? " (one child each)" : ""),
+                        baseline: "triggers disabled", result, noun: "rows/s", goal: goal))
+                }
+                try await connection.run("TRUNCATE \(tables.responses)")
+            }
+            return rows
+        }
+        try await database.drop()
+        return rows
+    }
+}
