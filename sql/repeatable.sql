@@ -1841,9 +1841,9 @@ CREATE OR REPLACE TRIGGER "invariants_count_chat_session_messages_truncate"
     FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."count_chat_session_messages_truncate"();
 
--- invariants:object {"checksum":"sha256:17666cc21127b2f836328b1ea4136d8a300b2e96fb7c368f825b1991ffe24023","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.chat_sessions, column: updated_at)"}
+-- invariants:object {"checksum":"sha256:d921a741e5e9d56ed5a32c75175356cccbf6da75c881eb1f6b15c3dc238f65fd","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.chat_sessions, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
-    BEFORE INSERT OR UPDATE ON "public"."chat_sessions"
+    BEFORE INSERT OR UPDATE OF "id", "session_id", "conversation_id", "channel", "customer_email", "customer_name", "customer_id", "subscription_id", "primary_category", "secondary_category", "urgency", "language", "status", "assigned_to", "escalation_reason", "eval_decision", "eval_confidence", "is_outstanding", "outstanding_trigger", "resolution_time_seconds", "created_at", "updated_at", "resolved_at", "csat_score", "csat_comment" ON "public"."chat_sessions"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
@@ -3064,7 +3064,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.chat_sessions.zz_invariants_updated_at', 'trigger', 'sha256:17666cc21127b2f836328b1ea4136d8a300b2e96fb7c368f825b1991ffe24023',
+VALUES ('trigger public.chat_sessions.zz_invariants_updated_at', 'trigger', 'sha256:d921a741e5e9d56ed5a32c75175356cccbf6da75c881eb1f6b15c3dc238f65fd',
         ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."chat_sessions"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

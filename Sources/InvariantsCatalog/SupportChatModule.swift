@@ -28,7 +28,8 @@ public import InvariantsSchema
 ///   never changes after the request. Illegal moves raise IV001 naming both states.
 /// - learning records: `public.apply_learning_record(id, success)` counts an application in one
 ///   statement; `success_rate` is a generated column from the counts (never a drifting mean).
-/// - `updated_at` on sessions. Deleting a session deletes its messages, traces and tool
+/// - `updated_at` on sessions: any change of the session's own columns (not of the counters or
+///   `first_response_time_ms`, which the messages' triggers keep). Deleting a session deletes its messages, traces and tool
 ///   executions (foreign keys `ON DELETE CASCADE`): one `DELETE … WHERE customer_email = …`
 ///   erases a customer. A trace's message and an execution's trace belong to the same session
 ///   (composite foreign keys).
@@ -70,7 +71,16 @@ public enum SupportChatModule {
 
     public static var repeatables: [RepeatableObject] {
         sessionStatus.repeatableObjects() + toolStatus.repeatableObjects() + messageCounters.repeatableObjects()
-            + UpdatedAt(chatSessions).repeatableObjects()
+            // Derived columns (kept by triggers on chat_messages) do not bump updated_at: a message
+            // costs no updated_at trigger call on its session.
+            // updated_at itself is watched too, so a client-sent value is caught and ignored
+            // (`UpdatedAt(_:ignoring:)` leaves it out of UPDATE OF).
+            + UpdatedAt(
+                table: chatSessions.qualifiedName,
+                updateColumns: chatSessions.columns.map(\.name).filter {
+                    !["total_messages", "ai_messages", "human_messages", "first_response_time_ms"].contains($0)
+                }
+            ).repeatableObjects()
             + [chatSessions, chatMessages, agentTraces, toolExecutions, learningRecords].map(serviceOnly)
             + SupportChatFunctions.repeatables + SupportChatViews.repeatables
     }

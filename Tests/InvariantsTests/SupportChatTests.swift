@@ -123,9 +123,13 @@ struct SupportChatCounterTests {
             // A client-sent value is ignored (the row is otherwise unchanged: no bump either).
             try await f.sql("UPDATE public.chat_sessions SET updated_at = '2000-01-01' WHERE session_id = 'sess_u'")
             #expect(try await f.client.chatSession("sess_u").updatedAt == rated.updatedAt)
-            // A message changes the counters, so the session's updated_at moves too.
-            try await f.client.addChatMessage(NewChatMessage(sessionID: "sess_u", role: .user, content: "thanks"))
-            #expect(try await f.client.chatSession("sess_u").updatedAt > rated.updatedAt)
+            // Derived columns do not bump it: a message changes only the counters.
+            try await f.client.addChatMessage(NewChatMessage(sessionID: "sess_u", role: .assistant, content: "thanks"))
+            let after = try await f.client.chatSession("sess_u")
+            #expect(after.totalMessages == 1 && after.firstResponseTimeMs != nil)
+            #expect(after.updatedAt == rated.updatedAt)
+            // A status change does.
+            #expect(try await f.client.changeChatSessionStatus("sess_u", to: .resolved).updatedAt > rated.updatedAt)
         }
     }
 
