@@ -908,6 +908,130 @@ REVOKE EXECUTE ON FUNCTION "public"."notification_queue_usage"() FROM PUBLIC, "a
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."notification_queue_usage"() TO "service_role";
 
+-- invariants:object {"checksum":"sha256:741ac5abc3ab03dec2c49fa44263d9322777650dbb52ec6d050309d6e45ff8e7","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
+    RETURNS TABLE (checked bigint, fixed bigint, last_key text)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    batch text[];
+BEGIN
+    -- Repair of counter cache chat_session_messages: "public"."chat_sessions" from "public"."chat_messages".
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'IV422';
+    END IF;
+    IF p_batch IS NOT NULL AND p_batch < 1 THEN
+        RAISE EXCEPTION 'batch size must be positive, got %', p_batch
+            USING ERRCODE = 'IV422', COLUMN = 'batch';
+    END IF;
+
+    -- 1. Lock the batch's parents in key order.
+    SELECT pg_catalog.array_agg(s.key ORDER BY s.key) INTO batch
+    FROM (
+        SELECT p."session_id" AS key FROM "public"."chat_sessions" AS p
+        WHERE (p_parent IS NULL OR p."session_id" = p_parent)
+          AND p_scope IS NULL
+          AND (p_after IS NULL OR p."session_id" > p_after)
+        ORDER BY p."session_id"
+        LIMIT p_batch
+        FOR NO KEY UPDATE
+    ) AS s;
+    IF batch IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint, NULL::text;
+        RETURN;
+    END IF;
+
+    -- 2. A new statement (a new snapshot): count, rewrite what differs (or all, when
+    --    forced), audit each changed value.
+    RETURN QUERY
+    WITH target AS (
+        SELECT p."session_id" AS key, NULL AS scope_value,
+               p."total_messages" AS old0, (COALESCE(a.a0, 0)) AS new0,
+               p."ai_messages" AS old1, (COALESCE(a.a1, 0)) AS new1,
+               p."human_messages" AS old2, (COALESCE(a.a2, 0)) AS new2
+        FROM "public"."chat_sessions" AS p
+        LEFT JOIN (SELECT r."session_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."role" = 'assistant'), 0) AS a1, COALESCE(count(*) FILTER (WHERE r."role" = 'user'), 0) AS a2 FROM "public"."chat_messages" AS r WHERE r."session_id" IS NOT NULL AND r."session_id" = ANY (batch) GROUP BY r."session_id") AS a ON a.key = p."session_id"
+        WHERE p."session_id" = ANY (batch)
+    ), rewritten AS (
+        UPDATE "public"."chat_sessions" AS p SET
+            "total_messages" = t.new0,
+            "ai_messages" = t.new1,
+            "human_messages" = t.new2
+        FROM target AS t
+        WHERE p."session_id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1 OR t.old2 IS DISTINCT FROM t.new2)
+        RETURNING p."session_id"
+    ), audited AS (
+        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'chat_session_messages', '"public"."chat_sessions"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
+               COALESCE(auth.uid()::text, SESSION_USER::text)
+        FROM target AS t
+        CROSS JOIN LATERAL (VALUES
+                ('total_messages', (t.old0)::numeric, (t.new0)::numeric),
+                    ('ai_messages', (t.old1)::numeric, (t.new1)::numeric),
+                    ('human_messages', (t.old2)::numeric, (t.new2)::numeric)
+            ) AS v (column_name, old_value, new_value)
+        WHERE v.old_value IS DISTINCT FROM v.new_value
+        RETURNING 1
+    )
+    SELECT pg_catalog.cardinality(batch)::bigint,
+           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1 OR t.old2 IS DISTINCT FROM t.new2),
+           batch[pg_catalog.cardinality(batch)]
+    FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028","drop":["DROP FUNCTION IF EXISTS \"public\".\"apply_learning_record\"(uuid, boolean)"],"key":"function public.apply_learning_record(uuid, boolean)","kind":"function","source":"InvariantsCatalog.SupportChatFunctions"}
+CREATE OR REPLACE FUNCTION "public"."apply_learning_record"("p_id" uuid, "p_success" boolean)
+    RETURNS TABLE (times_applied integer, times_succeeded integer, success_rate numeric, last_applied_at timestamptz)
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+DECLARE
+    current_status text;
+BEGIN
+    IF p_id IS NULL THEN
+        RAISE EXCEPTION 'id is required' USING ERRCODE = 'IV422', COLUMN = 'id';
+    END IF;
+    IF p_success IS NULL THEN
+        RAISE EXCEPTION 'success is required' USING ERRCODE = 'IV422', COLUMN = 'success';
+    END IF;
+    -- One statement: the row lock serializes concurrent appliers, each adds to the latest counts.
+    RETURN QUERY
+    WITH applied AS (
+        UPDATE public.learning_records AS r
+           SET times_applied = r.times_applied + 1,
+               times_succeeded = r.times_succeeded + CASE WHEN p_success THEN 1 ELSE 0 END,
+               last_applied_at = pg_catalog.now()
+         WHERE r.id = p_id AND r.status = 'active'
+        RETURNING r.times_applied AS a, r.times_succeeded AS s, r.success_rate AS rate, r.last_applied_at AS at
+    )
+    SELECT applied.a, applied.s, applied.rate, applied.at FROM applied;
+    IF NOT FOUND THEN
+        SELECT r.status INTO current_status FROM public.learning_records AS r WHERE r.id = p_id;
+        IF current_status IS NULL THEN
+            RAISE EXCEPTION 'learning record % not found', p_id USING ERRCODE = 'IV404', COLUMN = 'id';
+        END IF;
+        RAISE EXCEPTION 'learning record % is %, only active records are applied', p_id, current_status
+            USING ERRCODE = 'IV409', COLUMN = 'status';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean) TO "service_role";
+
 -- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
 CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
     RETURNS trigger
@@ -1272,6 +1396,300 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."generation_jobs_notify"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
+-- invariants:object {"checksum":"sha256:5a2f10720423a7d413b1f2f5dad35541b7993450037772f5f74c8fe5a238432e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_chat_sessions_status\"()"],"key":"function invariants.state_public_chat_sessions_status()","kind":"trigger function","source":"StateMachine(table: public.chat_sessions, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_chat_sessions_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant state machine on chat_sessions.status: initial active; terminal closed.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('active') THEN
+            RAISE EXCEPTION 'illegal initial state of chat_sessions.status: %', COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      HINT = 'a row starts in active';
+        END IF;
+    ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
+        IF OLD."status"::text IN ('active') AND NEW."status"::text = 'escalated' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('escalated') AND NEW."status"::text = 'active' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('resolved') AND NEW."status"::text = 'active' THEN
+            NEW."resolved_at" := NULL;
+            NEW."resolution_time_seconds" := NULL;
+        ELSIF OLD."status"::text IN ('active', 'escalated') AND NEW."status"::text = 'resolved' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('active', 'escalated', 'resolved') AND NEW."status"::text = 'closed' THEN
+            NULL;
+        ELSE
+            RAISE EXCEPTION 'illegal transition of chat_sessions.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('closed') THEN OLD."status"::text || ' is a terminal state' END, '');
+        END IF;
+    ELSE
+        -- Same state: not a transition.
+        RETURN NEW;
+    END IF;
+    IF NEW."status"::text = 'resolved' THEN
+        NEW."resolved_at" := pg_catalog.now();
+        NEW."resolution_time_seconds" := GREATEST(0, pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - NEW."created_at")))::integer;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_chat_sessions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:5d8fd4b662d3c8db2d45b43061555454a92443770b377c5139ce9fae38ab5855","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_status\"()"],"key":"function invariants.state_public_tool_executions_status()","kind":"trigger function","source":"StateMachine(table: public.tool_executions, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant state machine on tool_executions.status: initial pending; terminal completed, failed.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('pending') THEN
+            RAISE EXCEPTION 'illegal initial state of tool_executions.status: %', COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      HINT = 'a row starts in pending';
+        END IF;
+    ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
+        IF OLD."status"::text IN ('pending') AND NEW."status"::text = 'executing' THEN
+            IF (NOT NEW."requires_approval" OR NEW."approval_status" = 'approved') IS NOT TRUE THEN
+                RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %: it requires approval and approval_status is not approved', OLD."status", NEW."status"
+                    USING ERRCODE = 'IV001', COLUMN = 'status';
+            END IF;
+        ELSIF OLD."status"::text IN ('executing') AND NEW."status"::text = 'completed' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('pending', 'executing') AND NEW."status"::text = 'failed' THEN
+            NULL;
+        ELSE
+            RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+        END IF;
+    ELSE
+        -- Same state: not a transition.
+        RETURN NEW;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:be7e3c526418255faaaa14ec2156e634e35bb00c7ac39fdcf6bd31c5a880b361","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    missing_key text;
+BEGIN
+    -- Counter cache chat_session_messages (statement strategy): "public"."chat_messages" → "public"."chat_sessions".
+    IF TG_OP = 'INSERT' THEN
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."chat_sessions" AS p
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        ORDER BY p."session_id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
+            FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
+        ), updated AS (
+            UPDATE "public"."chat_sessions" AS p SET
+                "total_messages" = p."total_messages" + d.d0,
+                "ai_messages" = p."ai_messages" + d.d1,
+                "human_messages" = p."human_messages" + d.d2
+            FROM deltas AS d
+            WHERE p."session_id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = d.key)
+        LIMIT 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        -- A parent without a row is being deleted (a cascade): nothing to keep.
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."chat_sessions" AS p
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        ORDER BY p."session_id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2
+            FROM (SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
+        )
+        UPDATE "public"."chat_sessions" AS p SET
+            "total_messages" = p."total_messages" + d.d0,
+            "ai_messages" = p."ai_messages" + d.d1,
+            "human_messages" = p."human_messages" + d.d2
+        FROM deltas AS d
+        WHERE p."session_id" = d.key;
+    ELSE
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."chat_sessions" AS p
+        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        ORDER BY p."session_id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
+            FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
+        ), updated AS (
+            UPDATE "public"."chat_sessions" AS p SET
+                "total_messages" = p."total_messages" + d.d0,
+                "ai_messages" = p."ai_messages" + d.d1,
+                "human_messages" = p."human_messages" + d.d2
+            FROM deltas AS d
+            WHERE p."session_id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = d.key)
+        LIMIT 1;
+    END IF;
+    IF missing_key IS NOT NULL THEN
+        RAISE EXCEPTION 'counter %: % row % does not exist', 'chat_session_messages', '"public"."chat_sessions"', missing_key
+            USING ERRCODE = 'IV404';
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:387bafff86e1d3e1dd5a9b29ec893bbe2e62927671924c8c1fd9fc3faa7e0a1e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages_truncate\"()"],"key":"function invariants.count_chat_session_messages_truncate()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages_truncate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Counter cache chat_session_messages: "public"."chat_messages" was truncated, so every count is zero.
+    UPDATE "public"."chat_sessions" SET "total_messages" = 0, "ai_messages" = 0, "human_messages" = 0 WHERE "total_messages" <> 0 OR "ai_messages" <> 0 OR "human_messages" <> 0;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages_truncate"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:bdeced6c6313952e07dbd90aeddfb6331011cd2e272d9eb8e0279780c1becd41","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response\"()"],"key":"function invariants.chat_first_response()","kind":"trigger function","source":"InvariantsCatalog.SupportChatFunctions"}
+CREATE OR REPLACE FUNCTION "invariants"."chat_first_response"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Sessions are already locked in key order by the counter trigger
+    -- (invariants_count_… fires first: AFTER triggers run in name order).
+    UPDATE public.chat_sessions AS s
+       SET first_response_time_ms = LEAST(GREATEST(0, pg_catalog.round(
+               pg_catalog.date_part('epoch', f.first_at - s.created_at) * 1000)), 2147483647)::integer
+      FROM (SELECT n.session_id, pg_catalog.min(n.created_at) AS first_at
+              FROM new_rows AS n
+             WHERE n.role = 'assistant'
+             GROUP BY n.session_id) AS f
+     WHERE s.session_id = f.session_id AND s.first_response_time_ms IS NULL;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"InvariantsCatalog.SupportChatFunctions"}
+CREATE OR REPLACE FUNCTION "invariants"."chat_first_response_once"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF OLD.first_response_time_ms IS NOT NULL
+       AND NEW.first_response_time_ms IS DISTINCT FROM OLD.first_response_time_ms THEN
+        RAISE EXCEPTION 'first_response_time_ms of chat session % is already set (% ms)',
+            OLD.session_id, OLD.first_response_time_ms
+            USING ERRCODE = 'IV409', COLUMN = 'first_response_time_ms',
+                  HINT = 'it is set once, by the first assistant message';
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response_once"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_approval_status\"()"],"key":"function invariants.state_public_tool_executions_approval_status()","kind":"trigger function","source":"InvariantsCatalog.SupportChatFunctions"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_approval_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.requires_approval THEN
+            NEW.approval_status := COALESCE(NEW.approval_status, 'pending');
+            IF NEW.approval_status <> 'pending' THEN
+                RAISE EXCEPTION 'illegal initial state of public.tool_executions.approval_status: %', NEW.approval_status
+                    USING ERRCODE = 'IV001', COLUMN = 'approval_status', HINT = 'a row starts in pending';
+            END IF;
+        ELSIF NEW.approval_status IS NOT NULL THEN
+            RAISE EXCEPTION 'approval_status must be NULL when requires_approval is false (got %)', NEW.approval_status
+                USING ERRCODE = 'IV422', COLUMN = 'approval_status';
+        END IF;
+        NEW.approved_at := NULL;
+        RETURN NEW;
+    END IF;
+    IF NEW.requires_approval IS DISTINCT FROM OLD.requires_approval THEN
+        RAISE EXCEPTION 'requires_approval of tool execution % cannot change after the request', OLD.id
+            USING ERRCODE = 'IV409', COLUMN = 'requires_approval';
+    END IF;
+    IF NEW.approval_status IS NOT DISTINCT FROM OLD.approval_status THEN
+        -- Not a decision: approved_at keeps the database's value.
+        NEW.approved_at := OLD.approved_at;
+        RETURN NEW;
+    END IF;
+    IF OLD.approval_status = 'pending' AND NEW.approval_status IN ('approved', 'rejected') THEN
+        IF NEW.approved_by IS NULL OR pg_catalog.btrim(NEW.approved_by) = '' THEN
+            RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %: approved_by is required',
+                OLD.approval_status, NEW.approval_status
+                USING ERRCODE = 'IV422', COLUMN = 'approved_by';
+        END IF;
+        NEW.approved_at := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %',
+        COALESCE(OLD.approval_status, 'NULL'), COALESCE(NEW.approval_status, 'NULL')
+        USING ERRCODE = 'IV001', COLUMN = 'approval_status',
+              DETAIL = CASE WHEN OLD.approval_status IN ('approved', 'rejected')
+                            THEN OLD.approval_status || ' is a terminal state'
+                            WHEN OLD.approval_status IS NULL THEN 'this execution does not require approval'
+                            ELSE '' END;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_approval_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
 -- invariants:object {"checksum":"sha256:621dac01370a00938af0d0ecd2e84ab74b773b9035909f929a744623b657d555","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"sessions\""],"key":"trigger public.sessions.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.sessions, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     BEFORE INSERT OR UPDATE ON "public"."sessions"
@@ -1384,6 +1802,70 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
+-- invariants:object {"checksum":"sha256:1379d2308dd7e902f53e0aab595d8655c98209e8487528f80beb863a5cb2120e","drop":["DROP TRIGGER IF EXISTS \"invariants_state_status\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_state_status","kind":"trigger","source":"StateMachine(table: public.chat_sessions, column: status)"}
+CREATE OR REPLACE TRIGGER "invariants_state_status"
+    BEFORE INSERT OR UPDATE OF "status" ON "public"."chat_sessions"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."state_public_chat_sessions_status"();
+
+-- invariants:object {"checksum":"sha256:ce4e495d91b8434722c8012dde3180619c945fd7721da52a2d0eed8ca79a4395","drop":["DROP TRIGGER IF EXISTS \"invariants_state_status\" ON \"public\".\"tool_executions\""],"key":"trigger public.tool_executions.invariants_state_status","kind":"trigger","source":"StateMachine(table: public.tool_executions, column: status)"}
+CREATE OR REPLACE TRIGGER "invariants_state_status"
+    BEFORE INSERT OR UPDATE OF "status" ON "public"."tool_executions"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."state_public_tool_executions_status"();
+
+-- invariants:object {"checksum":"sha256:7fee41e49a5ed9a9160d56443389dd82d7fa33e86b91d4be242b671e6cf05aeb","drop":["DROP TRIGGER IF EXISTS \"invariants_count_chat_session_messages_insert\" ON \"public\".\"chat_messages\""],"key":"trigger public.chat_messages.invariants_count_chat_session_messages_insert","kind":"trigger","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE TRIGGER "invariants_count_chat_session_messages_insert"
+    AFTER INSERT ON "public"."chat_messages"
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION "invariants"."count_chat_session_messages"();
+
+-- invariants:object {"checksum":"sha256:0339b5eebd0a20092d36d842313b39f4c5027f47fd62c0639e2ffadf347dcfc5","drop":["DROP TRIGGER IF EXISTS \"invariants_count_chat_session_messages_delete\" ON \"public\".\"chat_messages\""],"key":"trigger public.chat_messages.invariants_count_chat_session_messages_delete","kind":"trigger","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE TRIGGER "invariants_count_chat_session_messages_delete"
+    AFTER DELETE ON "public"."chat_messages"
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION "invariants"."count_chat_session_messages"();
+
+-- invariants:object {"checksum":"sha256:c659a7a41218a97f23e9b7e3ac93773e589f73b560e5c558e2b8f01495eb676a","drop":["DROP TRIGGER IF EXISTS \"invariants_count_chat_session_messages_update\" ON \"public\".\"chat_messages\""],"key":"trigger public.chat_messages.invariants_count_chat_session_messages_update","kind":"trigger","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE TRIGGER "invariants_count_chat_session_messages_update"
+    AFTER UPDATE ON "public"."chat_messages"
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION "invariants"."count_chat_session_messages"();
+
+-- invariants:object {"checksum":"sha256:04eaea5176c468fcc5a018e3a7b2e7e0117cee9e08ca3e97c162ed2f40b10a36","drop":["DROP TRIGGER IF EXISTS \"invariants_count_chat_session_messages_truncate\" ON \"public\".\"chat_messages\""],"key":"trigger public.chat_messages.invariants_count_chat_session_messages_truncate","kind":"trigger","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE TRIGGER "invariants_count_chat_session_messages_truncate"
+    AFTER TRUNCATE ON "public"."chat_messages"
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION "invariants"."count_chat_session_messages_truncate"();
+
+-- invariants:object {"checksum":"sha256:d921a741e5e9d56ed5a32c75175356cccbf6da75c881eb1f6b15c3dc238f65fd","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.chat_sessions, column: updated_at)"}
+CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
+    BEFORE INSERT OR UPDATE OF "id", "session_id", "conversation_id", "channel", "customer_email", "customer_name", "customer_id", "subscription_id", "primary_category", "secondary_category", "urgency", "language", "status", "assigned_to", "escalation_reason", "eval_decision", "eval_confidence", "is_outstanding", "outstanding_trigger", "resolution_time_seconds", "created_at", "updated_at", "resolved_at", "csat_score", "csat_comment" ON "public"."chat_sessions"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."touch_updated_at"();
+
+-- invariants:object {"checksum":"sha256:a4a1ae9eed93e60b9e3aa24f0b1f4eb511526d03ed7cc89a6727cc71628c0871","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response\" ON \"public\".\"chat_messages\""],"key":"trigger public.chat_messages.invariants_first_response","kind":"trigger","source":"InvariantsCatalog.SupportChatFunctions"}
+CREATE OR REPLACE TRIGGER "invariants_first_response"
+    AFTER INSERT ON "public"."chat_messages"
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION "invariants"."chat_first_response"();
+
+-- invariants:object {"checksum":"sha256:c6c5b3329231bbff4d6d52b58c320926cd64e776564ba48f34e686c4e277a361","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response_once\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_first_response_once","kind":"trigger","source":"InvariantsCatalog.SupportChatFunctions"}
+CREATE OR REPLACE TRIGGER "invariants_first_response_once"
+    BEFORE UPDATE OF "first_response_time_ms" ON "public"."chat_sessions"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."chat_first_response_once"();
+
+-- invariants:object {"checksum":"sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809","drop":["DROP TRIGGER IF EXISTS \"invariants_state_approval_status\" ON \"public\".\"tool_executions\""],"key":"trigger public.tool_executions.invariants_state_approval_status","kind":"trigger","source":"InvariantsCatalog.SupportChatFunctions"}
+CREATE OR REPLACE TRIGGER "invariants_state_approval_status"
+    BEFORE INSERT OR UPDATE ON "public"."tool_executions"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."state_public_tool_executions_approval_status"();
+
 -- invariants:object {"checksum":"sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31","drop":["DROP VIEW IF EXISTS \"invariants\".\"gig_responses_drift\""],"key":"view invariants.gig_responses_drift","kind":"view","source":"CounterCache(gig_responses)"}
 DROP VIEW IF EXISTS "invariants"."gig_responses_drift";
 
@@ -1416,6 +1898,162 @@ REVOKE ALL ON TABLE "public"."generation_tasks" FROM PUBLIC, "anon", "authentica
 
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."generation_tasks" TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:24daab92fa0fb96dff76d2e17d708d1dec3ab405085fc7b872c8b89e6e4d83fb","drop":["DROP VIEW IF EXISTS \"invariants\".\"chat_session_messages_drift\""],"key":"view invariants.chat_session_messages_drift","kind":"view","source":"CounterCache(chat_session_messages)"}
+DROP VIEW IF EXISTS "invariants"."chat_session_messages_drift";
+
+-- invariants:statement
+CREATE OR REPLACE VIEW "invariants"."chat_session_messages_drift"
+    WITH (security_invoker = true) AS
+SELECT p."session_id" AS parent_key, NULL::text AS scope, c.counter, c.stored, c.actual
+FROM "public"."chat_sessions" AS p
+LEFT JOIN (SELECT r."session_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."role" = 'assistant'), 0) AS a1, COALESCE(count(*) FILTER (WHERE r."role" = 'user'), 0) AS a2 FROM "public"."chat_messages" AS r WHERE r."session_id" IS NOT NULL GROUP BY r."session_id") AS a ON a.key = p."session_id"
+CROSS JOIN LATERAL (VALUES
+        ('total_messages', (p."total_messages")::numeric, COALESCE(a.a0, 0)::numeric),
+        ('ai_messages', (p."ai_messages")::numeric, COALESCE(a.a1, 0)::numeric),
+        ('human_messages', (p."human_messages")::numeric, COALESCE(a.a2, 0)::numeric)
+    ) AS c (counter, stored, actual)
+WHERE c.stored IS DISTINCT FROM c.actual;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "invariants"."chat_session_messages_drift" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "invariants"."chat_session_messages_drift" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:d76e73ff9a8bf716f48e127f7d66ab2a3dfa28056b7f80ecf4cf694cdc28b439","drop":["DROP VIEW IF EXISTS \"public\".\"v_session_stats\""],"key":"view public.v_session_stats","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+CREATE OR REPLACE VIEW "public"."v_session_stats" WITH (security_invoker = true) AS
+SELECT
+    DATE_TRUNC('day', created_at) AS day,
+    primary_category,
+    channel,
+    COUNT(*) AS total_sessions,
+    COUNT(*) FILTER (WHERE status = 'resolved') AS resolved,
+    COUNT(*) FILTER (WHERE status = 'escalated') AS escalated,
+    AVG(first_response_time_ms) AS avg_first_response_ms,
+    AVG(resolution_time_seconds) AS avg_resolution_sec,
+    AVG(csat_score) AS avg_csat
+FROM public.chat_sessions
+GROUP BY 1, 2, 3;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."v_session_stats" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."v_session_stats" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:76335fb75134b947235bd2b4dbf9fb9acceec366fcc2551cb5bf9ca590dd9b6c","drop":["DROP VIEW IF EXISTS \"public\".\"v_cost_by_category\""],"key":"view public.v_cost_by_category","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+CREATE OR REPLACE VIEW "public"."v_cost_by_category" WITH (security_invoker = true) AS
+SELECT
+    cs.primary_category,
+    COUNT(DISTINCT cs.id) AS sessions,
+    SUM(cm.cost_usd) AS total_cost,
+    AVG(cm.cost_usd) AS avg_cost_per_message,
+    SUM(cm.cost_usd) / NULLIF(COUNT(DISTINCT cs.id), 0) AS avg_cost_per_session
+FROM public.chat_sessions cs
+JOIN public.chat_messages cm ON cm.session_id = cs.session_id
+WHERE cm.role = 'assistant'
+GROUP BY 1;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."v_cost_by_category" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."v_cost_by_category" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:0ef82dc908ea1bea0b665628a9fe0a948cb085049f3782690a58c24961974d7a","drop":["DROP VIEW IF EXISTS \"public\".\"v_pipeline_funnel\""],"key":"view public.v_pipeline_funnel","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+CREATE OR REPLACE VIEW "public"."v_pipeline_funnel" WITH (security_invoker = true) AS
+SELECT
+    cs.primary_category,
+    COUNT(*) AS total,
+    COUNT(*) FILTER (WHERE cs.eval_decision = 'send') AS auto_sent,
+    COUNT(*) FILTER (WHERE cs.eval_decision = 'draft') AS drafted,
+    COUNT(*) FILTER (WHERE cs.eval_decision = 'escalate') AS escalated,
+    ROUND(
+        COUNT(*) FILTER (WHERE cs.eval_decision = 'send') * 100.0 / NULLIF(COUNT(*), 0),
+        1
+    ) AS auto_send_rate
+FROM public.chat_sessions cs
+WHERE cs.created_at >= NOW() - INTERVAL '30 days'
+GROUP BY 1;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."v_pipeline_funnel" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."v_pipeline_funnel" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:28269ce5a49190652fd5211f83cb46b44ebf716b11c58b9810f2373744a21d23","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_activity_by_user\""],"key":"view public.v_chat_activity_by_user","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+CREATE OR REPLACE VIEW "public"."v_chat_activity_by_user" WITH (security_invoker = true) AS
+SELECT
+    cl.user_id,
+    p.display_name,
+    COUNT(*) AS questions,
+    SUM(cl.cost) AS total_cost,
+    AVG(cl.input_tokens + cl.output_tokens) AS avg_tokens
+FROM public.chat_logs cl
+JOIN public.profiles p ON cl.user_id = p.id
+GROUP BY cl.user_id, p.display_name
+ORDER BY questions DESC, cl.user_id;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."v_chat_activity_by_user" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."v_chat_activity_by_user" TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:1300bece2420f2d5a0ece97ba7a4d4b2450a879ba45bfe18d02c83c0cb46def6","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_popular_tools\""],"key":"view public.v_chat_popular_tools","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+CREATE OR REPLACE VIEW "public"."v_chat_popular_tools" WITH (security_invoker = true) AS
+SELECT
+    tool->>'name' AS tool_name,
+    COUNT(*) AS usage_count,
+    AVG(CASE WHEN jsonb_typeof(tool->'duration_ms') = 'number' THEN (tool->>'duration_ms')::float END) AS avg_duration
+FROM public.chat_logs,
+     jsonb_array_elements(tools_used) AS tool
+GROUP BY tool_name
+ORDER BY usage_count DESC, tool_name;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."v_chat_popular_tools" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."v_chat_popular_tools" TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:e76e7e4d1e1eb3d36bb2a0fba952ac3e410e161f9307938f663fd2ece782f899","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_daily_costs\""],"key":"view public.v_chat_daily_costs","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+CREATE OR REPLACE VIEW "public"."v_chat_daily_costs" WITH (security_invoker = true) AS
+SELECT
+    (created_at AT TIME ZONE 'UTC')::date AS day,
+    COUNT(*) AS requests,
+    SUM(cost) AS daily_cost
+FROM public.chat_logs
+GROUP BY 1
+ORDER BY day DESC;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."v_chat_daily_costs" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."v_chat_daily_costs" TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:8740377a310579d1c795fc68c18ee001ae632c0b4e3a718560f2d4214dd796f5","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_most_expensive\""],"key":"view public.v_chat_most_expensive","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+CREATE OR REPLACE VIEW "public"."v_chat_most_expensive" WITH (security_invoker = true) AS
+SELECT
+    id,
+    user_id,
+    question,
+    cost,
+    input_tokens + output_tokens AS total_tokens,
+    created_at
+FROM public.chat_logs
+WHERE cost IS NOT NULL
+ORDER BY cost DESC, id DESC
+LIMIT 20;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."v_chat_most_expensive" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."v_chat_most_expensive" TO "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:f7ffa0df9679fcac3d10a64236800488a424fb052ce63a5100c64189d83a577c","drop":[],"key":"table security public.sessions","kind":"table security","source":"OwnerRowLevelSecurity(public.sessions)"}
 ALTER TABLE "public"."sessions" ENABLE ROW LEVEL SECURITY;
@@ -1629,6 +2267,51 @@ GRANT SELECT ON TABLE "public"."generation_jobs" TO "authenticated";
 
 -- invariants:statement
 GRANT INSERT ("user_id", "category", "source_generation_id", "description", "product_images") ON TABLE "public"."generation_jobs" TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:c0e70502c0d54111719009052801797e9e010223858a2f1648df37951d5bec3c","drop":[],"key":"table security public.chat_sessions","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+ALTER TABLE "public"."chat_sessions" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."chat_sessions" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."chat_sessions" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:dd50b2e7839dffe7783ca8de49d3952175400bd4aa79b1c9dfd052a240f57717","drop":[],"key":"table security public.chat_messages","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+ALTER TABLE "public"."chat_messages" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."chat_messages" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."chat_messages" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:f218ad05c67b4db738911a6440534f5cf0a13e81e3202aa6592ee45cab380c10","drop":[],"key":"table security public.agent_traces","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+ALTER TABLE "public"."agent_traces" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."agent_traces" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."agent_traces" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:d34d3b88a938db9c8e31247f3a0803090a8e98a92cb9f3e943d3c6125ee4e786","drop":[],"key":"table security public.tool_executions","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+ALTER TABLE "public"."tool_executions" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."tool_executions" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."tool_executions" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:d2466a976d6c1d0457df86e3f2665f8f5379314cabfd7bfa69a1979d2e2bfba5","drop":[],"key":"table security public.learning_records","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+ALTER TABLE "public"."learning_records" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."learning_records" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."learning_records" TO "service_role";
 
 -- invariants:object {"checksum":"sha256:c3a8190504004dad2e5ac9e32173c72bccc1c15328398c83fc4a0bfa39a99826","drop":["DROP POLICY IF EXISTS \"sessions_owner_select\" ON \"public\".\"sessions\""],"key":"policy public.sessions.sessions_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.sessions)"}
 DROP POLICY IF EXISTS "sessions_owner_select" ON "public"."sessions";
@@ -2045,6 +2728,22 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.repair_chat_session_messages(text, text, boolean, text, integer)', 'function', 'sha256:741ac5abc3ab03dec2c49fa44263d9322777650dbb52ec6d050309d6e45ff8e7',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function public.apply_learning_record(uuid, boolean)', 'function', 'sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."apply_learning_record"(uuid, boolean)']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.touch_updated_at()', 'trigger function', 'sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_updated_at"()']::text[])
 ON CONFLICT ("key") DO UPDATE
@@ -2111,6 +2810,62 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.generation_jobs_notify()', 'trigger function', 'sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."generation_jobs_notify"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.state_public_chat_sessions_status()', 'trigger function', 'sha256:5a2f10720423a7d413b1f2f5dad35541b7993450037772f5f74c8fe5a238432e',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_chat_sessions_status"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.state_public_tool_executions_status()', 'trigger function', 'sha256:5d8fd4b662d3c8db2d45b43061555454a92443770b377c5139ce9fae38ab5855',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_status"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.count_chat_session_messages()', 'trigger function', 'sha256:be7e3c526418255faaaa14ec2156e634e35bb00c7ac39fdcf6bd31c5a880b361',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.count_chat_session_messages_truncate()', 'trigger function', 'sha256:387bafff86e1d3e1dd5a9b29ec893bbe2e62927671924c8c1fd9fc3faa7e0a1e',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages_truncate"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.chat_first_response()', 'trigger function', 'sha256:bdeced6c6313952e07dbd90aeddfb6331011cd2e272d9eb8e0279780c1becd41',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_first_response"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.chat_first_response_once()', 'trigger function', 'sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_first_response_once"()']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.state_public_tool_executions_approval_status()', 'trigger function', 'sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_approval_status"()']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",
@@ -2261,6 +3016,86 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_sessions.invariants_state_status', 'trigger', 'sha256:1379d2308dd7e902f53e0aab595d8655c98209e8487528f80beb863a5cb2120e',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."chat_sessions"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.tool_executions.invariants_state_status', 'trigger', 'sha256:ce4e495d91b8434722c8012dde3180619c945fd7721da52a2d0eed8ca79a4395',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."tool_executions"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_messages.invariants_count_chat_session_messages_insert', 'trigger', 'sha256:7fee41e49a5ed9a9160d56443389dd82d7fa33e86b91d4be242b671e6cf05aeb',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_insert" ON "public"."chat_messages"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_messages.invariants_count_chat_session_messages_delete', 'trigger', 'sha256:0339b5eebd0a20092d36d842313b39f4c5027f47fd62c0639e2ffadf347dcfc5',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_delete" ON "public"."chat_messages"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_messages.invariants_count_chat_session_messages_update', 'trigger', 'sha256:c659a7a41218a97f23e9b7e3ac93773e589f73b560e5c558e2b8f01495eb676a',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_update" ON "public"."chat_messages"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_messages.invariants_count_chat_session_messages_truncate', 'trigger', 'sha256:04eaea5176c468fcc5a018e3a7b2e7e0117cee9e08ca3e97c162ed2f40b10a36',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_truncate" ON "public"."chat_messages"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_sessions.zz_invariants_updated_at', 'trigger', 'sha256:d921a741e5e9d56ed5a32c75175356cccbf6da75c881eb1f6b15c3dc238f65fd',
+        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."chat_sessions"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_messages.invariants_first_response', 'trigger', 'sha256:a4a1ae9eed93e60b9e3aa24f0b1f4eb511526d03ed7cc89a6727cc71628c0871',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_first_response" ON "public"."chat_messages"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.chat_sessions.invariants_first_response_once', 'trigger', 'sha256:c6c5b3329231bbff4d6d52b58c320926cd64e776564ba48f34e686c4e277a361',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_first_response_once" ON "public"."chat_sessions"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('trigger public.tool_executions.invariants_state_approval_status', 'trigger', 'sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_approval_status" ON "public"."tool_executions"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('view invariants.gig_responses_drift', 'view', 'sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31',
         ARRAY['DROP VIEW IF EXISTS "invariants"."gig_responses_drift"']::text[])
 ON CONFLICT ("key") DO UPDATE
@@ -2271,6 +3106,70 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('view public.generation_tasks', 'view', 'sha256:2ba7b751fa7997a12da2f624991c0cdd8e6cc72c672f95207cfb784d0987d182',
         ARRAY['DROP VIEW IF EXISTS "public"."generation_tasks"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view invariants.chat_session_messages_drift', 'view', 'sha256:24daab92fa0fb96dff76d2e17d708d1dec3ab405085fc7b872c8b89e6e4d83fb',
+        ARRAY['DROP VIEW IF EXISTS "invariants"."chat_session_messages_drift"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view public.v_session_stats', 'view', 'sha256:d76e73ff9a8bf716f48e127f7d66ab2a3dfa28056b7f80ecf4cf694cdc28b439',
+        ARRAY['DROP VIEW IF EXISTS "public"."v_session_stats"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view public.v_cost_by_category', 'view', 'sha256:76335fb75134b947235bd2b4dbf9fb9acceec366fcc2551cb5bf9ca590dd9b6c',
+        ARRAY['DROP VIEW IF EXISTS "public"."v_cost_by_category"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view public.v_pipeline_funnel', 'view', 'sha256:0ef82dc908ea1bea0b665628a9fe0a948cb085049f3782690a58c24961974d7a',
+        ARRAY['DROP VIEW IF EXISTS "public"."v_pipeline_funnel"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view public.v_chat_activity_by_user', 'view', 'sha256:28269ce5a49190652fd5211f83cb46b44ebf716b11c58b9810f2373744a21d23',
+        ARRAY['DROP VIEW IF EXISTS "public"."v_chat_activity_by_user"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view public.v_chat_popular_tools', 'view', 'sha256:1300bece2420f2d5a0ece97ba7a4d4b2450a879ba45bfe18d02c83c0cb46def6',
+        ARRAY['DROP VIEW IF EXISTS "public"."v_chat_popular_tools"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view public.v_chat_daily_costs', 'view', 'sha256:e76e7e4d1e1eb3d36bb2a0fba952ac3e410e161f9307938f663fd2ece782f899',
+        ARRAY['DROP VIEW IF EXISTS "public"."v_chat_daily_costs"']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('view public.v_chat_most_expensive', 'view', 'sha256:8740377a310579d1c795fc68c18ee001ae632c0b4e3a718560f2d4214dd796f5',
+        ARRAY['DROP VIEW IF EXISTS "public"."v_chat_most_expensive"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements",
@@ -2382,6 +3281,46 @@ ON CONFLICT ("key") DO UPDATE
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('table security public.generation_jobs', 'table security', 'sha256:fac1be17487b23d20f08d6fc98ac1cbdb882bdad55abafa4972507135dd5f109',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.chat_sessions', 'table security', 'sha256:c0e70502c0d54111719009052801797e9e010223858a2f1648df37951d5bec3c',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.chat_messages', 'table security', 'sha256:dd50b2e7839dffe7783ca8de49d3952175400bd4aa79b1c9dfd052a240f57717',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.agent_traces', 'table security', 'sha256:f218ad05c67b4db738911a6440534f5cf0a13e81e3202aa6592ee45cab380c10',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.tool_executions', 'table security', 'sha256:d34d3b88a938db9c8e31247f3a0803090a8e98a92cb9f3e943d3c6125ee4e786',
+        ARRAY[]::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('table security public.learning_records', 'table security', 'sha256:d2466a976d6c1d0457df86e3f2665f8f5379314cabfd7bfa69a1979d2e2bfba5',
         ARRAY[]::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -18,6 +18,7 @@ let benchmarks: [Benchmark] = [
     CounterHotParentBenchmark.benchmark,
     CounterRepairBenchmark.benchmark,
     EditAppendBenchmark.benchmark,
+    SupportChatBenchmark.benchmark,
 ]
 
 let settings: Settings

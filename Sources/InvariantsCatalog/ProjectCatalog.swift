@@ -15,6 +15,8 @@ public enum ProjectCatalog {
                 ChatLogsModule.migration,
                 GigResponsesModule.migration,
                 GenerationsModule.migration,
+                SupportChatModule.migration,
+                SupportChatModule.chatLogsCostIndexMigration,
             ],
             repeatables: try! RepeatableObject.merged([
                 CoreModule.repeatables,
@@ -22,6 +24,7 @@ public enum ProjectCatalog {
                 ChatLogsModule.repeatables,
                 GigResponsesModule.repeatables,
                 GenerationsModule.repeatables,
+                SupportChatModule.repeatables,
             ])
         )
     }
