@@ -48,9 +48,9 @@ enum CounterHotParentBenchmark {
                             folds.append(try await seconds {
                                 folded = try await connection.value("SELECT \(tables.counter.foldFunctionName.sql)()")
                             })
-                            let (stored, expected): (Int32, Int64) = try await connection.run(
+                            let (stored, expected): (Int64, Int64) = try await connection.run(
                                 "SELECT responses, (SELECT count(*) FROM \(tables.responses)) FROM \(tables.gigs) WHERE id = \(CounterTables.gigID("1"))"
-                            ).first!.decode((Int32, Int64).self)
+                            ).first!.decode((Int64, Int64).self)
                             guard Int64(stored) == expected else { throw BenchError("after the fold the gig says \(stored), not \(expected)") }
                             try await tables.checkNoDrift(on: connection)
                         }

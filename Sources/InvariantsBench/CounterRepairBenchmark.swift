@@ -28,7 +28,7 @@ enum CounterRepairBenchmark {
 
         let database = try await context.servers.migratedDatabase()
         let rows: [ResultRow] = try await database.withConnection(logger: quiet) { connection in
-            let tables = try await CounterTables.install(.row, on: connection)
+            let tables = try await CounterTables.install(GigResponsesModule.counters.strategy, on: connection)
             try await tables.loadGigs(gigs, on: connection)
             let load = try await seconds {
                 try await connection.run("SET session_replication_role = replica")
@@ -43,7 +43,7 @@ enum CounterRepairBenchmark {
             }
             context.log("counter-repair: loaded \(responses) responses over \(gigs) gigs with triggers off in \(String(format: "%.1f", load)) s")
             let ids = try await connection.run("SELECT id FROM \(tables.gigs) ORDER BY id").map { try $0.decode(UUID.self) }
-            let repair = GigResponsesModule.counters.repairFunctionName.sql
+            let repair = tables.counter.repairFunctionName.sql
 
             func zeroCounters() async throws {
                 try await connection.run("UPDATE \(tables.gigs) SET responses = 0, new_responses = 0")
