@@ -1733,9 +1733,9 @@ CREATE OR REPLACE TRIGGER "chat_logs_usage"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_logs_usage"();
 
--- invariants:object {"checksum":"sha256:2763f93942db68285480a2d7080ebc4712fa06ac1e839a04de4c964808919611","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"gigs\""],"key":"trigger public.gigs.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.gigs, column: updated_at)"}
+-- invariants:object {"checksum":"sha256:0f55d7249595001148620ef537fb9eb9343d6d8bd69b89224c04be92b11a1611","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"gigs\""],"key":"trigger public.gigs.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.gigs, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
-    BEFORE INSERT OR UPDATE OF "id", "workspace_id", "title", "created_at" ON "public"."gigs"
+    BEFORE INSERT OR UPDATE OF "id", "workspace_id", "title", "created_at", "updated_at" ON "public"."gigs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
@@ -2928,7 +2928,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.gigs.zz_invariants_updated_at', 'trigger', 'sha256:2763f93942db68285480a2d7080ebc4712fa06ac1e839a04de4c964808919611',
+VALUES ('trigger public.gigs.zz_invariants_updated_at', 'trigger', 'sha256:0f55d7249595001148620ef537fb9eb9343d6d8bd69b89224c04be92b11a1611',
         ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."gigs"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

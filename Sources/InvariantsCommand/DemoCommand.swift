@@ -155,6 +155,7 @@ struct DemoScript {
         report.line("stored logic: \(current) of \(status.repeatables.count) objects current (\(kinds))")
         report.check(status.isUpToDate, "up to date")
         try await checkerStory(url)
+        try await analyticsStory(client)
         guard status.isUpToDate, count == 3 else { throw DemoFailure(description: "the demo's checks failed") }
     }
 
@@ -204,6 +205,7 @@ struct DemoScript {
                      "Alice's usage today: \(usage.first?.requests ?? 0) request, \(usage.first?.inputTokens ?? 0)+\(usage.first?.outputTokens ?? 0) tokens, $\(usage.first?.cost ?? 0)")
         try await gigStory(client, alice: alice, bob: bob)
         try await editStory(client, alice: alice, bob: bob)
+        try await supportStory(client)
     }
 
     /// Microseconds since the epoch, per slug (exact, unlike text comparison).

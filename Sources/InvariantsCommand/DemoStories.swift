@@ -101,3 +101,49 @@ extension DemoScript {
         report.check(violations.isEmpty, "invariant checker: \(ProjectCatalog.checks.count - violations.count) of \(ProjectCatalog.checks.count) invariants hold\(violations.isEmpty ? "" : ": broken \(violations.map(\.check))")")
     }
 }
+
+/// Seed 001 (support chat) and the analytics views of seeds 001 and 003.
+extension DemoScript {
+    func supportStory(_ client: InvariantsClient) async throws {
+        report.section("6c. Seed 001: a support chat resolved, its metrics set by the database")
+        let id = "sess_demo_\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await client.openChatSession(NewChatSession(sessionID: id, channel: .widget, customerEmail: "customer@example.com"))
+        _ = try await client.addChatMessage(NewChatMessage(sessionID: id, role: .user, content: "My invoice is wrong"))
+        try await Task.sleep(for: .milliseconds(30))
+        _ = try await client.addChatMessage(NewChatMessage(sessionID: id, role: .assistant, content: "Let me check that for you."))
+        _ = try await client.addChatMessage(NewChatMessage(sessionID: id, role: .user, content: "Thanks!"))
+        _ = try await client.recordEvaluation(id, decision: .send, confidence: .high)
+        let resolved = try await client.changeChatSessionStatus(id, to: .resolved)
+        report.check(resolved.totalMessages == 3 && resolved.aiMessages == 1 && resolved.humanMessages == 2,
+                     "counters: \(resolved.totalMessages) messages, \(resolved.aiMessages) AI, \(resolved.humanMessages) from the customer")
+        report.check(resolved.firstResponseTimeMs != nil && resolved.resolvedAt != nil && resolved.resolutionTimeSeconds != nil,
+                     "first response after \(resolved.firstResponseTimeMs ?? -1) ms; resolved_at and resolution_time_seconds set by the database")
+        do {
+            _ = try await client.changeChatSessionStatus(id, to: .closed)
+            _ = try await client.changeChatSessionStatus(id, to: .escalated)
+            report.check(false, "a closed session was escalated")
+        } catch {
+            report.check(error.kind == .illegalTransition, "closed → escalated → .\(error.kind.rawValue): \(error.message)")
+        }
+        let funnel = try await client.pipelineFunnel()
+        report.line("v_pipeline_funnel: " + funnel.map { "\($0.primaryCategory ?? "uncategorised"): \($0.total) total, \($0.autoSent) auto-sent" }.joined(separator: "; "))
+    }
+
+    func analyticsStory(_ client: InvariantsClient) async throws {
+        report.section("8. Analytics (security_invoker views, the seeds' own queries as oracles in the tests)")
+        for row in try await client.sessionStats() {
+            report.line("v_session_stats: \(row.channel.rawValue), \(row.totalSessions) sessions, \(row.resolved) resolved, avg first response \(row.avgFirstResponseMs.map { "\($0)" } ?? "—") ms")
+        }
+        let activity = try await client.chatActivityByUser()
+        if activity.isEmpty { report.line("activity by user: no rows (it lists users with a profile)") }
+        for row in activity {
+            report.line("activity by user: \(row.displayName ?? row.userID.uuidString.prefix(8).lowercased()), \(row.questions) question(s), cost \(row.totalCost.map { "\($0)" } ?? "—")")
+        }
+        for row in try await client.popularChatTools() {
+            report.line("popular tools: \(row.toolName ?? "?") used \(row.usageCount)×")
+        }
+        for row in try await client.dailyChatCosts() {
+            report.line("daily costs: \(row.day.formatted(.iso8601.year().month().day())): \(row.requests) request(s), $\(row.dailyCost.map { "\($0)" } ?? "0")")
+        }
+    }
+}

@@ -46,7 +46,8 @@ public struct UpdatedAt: Hashable, Sendable {
         let generated = table.columns.filter { $0.generatedExpression != nil }.map(\.name)
         let watched = ignoring.isEmpty
             ? []
-            : table.columns.map(\.name).filter { !ignoring.contains($0) && !generated.contains($0) && $0 != column }
+            // The column itself stays watched: a client that writes it is overruled.
+            : table.columns.map(\.name).filter { !ignoring.contains($0) && !generated.contains($0) }
         self.init(table: table.qualifiedName, column: column, generatedColumns: generated, updateColumns: watched)
     }
 

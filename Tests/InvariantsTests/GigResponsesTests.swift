@@ -194,6 +194,8 @@ struct GigResponsesTests {
             try await f.addResponses(3, to: f.gigs[0])
             #expect(try await f.stored(f.gigs[0]) == (3, 3))
             #expect(try await stamp() == before, "a counter change is not an update of the gig")
+            try await f.sql("UPDATE public.gigs SET updated_at = '2000-01-01' WHERE id = '\(f.gigs[0])'")
+            #expect(try await stamp() == before, "a client-sent updated_at is overruled")
             try await f.sql("UPDATE public.gigs SET title = 'Renamed' WHERE id = '\(f.gigs[0])'")
             #expect(try await stamp() > before, "a title change is")
         }
