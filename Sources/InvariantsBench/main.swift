@@ -13,6 +13,7 @@
 import Foundation
 
 let benchmarks: [Benchmark] = [
+    PlatformBenchmark.benchmark,
     OwnerRLSBenchmark.benchmark,
     CounterInsertsBenchmark.benchmark,
     CounterHotParentBenchmark.benchmark,
