@@ -5,13 +5,10 @@ import PostgresNIO
 
 /// Seed 004's gigs and responses for the counter benchmarks, one table pair per strategy.
 ///
-/// The `.row` strategy uses the real tables of migration 5 (`public.gigs`, `public.responses`
+/// The seed's own strategy uses the real tables of migration 5 (`public.gigs`, `public.responses`
 /// with `GigResponsesModule.counters`). Any other strategy gets a schema of its own
-/// (`bench_<strategy>`) with copies of both tables (`LIKE … INCLUDING ALL`: columns, the
-/// generated `gig_id`, defaults, checks, indexes; the foreign keys added the same way as in
-/// migration 5), the same `UpdatedAt` triggers, and a `CounterCache` with the same link and
-/// counters but that strategy, installed by executing its `migrationSteps()` and
-/// `repeatableObjects()` statements directly.
+/// (`bench_<strategy>`) with `GigResponsesModule.copy(inSchema:strategy:)`: the same tables,
+/// keys, checks, indexes and updated_at triggers, and the same counters kept by that strategy.
 ///
 /// Gig n has the id `lpad(to_hex(n), 32, '0')::uuid`, so SQL and pgbench scripts can name it.
 struct CounterTables: Sendable {
@@ -25,36 +22,16 @@ struct CounterTables: Sendable {
 
     static func gigID(_ n: String) -> String { "lpad(to_hex((\(n))::bigint), 32, '0')::uuid" }
 
-    /// Creates the workspace (once per database) and, for a strategy other than `.row`, the bench tables.
+    /// Creates the workspace (once per database) and, for a strategy other than the seed's, the bench tables.
     static func install(_ strategy: CounterCache.Strategy, on connection: PostgresConnection) async throws -> CounterTables {
         try await connection.run("INSERT INTO public.workspaces (id, name) VALUES ('\(workspace)', 'bench') ON CONFLICT DO NOTHING")
         let real = GigResponsesModule.counters
         if strategy == real.strategy {
             return CounterTables(strategy: strategy, counter: real)
         }
-        let schema = "bench_\(strategy.rawValue)"
-        var gigs = GigResponsesModule.gigs
-        gigs.schema = schema
-        var responses = GigResponsesModule.responses
-        responses.schema = schema
-        let counter = CounterCache(
-            name: "bench_\(strategy.rawValue)_gig_responses", parent: gigs, child: responses, link: real.link,
-            scope: real.scope, counters: real.counters, strategy: strategy)
-        var statements = [
-            "CREATE SCHEMA \(schema)",
-            "CREATE TABLE \(schema).gigs (LIKE public.gigs INCLUDING ALL)",
-            "ALTER TABLE \(schema).gigs ADD FOREIGN KEY (workspace_id) REFERENCES public.workspaces (id) ON DELETE CASCADE",
-            "CREATE TABLE \(schema).responses (LIKE public.responses INCLUDING ALL)",
-            """
-            ALTER TABLE \(schema).responses ADD FOREIGN KEY (workspace_id, gig_id)
-                REFERENCES \(schema).gigs (workspace_id, id) ON DELETE CASCADE
-            """,
-        ]
-        statements += counter.migrationSteps().map(\.sql)
-        for object in UpdatedAt(gigs).repeatableObjects() + UpdatedAt(responses).repeatableObjects() + counter.repeatableObjects() {
-            statements += object.statements
-        }
-        for statement in statements { try await connection.run(statement) }
+        let copy = GigResponsesModule.copy(inSchema: "bench_\(strategy.rawValue)", strategy: strategy)
+        for statement in copy.installStatements { try await connection.run(statement) }
+        let counter = copy.counter
         return CounterTables(strategy: strategy, counter: counter)
     }
 

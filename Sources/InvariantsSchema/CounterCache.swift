@@ -265,29 +265,40 @@ public struct CounterCache: Hashable, Sendable {
         { delta in counters.indices.map { "\(delta($0)) <> 0" }.joined(separator: " OR ") }
     }
 
+    /// Variables of a row trigger: each image's parent key and contributions.
+    private var rowImageDeclarations: String {
+        (["old_key \(keyType);", "new_key \(keyType);"] + counters.indices.flatMap { i in
+            let type = deltaType(counters[i])
+            return ["old_\(i) \(type) := 0::\(type);", "new_\(i) \(type) := 0::\(type);"]
+        }).joined(separator: "\n    ")
+    }
+
+    /// Reads the parent key and the contributions of OLD (not on INSERT) and NEW (not on DELETE).
+    private var readRowImages: String {
+        func read(_ image: String) -> String {
+            (["\(image.lowercased())_key := \(keyExpression(image));"]
+                + counters.indices.map { "\(image.lowercased())_\($0) := \(contribution(counters[$0], image));" })
+                .joined(separator: "\n        ")
+        }
+        return """
+            IF TG_OP <> 'INSERT' THEN
+                    \(read("OLD"))
+                END IF;
+                IF TG_OP <> 'DELETE' THEN
+                    \(read("NEW"))
+                END IF;
+            """
+    }
+
     private var rowBody: String {
-        let n = counters.count
-        let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));\n    new_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));" }
-            .joined(separator: "\n    ")
-        let readOld = (0..<n).map { "old_\($0) := \(contribution(counters[$0], "OLD"));" }.joined(separator: "\n        ")
-        let readNew = (0..<n).map { "new_\($0) := \(contribution(counters[$0], "NEW"));" }.joined(separator: "\n        ")
         let table = parent.sql
         let key = parentKeySQL
         return """
             DECLARE
-                old_key \(keyType);
-                new_key \(keyType);
-                \(declarations)
+                \(rowImageDeclarations)
             BEGIN
                 -- Counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(table)).
-                IF TG_OP <> 'INSERT' THEN
-                    old_key := \(keyExpression("OLD"));
-                    \(readOld)
-                END IF;
-                IF TG_OP <> 'DELETE' THEN
-                    new_key := \(keyExpression("NEW"));
-                    \(readNew)
-                END IF;
+                \(readRowImages)
 
                 IF old_key IS NOT DISTINCT FROM new_key THEN
                     -- Same parent (or none): one UPDATE with the net change.
@@ -413,28 +424,15 @@ public struct CounterCache: Hashable, Sendable {
 
     private var deltaBody: String {
         let n = counters.count
-        let declarations = (0..<n).map { "old_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));\n    new_\($0) \(deltaType(counters[$0])) := 0::\(deltaType(counters[$0]));" }
-            .joined(separator: "\n    ")
-        let readOld = (0..<n).map { "old_\($0) := \(contribution(counters[$0], "OLD"));" }.joined(separator: "\n        ")
-        let readNew = (0..<n).map { "new_\($0) := \(contribution(counters[$0], "NEW"));" }.joined(separator: "\n        ")
         let deltaColumns = (0..<n).map { "d\($0)" }.joined(separator: ", ")
         let deltas = deltaTable.qualifiedName.sql
         return """
             DECLARE
-                old_key \(keyType);
-                new_key \(keyType);
-                \(declarations)
+                \(rowImageDeclarations)
             BEGIN
                 -- Counter cache \(SQLText.commentSafe(name)) (delta strategy): writers append to \(SQLText.commentSafe(deltas))
                 -- and never lock the parent row; \(SQLText.commentSafe(foldFunctionName.sql))() folds the deltas in.
-                IF TG_OP <> 'INSERT' THEN
-                    old_key := \(keyExpression("OLD"));
-                    \(readOld)
-                END IF;
-                IF TG_OP <> 'DELETE' THEN
-                    new_key := \(keyExpression("NEW"));
-                    \(readNew)
-                END IF;
+                \(readRowImages)
                 IF old_key IS NOT DISTINCT FROM new_key THEN
                     IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0) - old_\($0)" })) THEN
                         INSERT INTO \(deltas) (parent_key, \(deltaColumns))

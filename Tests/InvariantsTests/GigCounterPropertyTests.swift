@@ -6,18 +6,6 @@ import InvariantsTesting
 import PostgresNIO
 import Testing
 
-/// Deterministic randomness per seed, so a failing seed can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random writes against one gigs/responses pair from several connections at once.
 struct CounterWorkload {
@@ -150,9 +138,7 @@ struct GigCounterPropertyTests {
                     // Folding moves the pending deltas into the columns: then the columns alone are exact.
                     _ = try await f.sql("SELECT \(tables.counter.foldFunctionName.sql)()")
                     #expect(try await f.count("SELECT count(*) FROM \(tables.counter.deltaTable.qualifiedName.sql)") == 0)
-                    #expect(try await f.sql(seedMonitoringQuery
-                        .replacingOccurrences(of: "FROM gigs g", with: "FROM \(gigsTable) g")
-                        .replacingOccurrences(of: "JOIN responses r", with: "JOIN \(responsesTable) r")).isEmpty)
+                    #expect(try await f.sql(tables.seedQueryOverColumns).isEmpty)
                 }
                 #expect(try await f.count("SELECT sum(responses)::bigint FROM \(gigsTable)") + (try await pending(strategyTables, f)) == total)
                 // TRUNCATE: no row trigger fires, the statement companion zeroes the counters.

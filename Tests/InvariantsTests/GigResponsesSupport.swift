@@ -86,51 +86,31 @@ func withGigs(gigCount: Int = 4, maximumConnections: Int = 20, _ body: (GigFixtu
     }
 }
 
-/// The seed's two tables copied into `schema`, with a counter of the given strategy: the
-/// same workload can then run against every strategy.
+/// The seed's two tables copied into `cc_<strategy>` with a counter of that strategy
+/// (``GigResponsesModule/copy(inSchema:strategy:)``): the same workload runs against every strategy.
 struct StrategyTables {
-    var schema: String
-    var counter: CounterCache
+    var copy: GigResponsesModule.StrategyCopy
+    var gigs: Table { copy.gigs }
+    var responses: Table { copy.responses }
+    var counter: CounterCache { copy.counter }
 
     init(_ strategy: CounterCache.Strategy) {
-        schema = "cc_" + strategy.rawValue
-        var gigs = GigResponsesModule.gigs
-        gigs.schema = schema
-        var responses = GigResponsesModule.responses
-        responses.schema = schema
-        responses.constraints = responses.constraints.map { constraint in
-            guard case .foreignKey(var key) = constraint, key.referencedTable.name == "gigs" else { return constraint }
-            key.referencedTable = gigs.qualifiedName
-            return .foreignKey(key)
-        }
-        counter = CounterCache(
-            name: schema + "_gig_responses", parent: gigs, child: responses,
-            link: .polymorphic(typeColumn: "entity_type", type: "gig", idColumn: "entity_id"),
-            scope: "workspace_id",
-            counters: [.count("responses"), .count("new_responses", where: .init("status", in: ["NEW"]))],
-            strategy: strategy)
-        self.gigs = gigs
-        self.responses = responses
+        copy = GigResponsesModule.copy(inSchema: "cc_" + strategy.rawValue, strategy: strategy)
     }
 
-    var gigs: Table
-    var responses: Table
-
-    /// Creates the tables and installs the counter (as the superuser).
     func install(on client: InvariantsClient) async throws {
-        var statements = ["CREATE SCHEMA \(schema)"]
-        statements += gigs.createSteps().map(\.sql) + responses.createSteps().map(\.sql) + counter.migrationSteps().map(\.sql)
-        statements += counter.repeatableObjects().flatMap(\.statements)
-        for statement in statements { try await client.execute(PostgresQuery(unsafeSQL: statement)) }
+        for statement in copy.installStatements { try await client.execute(PostgresQuery(unsafeSQL: statement)) }
     }
 
-    /// The seed's monitoring query over these tables, counting pending deltas as stored.
+    /// The seed's monitoring query, verbatim but over these tables: it reads the columns only.
+    var seedQueryOverColumns: String {
+        seedMonitoringQuery
+            .replacingOccurrences(of: "FROM gigs g", with: "FROM \(gigs.qualifiedName.sql) g")
+            .replacingOccurrences(of: "JOIN responses r", with: "JOIN \(responses.qualifiedName.sql) r")
+    }
+
+    /// Drifted gigs, counting pending deltas as stored (the drift view) for the delta strategy.
     var monitoringQuery: String {
-        if counter.strategy == .deltas {
-            return "SELECT * FROM \(counter.driftViewName.sql)"
-        }
-        return seedMonitoringQuery
-            .replacingOccurrences(of: "FROM gigs g", with: "FROM \(schema).gigs g")
-            .replacingOccurrences(of: "JOIN responses r", with: "JOIN \(schema).responses r")
+        counter.strategy == .deltas ? "SELECT * FROM \(counter.driftViewName.sql)" : seedQueryOverColumns
     }
 }
