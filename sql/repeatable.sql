@@ -32,6 +32,32 @@ CREATE TABLE IF NOT EXISTS "invariants"."repeatable_objects" (
 
 REVOKE ALL ON "invariants"."schema_migrations", "invariants"."repeatable_objects" FROM PUBLIC;
 
+-- invariants:object {"checksum":"sha256:941e92ba43876a55e349e4b5b58c03616377e2a13750f04c896fefafba02b52d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsCatalog.CoreCallAs"}
+CREATE OR REPLACE FUNCTION "invariants"."call_as"("p_role" text, "p_claims" text, "p_statement" text, "p_arguments" text[])
+    RETURNS SETOF record
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+DECLARE
+    previous_role   text := pg_catalog.current_setting('role');
+    previous_claims text := pg_catalog.current_setting('request.jwt.claims', true);
+BEGIN
+    IF p_role IS NULL OR p_role NOT IN ('anon', 'authenticated', 'service_role') THEN
+        RAISE EXCEPTION 'role % is not a request role (%)', p_role, 'anon, authenticated, service_role'
+            USING ERRCODE = 'IV422', COLUMN = 'role';
+    END IF;
+    PERFORM pg_catalog.set_config('role', p_role, true),
+            pg_catalog.set_config('request.jwt.claims', p_claims, true);
+    -- $1 of the statement is p_arguments; the statement casts its elements.
+    RETURN QUERY EXECUTE p_statement USING p_arguments;
+    PERFORM pg_catalog.set_config('role', previous_role, true),
+            pg_catalog.set_config('request.jwt.claims', COALESCE(previous_claims, ''), true);
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[]) FROM PUBLIC, "anon", "authenticated", "service_role";
+
 -- invariants:object {"checksum":"sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"session_config_problem\"(jsonb)"],"key":"function invariants.session_config_problem(jsonb)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants"."session_config_problem"("p_config" jsonb)
     RETURNS text
@@ -2551,6 +2577,14 @@ CREATE POLICY "generation_jobs_owner_insert" ON "public"."generation_jobs"
     WITH CHECK ((SELECT "auth"."uid"()) = "user_id");
 
 -- invariants:psql
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
+VALUES ('function invariants.call_as(text, text, text, text[])', 'function', 'sha256:941e92ba43876a55e349e4b5b58c03616377e2a13750f04c896fefafba02b52d',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."call_as"(text, text, text, text[])']::text[])
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements",
+        "applied_at" = now(), "applied_by" = current_user;
+
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
 VALUES ('function invariants.session_config_problem(jsonb)', 'function', 'sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."session_config_problem"(jsonb)']::text[])

@@ -71,15 +71,17 @@ extension InvariantsClient {
 
     /// Counted and stored values for one gig (`gig.responses.count`).
     public func counts(gig: UUID, workspace: UUID, as user: UserContext = .service) async throws(InvariantsError) -> GigResponseCounts {
-        let logger = self.logger
-        return try await run(as: user) { conn in
-            let rows = try await conn.query(
-                "SELECT total, \"new\", gig_responses, gig_new_responses, is_synced FROM public.gig_response_counts(\(gig)::uuid, \(workspace)::uuid)",
-                logger: logger)
-            for try await (total, new, stored, storedNew, synced) in rows.decode((Int64, Int64, Int64, Int64, Bool).self) {
-                return GigResponseCounts(total: total, new: new, gigResponses: stored, gigNewResponses: storedNew, isSynced: synced)
-            }
-            throw InvariantsError(.notFound, "gig \(gig) not found in workspace \(workspace)")
+        let rows = try await call(
+            as: user,
+            "SELECT total, \"new\", gig_responses, gig_new_responses, is_synced FROM public.gig_response_counts(($1)[1]::uuid, ($1)[2]::uuid)",
+            arguments: [gig.uuidString, workspace.uuidString],
+            returning: "total bigint, \"new\" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean")
+        guard let row = rows.first else { throw InvariantsError(.notFound, "gig \(gig) not found in workspace \(workspace)") }
+        do {
+            let (total, new, stored, storedNew, synced) = try row.decode((Int64, Int64, Int64, Int64, Bool).self)
+            return GigResponseCounts(total: total, new: new, gigResponses: stored, gigNewResponses: storedNew, isSynced: synced)
+        } catch {
+            throw InvariantsError(error)
         }
     }
 

@@ -14,12 +14,13 @@ public import Logging
 public final class InvariantsClient: Sendable {
     public let url: DatabaseURL
     public let logger: Logger
-    private let client: PostgresClient
+    /// The pool every call leases from.
+    let pool: PostgresClient
     private let runner: Task<Void, Never>
 
     private init(url: DatabaseURL, client: PostgresClient, logger: Logger) {
         self.url = url
-        self.client = client
+        self.pool = client
         self.logger = logger
         self.runner = Task { await client.run() }
     }
@@ -27,20 +28,38 @@ public final class InvariantsClient: Sendable {
     /// Connects to `url`. One direct connection is tried first, so a bad URL, an unreachable
     /// server, a wrong password or a missing database fail within seconds with a typed
     /// error, instead of the pool's retry loop.
+    ///
+    /// - Parameters:
+    ///   - maximumConnections: the pool's size limit.
+    ///   - minimumConnections: connections kept open even when idle (clamped to the maximum).
+    ///     0 opens them on demand; an app server usually wants a fixed pool (the maximum), as
+    ///     HikariCP's default is: every call then finds a warm connection.
+    ///   - keepAlive: how often an idle connection is probed with `SELECT 1`; `nil` (default)
+    ///     probes none, and a connection that died idle is replaced when a call finds it dead
+    ///     (that call fails with ``InvariantsError/Kind/connectionLost``). Set it behind firewalls
+    ///     or poolers that cut idle connections. Off by default because the probe's timer is
+    ///     rescheduled on every release: it cost a quarter of the client's throughput in
+    ///     `make bench`.
     public static func connect(
-        url: String, maximumConnections: Int = 20, logger: Logger = Logger(label: "invariants")
+        url: String, maximumConnections: Int = 20, minimumConnections: Int = 0, keepAlive: Duration? = nil,
+        logger: Logger = Logger(label: "invariants")
     ) async throws(InvariantsError) -> InvariantsClient {
-        try await connect(url: try DatabaseURL(url), maximumConnections: maximumConnections, logger: logger)
+        try await connect(
+            url: try DatabaseURL(url), maximumConnections: maximumConnections, minimumConnections: minimumConnections,
+            keepAlive: keepAlive, logger: logger)
     }
 
-    /// Connects to a parsed ``DatabaseURL``; see ``connect(url:logger:)-(String,_)``.
+    /// Connects to a parsed ``DatabaseURL``; see the `String` overload for the parameters.
     public static func connect(
-        url: DatabaseURL, maximumConnections: Int = 20, logger: Logger = Logger(label: "invariants")
+        url: DatabaseURL, maximumConnections: Int = 20, minimumConnections: Int = 0, keepAlive: Duration? = nil,
+        logger: Logger = Logger(label: "invariants")
     ) async throws(InvariantsError) -> InvariantsClient {
         let probe = try await Self.openConnection(url: url, logger: logger)
         try? await probe.close()
         var configuration = try url.clientConfiguration
         configuration.options.maximumConnections = max(1, maximumConnections)
+        configuration.options.minimumConnections = min(max(0, minimumConnections), configuration.options.maximumConnections)
+        configuration.options.keepAliveBehavior = keepAlive.map { .init(frequency: $0) }
         return InvariantsClient(url: url, client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
     }
 
@@ -58,7 +77,7 @@ public final class InvariantsClient: Sendable {
     /// Runs `body` on a pooled connection (autocommit: each query is its own transaction).
     public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
         do {
-            return try await client.withConnection { try await body($0) }
+            return try await pool.withConnection { try await body($0) }
         } catch {
             throw InvariantsError(error, endpoint: url.endpoint)
         }
@@ -67,7 +86,7 @@ public final class InvariantsClient: Sendable {
     /// Runs `body` inside `BEGIN … COMMIT`; any error rolls back and is rethrown mapped.
     public func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
         do {
-            return try await client.withTransaction(logger: logger) { try await body($0) }
+            return try await pool.withTransaction(logger: logger) { try await body($0) }
         } catch {
             throw InvariantsError(error, endpoint: url.endpoint)
         }
@@ -76,7 +95,7 @@ public final class InvariantsClient: Sendable {
     /// Runs one SQL statement for its effect, discarding any rows; use ``query(_:)`` to read them.
     public func execute(_ query: PostgresQuery) async throws(InvariantsError) {
         do {
-            _ = try await client.query(query, logger: logger).collect()
+            _ = try await pool.query(query, logger: logger).collect()
         } catch {
             throw InvariantsError(error, endpoint: url.endpoint)
         }
@@ -85,7 +104,7 @@ public final class InvariantsClient: Sendable {
     /// Runs one SQL statement and collects its rows.
     public func query(_ query: PostgresQuery) async throws(InvariantsError) -> [PostgresRow] {
         do {
-            return try await client.query(query, logger: logger).collect()
+            return try await pool.query(query, logger: logger).collect()
         } catch {
             throw InvariantsError(error, endpoint: url.endpoint)
         }

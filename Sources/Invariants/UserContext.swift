@@ -1,5 +1,4 @@
 public import Foundation
-public import PostgresNIO
 public import InvariantsSchema
 
 /// Who a call runs as: the request role and the JWT claims that `auth.uid()`,
@@ -26,39 +25,30 @@ public struct UserContext: Sendable, Hashable {
     /// The backend: role `service_role`, which bypasses row-level security.
     public static let service = UserContext(role: .serviceRole)
 
-    /// The claims as JSON, as PostgREST puts them in `request.jwt.claims`.
+    /// The claims as JSON, as PostgREST puts them in `request.jwt.claims` (keys sorted).
+    /// Built by hand: it is made on every call, and three known keys need no JSONEncoder.
     public var claimsJSON: String {
-        var claims: [String: String] = ["role": role.rawValue]
-        if let userID { claims["sub"] = userID.uuidString.lowercased() }
-        if let email { claims["email"] = email }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(claims)) ?? Data("{}".utf8), as: UTF8.self)
+        var fields = [(String, String)]()
+        if let email { fields.append(("email", email)) }
+        fields.append(("role", role.rawValue))
+        if let userID { fields.append(("sub", userID.uuidString.lowercased())) }
+        return "{" + fields.map { "\"\($0.0)\":" + Self.jsonString($0.1) }.joined(separator: ",") + "}"
     }
-}
 
-extension InvariantsClient {
-    /// Runs `body` in one transaction as `context`: the role and the claims are set with
-    /// `set_config(…, true)` — transaction-local, through bind parameters — so nothing
-    /// survives COMMIT or ROLLBACK and the same pooled connection (or a PgBouncer /
-    /// Supavisor server connection in transaction mode) can serve another user next.
-    ///
-    /// Round trips: BEGIN, the context, your statements, COMMIT. The role can only be one
-    /// of ``DatabaseRole`` (a whitelist by type); the connecting user must be a member of it
-    /// (Supabase's `authenticator` is; a superuser is).
-    @discardableResult
-    public func run<T: Sendable>(as context: UserContext, _ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
-        try await transaction { connection in
-            try await Self.apply(context, on: connection, logger: logger)
-            return try await body(connection)
+    /// A JSON string literal (RFC 8259: quote, backslash and control characters escaped).
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
         }
-    }
-
-    /// Sets `context` for the current transaction of `connection` (one round trip).
-    public static func apply(_ context: UserContext, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            "SELECT pg_catalog.set_config('role', \(context.role.rawValue), true), pg_catalog.set_config('request.jwt.claims', \(context.claimsJSON), true)",
-            logger: logger
-        ).collect()
+        return out + "\""
     }
 }

@@ -27,5 +27,5 @@ public enum CoreModule {
         )
     }
 
-    public static var repeatables: [RepeatableObject] { [] }
+    public static var repeatables: [RepeatableObject] { CoreCallAs.repeatables }
 }

@@ -73,15 +73,50 @@ extension ThrowawayPostgres {
         try await admin("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
     }
 
+    /// Runs one statement on the server's shared admin session (the `postgres` database, over
+    /// the socket). One session for every clone and drop: opening a connection per statement
+    /// cost more than the `CREATE DATABASE` itself. A session that a fault test killed is
+    /// replaced once, transparently.
     private func admin(_ sql: String) async throws {
         do {
-            try await withAdminConnection { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: ThrowawayPostgres.quietLogger)
+            do {
+                try await adminSession().query(PostgresQuery(unsafeSQL: sql), logger: ThrowawayPostgres.quietLogger)
+            } catch let error as PSQLError where Self.sessionIsGone(error) {
+                try await adminSession().query(PostgresQuery(unsafeSQL: sql), logger: ThrowawayPostgres.quietLogger)
             }
         } catch let error as ThrowawayPostgresError {
             throw error
         } catch {
             throw ThrowawayPostgresError(step: sql, detail: String(reflecting: error), logTail: readTail(layout.logFile))
         }
+    }
+
+    /// The open admin session, opened on first use and after the previous one closed.
+    /// Concurrent callers share one opening (the actor is reentrant across the connect).
+    private func adminSession() async throws -> PostgresConnection {
+        if let opening = adminOpening {
+            if let connection = try? await opening.value, !connection.isClosed { return connection }
+            if adminOpening == opening {
+                adminOpening = nil
+                if let stale = try? await opening.value { try? await stale.close() }
+            }
+            return try await adminSession()
+        }
+        let opening = Task { try await self.connectOverSocket() }
+        adminOpening = opening
+        return try await opening.value
+    }
+
+    /// Closes the admin session (before the server stops).
+    func closeAdminSession() async {
+        guard let opening = adminOpening else { return }
+        adminOpening = nil
+        if let connection = try? await opening.value { try? await connection.close() }
+    }
+
+    /// The session died (a killed backend, a restarted server), as opposed to the statement failing.
+    private static func sessionIsGone(_ error: PSQLError) -> Bool {
+        if error.code == .server { return error.serverInfo?[.sqlState]?.hasPrefix("57P") == true }  // admin shutdown, crash
+        return [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code)
     }
 }

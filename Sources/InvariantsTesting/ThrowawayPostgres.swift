@@ -44,6 +44,7 @@ public actor ThrowawayPostgres {
     let binDirectory: String
     let account: ServerAccount
     var templates: [String: Task<String, any Error>] = [:]
+    var adminOpening: Task<PostgresConnection, any Error>?
     private var stopped = false
 
     init(
@@ -75,6 +76,7 @@ public actor ThrowawayPostgres {
         guard !stopped else { return }
         stopped = true
         for task in templates.values { task.cancel() }
+        await closeAdminSession()
         ExitCleanup.unregister(directory: directory)
         if FileManager.default.fileExists(atPath: layout.postmasterPIDFile) {
             try await command([pgCtl, "stop", "-s", "-w", "-t", "60", "-m", "fast", "-D", layout.dataDirectory])

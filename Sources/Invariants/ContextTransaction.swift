@@ -1,0 +1,120 @@
+public import PostgresNIO
+import Logging
+
+// A call as a user is, done plainly, four statements: BEGIN, the context (`set_config` of the
+// role and the claims), the call, COMMIT. Each is a round trip, paid again by the server (parse,
+// plan) and by the driver (on this project's 2-core CI machine PostgresNIO spends 100–300 µs of
+// CPU per statement, several times libpq). So:
+//   - a one-statement typed call goes through `invariants.call_as` (CoreCallAs.swift): one
+//     statement, one round trip, the context set inside the server before the statement is
+//     planned;
+//   - `run(as:)` (Swift between statements) queues BEGIN and the context together and awaits
+//     once, and checks COMMIT's answer, because COMMIT of an aborted transaction answers
+//     ROLLBACK without an error.
+
+extension InvariantsClient {
+    /// Runs one statement as `context` in one round trip and returns its rows, through
+    /// `invariants.call_as`: the server sets the role and the claims, then parses, plans and runs
+    /// `statement` — row-level security, grants and `auth.uid()` apply as in ``run(as:_:)``. In
+    /// autocommit the statement is its own transaction; inside ``run(as:_:)`` or
+    /// ``transaction(_:)`` it joins the open one, and the previous role and claims are back
+    /// after it.
+    ///
+    /// - Parameters:
+    ///   - statement: one SQL statement (trusted text from your code, never user input); `$1` is
+    ///     `arguments` as `text[]`, so arguments are written `($1)[1]::uuid`, `($1)[2]::int`, ….
+    ///   - arguments: the statement's arguments as text.
+    ///   - columns: the result's column definition list, e.g. `total bigint, done boolean`; the
+    ///     statement's columns must have exactly these types.
+    /// - Throws: the statement's error, mapped like any other; nothing of it is committed.
+    public func call(
+        as context: UserContext, _ statement: String, arguments: [String] = [], returning columns: String
+    ) async throws(InvariantsError) -> [PostgresRow] {
+        var binds = PostgresBindings(capacity: 4)
+        binds.append(context.role.rawValue)
+        binds.append(context.claimsJSON)
+        binds.append(statement)
+        binds.append(arguments)
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT * FROM invariants.call_as($1, $2, $3, $4) AS result(\(columns))", binds: binds)
+        let logger = self.logger
+        do {
+            return try await pool.withConnection { connection in
+                let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+                return try await result.get().rows
+            }
+        } catch {
+            throw InvariantsError(error, endpoint: url.endpoint)
+        }
+    }
+
+    /// Runs `body` in one transaction as `context`: the role and the claims are set with
+    /// `set_config(…, true)` — transaction-local, through bind parameters — so nothing
+    /// survives COMMIT or ROLLBACK and the same pooled connection (or a PgBouncer /
+    /// Supavisor server connection in transaction mode) can serve another user next.
+    ///
+    /// BEGIN and the context are sent together (one await), then `body` runs, then COMMIT.
+    /// When `body` throws, the transaction is rolled back and the error rethrown mapped; when
+    /// `body` swallowed a failed statement, COMMIT answers ROLLBACK and this throws
+    /// ``InvariantsError/Kind/server`` (SQLSTATE 25P02) instead of reporting success.
+    ///
+    /// The role can only be one of ``DatabaseRole`` (a whitelist by type); the connecting user
+    /// must be a member of it (Supabase's `authenticator` is; a superuser is).
+    @discardableResult
+    public func run<T: Sendable>(as context: UserContext, _ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
+        let logger = self.logger
+        do {
+            return try await pool.withConnection { connection in
+                try await Self.begin(as: context, on: connection, logger: logger).get()
+                let value: T
+                do {
+                    value = try await body(connection)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger).get()
+                    throw error
+                }
+                try await Self.commit(on: connection, logger: logger).get()
+                return value
+            }
+        } catch {
+            throw InvariantsError(error, endpoint: url.endpoint)
+        }
+    }
+
+    /// Sets `context` for the current transaction of `connection` (one round trip). For code
+    /// that manages its own transaction; ``run(as:_:)`` and ``call(as:_:)`` do it for you.
+    public static func apply(_ context: UserContext, on connection: PostgresConnection, logger: Logger) async throws {
+        _ = try await connection.query(contextQuery(context), logger: logger).get()
+    }
+
+    static func contextQuery(_ context: UserContext) -> PostgresQuery {
+        "SELECT pg_catalog.set_config('role', \(context.role.rawValue), true), pg_catalog.set_config('request.jwt.claims', \(context.claimsJSON), true)"
+    }
+
+    /// BEGIN and the context, queued together. On failure the transaction (if one began) is
+    /// rolled back before the error is reported.
+    static func begin(as context: UserContext, on connection: PostgresConnection, logger: Logger) -> EventLoopFuture<Void> {
+        let begin = connection.query("BEGIN", logger: logger)
+        let setContext = connection.query(contextQuery(context), logger: logger)
+        return begin.and(setContext).map { _ in () }.flatMapError { error in
+            connection.query("ROLLBACK", logger: logger).flatMapThrowing { _ in throw error }
+                .flatMapErrorThrowing { _ in throw error }
+        }
+    }
+
+    /// COMMIT, failing when the server answered ROLLBACK (the transaction had aborted).
+    static func commit(on connection: PostgresConnection, logger: Logger) -> EventLoopFuture<Void> {
+        connection.query("COMMIT", logger: logger).flatMapThrowing { result in
+            guard result.metadata.command == "COMMIT" else { throw InvariantsError.transactionRolledBack }
+        }
+    }
+}
+
+extension InvariantsError {
+    /// COMMIT answered ROLLBACK: a statement of the transaction had failed and the caller went on.
+    static var transactionRolledBack: InvariantsError {
+        InvariantsError(
+            .server, "the transaction was rolled back: a statement in it had failed (COMMIT answered ROLLBACK)",
+            sqlState: "25P02")
+    }
+}
