@@ -39,6 +39,8 @@ struct LintToolTests {
                 """, logger: testLogger).collect()
             var checked = 0
             var findings: [String] = []
+            let accepted = try plpgsqlCheckExceptions()
+            var used = Set<Int>()
             for row in rows {
                 let (function, isTrigger, table, newTable, oldTable) = try row.decode((String, Bool, String, String, String).self)
                 let transitionTables = (newTable.isEmpty ? "" : ", newtable => '\(newTable)'") + (oldTable.isEmpty ? "" : ", oldtable => '\(oldTable)'")
@@ -53,6 +55,10 @@ struct LintToolTests {
                 for result in results {
                     let (level, state, message, line) = try result.decode((String, String, String, String).self)
                     if level == "error" || level.contains("performance") || level.contains("security") {
+                        if let index = accepted.firstIndex(where: { $0 == (function, message) }) {
+                            used.insert(index)
+                            continue
+                        }
                         findings.append("\(function) line \(line): \(level) \(state) \(message)")
                     }
                 }
@@ -60,6 +66,20 @@ struct LintToolTests {
             }
             #expect(checked >= 5, "found only \(checked) PL/pgSQL functions to check")
             #expect(findings.isEmpty, "plpgsql_check:\n\(findings.joined(separator: "\n"))")
+            let stale = accepted.indices.filter { !used.contains($0) }.map { "\(accepted[$0].0) | \(accepted[$0].1)" }
+            #expect(stale.isEmpty, "lint/plpgsql-check-exceptions lines that match no finding: \(stale)")
+        }
+    }
+
+    /// `lint/plpgsql-check-exceptions`: `<function> | <message> — <why>` per line.
+    func plpgsqlCheckExceptions() throws -> [(String, String)] {
+        let text = try String(contentsOfFile: repositoryRoot + "/lint/plpgsql-check-exceptions", encoding: .utf8)
+        return try text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map { line in
+            let parts = line.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let dash = parts[1].range(of: " — ") else {
+                throw InvariantsError(.invalidInput, "lint/plpgsql-check-exceptions: expected `<function> | <message> — <why>`: \(line)")
+            }
+            return (parts[0], String(parts[1][..<dash.lowerBound]))
         }
     }
 
