@@ -40,7 +40,7 @@ extension InvariantsClient {
         let logger = self.logger
         do {
             return try await pool.withConnection { connection in
-                let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+                let result = connection.queryFailingIfClosed(query, logger: logger)
                 return try await result.get().rows
             }
         } catch {
@@ -70,7 +70,7 @@ extension InvariantsClient {
                 do {
                     value = try await body(connection)
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger).get()
+                    _ = try? await connection.queryFailingIfClosed("ROLLBACK", logger: logger).get()
                     throw error
                 }
                 try await Self.commit(on: connection, logger: logger).get()
@@ -84,7 +84,7 @@ extension InvariantsClient {
     /// Sets `context` for the current transaction of `connection` (one round trip). For code
     /// that manages its own transaction; ``run(as:_:)`` and ``call(as:_:)`` do it for you.
     public static func apply(_ context: UserContext, on connection: PostgresConnection, logger: Logger) async throws {
-        _ = try await connection.query(contextQuery(context), logger: logger).get()
+        _ = try await connection.queryFailingIfClosed(contextQuery(context), logger: logger).get()
     }
 
     static func contextQuery(_ context: UserContext) -> PostgresQuery {
@@ -94,19 +94,37 @@ extension InvariantsClient {
     /// BEGIN and the context, queued together. On failure the transaction (if one began) is
     /// rolled back before the error is reported.
     static func begin(as context: UserContext, on connection: PostgresConnection, logger: Logger) -> EventLoopFuture<Void> {
-        let begin = connection.query("BEGIN", logger: logger)
-        let setContext = connection.query(contextQuery(context), logger: logger)
+        let begin = connection.queryFailingIfClosed("BEGIN", logger: logger)
+        let setContext = connection.queryFailingIfClosed(contextQuery(context), logger: logger)
         return begin.and(setContext).map { _ in () }.flatMapError { error in
-            connection.query("ROLLBACK", logger: logger).flatMapThrowing { _ in throw error }
+            connection.queryFailingIfClosed("ROLLBACK", logger: logger).flatMapThrowing { _ in throw error }
                 .flatMapErrorThrowing { _ in throw error }
         }
     }
 
     /// COMMIT, failing when the server answered ROLLBACK (the transaction had aborted).
     static func commit(on connection: PostgresConnection, logger: Logger) -> EventLoopFuture<Void> {
-        connection.query("COMMIT", logger: logger).flatMapThrowing { result in
+        connection.queryFailingIfClosed("COMMIT", logger: logger).flatMapThrowing { result in
             guard result.metadata.command == "COMMIT" else { throw InvariantsError.transactionRolledBack }
         }
+    }
+}
+
+extension PostgresConnection {
+    /// `query(_:logger:)` (all rows, on the event loop) that fails instead of waiting forever
+    /// when the connection is closed. PostgresNIO 1.33.2 writes a query to the channel without a
+    /// write promise: on a channel that has just closed the write is dropped and the query's
+    /// future never completes (the torture tests saw calls hang after a backend was SIGKILLed).
+    /// The check is queued on the event loop behind the write, so it sees the channel as the
+    /// write did; a second completion of the promise is ignored by NIO.
+    func queryFailingIfClosed(_ query: PostgresQuery, logger: Logger) -> EventLoopFuture<PostgresQueryResult> {
+        let promise = eventLoop.makePromise(of: PostgresQueryResult.self)
+        let result: EventLoopFuture<PostgresQueryResult> = self.query(query, logger: logger)
+        result.cascade(to: promise)
+        eventLoop.execute {
+            if self.isClosed { promise.fail(InvariantsError(.connectionLost, "the connection was closed before the statement was sent")) }
+        }
+        return promise.futureResult
     }
 }
 
