@@ -48,6 +48,33 @@ extension InvariantsClient {
         }
     }
 
+    /// A hot typed call: `statement` (a prepared statement over `invariants.call_as`, see
+    /// ``ContextCallStatement``) as `context`, one round trip. Prepared once per connection, so
+    /// the server skips parsing and planning the outer statement from the second call on, as
+    /// `pgbench -M prepared` does; sent unnamed when the client was made with
+    /// `preparedStatements: false`.
+    func callPrepared<Statement: ContextCallStatement>(_ statement: Statement) async throws(InvariantsError) -> [Statement.Row]
+    where Statement.Row: Sendable {
+        let logger = self.logger
+        let prepared = self.preparedStatements
+        do {
+            return try await pool.withConnection { connection in
+                guard prepared else {
+                    let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
+                    return try await connection.queryFailingIfClosed(query, logger: logger).get().rows.map(statement.decodeRow)
+                }
+                // PostgresNIO drops a write to a closed channel (see queryFailingIfClosed); a
+                // prepared execute cannot be guarded behind its write, so at least not before it.
+                guard !connection.isClosed else { throw InvariantsError(.connectionLost, "the connection was closed") }
+                var rows: [Statement.Row] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                return rows
+            }
+        } catch {
+            throw InvariantsError(error, endpoint: url.endpoint)
+        }
+    }
+
     /// Runs `body` in one transaction as `context`: the role and the claims are set with
     /// `set_config(…, true)` — transaction-local, through bind parameters — so nothing
     /// survives COMMIT or ROLLBACK and the same pooled connection (or a PgBouncer /
@@ -107,6 +134,19 @@ extension InvariantsClient {
         connection.queryFailingIfClosed("COMMIT", logger: logger).flatMapThrowing { result in
             guard result.metadata.command == "COMMIT" else { throw InvariantsError.transactionRolledBack }
         }
+    }
+}
+
+/// A typed call's statement, prepared: `invariants.call_as($1 role, $2 claims, '<statement>',
+/// $3 arguments) AS result(<columns>)` with the statement and the columns fixed per type.
+protocol ContextCallStatement: PostgresPreparedStatement {
+    init(role: String, claims: String, arguments: [String])
+}
+
+extension ContextCallStatement {
+    /// The prepared SQL for `statement` returning `columns`.
+    static func callAsSQL(_ statement: String, returning columns: String) -> String {
+        "SELECT * FROM invariants.call_as($1, $2, '\(statement.replacingOccurrences(of: "'", with: "''"))', $3) AS result(\(columns))"
     }
 }
 

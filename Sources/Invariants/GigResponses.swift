@@ -71,18 +71,12 @@ extension InvariantsClient {
 
     /// Counted and stored values for one gig (`gig.responses.count`).
     public func counts(gig: UUID, workspace: UUID, as user: UserContext = .service) async throws(InvariantsError) -> GigResponseCounts {
-        let rows = try await call(
-            as: user,
-            "SELECT total, \"new\", gig_responses, gig_new_responses, is_synced FROM public.gig_response_counts(($1)[1]::uuid, ($1)[2]::uuid)",
-            arguments: [gig.uuidString, workspace.uuidString],
-            returning: "total bigint, \"new\" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean")
-        guard let row = rows.first else { throw InvariantsError(.notFound, "gig \(gig) not found in workspace \(workspace)") }
-        do {
-            let (total, new, stored, storedNew, synced) = try row.decode((Int64, Int64, Int64, Int64, Bool).self)
-            return GigResponseCounts(total: total, new: new, gigResponses: stored, gigNewResponses: storedNew, isSynced: synced)
-        } catch {
-            throw InvariantsError(error)
+        let rows = try await callPrepared(GigCountsCall(
+            role: user.role.rawValue, claims: user.claimsJSON, arguments: [gig.uuidString, workspace.uuidString]))
+        guard let (total, new, stored, storedNew, synced) = rows.first else {
+            throw InvariantsError(.notFound, "gig \(gig) not found in workspace \(workspace)")
         }
+        return GigResponseCounts(total: total, new: new, gigResponses: stored, gigNewResponses: storedNew, isSynced: synced)
     }
 
     /// Repairs one gig's counters (`gig.syncResponseCounts`). Without `force` only a drifted
@@ -118,4 +112,25 @@ extension InvariantsClient {
         }
         return result
     }
+}
+
+/// `counts(gig:workspace:)` as a prepared statement: the project's hottest read.
+struct GigCountsCall: ContextCallStatement {
+    static let sql = callAsSQL(
+        "SELECT total, \"new\", gig_responses, gig_new_responses, is_synced FROM public.gig_response_counts(($1)[1]::uuid, ($1)[2]::uuid)",
+        returning: "total bigint, \"new\" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean")
+    typealias Row = (Int64, Int64, Int64, Int64, Bool)
+    var role: String
+    var claims: String
+    var arguments: [String]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(role)
+        bindings.append(claims)
+        bindings.append(arguments)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

@@ -16,10 +16,13 @@ public final class InvariantsClient: Sendable {
     public let logger: Logger
     /// The pool every call leases from.
     let pool: PostgresClient
+    /// Whether hot typed calls use named prepared statements (see `connect`'s `preparedStatements`).
+    let preparedStatements: Bool
     private let runner: Task<Void, Never>
 
-    private init(url: DatabaseURL, client: PostgresClient, logger: Logger) {
+    private init(url: DatabaseURL, client: PostgresClient, preparedStatements: Bool, logger: Logger) {
         self.url = url
+        self.preparedStatements = preparedStatements
         self.pool = client
         self.logger = logger
         self.runner = Task { await client.run() }
@@ -40,19 +43,24 @@ public final class InvariantsClient: Sendable {
     ///     or poolers that cut idle connections. Off by default because the probe's timer is
     ///     rescheduled on every release: it cost a quarter of the client's throughput in
     ///     `make bench`.
+    ///   - preparedStatements: whether the hottest typed calls (``counts(gig:workspace:as:)``)
+    ///     use named prepared statements, prepared once per connection (the server then skips
+    ///     parsing and planning them). Turn it off behind PgBouncer older than 1.21 (or with
+    ///     `max_prepared_statements = 0`) in transaction mode, which cannot route a prepared
+    ///     statement to the server connection that knows it — as asyncpg's `statement_cache_size=0`.
     public static func connect(
         url: String, maximumConnections: Int = 20, minimumConnections: Int = 0, keepAlive: Duration? = nil,
-        logger: Logger = Logger(label: "invariants")
+        preparedStatements: Bool = true, logger: Logger = Logger(label: "invariants")
     ) async throws(InvariantsError) -> InvariantsClient {
         try await connect(
             url: try DatabaseURL(url), maximumConnections: maximumConnections, minimumConnections: minimumConnections,
-            keepAlive: keepAlive, logger: logger)
+            keepAlive: keepAlive, preparedStatements: preparedStatements, logger: logger)
     }
 
     /// Connects to a parsed ``DatabaseURL``; see the `String` overload for the parameters.
     public static func connect(
         url: DatabaseURL, maximumConnections: Int = 20, minimumConnections: Int = 0, keepAlive: Duration? = nil,
-        logger: Logger = Logger(label: "invariants")
+        preparedStatements: Bool = true, logger: Logger = Logger(label: "invariants")
     ) async throws(InvariantsError) -> InvariantsClient {
         let probe = try await Self.openConnection(url: url, logger: logger)
         try? await probe.close()
@@ -60,7 +68,9 @@ public final class InvariantsClient: Sendable {
         configuration.options.maximumConnections = max(1, maximumConnections)
         configuration.options.minimumConnections = min(max(0, minimumConnections), configuration.options.maximumConnections)
         configuration.options.keepAliveBehavior = keepAlive.map { .init(frequency: $0) }
-        return InvariantsClient(url: url, client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        return InvariantsClient(
+            url: url, client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+            preparedStatements: preparedStatements, logger: logger)
     }
 
     /// One dedicated connection (not pooled), for work that needs a session: the migrator's
