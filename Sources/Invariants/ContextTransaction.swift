@@ -15,10 +15,10 @@ import Logging
 extension InvariantsClient {
     /// Runs one statement as `context` in one round trip and returns its rows, through
     /// `invariants.call_as`: the server sets the role and the claims, then parses, plans and runs
-    /// `statement` — row-level security, grants and `auth.uid()` apply as in ``run(as:_:)``. In
-    /// autocommit the statement is its own transaction; inside ``run(as:_:)`` or
-    /// ``transaction(_:)`` it joins the open one, and the previous role and claims are back
-    /// after it.
+    /// `statement` — row-level security, grants and `auth.uid()` apply as in ``run(as:_:)``. The
+    /// call leases its own pooled connection, so the statement is its own transaction. (Sent by
+    /// hand inside a transaction of yours, `invariants.call_as` joins it and puts the previous
+    /// role and claims back after the statement.)
     ///
     /// - Parameters:
     ///   - statement: one SQL statement (trusted text from your code, never user input); `$1` is
