@@ -35,8 +35,7 @@ extension InvariantsClient {
         binds.append(context.claimsJSON)
         binds.append(statement)
         binds.append(arguments)
-        let query = PostgresQuery(
-            unsafeSQL: "SELECT * FROM invariants.call_as($1, $2, $3, $4) AS result(\(columns))", binds: binds)
+        let query = PostgresQuery(unsafeSQL: Self.callAsSQL(statement: "$3", arguments: "$4", returning: columns), binds: binds)
         let logger = self.logger
         do {
             return try await pool.withConnection { connection in
@@ -89,6 +88,13 @@ extension InvariantsClient {
     /// must be a member of it (Supabase's `authenticator` is; a superuser is).
     @discardableResult
     public func run<T: Sendable>(as context: UserContext, _ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
+        try await inTransaction(as: context, body)
+    }
+
+    /// BEGIN (and `context`, queued with it), `body`, COMMIT with its answer checked; ROLLBACK
+    /// when `body` throws. The one transaction mechanism behind ``transaction(_:)`` and
+    /// ``run(as:_:)``.
+    func inTransaction<T: Sendable>(as context: UserContext?, _ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
         let logger = self.logger
         do {
             return try await pool.withConnection { connection in
@@ -118,12 +124,13 @@ extension InvariantsClient {
         "SELECT pg_catalog.set_config('role', \(context.role.rawValue), true), pg_catalog.set_config('request.jwt.claims', \(context.claimsJSON), true)"
     }
 
-    /// BEGIN and the context, queued together. On failure the transaction (if one began) is
-    /// rolled back before the error is reported.
-    static func begin(as context: UserContext, on connection: PostgresConnection, logger: Logger) -> EventLoopFuture<Void> {
+    /// BEGIN and the context (if any), queued together. On failure the transaction (if one
+    /// began) is rolled back before the error is reported.
+    static func begin(as context: UserContext?, on connection: PostgresConnection, logger: Logger) -> EventLoopFuture<Void> {
         let begin = connection.queryFailingIfClosed("BEGIN", logger: logger)
-        let setContext = connection.queryFailingIfClosed(contextQuery(context), logger: logger)
-        return begin.and(setContext).map { _ in () }.flatMapError { error in
+        let started = context.map { begin.and(connection.queryFailingIfClosed(contextQuery($0), logger: logger)).map { _ in () } }
+            ?? begin.map { _ in () }
+        return started.flatMapError { error in
             connection.queryFailingIfClosed("ROLLBACK", logger: logger).flatMapThrowing { _ in throw error }
                 .flatMapErrorThrowing { _ in throw error }
         }
@@ -137,16 +144,23 @@ extension InvariantsClient {
     }
 }
 
-/// A typed call's statement, prepared: `invariants.call_as($1 role, $2 claims, '<statement>',
-/// $3 arguments) AS result(<columns>)` with the statement and the columns fixed per type.
-protocol ContextCallStatement: PostgresPreparedStatement {
-    init(role: String, claims: String, arguments: [String])
+extension InvariantsClient {
+    /// `SELECT * FROM invariants.call_as($1 role, $2 claims, <statement>, <arguments>) AS
+    /// result(<columns>)`, the statement and the arguments given as SQL (a parameter or a literal).
+    static func callAsSQL(statement: String, arguments: String, returning columns: String) -> String {
+        "SELECT * FROM invariants.call_as($1, $2, \(statement), \(arguments)) AS result(\(columns))"
+    }
 }
+
+/// A typed call's statement, prepared: `invariants.call_as` with the statement and the columns
+/// fixed per type, binds role, claims, arguments.
+protocol ContextCallStatement: PostgresPreparedStatement {}
 
 extension ContextCallStatement {
     /// The prepared SQL for `statement` returning `columns`.
     static func callAsSQL(_ statement: String, returning columns: String) -> String {
-        "SELECT * FROM invariants.call_as($1, $2, '\(statement.replacingOccurrences(of: "'", with: "''"))', $3) AS result(\(columns))"
+        InvariantsClient.callAsSQL(
+            statement: "'" + statement.replacingOccurrences(of: "'", with: "''") + "'", arguments: "$3", returning: columns)
     }
 }
 

@@ -93,13 +93,11 @@ public final class InvariantsClient: Sendable {
         }
     }
 
-    /// Runs `body` inside `BEGIN … COMMIT`; any error rolls back and is rethrown mapped.
+    /// Runs `body` inside `BEGIN … COMMIT`; any error rolls back and is rethrown mapped. A body
+    /// that swallowed a failed statement gets COMMIT answered with ROLLBACK, and this throws
+    /// (SQLSTATE 25P02) instead of reporting success.
     public func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
-        do {
-            return try await pool.withTransaction(logger: logger) { try await body($0) }
-        } catch {
-            throw InvariantsError(error, endpoint: url.endpoint)
-        }
+        try await inTransaction(as: nil, body)
     }
 
     /// Runs one SQL statement for its effect, discarding any rows; use ``query(_:)`` to read them.

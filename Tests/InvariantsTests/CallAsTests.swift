@@ -135,7 +135,7 @@ struct CallAsTests {
         }
     }
 
-    @Test("run(as:) whose body swallowed a failed statement throws instead of reporting a commit")
+    @Test("run(as:) and transaction(_:) whose body swallowed a failed statement throw instead of reporting a commit")
     func swallowedFailure() async throws {
         try await withCatalogClient { client, _ in
             let (alice, _) = try await twoTenants(client)
@@ -147,6 +147,15 @@ struct CallAsTests {
                 }
             }
             #expect(error?.sqlState == "25P02")
+            #expect(try await client.scalar("SELECT count(*) FROM public.gigs", as: Int64.self) == before)
+            // transaction(_:) is the same mechanism without a user.
+            let plain = await #expect(throws: InvariantsError.self) {
+                try await client.transaction { conn in
+                    _ = try await conn.query("INSERT INTO public.gigs (workspace_id, title) SELECT id, 'kept?' FROM public.workspaces", logger: quietLogger).collect()
+                    _ = try? await conn.query("SELECT 1 / 0", logger: quietLogger).collect()
+                }
+            }
+            #expect(plain?.sqlState == "25P02")
             #expect(try await client.scalar("SELECT count(*) FROM public.gigs", as: Int64.self) == before)
             // The connection is usable afterwards, outside any transaction.
             #expect(try await client.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'", as: Int64.self) == 0)
