@@ -84,7 +84,8 @@ enum PlatformBenchmark {
         }, baseline: {
             let empty = try await server.makeDatabase(from: nil)
             defer { Task { try? await empty.drop() } }
-            let files = catalog.migrations.map { catalogDirectory.path + "/migrations/" + MigrationFile.fileName(for: $0) } + [catalogDirectory.path + "/repeatable.sql"]
+            let files = catalog.migrations.map { catalogDirectory.path + "/" + MigrationFile.relativePath(for: $0) }
+                + catalog.modules.map { catalogDirectory.path + "/" + RepeatableSetFile.relativePath(module: $0.name) }
             return try await seconds { try psql(files: files, database: empty) }
         })
         rows.append(costRow("migrate all modules", measured: "`invariants migrate` on an empty database (\(catalog.migrations.count) migrations, \(catalog.repeatables.count) objects)",

@@ -65,10 +65,15 @@ public enum AuthModule {
             """, base: "shim")
     }
 
+    public static var module: Module {
+        Module("auth", dependsOn: ["core"], summary: "Supabase-compatible roles, auth.users and auth.uid() where absent",
+               migrations: [migration])
+    }
+
     public static var migration: Migration {
         let users = QualifiedName("auth", "users")
         return Migration(
-            version: 2, name: "auth_shim", source: source,
+            module: "auth", version: 1, name: "auth_shim", source: source,
             steps: [
                 MigrationStep(createRoleIfAbsent(.anon, attributes: "NOLOGIN NOINHERIT")),
                 MigrationStep(createRoleIfAbsent(.authenticated, attributes: "NOLOGIN NOINHERIT")),

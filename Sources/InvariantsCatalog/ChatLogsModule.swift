@@ -18,20 +18,32 @@ public import InvariantsSchema
 /// server's local wall clock and changes meaning with the `TimeZone` setting. Here every
 /// `created_at` is `timestamptz` (an instant); days for usage are UTC calendar days.
 public enum ChatLogsModule {
-    /// The version in this branch. The foundation fixes it at 4 (after model_work_record, 3):
-    /// it is renumbered when the branch is merged (nothing is released yet).
-    static let version = 4
+    public static var module: Module {
+        Module("chat_logs", dependsOn: ["core", "auth"], summary: "seed 003: chat logs, saved chats, daily usage, cost alerts",
+               migrations: [migration, costIndexMigration], repeatables: repeatables, checks: checks)
+    }
 
     public static var migration: Migration {
         Migration(
-            version: version, name: "chat_logs", source: "InvariantsCatalog.ChatLogsModule.migration",
+            module: "chat_logs", version: 1, name: "chat_logs", source: "InvariantsCatalog.ChatLogsModule.migration",
             steps: profiles.createSteps() + chatLogs.createSteps() + savedChats.createSteps()
                 + usageDaily.createSteps() + usageThresholds.createSteps()
         )
     }
 
+    /// Seed 003's "most expensive queries" index on `chat_logs`. Built concurrently, so it is a
+    /// migration of its own (a migration's steps run either all inside one transaction or each
+    /// outside). Linear history: `0008_chat_logs_cost_index`.
+    public static var costIndexMigration: Migration {
+        Migration(
+            module: "chat_logs", version: 2, name: "chat_logs_cost_index",
+            source: "InvariantsCatalog.ChatLogsModule.costIndexMigration",
+            steps: [SupportChatModule.mostExpensiveIndex.createStep(on: QualifiedName("public", "chat_logs"))])
+    }
+
     public static var repeatables: [RepeatableObject] {
         ChatLogsLogging.repeatables + ChatLogsSaving.repeatables + ChatLogsUsage.repeatables
+            + SupportChatViews.chatLogsRepeatables
             + OwnerRowLevelSecurity(
                 profiles, owner: "id", insertColumns: ["id", "display_name"], updateColumns: ["display_name"]
             ).repeatableObjects()

@@ -1,13 +1,20 @@
 public import InvariantsSchema
 
-/// The project's own schema `invariants`: the table of error codes the generated SQL
-/// raises and the client maps (``ProjectErrorCode``), readable by a DBA in the database.
+/// Module `core`: the framework's own schema `invariants` — the table of error codes the
+/// generated SQL raises and the client maps (``ProjectErrorCode``), the audit of counter
+/// repairs every counter module writes, the shared `updated_at` trigger function and
+/// `invariants.call_as`. Every other module depends on it.
 public enum CoreModule {
+    public static var module: Module {
+        Module("core", summary: "the invariants schema: error codes, counter repair audit, call_as, shared trigger functions",
+               migrations: [migration, repairAuditMigration], repeatables: repeatables)
+    }
+
     static let errorCodes = QualifiedName("invariants", "error_codes")
 
     public static var migration: Migration {
         Migration(
-            version: 1, name: "invariants_core", source: "InvariantsCatalog.CoreModule.migration",
+            module: "core", version: 1, name: "invariants_core", source: "InvariantsCatalog.CoreModule.migration",
             steps: [
                 Schema.invariants.createStep(),
                 MigrationStep("""
@@ -27,5 +34,14 @@ public enum CoreModule {
         )
     }
 
-    public static var repeatables: [RepeatableObject] { CoreCallAs.repeatables }
+    /// `invariants.counter_repairs`, written by every counter's repair (linear history: part of
+    /// `0005_gig_responses`).
+    public static var repairAuditMigration: Migration {
+        Migration(module: "core", version: 2, name: "counter_repairs", source: "InvariantsCatalog.CoreModule.repairAuditMigration",
+                  steps: CounterCache.auditTable.createSteps())
+    }
+
+    public static var repeatables: [RepeatableObject] {
+        CoreCallAs.repeatables + [CounterCache.auditSecurity, UpdatedAt.sharedFunction(column: "updated_at")]
+    }
 }

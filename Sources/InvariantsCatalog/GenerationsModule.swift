@@ -22,12 +22,14 @@ public import InvariantsSchema
 ///   jobs (only `pending`, only the input columns); status, results and costs are the service's.
 /// - `generation_tasks` is the seed poller's name: a `security_invoker` view over the jobs.
 public enum GenerationsModule {
-    /// Fixed by the session plan: after `gig_responses` (5).
-    static let version = 6
+    public static var module: Module {
+        Module("generations", dependsOn: ["core", "auth"], summary: "seed 002: generation jobs, history cards, edits appended to their source",
+               migrations: [migration], repeatables: repeatables, checks: checks)
+    }
 
     public static var migration: Migration {
         Migration(
-            version: version, name: "generations", source: "InvariantsCatalog.GenerationsModule.migration",
+            module: "generations", version: 1, name: "generations", source: "InvariantsCatalog.GenerationsModule.migration",
             steps: generations.createSteps() + generationJobs.createSteps()
         )
     }

@@ -18,7 +18,10 @@ public import InvariantsSchema
 /// Entity types: only `gig` has a parent table here; another type (a vacancy, say) needs its
 /// own generated column and foreign key in a new migration, and its name added to the check.
 public enum GigResponsesModule {
-    static let version = 5
+    public static var module: Module {
+        Module("gig_responses", dependsOn: ["core", "auth"], summary: "seed 004: workspaces, gigs, responses, response counters",
+               migrations: [migration], repeatables: repeatables, checks: checks)
+    }
 
     public static let workspaces = Table("public", "workspaces", comment: "Seed 004: the tenant; gigs and responses belong to one.") {
         Column("id", .uuid, nullable: false, default: "gen_random_uuid()")
@@ -108,9 +111,8 @@ public enum GigResponsesModule {
 
     public static var migration: Migration {
         Migration(
-            version: version, name: "gig_responses", source: "InvariantsCatalog.GigResponsesModule.migration",
-            steps: CounterCache.auditTable.createSteps()
-                + workspaces.createSteps() + workspaceMembers.createSteps() + gigs.createSteps()
+            module: "gig_responses", version: 1, name: "gig_responses", source: "InvariantsCatalog.GigResponsesModule.migration",
+            steps: workspaces.createSteps() + workspaceMembers.createSteps() + gigs.createSteps()
                 + responses.createSteps() + counters.migrationSteps())
     }
 
@@ -120,7 +122,6 @@ public enum GigResponsesModule {
             UpdatedAt(gigs, ignoring: ["responses", "new_responses"]).repeatableObjects(),
             UpdatedAt(responses).repeatableObjects(),
             counters.repeatableObjects(),
-            [CounterCache.auditSecurity],
             // Members see their workspaces; workspaces and memberships are made by the backend
             // (or public.create_workspace, which makes the caller its owner).
             TenantRowLevelSecurity(workspaces, tenantColumn: "id", membership: workspaceMembers).repeatableObjects(),

@@ -96,9 +96,14 @@ public enum ModelWorkRecordModule {
             ELSE false END
         """
 
+    public static var module: Module {
+        Module("model_work_record", dependsOn: ["core", "auth"], summary: "seed 000: expert-panel sessions, model work record, leaderboards",
+               migrations: [migration], repeatables: repeatables, checks: checks)
+    }
+
     public static var migration: Migration {
         Migration(
-            version: 3, name: "model_work_record", source: "InvariantsCatalog.ModelWorkRecordModule.migration",
+            module: "model_work_record", version: 1, name: "model_work_record", source: "InvariantsCatalog.ModelWorkRecordModule.migration",
             steps: sessions.createSteps() + modelStatistics.createSteps())
     }
 

@@ -1,13 +1,4 @@
-public import InvariantsSchema
-
-extension ProjectCatalog {
-    /// Every module's invariants as queries (see ``InvariantCheck``): run by `invariants check`
-    /// and at the end of the torture tests.
-    public static var checks: [InvariantCheck] {
-        ModelWorkRecordModule.checks + ChatLogsModule.checks + GigResponsesModule.checks + GenerationsModule.checks
-            + SupportChatModule.checks
-    }
-}
+import InvariantsSchema
 
 extension ModelWorkRecordModule {
     static var checks: [InvariantCheck] {

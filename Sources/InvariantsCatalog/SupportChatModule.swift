@@ -42,31 +42,20 @@ public import InvariantsSchema
 /// the counters are NOT NULL, and `learning_records.times_succeeded` is new (what `success_rate` is
 /// derived from).
 public enum SupportChatModule {
-    /// Fixed by the session plan: after `generations` (6).
-    static let version = 7
+    public static var module: Module {
+        Module("support_chat", dependsOn: ["core", "auth"], summary: "seed 001: support chat sessions, messages, agent traces, tools, learning",
+               migrations: [migration], repeatables: repeatables, checks: checks)
+    }
 
     public static var migration: Migration {
         Migration(
-            version: version, name: "support_chat", source: "InvariantsCatalog.SupportChatModule.migration",
+            module: "support_chat", version: 1, name: "support_chat", source: "InvariantsCatalog.SupportChatModule.migration",
             steps: chatSessions.createSteps()
                 // Room on each page for the counter updates to be HOT (no index entry per message:
                 // none of the counter or timestamp columns is indexed).
                 + [MigrationStep(#"ALTER TABLE "public"."chat_sessions" SET (fillfactor = 70)"#)]
                 + chatMessages.createSteps() + agentTraces.createSteps()
                 + toolExecutions.createSteps() + learningRecords.createSteps())
-    }
-
-    /// The version of ``chatLogsCostIndexMigration``: right after `support_chat`.
-    static let chatLogsIndexVersion = 8
-
-    /// Seed 003's "most expensive queries" index on `chat_logs` (migration 4 is frozen). Built
-    /// concurrently, so it is a migration of its own (a migration's steps run either all inside
-    /// one transaction or each outside).
-    public static var chatLogsCostIndexMigration: Migration {
-        Migration(
-            version: chatLogsIndexVersion, name: "chat_logs_cost_index",
-            source: "InvariantsCatalog.SupportChatModule.chatLogsCostIndexMigration",
-            steps: [mostExpensiveIndex.createStep(on: QualifiedName("public", "chat_logs"))])
     }
 
     public static var repeatables: [RepeatableObject] {
@@ -82,7 +71,7 @@ public enum SupportChatModule {
                 }
             ).repeatableObjects()
             + [chatSessions, chatMessages, agentTraces, toolExecutions, learningRecords].map(serviceOnly)
-            + SupportChatFunctions.repeatables + SupportChatViews.repeatables
+            + SupportChatFunctions.repeatables + SupportChatViews.supportChatRepeatables
     }
 
     /// RLS on without a policy, everything revoked, then exactly `service_role`'s grant.

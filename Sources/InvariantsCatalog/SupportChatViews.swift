@@ -128,7 +128,9 @@ enum SupportChatViews {
         LIMIT 20
         """)
 
-    static var repeatables: [RepeatableObject] {
-        [sessionStats, costByCategory, pipelineFunnel, activityByUser, popularTools, dailyCosts, mostExpensive]
-    }
+    /// Seed 001's views (module support_chat).
+    static var supportChatRepeatables: [RepeatableObject] { [sessionStats, costByCategory, pipelineFunnel] }
+
+    /// Seed 003's views over chat_logs (module chat_logs).
+    static var chatLogsRepeatables: [RepeatableObject] { [activityByUser, popularTools, dailyCosts, mostExpensive] }
 }

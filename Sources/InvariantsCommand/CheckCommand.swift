@@ -2,11 +2,12 @@ import ArgumentParser
 import Invariants
 import InvariantsCatalog
 import InvariantsMigrator
+import InvariantsSchema
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Run every invariant of the catalog as a query; exit 1 when one is broken.",
+        abstract: "Run every invariant of the installed modules as a query; exit 1 when one is broken.",
         discussion: """
             Each invariant is a read-only query returning the rows that break it (counter drift,
             orphans, rows in the wrong tenant, usage that disagrees with its log…). All run in one
@@ -23,10 +24,15 @@ struct CheckCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let checks = ProjectCatalog.checks
-        let violations = try await failing {
+        let (checks, violations) = try await failing {
             try await database.withConnection { connection, _ throws(InvariantsError) in
-                try await InvariantChecker(checks: checks, logger: quietLogger).violations(on: connection)
+                // Only the modules the database holds: another app's invariants are not its own.
+                let installed = try await Migrator(catalog: try database.directory.load(), logger: quietLogger).installedModules(on: connection)
+                let checks: [InvariantCheck]
+                do throws(SchemaError) {
+                    checks = try ProjectCatalog.catalog.restricted(to: installed.keys.filter { ProjectCatalog.catalog.module(named: $0) != nil }).checks
+                } catch { throw InvariantsError(.invalidInput, error.message) }
+                return (checks, try await InvariantChecker(checks: checks, logger: quietLogger).violations(on: connection))
             }
         }
         if json {

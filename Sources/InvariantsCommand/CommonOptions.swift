@@ -113,3 +113,19 @@ struct StoredLogicOptions: ParsableArguments {
         }
     }
 }
+
+/// `--modules a,b`: modules to install (with their dependencies) besides those the database holds.
+struct ModuleOptions: ParsableArguments {
+    @Option(name: .customLong("modules"), help: ArgumentHelp(
+        "Comma-separated modules to install with their dependencies (see `invariants modules`). Recorded in the database: a later plain migrate upgrades the installed set and installs nothing else. Without it: the installed set, or the catalog's default set on an empty database.",
+        valueName: "a,b"))
+    var list: String?
+
+    /// The names, or nil when not given. Refuses an empty list.
+    func names() throws(InvariantsError) -> [String]? {
+        guard let list else { return nil }
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw InvariantsError(.invalidInput, "--modules needs at least one module name", column: "modules") }
+        return names
+    }
+}

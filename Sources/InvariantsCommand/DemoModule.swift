@@ -27,21 +27,25 @@ enum DemoModule {
         Index("notebook_id")
     }
 
-    static func migration(version: Int) -> Migration {
-        Migration(version: version, name: "demo_notes", source: "InvariantsCommand.DemoModule",
+    static var migration: Migration {
+        Migration(module: "demo", version: 1, name: "demo_notes", source: "InvariantsCommand.DemoModule",
                   steps: [schema.createStep()] + notebooks.createSteps() + notes.createSteps())
     }
 
     static var repeatables: [RepeatableObject] { UpdatedAt(notes).repeatableObjects() }
 
-    /// The project's catalog plus this module.
-    /// (The updated_at trigger function is shared with the catalog's tables: merged by key.)
+    static var module: Module {
+        Module("demo", dependsOn: ["core"], summary: "the demo's notebooks and notes", migrations: [migration], repeatables: repeatables)
+    }
+
+    /// The project's catalog plus this module, installed with the default set.
+    /// (The updated_at trigger function is core's: the demo module depends on it.)
     static func catalog(extending base: Catalog) throws -> Catalog {
-        do {
-            return Catalog(migrations: base.migrations + [migration(version: base.migrations.count + 1)],
-                           repeatables: try RepeatableObject.merged([base.repeatables, repeatables]))
+        do throws(SchemaError) {
+            return try Catalog(modules: base.modules + [module], defaultModules: base.defaultModules + ["demo"],
+                               linearHistory: base.linearHistory)
         } catch {
-            throw InvariantsError(.invalidMigrationFile, error.description)
+            throw InvariantsError(.invalidMigrationFile, error.message)
         }
     }
 }

@@ -12,7 +12,7 @@ struct InvariantsCommand: AsyncParsableCommand {
             or the DATABASE_URL environment variable.
             """,
         subcommands: [
-            MigrateCommand.self, StatusCommand.self, PlanCommand.self, GenerateCommand.self,
+            ModulesCommand.self, MigrateCommand.self, StatusCommand.self, PlanCommand.self, GenerateCommand.self,
             ReleaseCommand.self, DevCommand.self, DemoCommand.self, LintCommand.self, VerifyCommand.self,
             SyncCountsCommand.self, CheckCountsCommand.self, CheckCommand.self,
         ]

@@ -5,10 +5,11 @@ import InvariantsMigrator
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply pending migrations and the changed repeatable set.",
+        abstract: "Install modules and apply their pending migrations and changed stored logic.",
         discussion: """
-            Each migration runs in its own transaction (steps marked outside-transaction, such as
-            CREATE INDEX CONCURRENTLY, run alone) and is recorded in invariants.schema_migrations.
+            A database holds the modules its app chose. --modules installs the named modules and their dependencies; the choice is recorded in invariants.installed_modules, so a later plain migrate upgrades exactly the installed set. A plain migrate on a database without a ledger installs the catalog's default set only when the database is empty, and otherwise refuses and asks for --modules. A database on the linear ledger of release 0.2 or earlier is mapped onto the modules in place first (nothing re-runs).
+
+            Migrate computes one plan and executes it (`invariants plan` prints it). Each migration runs in its own transaction (steps marked outside-transaction, such as CREATE INDEX CONCURRENTLY, run alone) and is recorded in invariants.module_migrations.
             Concurrent migrators wait for one another on an advisory lock, so each migration is
             applied exactly once. Refuses to run when an applied migration was edited, or when the
             database is newer than this build.
@@ -23,12 +24,14 @@ struct MigrateCommand: AsyncParsableCommand {
 
             Example:
               invariants migrate --database-url postgres://postgres:secret@db.example.com:5432/app?sslmode=require
-              invariants migrate --stored-logic extension     # with DATABASE_URL set
+              invariants migrate --modules gig_responses      # with DATABASE_URL set
+              invariants migrate --stored-logic extension
             """
     )
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var storedLogic: StoredLogicOptions
+    @OptionGroup var modules: ModuleOptions
 
     @Option(help: ArgumentHelp("Seconds to wait for another migrator's lock before giving up.", valueName: "seconds"))
     var lockTimeout: Int = 60
@@ -40,7 +43,8 @@ struct MigrateCommand: AsyncParsableCommand {
         try await failing {
             guard lockTimeout > 0 else { throw InvariantsError(.invalidInput, "--lock-timeout must be a positive number of seconds") }
             let catalog = try database.directory.load()
-            let migrator = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout), storedLogic: try storedLogic.storedLogic(besides: database.directory)), logger: quietLogger)
+            let migrator = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout), storedLogic: try storedLogic.storedLogic(besides: database.directory),
+                                                                          modules: try modules.names()), logger: quietLogger)
             let url = try database.url()
             if Self.looksPooled(url) {
                 note("warning: \(url.endpoint) looks like a connection pooler; migrate needs a direct connection (its advisory lock is per session)")
@@ -57,15 +61,17 @@ struct MigrateCommand: AsyncParsableCommand {
                     case .changingExtension(let change): print(change)
                     case .applyingRepeatables(let apply, let drop):
                         print("repeatable set: \(apply.count) to apply, \(drop.count) to drop")
+                    case .updatingLedger(let what): print("ledger: \(what)")
                     }
                 }
             }
             if json {
                 try printJSON(report)
             } else if report.changedAnything {
+                if !report.installedModules.isEmpty { print("installed modules: \(report.installedModules.joined(separator: ", "))") }
                 print("migrated \(url) in \(report.milliseconds) ms: \(report.appliedMigrations.count) migration(s), \(report.appliedRepeatables.count) object(s) applied, \(report.droppedRepeatables.count) dropped")
             } else {
-                print("\(url) is up to date")
+                print("\(url) is up to date (modules: \(report.modules.joined(separator: ", ")))")
             }
         }
     }

@@ -8,7 +8,7 @@ import InvariantsSchema
 struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
-        abstract: "Freeze every declared migration under a release label (sql/RELEASED).",
+        abstract: "Freeze every module's declared migrations under a release label (sql/RELEASED).",
         discussion: """
             From then on those migration files are the source of truth: `generate` never rewrites
             them and `generate --check` skips them, because their checksums are in the ledgers of
@@ -64,13 +64,14 @@ struct ReleaseCommand: AsyncParsableCommand {
                 throw InvariantsError(.conflict, "extension/ differs from the declarations (\(staleExtension.map(\.file).joined(separator: ", "))); run `invariants generate` first")
             }
             let previous = marker.releases.last?.label
-            let last = catalog.migrations.count
+            let versions = Dictionary(uniqueKeysWithValues: catalog.modules.map { ($0.name, $0.migrations.count) })
+            let newMigrations = versions.contains { $0.value > marker.frozenThrough(module: $0.key) }
             // A release freezes new migrations, or new functions (an extension version), or both.
             let functionsChanged = try extensionDirectory.defaultVersion() != marker.releases.last?.label
-            guard last > marker.frozenThrough || functionsChanged else {
-                throw InvariantsError(.conflict, "nothing to release: every migration up to \(last) is already frozen and the functions equal release \(marker.releases.last?.label ?? "?")'s")
+            guard newMigrations || functionsChanged else {
+                throw InvariantsError(.conflict, "nothing to release: every module's migrations are already frozen and the functions equal release \(marker.releases.last?.label ?? "?")'s")
             }
-            marker.releases.append(.init(label: label, lastMigration: last))
+            marker.releases.append(.init(label: label, modules: versions))
             do {
                 try marker.render().write(toFile: directory.path + "/" + ReleaseMarker.fileName, atomically: true, encoding: .utf8)
             } catch {
@@ -78,7 +79,7 @@ struct ReleaseCommand: AsyncParsableCommand {
             }
             for file in try extensionDirectory.freeze(catalog, label: label, previous: previous) { print("wrote \(file)") }
             for file in try extensionDirectory.write(catalog, releases: marker) { print("wrote \(file)") }
-            print("released \(label): migrations 1…\(last) and the extension's functions are frozen (\(directory.path)/\(ReleaseMarker.fileName))")
+            print("released \(label): \(versions.sorted { $0.key < $1.key }.map { "\($0.key) 1…\($0.value)" }.joined(separator: ", ")) and the extension's functions are frozen (\(directory.path)/\(ReleaseMarker.fileName))")
         }
     }
 }

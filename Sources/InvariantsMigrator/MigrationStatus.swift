@@ -9,13 +9,35 @@ public struct MigrationStatus: Sendable, Codable, Hashable {
             /// In the ledger but not in this build: the database is newer than the app.
             case unknown
         }
+        public var module: String
         public var version: Int
         public var name: String
         public var state: State
         public var appliedAt: String?
         public var appliedBy: String?
         public var executionMilliseconds: Int?
+        /// `module/NNNN_name.sql`
         public var file: String
+
+        public init(module: String, version: Int, name: String, state: State, appliedAt: String? = nil, appliedBy: String? = nil,
+                    executionMilliseconds: Int? = nil, file: String) {
+            self.module = module
+            self.version = version
+            self.name = name
+            self.state = state
+            self.appliedAt = appliedAt
+            self.appliedBy = appliedBy
+            self.executionMilliseconds = executionMilliseconds
+            self.file = file
+        }
+    }
+
+    /// A module of the target set: installed already, or installed by the next migrate.
+    public struct ModuleState: Sendable, Codable, Hashable {
+        public var name: String
+        public var installed: Bool
+        /// Chosen by the app, not only installed as another module's dependency.
+        public var chosen: Bool
     }
 
     public struct Repeatable: Sendable, Codable, Hashable {
@@ -32,8 +54,14 @@ public struct MigrationStatus: Sendable, Codable, Hashable {
         public var key: String
         public var kind: String
         public var state: State
+        /// The module that owns it (nil: a row from before the ledger knew modules).
+        public var module: String?
     }
 
+    /// The modules the database holds (or will hold after migrate), in dependency order.
+    public var modules: [ModuleState]
+    /// Modules in the ledger that this catalog does not declare (another app's): left alone.
+    public var foreignModules: [String]
     public var migrations: [Migration]
     public var repeatables: [Repeatable]
     /// Where this migrator takes the functions from (`the repeatable set`, `extension invariants 0.1`).
@@ -41,8 +69,10 @@ public struct MigrationStatus: Sendable, Codable, Hashable {
     /// What migrate would do about the extension (install, update, switch); nil when nothing.
     public var extensionChange: String?
 
-    public init(migrations: [Migration], repeatables: [Repeatable], storedLogic: String = StoredLogic.repeatableSet.description,
-                extensionChange: String? = nil) {
+    public init(modules: [ModuleState] = [], foreignModules: [String] = [], migrations: [Migration], repeatables: [Repeatable],
+                storedLogic: String = StoredLogic.repeatableSet.description, extensionChange: String? = nil) {
+        self.modules = modules
+        self.foreignModules = foreignModules
         self.migrations = migrations
         self.repeatables = repeatables
         self.storedLogic = storedLogic
@@ -51,7 +81,8 @@ public struct MigrationStatus: Sendable, Codable, Hashable {
 
     /// Nothing pending, nothing changed, nothing refused.
     public var isUpToDate: Bool {
-        migrations.allSatisfy { $0.state == .applied } && repeatables.allSatisfy { $0.state == .current } && extensionChange == nil
+        modules.allSatisfy(\.installed) && migrations.allSatisfy { $0.state == .applied } && repeatables.allSatisfy { $0.state == .current }
+            && extensionChange == nil
     }
 
     public var pendingMigrations: [Migration] { migrations.filter { $0.state == .pending } }
@@ -61,6 +92,10 @@ public struct MigrationStatus: Sendable, Codable, Hashable {
 
 /// What `migrate` did.
 public struct MigrationReport: Sendable, Codable, Hashable {
+    /// The modules the database holds now.
+    public var modules: [String]
+    /// The modules this run installed.
+    public var installedModules: [String]
     public var appliedMigrations: [String]
     public var appliedRepeatables: [String]
     public var droppedRepeatables: [String]
@@ -82,4 +117,6 @@ public enum MigrationEvent: Sendable {
     case rebuildingInvalidIndex(String)
     case applyingRepeatables(apply: [String], drop: [String])
     case changingExtension(String)
+    /// Creating or mapping the ledger (`create the module ledger`, `map the linear ledger …`).
+    case updatingLedger(String)
 }

@@ -2,7 +2,10 @@ public import InvariantsSchema
 public import Invariants
 import Foundation
 
-/// The committed `sql/` directory: `migrations/NNNN_name.sql`, `repeatable.sql`, `RELEASED`.
+/// The committed `sql/` directory: `MODULES` (the modules, their dependencies, the default
+/// set), `<module>/migrations/NNNN_name.sql` and `<module>/repeatable.sql` per module,
+/// `linear/migrations/` (the linear history of releases 0.1 and 0.2, kept for the databases
+/// that ran it) and `RELEASED`.
 ///
 /// The migrator applies what these files say — what a DBA reviewed is what runs — and
 /// `generate --check` proves they equal what the Swift declarations render.
@@ -16,7 +19,7 @@ public struct SQLDirectory: Sendable {
         SQLDirectory(path: explicit ?? ProcessInfo.processInfo.environment["INVARIANTS_SQL_DIR"] ?? "sql")
     }
 
-    var migrationsPath: String { path + "/migrations" }
+    var linearPath: String { path + "/linear/migrations" }
 
     public func releaseMarker() throws(InvariantsError) -> ReleaseMarker {
         let file = path + "/" + ReleaseMarker.fileName
@@ -30,25 +33,46 @@ public struct SQLDirectory: Sendable {
         }
     }
 
-    /// Reads every migration file and the repeatable set; each file's checksum is verified.
+    /// Reads the manifest, every module's migrations and repeatable set, and the linear
+    /// history's checksums; each file's checksum is verified.
     public func load() throws(InvariantsError) -> Catalog {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: migrationsPath, isDirectory: &isDir), isDir.boolValue else {
-            throw InvariantsError(.invalidMigrationFile, "no migrations directory at \(migrationsPath) (run from the project root, or pass --sql-dir)")
+        let manifestPath = path + "/" + ModuleManifest.fileName
+        guard FileManager.default.fileExists(atPath: manifestPath) else {
+            throw InvariantsError(.invalidMigrationFile, "no \(ModuleManifest.fileName) at \(manifestPath) (run from the project root, or pass --sql-dir)")
         }
         do {
-            let names = try FileManager.default.contentsOfDirectory(atPath: migrationsPath).filter { $0.hasSuffix(".sql") }.sorted()
-            let migrations = try names.map { name in
-                try MigrationFile.parse(try String(contentsOfFile: migrationsPath + "/" + name, encoding: .utf8), fileName: name)
+            let manifest = try ModuleManifest.parse(try String(contentsOfFile: manifestPath, encoding: .utf8))
+            var modules: [Module] = []
+            for entry in manifest.modules {
+                let directory = path + "/" + entry.name + "/migrations"
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".sql") }.sorted()
+                let migrations = try names.map { name in
+                    let migration = try MigrationFile.parse(try String(contentsOfFile: directory + "/" + name, encoding: .utf8), fileName: name)
+                    guard migration.module == entry.name else {
+                        throw SchemaError("\(entry.name)/migrations/\(name) says it belongs to module \(migration.module ?? "(none)")")
+                    }
+                    return migration
+                }
+                let repeatablePath = path + "/" + RepeatableSetFile.relativePath(module: entry.name)
+                let repeatables = FileManager.default.fileExists(atPath: repeatablePath)
+                    ? try RepeatableSetFile.parse(try String(contentsOfFile: repeatablePath, encoding: .utf8)) : []
+                modules.append(Module(entry.name, dependsOn: entry.dependencies, summary: entry.summary, migrations: migrations, repeatables: repeatables))
             }
-            let repeatablePath = path + "/" + RepeatableSetFile.fileName
-            let repeatables = FileManager.default.fileExists(atPath: repeatablePath)
-                ? try RepeatableSetFile.parse(try String(contentsOfFile: repeatablePath, encoding: .utf8)) : []
-            let catalog = Catalog(migrations: migrations, repeatables: repeatables)
+            var history = manifest.linearHistory
+            for index in history.indices {
+                let file = linearPath + "/" + history[index].fileName
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw SchemaError("linear migration \(file) is missing; restore it from version control")
+                }
+                history[index].checksum = MigrationFile.checksum(of: try MigrationFile.parse(text, fileName: history[index].fileName))
+            }
+            let catalog = try Catalog(modules: modules, defaultModules: manifest.defaultModules, linearHistory: history)
             try catalog.validate()
             return catalog
         } catch let error as SchemaError {
             throw InvariantsError(.invalidMigrationFile, error.message)
+        } catch let error as InvariantsError {
+            throw error
         } catch {
             throw InvariantsError(.invalidMigrationFile, "cannot read \(path): \(error.localizedDescription)")
         }
@@ -66,8 +90,7 @@ public struct SQLDirectory: Sendable {
     /// Compares the directory with `catalog`'s rendering. Released migrations (up to
     /// `RELEASED`) are skipped: their files are the source of truth.
     public func differences(from catalog: Catalog) throws(InvariantsError) -> [Difference] {
-        let frozen = try releaseMarker().frozenThrough
-        let rendered = try render(catalog, frozenThrough: frozen)
+        let rendered = try render(catalog)
         var result: [Difference] = []
         for (relative, content) in rendered.sorted(by: { $0.key < $1.key }) {
             let full = path + "/" + relative
@@ -79,10 +102,19 @@ public struct SQLDirectory: Sendable {
                 result.append(Difference(file: relative, change: .changed, diff: Self.unifiedDiff(old: existing, new: content, name: relative)))
             }
         }
-        let declared = Set(catalog.migrations.map { "migrations/" + MigrationFile.fileName(for: $0) })
-        let onDisk = (try? FileManager.default.contentsOfDirectory(atPath: migrationsPath)) ?? []
-        for name in onDisk.sorted() where name.hasSuffix(".sql") && !declared.contains("migrations/" + name) {
-            result.append(Difference(file: "migrations/" + name, change: .unexpected, diff: ""))
+        let declared = Set(catalog.migrations.map(MigrationFile.relativePath))
+        for module in catalog.modules {
+            let onDisk = (try? FileManager.default.contentsOfDirectory(atPath: path + "/" + module.name + "/migrations")) ?? []
+            for name in onDisk.sorted() where name.hasSuffix(".sql") && !declared.contains(module.name + "/migrations/" + name) {
+                result.append(Difference(file: module.name + "/migrations/" + name, change: .unexpected, diff: ""))
+            }
+        }
+        let known = Set(catalog.modules.map(\.name) + ["linear"])
+        for entry in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() where !known.contains(entry) {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path + "/" + entry, isDirectory: &isDirectory), isDirectory.boolValue {
+                result.append(Difference(file: entry + "/", change: .unexpected, diff: ""))
+            }
         }
         return result
     }
@@ -91,14 +123,14 @@ public struct SQLDirectory: Sendable {
     /// files written.
     @discardableResult
     public func write(_ catalog: Catalog) throws(InvariantsError) -> [String] {
-        let frozen = try releaseMarker().frozenThrough
-        let rendered = try render(catalog, frozenThrough: frozen)
+        let rendered = try render(catalog)
         var written: [String] = []
         do {
-            try FileManager.default.createDirectory(atPath: migrationsPath, withIntermediateDirectories: true)
             for (relative, content) in rendered.sorted(by: { $0.key < $1.key }) {
                 let full = path + "/" + relative
                 if (try? String(contentsOfFile: full, encoding: .utf8)) == content { continue }
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: full).deletingLastPathComponent().path,
+                                                        withIntermediateDirectories: true)
                 try content.write(toFile: full, atomically: true, encoding: .utf8)
                 written.append(relative)
             }
@@ -108,18 +140,29 @@ public struct SQLDirectory: Sendable {
         return written
     }
 
-    private func render(_ catalog: Catalog, frozenThrough frozen: Int) throws(InvariantsError) -> [String: String] {
-        guard catalog.migrations.count >= frozen else {
-            throw InvariantsError(.invalidMigrationFile, "\(ReleaseMarker.fileName) freezes migrations up to \(frozen), but only \(catalog.migrations.count) are declared: a released migration may never be removed")
-        }
+    private func render(_ catalog: Catalog) throws(InvariantsError) -> [String: String] {
+        let marker = try releaseMarker()
         var files: [String: String]
         do { files = try catalog.renderedFiles() } catch { throw InvariantsError(.invalidMigrationFile, error.message) }
-        for migration in catalog.migrations where migration.version <= frozen {
-            files.removeValue(forKey: "migrations/" + MigrationFile.fileName(for: migration))
-            let name = MigrationFile.fileName(for: migration)
-            guard FileManager.default.fileExists(atPath: migrationsPath + "/" + name) else {
-                throw InvariantsError(.invalidMigrationFile, "released migration \(name) is missing from \(migrationsPath); restore it from version control")
+        for release in marker.releases {
+            for (module, version) in release.modules {
+                guard let declared = catalog.module(named: module) else {
+                    throw InvariantsError(.invalidMigrationFile, "\(ReleaseMarker.fileName) freezes module \(module), which is not declared: a released module may never be removed")
+                }
+                guard declared.migrations.count >= version else {
+                    throw InvariantsError(.invalidMigrationFile, "\(ReleaseMarker.fileName) freezes \(module) up to \(version), but only \(declared.migrations.count) are declared: a released migration may never be removed")
+                }
             }
+        }
+        for migration in catalog.migrations where migration.version <= marker.frozenThrough(module: migration.module ?? "") {
+            let relative = MigrationFile.relativePath(for: migration)
+            files.removeValue(forKey: relative)
+            guard FileManager.default.fileExists(atPath: path + "/" + relative) else {
+                throw InvariantsError(.invalidMigrationFile, "released migration \(relative) is missing from \(path); restore it from version control")
+            }
+        }
+        for linear in catalog.linearHistory where !FileManager.default.fileExists(atPath: linearPath + "/" + linear.fileName) {
+            throw InvariantsError(.invalidMigrationFile, "linear migration \(linearPath)/\(linear.fileName) is missing; restore it from version control")
         }
         return files
     }

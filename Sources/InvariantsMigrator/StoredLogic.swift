@@ -67,7 +67,7 @@ enum ExtensionAction: Sendable, Hashable {
 extension Migrator {
     static let extensionSQL = SQLText.identifier(ExtensionScript.extensionName)
 
-    func extensionAction(_ ledger: LedgerState) -> ExtensionAction {
+    func extensionAction(_ ledger: LedgerState, catalog: Catalog) -> ExtensionAction {
         let installed = ledger.extensionVersion
         switch options.storedLogic.resolved(ledger) {
         case .keep: return .none
@@ -83,7 +83,7 @@ extension Migrator {
         }
     }
 
-    /// The statements for `plan` (what `applyExtension` runs, dependents aside).
+    /// The statements the plan sends for `action` (dependents aside).
     func extensionStatements(_ action: ExtensionAction, ledger: LedgerState) -> [String] {
         let name = Self.extensionSQL
         switch action {
@@ -95,7 +95,7 @@ extension Migrator {
             let drops = ledger.repeatables.filter { ExtensionScript.isFunction(kind: $0.value.kind) }.sorted { $0.key < $1.key }.flatMap(\.value.dropStatements)
             return drops + ["CREATE EXTENSION \(name) VERSION \(SQLText.literal(v))"]
         case .switchToRepeatableSet:
-            return ["ALTER EXTENSION \(name) DROP FUNCTION … (each member)", "DROP EXTENSION \(name)"]
+            return ledger.extensionMembers.map { "ALTER EXTENSION \(name) DROP FUNCTION \($0)" } + ["DROP EXTENSION \(name)"]
         }
     }
 
@@ -107,40 +107,6 @@ extension Migrator {
             "extension \(ExtensionScript.extensionName) version \(target) is not installed on the database server"
                 + (available.isEmpty ? "" : " (it has \(available.joined(separator: ", ")))"),
             hint: "on the database host: make -C extension install (PGXS, needs postgresql-server-dev and root); or migrate with --stored-logic repeatable")
-    }
-
-    /// Runs inside the repeatable set's transaction, before the changed objects are applied.
-    func applyExtension(_ action: ExtensionAction, ledger: LedgerState, session: SQLSession) async throws(InvariantsError) {
-        let name = Self.extensionSQL
-        switch action {
-        case .none: return
-        case .install(let v):
-            try await session.run("CREATE EXTENSION \(name) VERSION \(SQLText.literal(v))")
-        case .update(_, let to):
-            try await session.run("ALTER EXTENSION \(name) UPDATE TO \(SQLText.literal(to))")
-        case .reinstall(_, let to):
-            try await session.run("DROP EXTENSION \(name)")
-            try await session.run("CREATE EXTENSION \(name) VERSION \(SQLText.literal(to))")
-        case .switchToExtension(let v):
-            for (_, row) in ledger.repeatables.filter({ ExtensionScript.isFunction(kind: $0.value.kind) }).sorted(by: { $0.key < $1.key }) {
-                for statement in row.dropStatements { try await session.run(statement) }
-            }
-            try await session.run("CREATE EXTENSION \(name) VERSION \(SQLText.literal(v))")
-        case .switchToRepeatableSet:
-            let members = try await session.rows(PostgresQuery(unsafeSQL: """
-                SELECT p.oid::pg_catalog.regprocedure::text
-                FROM pg_catalog.pg_depend d
-                JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
-                JOIN pg_catalog.pg_proc p ON p.oid = d.objid AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-                WHERE e.extname = \(SQLText.literal(ExtensionScript.extensionName)) AND d.deptype = 'e'
-                ORDER BY 1
-                """))
-            for row in members {
-                let signature = try row.value(String.self)
-                try await session.run("ALTER EXTENSION \(name) DROP FUNCTION \(signature)")
-            }
-            try await session.run("DROP EXTENSION \(name)")
-        }
     }
 }
 

@@ -49,21 +49,25 @@ public struct Verifier: Sendable {
         let session = SQLSession(connection: live, logger: logger)
         let ledger = try await LedgerState.read(session)
         let route = storedLogic.resolved(ledger)
-        let migrator = try Migrator(catalog: catalog, options: .init(storedLogic: route), logger: logger)
-        let status = migrator.compare(ledger)
+        // Only what the installed modules own: the expected side holds exactly those modules.
+        let probe = try Migrator(catalog: catalog, options: .init(storedLogic: route), logger: logger)
+        let installed = try probe.installed(ledger).keys.filter { catalog.module(named: $0) != nil }.sorted()
+        let migrator = try Migrator(catalog: catalog, options: .init(storedLogic: route, modules: installed), logger: logger)
+        let status = try migrator.compare(ledger, target: try migrator.targetModules(ledger))
         var pending = status.pendingMigrations.map { "migration \($0.file) is pending" }
         pending += status.repeatables.filter { $0.state != .current }.map { "repeatable \($0.key) is \($0.state.rawValue)" }
         if let change = status.extensionChange { pending.append(change) }
 
         let actual = try await CatalogSnapshot.take(on: live, logger: logger)
-        let expected = try await expectedSnapshot(route: route, live: session, url: url)
+        let expected = try await expectedSnapshot(route: route, modules: installed, live: session, url: url)
         let schemas = expected.schemas
-        let differences = actual.restricted(to: schemas).differences(from: expected.restricted(to: schemas))
+        let differences = actual.restricted(to: schemas).withoutLinearLedger
+            .differences(from: expected.restricted(to: schemas).withoutLinearLedger)
         return Report(differences: differences, pending: pending, storedLogic: route.description)
     }
 
     /// Migrates a scratch database on the same server and snapshots it.
-    func expectedSnapshot(route: StoredLogic, live: SQLSession, url: DatabaseURL) async throws(InvariantsError) -> CatalogSnapshot {
+    func expectedSnapshot(route: StoredLogic, modules: [String], live: SQLSession, url: DatabaseURL) async throws(InvariantsError) -> CatalogSnapshot {
         let name = "invariants_verify_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         do {
             try await live.run("CREATE DATABASE \(SQLText.identifier(name))")
@@ -80,7 +84,7 @@ public struct Verifier: Sendable {
             let scratch = try await InvariantsClient.openConnection(url: scratchURL, logger: logger)
             let snapshot: CatalogSnapshot
             do throws(InvariantsError) {
-                let migrator = try Migrator(catalog: catalog, options: .init(storedLogic: route), logger: logger)
+                let migrator = try Migrator(catalog: catalog, options: .init(storedLogic: route, modules: modules), logger: logger)
                 try await migrator.migrate(on: scratch)
                 snapshot = try await CatalogSnapshot.take(on: scratch, logger: logger)
                 try? await scratch.close()
@@ -94,5 +98,15 @@ public struct Verifier: Sendable {
             try? await live.run("DROP DATABASE IF EXISTS \(SQLText.identifier(name)) WITH (FORCE)")
             throw error
         }
+    }
+}
+
+extension CatalogSnapshot {
+    /// Without `invariants.schema_migrations`, the linear ledger of releases 0.1 and 0.2 that a
+    /// database migrated back then keeps as history (a fresh database never has it).
+    var withoutLinearLedger: CatalogSnapshot {
+        let ledger = Ledger.migrationsTable.description
+        let kept = entries.filter { !$0.key.contains(ledger) }
+        return CatalogSnapshot(entries: kept, members: members.intersection(kept.keys), schemaOf: schemaOf.filter { kept[$0.key] != nil })
     }
 }

@@ -3,7 +3,11 @@
 /// Once its version is released, the committed file is the source of truth; the Swift
 /// value only renders files that are not yet released (see `ReleaseMarker`).
 public struct Migration: Sendable, Hashable {
-    /// Positive, strictly increasing across a catalog; the file is `NNNN_name.sql`.
+    /// The module whose stream this migration belongs to (`sql/<module>/migrations/`); `nil`
+    /// for the linear history of releases 0.1 and 0.2 (`sql/linear/migrations/`), which is read,
+    /// never rendered again.
+    public var module: String?
+    /// Positive and 1, 2, 3… within its module's stream; the file is `NNNN_name.sql`.
     public var version: Int
     /// Lowercase `[a-z0-9_]`, part of the file name.
     public var name: String
@@ -16,9 +20,10 @@ public struct Migration: Sendable, Hashable {
     public var statementTimeoutMilliseconds: Int
 
     public init(
-        version: Int, name: String, source: String, steps: [MigrationStep],
+        module: String? = nil, version: Int, name: String, source: String, steps: [MigrationStep],
         lockTimeoutMilliseconds: Int = 5_000, statementTimeoutMilliseconds: Int = 0
     ) {
+        self.module = module
         self.version = version
         self.name = name
         self.source = source
@@ -26,6 +31,10 @@ public struct Migration: Sendable, Hashable {
         self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
         self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
     }
+
+    /// `gig_responses/0001_gig_responses.sql`, or `linear/0005_gig_responses.sql` for the
+    /// linear history: how status, plan and errors name a migration.
+    public var label: String { (module ?? "linear") + "/" + MigrationFile.fileName(for: self) }
 }
 
 /// One SQL statement of a migration. PostgresNIO sends one statement per query, so a

@@ -21,6 +21,12 @@ public enum MigrationFile {
         fileName(version: migration.version, name: migration.name)
     }
 
+    /// Where the file lives under `sql/`: `<module>/migrations/NNNN_name.sql`, or
+    /// `linear/migrations/NNNN_name.sql` for the linear history of releases 0.1 and 0.2.
+    public static func relativePath(for migration: Migration) -> String {
+        (migration.module ?? "linear") + "/migrations/" + fileName(for: migration)
+    }
+
     public static func fileName(version: Int, name: String) -> String {
         let digits = String(version)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "_" + name + ".sql"
@@ -77,9 +83,10 @@ public enum MigrationFile {
         settingsLine(m) + "\n" + m.steps.map(stepBlock).joined(separator: "\n")
     }
 
-    /// The whole file. Deterministic: the same migration renders byte-identical text.
-    public static func render(_ m: Migration) -> String {
-        let name = fileName(for: m)
+    /// The whole file. Deterministic: the same migration renders byte-identical text. A module
+    /// migration's guard also checks that `dependencies` are installed.
+    public static func render(_ m: Migration, dependencies: [String] = []) -> String {
+        let name = m.module == nil ? fileName(for: m) : relativePath(for: m)
         let checksum = checksum(of: m)
         var out = """
         -- Invariants migration \(name)
@@ -90,8 +97,8 @@ public enum MigrationFile {
         -- rendered again, and its checksum is in the ledger of every database it ran on.
         --
         -- Apply with `invariants migrate`, or by hand (same ledger row either way):
-        --   psql -v ON_ERROR_STOP=1 -f sql/migrations/\(name)
-        \(headerMarker) version=\(m.version) name=\(m.name) \(settingsLine(m))
+        --   psql -v ON_ERROR_STOP=1 -f sql/\(m.module == nil ? "migrations/" + name : name)
+        \(headerMarker) \(m.module.map { "module=\($0) " } ?? "")version=\(m.version) name=\(m.name) \(settingsLine(m))
         \(checksumMarker) \(checksum)
 
 
@@ -111,15 +118,22 @@ public enum MigrationFile {
             return psqlMarker + "\nCOMMIT;\n\n"
         }
         out += open([psqlMarker, "\\set ON_ERROR_STOP on"])
-        out += Ledger.bootstrapStatements.map { $0 + ";\n" }.joined(separator: "\n") + "\n"
-        out += Ledger.guardStatement(for: m, tag: "guard") + ";\n\n"
+        if m.module == nil {
+            out += Ledger.bootstrapStatements.map { $0 + ";\n" }.joined(separator: "\n") + "\n"
+            out += Ledger.guardStatement(for: m, tag: "guard") + ";\n\n"
+        } else {
+            out += Ledger.moduleBootstrapStatements.map { $0 + ";\n" }.joined(separator: "\n") + "\n"
+            out += Ledger.guardStatement(for: m, dependencies: dependencies, tag: "guard") + ";\n\n"
+        }
         for step in m.steps {
             if step.transactional, !inTransaction { out += open() }
             if !step.transactional, inTransaction { out += close() }
             out += stepBlock(step) + "\n"
         }
         if !inTransaction { out += open() }
-        out += psqlMarker + "\n" + Ledger.recordStatement(for: m, checksum: checksum) + ";\nCOMMIT;\n"
+        let records = m.module == nil
+            ? [Ledger.recordStatement(for: m, checksum: checksum)] : Ledger.recordStatements(for: m, checksum: checksum)
+        out += psqlMarker + "\n" + records.map { $0 + ";\n" }.joined() + "COMMIT;\n"
         return out
     }
 
@@ -181,7 +195,8 @@ public enum MigrationFile {
             throw SchemaError("\(fileName): missing or malformed '\(headerMarker)' line")
         }
         guard let recordedChecksum else { throw SchemaError("\(fileName): missing '\(checksumMarker)' line") }
-        let migration = Migration(version: v, name: name, source: fileName, steps: steps, lockTimeoutMilliseconds: lock, statementTimeoutMilliseconds: statement)
+        let migration = Migration(module: header["module"], version: v, name: name, source: fileName, steps: steps,
+                                  lockTimeoutMilliseconds: lock, statementTimeoutMilliseconds: statement)
         guard Self.fileName(for: migration) == fileName else {
             throw SchemaError("\(fileName): its header says \(Self.fileName(for: migration))")
         }

@@ -140,12 +140,15 @@ struct CommandTests {
 
         let plan = try await invariants(["plan"], environment: env)
         #expect(plan.status == 0)
-        #expect(plan.stdout.contains("-- migration 0001_invariants_core.sql"))
+        #expect(plan.stdout.contains("-- migration: core/0001_invariants_core.sql"), "\(plan.stdout.prefix(400))")
+        #expect(plan.stdout.contains("SET LOCAL lock_timeout = '5000ms';"), "timeouts are part of the plan")
+        #expect(plan.stdout.contains("INSERT INTO \"invariants\".\"module_migrations\""), "ledger writes are part of the plan")
         #expect(plan.stdout.contains("CREATE TABLE \"invariants\".\"error_codes\""))
 
         let migrate = try await invariants(["migrate"], environment: env)
         #expect(migrate.status == 0, "\(migrate.stderr)")
-        #expect(migrate.stdout.contains("applying 0001_invariants_core.sql"))
+        #expect(migrate.stdout.contains("applying core/0001_invariants_core.sql"))
+        #expect(migrate.stdout.contains("installed modules: core, auth, model_work_record, chat_logs, gig_responses, generations, support_chat"))
 
         let again = try await invariants(["migrate", "--json"], environment: env)
         #expect(again.status == 0)
@@ -155,7 +158,7 @@ struct CommandTests {
         let after = try await invariants(["status"], environment: env)
         #expect(after.status == 0)
         #expect(after.stdout.contains("up to date"))
-        #expect(after.stdout.contains("applied") && after.stdout.contains("0001_invariants_core.sql"))
+        #expect(after.stdout.contains("applied") && after.stdout.contains("core/0001_invariants_core.sql"))
     }
 
     @Test("generate --check passes on the committed sql/ and fails with a diff on a stale copy")
@@ -169,14 +172,8 @@ struct CommandTests {
         defer { try? FileManager.default.removeItem(atPath: copyRoot) }
         try FileManager.default.copyItem(atPath: root + "/sql", toPath: copy)
         try FileManager.default.copyItem(atPath: root + "/extension", toPath: copyRoot + "/extension")
-        let file = copy + "/migrations/0001_invariants_core.sql"
-        if try ReleaseMarkerProbe.frozen(copy) < 1 {
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-            try text.replacingOccurrences(of: "the Swift client maps", with: "the client maps").write(toFile: file, atomically: true, encoding: .utf8)
-        } else {
-            let repeatable = copy + "/repeatable.sql"
-            try (try String(contentsOfFile: repeatable, encoding: .utf8) + "\n-- stray edit\n").write(toFile: repeatable, atomically: true, encoding: .utf8)
-        }
+        let repeatable = copy + "/gig_responses/repeatable.sql"
+        try (try String(contentsOfFile: repeatable, encoding: .utf8) + "\n-- stray edit\n").write(toFile: repeatable, atomically: true, encoding: .utf8)
         let stale = try await invariants(["generate", "--check", "--sql-dir", copy])
         #expect(stale.status == 1)
         #expect(stale.stdout.contains("changed: \(copy)/"))
@@ -210,8 +207,7 @@ struct ReleaseCommandTests {
         #expect(extensionFiles == ["invariants--9.9.sql", "invariants.control"], "\(extensionFiles)")
         #expect(try await invariants(["generate", "--check", "--sql-dir", copy]).status == 0)
         let marker = try String(contentsOfFile: copy + "/RELEASED", encoding: .utf8)
-        let migrations = try FileManager.default.contentsOfDirectory(atPath: copy + "/migrations").filter { $0.hasSuffix(".sql") }.count
-        #expect(marker.hasSuffix("9.9 \(migrations)\n"))
+        #expect(marker.hasSuffix("9.9 auth=1 chat_logs=2 core=2 generations=1 gig_responses=1 model_work_record=1 support_chat=1\n"), "\(marker)")
 
         let again = try await invariants(["release", "9.9", "--sql-dir", copy])
         #expect(again.status == 1 && again.stderr.contains("already exists"))
@@ -222,19 +218,12 @@ struct ReleaseCommandTests {
         #expect(bad.status == 1 && bad.stderr.contains("must be letters"))
 
         // A frozen file edited by hand: generate neither rewrites it nor reports it…
-        let file = copy + "/migrations/0001_invariants_core.sql"
+        let file = copy + "/core/migrations/0001_invariants_core.sql"
         let edited = try String(contentsOfFile: file, encoding: .utf8) + "-- a DBA's note\n"
         try edited.write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try await invariants(["generate", "--check", "--sql-dir", copy]).status == 0)
         #expect(try await invariants(["generate", "--sql-dir", copy]).status == 0)
         #expect(try String(contentsOfFile: file, encoding: .utf8) == edited)
-    }
-}
-
-private enum ReleaseMarkerProbe {
-    static func frozen(_ dir: String) throws -> Int {
-        guard let text = try? String(contentsOfFile: dir + "/RELEASED", encoding: .utf8) else { return 0 }
-        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.max() ?? 0
     }
 }
 
@@ -255,7 +244,7 @@ struct DevCommandTests {
                 if line.hasPrefix("DATABASE_URL="), url == nil {
                     url = String(line.dropFirst("DATABASE_URL=".count)).trimmingCharacters(in: .whitespacesAndNewlines)
                     let client = try await InvariantsClient.connect(url: url!)
-                    let rows = try await client.query("SELECT count(*) FROM invariants.schema_migrations")
+                    let rows = try await client.query("SELECT count(*) FROM invariants.module_migrations")
                     answered = try rows.first?.decode(Int64.self) ?? 0 >= 1
                     client.close()
                     try execution.send(signal: .interrupt)

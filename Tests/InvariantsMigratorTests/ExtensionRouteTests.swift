@@ -38,7 +38,7 @@ struct ExtensionRouteTests {
         let releases = try sqlDirectory.releaseMarker().releases.map(\.label)
         let first = try #require(releases.first { FileManager.default.fileExists(atPath: extensionDirectory.path + "/" + ExtensionScript.scriptFileName(version: $0)) })
         let (viaUpgrades, upgradesLedger) = try await withFreshDatabase { _, connection in
-            try await migrate(connection, .repeatableSet, catalog: Catalog(migrations: catalog.migrations, repeatables: []))
+            try await migrate(connection, .repeatableSet, catalog: catalog.mapModules { $0.repeatables = [] })
             try await connection.run("CREATE EXTENSION invariants VERSION '\(first)'")
             try await connection.run("ALTER EXTENSION invariants UPDATE TO '\(version)'")
             try await migrate(connection, .extension(version: version))

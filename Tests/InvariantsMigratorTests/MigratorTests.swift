@@ -18,15 +18,15 @@ struct MigratorTests {
             #expect(!before.isUpToDate)
 
             let first = try await migrator.migrate(on: connection)
-            #expect(first.appliedMigrations == ["0001_accounts.sql", "0002_ledger_entries.sql"])
+            #expect(first.appliedMigrations == ["sample/0001_accounts.sql", "sample/0002_ledger_entries.sql"])
             #expect(first.appliedRepeatables == ["function public.answer()"])
             #expect(try await connection.exists("public.entries"))
             #expect(try await connection.scalar("SELECT public.answer()", as: Int32.self) == 1)
 
-            let appliedAt = try await connection.scalar("SELECT string_agg(applied_at::text, ',' ORDER BY version) FROM invariants.schema_migrations", as: String.self)
+            let appliedAt = try await connection.scalar("SELECT string_agg(applied_at::text, ',' ORDER BY version) FROM invariants.module_migrations", as: String.self)
             let second = try await migrator.migrate(on: connection)
             #expect(!second.changedAnything)
-            #expect(try await connection.scalar("SELECT string_agg(applied_at::text, ',' ORDER BY version) FROM invariants.schema_migrations", as: String.self) == appliedAt)
+            #expect(try await connection.scalar("SELECT string_agg(applied_at::text, ',' ORDER BY version) FROM invariants.module_migrations", as: String.self) == appliedAt)
 
             let after = try await migrator.status(on: connection)
             #expect(after.isUpToDate)
@@ -55,9 +55,9 @@ struct MigratorTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(reports.flatMap(\.appliedMigrations).sorted() == ["0001_accounts.sql", "0002_ledger_entries.sql", "0003_slow.sql"])
+            #expect(reports.flatMap(\.appliedMigrations).sorted() == ["sample/0001_accounts.sql", "sample/0002_ledger_entries.sql", "sample/0003_slow.sql"])
             #expect(reports.flatMap(\.appliedRepeatables) == ["function public.answer()"])
-            #expect(try await connection.scalar("SELECT count(*) FROM invariants.schema_migrations", as: Int64.self) == 3)
+            #expect(try await connection.scalar("SELECT count(*) FROM invariants.module_migrations", as: Int64.self) == 3)
             // The data step ran once: a second run would have hit the primary key.
             #expect(try await connection.scalar("SELECT count(*) FROM public.accounts", as: Int64.self) == 1)
         }
@@ -80,7 +80,7 @@ struct MigratorTests {
             #expect(error?.message.contains("step 3 of 3") == true)
             #expect(error?.sqlState == "22012")
             #expect(try await connection.exists("public.half") == false)
-            #expect(try await connection.scalar("SELECT max(version) FROM invariants.schema_migrations", as: Int32.self) == 2)
+            #expect(try await connection.scalar("SELECT max(version) FROM invariants.module_migrations", as: Int32.self) == 2)
             // Earlier migrations stay applied; the repeatable set waits for a clean run.
             #expect(try await connection.exists("public.entries"))
         }
@@ -90,14 +90,13 @@ struct MigratorTests {
     func tamperedMigration() async throws {
         try await withFreshDatabase { _, connection in
             try await Migrator(catalog: sampleCatalog(), logger: testLogger).migrate(on: connection)
-            var edited = sampleCatalog()
-            edited.migrations[1].steps[0].sql += " -- sneaky edit"
+            let edited = sampleCatalog { $0[1].steps[0].sql += " -- sneaky edit" }
             let migrator = try Migrator(catalog: edited, logger: testLogger)
             let status = try await migrator.status(on: connection)
             #expect(status.migrations[1].state == .checksumMismatch)
             let error = await #expect(throws: InvariantsError.self) { try await migrator.migrate(on: connection) }
             #expect(error?.kind == .checksumMismatch)
-            #expect(error?.message.contains("0002_ledger_entries.sql") == true)
+            #expect(error?.message.contains("sample/0002_ledger_entries.sql") == true)
             await #expect(throws: InvariantsError.self) { try await migrator.plan(on: connection) }
         }
     }
@@ -119,20 +118,21 @@ struct MigratorTests {
     @Test("a changed repeatable object is re-applied, an unchanged one is not, a removed one is dropped")
     func repeatableSet() async throws {
         try await withFreshDatabase { _, connection in
-            var catalog = sampleCatalog()
-            catalog.repeatables.append(RepeatableObject(
+            let rich = RepeatableObject(
                 kind: .view, key: "view public.rich", source: "test",
                 statements: ["CREATE OR REPLACE VIEW public.rich WITH (security_invoker = true) AS SELECT id FROM public.accounts WHERE balance > 100"],
-                dropStatements: ["DROP VIEW IF EXISTS public.rich"]))
+                dropStatements: ["DROP VIEW IF EXISTS public.rich"])
+            let catalog = sampleCatalog(repeatables: [rich])
             try await Migrator(catalog: catalog, logger: testLogger).migrate(on: connection)
             let viewAppliedAt = try await connection.scalar("SELECT applied_at::text FROM invariants.repeatable_objects WHERE key = 'view public.rich'", as: String.self)
 
-            var changed = catalog
-            changed.repeatables[0] = sampleCatalog(functionResult: 42).repeatables[0]
+            let changed = sampleCatalog(functionResult: 42, repeatables: [rich])
             let migrator = try Migrator(catalog: changed, logger: testLogger)
             #expect(try await migrator.status(on: connection).repeatables.map(\.state) == [.changed, .current])
             let plan = try await migrator.plan(on: connection)
-            #expect(plan.repeatables.map(\.key) == ["function public.answer()"])
+            #expect(plan.appliedRepeatables == ["function public.answer()"])
+            #expect(plan.steps.map(\.kind) == [.repeatableSet], "the ledger exists: one step, the changed object")
+            #expect(plan.steps[0].statements.contains { $0.contains("SELECT 42") })
             #expect(try await connection.scalar("SELECT public.answer()", as: Int32.self) == 1, "plan applies nothing")
 
             let report = try await migrator.migrate(on: connection)
@@ -140,8 +140,7 @@ struct MigratorTests {
             #expect(try await connection.scalar("SELECT public.answer()", as: Int32.self) == 42)
             #expect(try await connection.scalar("SELECT applied_at::text FROM invariants.repeatable_objects WHERE key = 'view public.rich'", as: String.self) == viewAppliedAt)
 
-            var removed = changed
-            removed.repeatables.removeLast()
+            let removed = sampleCatalog(functionResult: 42)
             let dropReport = try await Migrator(catalog: removed, logger: testLogger).migrate(on: connection)
             #expect(dropReport.droppedRepeatables == ["view public.rich"])
             #expect(try await connection.exists("public.rich") == false)
@@ -153,9 +152,8 @@ struct MigratorTests {
     func failingRepeatable() async throws {
         try await withFreshDatabase { _, connection in
             try await Migrator(catalog: sampleCatalog(), logger: testLogger).migrate(on: connection)
-            var catalog = sampleCatalog(functionResult: 7)
-            catalog.repeatables.append(RepeatableObject(kind: .view, key: "view public.broken", source: "test",
-                statements: ["CREATE VIEW public.broken AS SELECT nope FROM public.accounts"], dropStatements: []))
+            let catalog = sampleCatalog(functionResult: 7, repeatables: [RepeatableObject(kind: .view, key: "view public.broken", source: "test",
+                statements: ["CREATE VIEW public.broken AS SELECT nope FROM public.accounts"], dropStatements: [])])
             let error = await #expect(throws: InvariantsError.self) { try await Migrator(catalog: catalog, logger: testLogger).migrate(on: connection) }
             #expect(error?.message.contains("view public.broken") == true)
             #expect(try await connection.scalar("SELECT public.answer()", as: Int32.self) == 1)
@@ -179,7 +177,7 @@ struct MigratorTests {
             #expect(error?.sqlState == "23505", "\(error.map { String(reflecting: $0) } ?? "")")
             #expect(try await connection.scalar("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = 'public.accounts_balance_key'::regclass", as: Bool.self),
                     "the failed CIC left an INVALID index that IF NOT EXISTS would skip")
-            #expect(try await connection.scalar("SELECT count(*) FROM invariants.schema_migrations WHERE version = 3", as: Int64.self) == 0)
+            #expect(try await connection.scalar("SELECT count(*) FROM invariants.module_migrations WHERE version = 3", as: Int64.self) == 0)
 
             try await connection.run("UPDATE public.accounts SET balance = 6 WHERE id = 2")
             var events: [String] = []

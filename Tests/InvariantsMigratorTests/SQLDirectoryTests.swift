@@ -13,7 +13,7 @@ private func temporaryDirectory() throws -> String {
 }
 
 /// Runs psql with ON_ERROR_STOP; returns (exit status, stderr).
-private func psql(_ url: String, file: String) throws -> (Int32, String) {
+func psql(_ url: String, file: String) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: (ProcessInfo.processInfo.environment["INVARIANTS_PG_BIN"] ?? "/usr/lib/postgresql/15/bin") + "/psql")
     process.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", file]
@@ -32,8 +32,9 @@ struct SQLDirectoryTests {
     func generateAndCheck() throws {
         let dir = SQLDirectory(path: try temporaryDirectory())
         let catalog = sampleCatalog()
-        #expect(try dir.differences(from: catalog).map(\.change) == [.missing, .missing, .missing])
-        #expect(try dir.write(catalog).sorted() == ["migrations/0001_accounts.sql", "migrations/0002_ledger_entries.sql", "repeatable.sql"])
+        #expect(try dir.differences(from: catalog).map(\.change) == [.missing, .missing, .missing, .missing])
+        #expect(try dir.write(catalog).sorted() == ["MODULES", "sample/migrations/0001_accounts.sql", "sample/migrations/0002_ledger_entries.sql",
+                                                    "sample/repeatable.sql"])
         #expect(try dir.write(catalog).isEmpty, "a second generate writes nothing")
         #expect(try dir.differences(from: catalog).isEmpty)
         let loaded = try dir.load()
@@ -42,7 +43,7 @@ struct SQLDirectoryTests {
 
         let changed = sampleCatalog(functionResult: 9)
         let stale = try dir.differences(from: changed)
-        #expect(stale.map(\.file) == ["repeatable.sql"])
+        #expect(stale.map(\.file) == ["sample/repeatable.sql"])
         #expect(stale.first?.diff.contains("SELECT 9") == true)
     }
 
@@ -50,7 +51,7 @@ struct SQLDirectoryTests {
     func handEdit() throws {
         let dir = SQLDirectory(path: try temporaryDirectory())
         try dir.write(sampleCatalog())
-        let file = dir.path + "/migrations/0001_accounts.sql"
+        let file = dir.path + "/sample/migrations/0001_accounts.sql"
         let text = try String(contentsOfFile: file, encoding: .utf8)
         try text.replacingOccurrences(of: "balance bigint NOT NULL DEFAULT 0", with: "balance bigint").write(toFile: file, atomically: true, encoding: .utf8)
         let error = #expect(throws: InvariantsError.self) { try dir.load() }
@@ -62,20 +63,21 @@ struct SQLDirectoryTests {
     func releasedIsFrozen() throws {
         let dir = SQLDirectory(path: try temporaryDirectory())
         try dir.write(sampleCatalog())
-        try ReleaseMarker(releases: [.init(label: "0.1", lastMigration: 1)]).render()
+        try ReleaseMarker(releases: [.init(label: "0.1", modules: ["sample": 1])]).render()
             .write(toFile: dir.path + "/RELEASED", atomically: true, encoding: .utf8)
-        let frozen = try String(contentsOfFile: dir.path + "/migrations/0001_accounts.sql", encoding: .utf8)
+        let frozen = try String(contentsOfFile: dir.path + "/sample/migrations/0001_accounts.sql", encoding: .utf8)
 
-        var evolved = sampleCatalog()
-        evolved.migrations[0].steps[1].sql = "CREATE INDEX accounts_balance_idx ON public.accounts (balance DESC)"
-        evolved.migrations[1].steps[0].sql += " -- unreleased, may change"
-        #expect(try dir.differences(from: evolved).map(\.file) == ["migrations/0002_ledger_entries.sql"])
-        #expect(try dir.write(evolved) == ["migrations/0002_ledger_entries.sql"])
-        #expect(try String(contentsOfFile: dir.path + "/migrations/0001_accounts.sql", encoding: .utf8) == frozen)
+        let evolved = sampleCatalog { migrations in
+            migrations[0].steps[1].sql = "CREATE INDEX accounts_balance_idx ON public.accounts (balance DESC)"
+            migrations[1].steps[0].sql += " -- unreleased, may change"
+        }
+        #expect(try dir.differences(from: evolved).map(\.file) == ["sample/migrations/0002_ledger_entries.sql"])
+        #expect(try dir.write(evolved) == ["sample/migrations/0002_ledger_entries.sql"])
+        #expect(try String(contentsOfFile: dir.path + "/sample/migrations/0001_accounts.sql", encoding: .utf8) == frozen)
 
-        try FileManager.default.removeItem(atPath: dir.path + "/migrations/0001_accounts.sql")
+        try FileManager.default.removeItem(atPath: dir.path + "/sample/migrations/0001_accounts.sql")
         let error = #expect(throws: InvariantsError.self) { try dir.write(evolved) }
-        #expect(error?.message.contains("released migration 0001_accounts.sql is missing") == true)
+        #expect(error?.message.contains("released migration sample/migrations/0001_accounts.sql is missing") == true)
     }
 
     @Test("psql -f of the generated files leaves the same schema and ledger as the migrator, and refuses a second run")
@@ -90,7 +92,8 @@ struct SQLDirectoryTests {
         let server = try await ThrowawayPostgres.shared()
         let viaPsql = try await server.makeDatabase(from: nil)
         let viaMigrator = try await server.makeDatabase(from: nil)
-        for file in ["migrations/0001_accounts.sql", "migrations/0002_ledger_entries.sql", "migrations/0003_concurrent_index.sql", "repeatable.sql"] {
+        for file in ["sample/migrations/0001_accounts.sql", "sample/migrations/0002_ledger_entries.sql", "sample/migrations/0003_concurrent_index.sql",
+                     "sample/repeatable.sql"] {
             let (status, stderr) = try psql(viaPsql.url, file: dir.path + "/" + file)
             #expect(status == 0, "\(file): \(stderr)")
         }
@@ -106,9 +109,9 @@ struct SQLDirectoryTests {
         #expect(try await a.scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'", as: Int64.self) == 4)
         #expect(try await Migrator(catalog: try dir.load(), logger: testLogger).status(on: a).isUpToDate)
 
-        let (again, message) = try psql(viaPsql.url, file: dir.path + "/migrations/0002_ledger_entries.sql")
+        let (again, message) = try psql(viaPsql.url, file: dir.path + "/sample/migrations/0002_ledger_entries.sql")
         #expect(again != 0)
-        #expect(message.contains("migration 0002_ledger_entries.sql is already applied"))
+        #expect(message.contains("migration sample/0002_ledger_entries.sql is already applied"))
         try await a.close()
         try await b.close()
     }

@@ -52,29 +52,29 @@ extension PostgresConnection {
 
     /// `version:checksum` of every ledger row, in order.
     func ledger() async throws -> [String] {
-        let rows = try await query("SELECT version, checksum FROM invariants.schema_migrations ORDER BY version", logger: testLogger).collect()
+        let rows = try await query("SELECT version, checksum FROM invariants.module_migrations ORDER BY module, version", logger: testLogger).collect()
         return try rows.map { let (v, c) = try $0.decode((Int32, String).self); return "\(v):\(c)" }
     }
 }
 
-/// A small catalog: two tables, a function and a trigger in the repeatable set.
-func sampleCatalog(functionResult: Int = 1, extraMigrations: [Migration] = []) -> Catalog {
-    Catalog(
-        migrations: [
-            Migration(version: 1, name: "accounts", source: "test", steps: [
+/// A small catalog of one module, `sample`: two tables and a function in the repeatable set.
+func sampleCatalog(functionResult: Int = 1, extraMigrations: [Migration] = [], repeatables extra: [RepeatableObject] = [],
+                   edit: (inout [Migration]) -> Void = { _ in }) -> Catalog {
+    var migrations = [
+        Migration(version: 1, name: "accounts", source: "test", steps: [
                 MigrationStep("CREATE TABLE public.accounts (id bigint PRIMARY KEY, balance bigint NOT NULL DEFAULT 0)"),
                 MigrationStep("CREATE INDEX accounts_balance_idx ON public.accounts (balance)"),
             ]),
             Migration(version: 2, name: "ledger_entries", source: "test", steps: [
                 MigrationStep("CREATE TABLE public.entries (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES public.accounts (id), amount bigint NOT NULL)"),
             ]),
-        ] + extraMigrations,
-        repeatables: [
-            RepeatableObject(kind: .function, key: "function public.answer()", source: "test",
-                             statements: ["CREATE OR REPLACE FUNCTION public.answer() RETURNS integer LANGUAGE sql AS $$ SELECT \(functionResult) $$"],
-                             dropStatements: ["DROP FUNCTION IF EXISTS public.answer()"]),
-        ]
-    )
+        ] + extraMigrations
+    edit(&migrations)
+    return try! Catalog(module: "sample", migrations: migrations, repeatables: [
+        RepeatableObject(kind: .function, key: "function public.answer()", source: "test",
+                         statements: ["CREATE OR REPLACE FUNCTION public.answer() RETURNS integer LANGUAGE sql AS $$ SELECT \(functionResult) $$"],
+                         dropStatements: ["DROP FUNCTION IF EXISTS public.answer()"]),
+    ] + extra)
 }
 
 let repositoryRoot: String = {

@@ -10,12 +10,12 @@ import Testing
 struct VerifyTests {
     /// The project catalog plus a security_invoker view (the catalog has no view yet).
     func catalogWithView() throws -> Catalog {
-        var catalog = try committedCatalog()
-        catalog.repeatables.append(RepeatableObject(
-            kind: .view, key: "view public.usage_summary", source: "VerifyTests",
-            statements: ["CREATE OR REPLACE VIEW public.usage_summary WITH (security_invoker = true) AS SELECT user_id, sum(requests) AS requests FROM public.usage_daily GROUP BY user_id"],
-            dropStatements: ["DROP VIEW IF EXISTS public.usage_summary"]))
-        return catalog
+        try committedCatalog().updating("chat_logs") {
+            $0.repeatables.append(RepeatableObject(
+                kind: .view, key: "view public.usage_summary", source: "VerifyTests",
+                statements: ["CREATE OR REPLACE VIEW public.usage_summary WITH (security_invoker = true) AS SELECT user_id, sum(requests) AS requests FROM public.usage_daily GROUP BY user_id"],
+                dropStatements: ["DROP VIEW IF EXISTS public.usage_summary"]))
+        }
     }
 
     @Test("nothing on a clean database; each hand edit named (function body, dropped trigger, RLS off, view without security_invoker)")

@@ -53,15 +53,17 @@ struct MigrationFileTests {
     }
 
     @Test("bad migrations are refused with a message naming them")
-    func validation() {
+    func validation() throws {
         let noSteps = Migration(version: 1, name: "empty", source: "t", steps: [])
         #expect(throws: SchemaError("migration 0001_empty.sql has no steps")) { try MigrationFile.validate(noSteps) }
         let badName = Migration(version: 1, name: "Bad Name", source: "t", steps: [MigrationStep("SELECT 1")])
         #expect(throws: SchemaError.self) { try MigrationFile.validate(badName) }
         let semicolon = Migration(version: 1, name: "semi", source: "t", steps: [MigrationStep("SELECT 1;")])
         #expect(throws: SchemaError.self) { try MigrationFile.validate(semicolon) }
-        let gap = Catalog(migrations: [Migration(version: 2, name: "two", source: "t", steps: [MigrationStep("SELECT 1")])], repeatables: [])
-        #expect(throws: SchemaError.self) { try gap.validate() }
+        let gap = try Catalog(modules: [Module("m", summary: "t", migrations: [
+            Migration(module: "m", version: 2, name: "two", source: "t", steps: [MigrationStep("SELECT 1")]),
+        ])])
+        #expect(throws: SchemaError("module m: migration versions must be 1, 2, 3… in order; found 2 at position 1")) { try gap.validate() }
     }
 
     @Test("the repeatable set renders and parses back, one checksum per object")
@@ -71,7 +73,7 @@ struct MigrationFileTests {
                              statements: ["CREATE OR REPLACE FUNCTION public.g() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$", "REVOKE ALL ON FUNCTION public.g() FROM PUBLIC"],
                              dropStatements: ["DROP FUNCTION IF EXISTS public.g()"]),
         ]
-        let text = RepeatableSetFile.render(objects)
+        let text = RepeatableSetFile.render(objects, module: "m")
         #expect(try RepeatableSetFile.parse(text) == objects)
         let edited = text.replacingOccurrences(of: "SELECT 1 $$", with: "SELECT 2 $$")
         #expect(throws: SchemaError.self) { try RepeatableSetFile.parse(edited) }
@@ -82,7 +84,9 @@ struct MigrationFileTests {
         let catalog = ProjectCatalog.catalog
         try catalog.validate()
         #expect(try catalog.renderedFiles() == ProjectCatalog.catalog.renderedFiles())
-        #expect(try catalog.renderedFiles().keys.sorted().first == "migrations/0001_invariants_core.sql")
+        #expect(try catalog.renderedFiles().keys.sorted().prefix(3) == [
+            "MODULES", "auth/migrations/0001_auth_shim.sql", "auth/repeatable.sql",
+        ])
     }
 
     @Test("RELEASED parses, refuses going backwards, and freezes through the newest release")
@@ -92,5 +96,12 @@ struct MigrationFileTests {
         #expect(try ReleaseMarker.parse(marker.render()) == marker)
         #expect(throws: SchemaError.self) { try ReleaseMarker.parse("0.1 4\n0.2 2\n") }
         #expect(try ReleaseMarker.parse("").frozenThrough == 0)
+        let modules = try ReleaseMarker.parse("0.1 4\n0.2 8\n0.3 core=2 gig_responses=1\n0.4 core=3\n")
+        #expect(modules.frozenThrough == 8)
+        #expect(modules.frozenThrough(module: "core") == 3 && modules.frozenThrough(module: "gig_responses") == 1)
+        #expect(modules.frozenThrough(module: "auth") == 0)
+        #expect(try ReleaseMarker.parse(modules.render()) == modules)
+        #expect(throws: SchemaError.self) { try ReleaseMarker.parse("0.3 core=2\n0.4 core=1\n") }
+        #expect(throws: SchemaError.self) { try ReleaseMarker.parse("0.3 Core=x\n") }
     }
 }

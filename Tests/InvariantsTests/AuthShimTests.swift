@@ -52,7 +52,7 @@ struct AuthShimTests {
         ] { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger) }
 
         let report = try await Migrator(catalog: try projectCatalog(), logger: quietLogger).migrate(on: connection)
-        #expect(report.appliedMigrations.contains("0002_auth_shim.sql"))
+        #expect(report.appliedMigrations.contains("auth/0001_auth_shim.sql"))
         #expect(try await connection.scalar("SELECT auth.uid()", as: UUID.self) == theirs, "Supabase's auth.uid() is untouched")
         #expect(try await connection.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users' AND column_name = 'phone'", as: Int64.self) == 1)
         #expect(try await connection.scalar("SELECT to_regprocedure('auth.role()') IS NOT NULL", as: Bool.self), "missing pieces are added")

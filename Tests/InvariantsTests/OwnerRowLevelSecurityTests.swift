@@ -21,9 +21,10 @@ private enum NotesModule {
 
     static func catalog() throws -> Catalog {
         let base = try projectCatalog()
-        return Catalog(
-            migrations: base.migrations + [Migration(version: base.migrations.count + 1, name: "rls_notes", source: "test", steps: table.createSteps())],
-            repeatables: base.repeatables + security.repeatableObjects())
+        let notes = Module("rls_notes", dependsOn: ["core", "auth"], summary: "test notes",
+                           migrations: [Migration(module: "rls_notes", version: 1, name: "rls_notes", source: "test", steps: table.createSteps())],
+                           repeatables: security.repeatableObjects())
+        return try Catalog(modules: base.modules + [notes], defaultModules: base.defaultModules + ["rls_notes"], linearHistory: base.linearHistory)
     }
 }
 

@@ -39,28 +39,32 @@ struct MigratorKillTests {
 
         let catalog = try SQLDirectory(path: repositoryRoot + "/sql").load()
         let connection = try await database.connect(logger: quiet)
-        // The ledger is 1…k with no gap, and every recorded migration's tables exist.
+        // Each module's ledger is 1…k with no gap, and every recorded migration's table exists;
+        // every unrecorded one's does not (nothing half-applied).
         let ledgerExists = try await connection.query(
-            "SELECT to_regclass('invariants.schema_migrations') IS NOT NULL", logger: quiet).collect().first!.decode(Bool.self)
-        if ledgerExists {
-            let versions = try await connection.query("SELECT version FROM invariants.schema_migrations ORDER BY version", logger: quiet)
-                .collect().map { try $0.decode(Int.self) }
-            #expect(versions == Array(0..<versions.count).map { $0 + 1 }, "ledger \(versions)")
-            let tables = ["invariants.error_codes", "auth.users", "public.sessions", "public.chat_logs", "public.gigs", "public.generations"]
-            for (index, table) in tables.enumerated() where index < versions.count {
-                let exists = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: quiet).collect().first!.decode(Bool.self)
-                #expect(exists, "migration \(index + 1) is recorded, so \(table) exists")
-            }
-            for (index, table) in tables.enumerated() where index >= versions.count {
-                let exists = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: quiet).collect().first!.decode(Bool.self)
-                #expect(!exists, "migration \(index + 1) is not recorded, so \(table) must not exist (half-applied)")
-            }
+            "SELECT to_regclass('invariants.module_migrations') IS NOT NULL", logger: quiet).collect().first!.decode(Bool.self)
+        let recorded: [String: [Int]] = ledgerExists ? Dictionary(grouping: try await connection.query(
+            "SELECT module, version FROM invariants.module_migrations ORDER BY module, version", logger: quiet)
+            .collect().map { try $0.decode((String, Int).self) }, by: \.0).mapValues { $0.map(\.1) } : [:]
+        for (module, versions) in recorded {
+            #expect(versions == Array(1...versions.count), "\(module): ledger \(versions)")
+        }
+        let tables: [(String, Int, String)] = [
+            ("core", 1, "invariants.error_codes"), ("core", 2, "invariants.counter_repairs"), ("auth", 1, "auth.users"),
+            ("model_work_record", 1, "public.sessions"), ("chat_logs", 1, "public.chat_logs"), ("gig_responses", 1, "public.gigs"),
+            ("generations", 1, "public.generations"), ("support_chat", 1, "public.chat_sessions"),
+        ]
+        for (module, version, table) in tables {
+            let exists = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: quiet).collect().first!.decode(Bool.self)
+            let isRecorded = recorded[module]?.contains(version) == true
+            #expect(exists == isRecorded, "\(module) \(version) is \(isRecorded ? "" : "not ")recorded, so \(table) must \(isRecorded ? "" : "not ")exist")
         }
         // The next migrate completes, and the database is up to date.
         let migrator = try Migrator(catalog: catalog, logger: quiet)
         _ = try await migrator.migrate(on: connection)
         let status = try await migrator.status(on: connection)
         #expect(status.isUpToDate)
+        #expect(status.modules.map(\.name) == catalog.modules.map(\.name), "a killed first migrate still ends with the default set")
         try await connection.close()
         try await database.drop()
     }
