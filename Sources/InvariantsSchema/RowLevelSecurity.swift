@@ -73,7 +73,9 @@ public struct RowLevelSecurity: Hashable, Sendable {
         }
     }
 
+    /// The protected table.
     public var table: QualifiedName
+    /// Which rows a user may reach: their own, or their tenants'.
     public var predicate: Predicate
     /// Users may SELECT (the rows the predicate admits).
     public var select: Bool

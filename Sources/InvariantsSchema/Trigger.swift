@@ -116,9 +116,11 @@ public struct Trigger: Hashable, Sendable {
     public var name: String
     /// The table (or view, for ``Timing/insteadOf``) the trigger is on.
     public var table: QualifiedName
+    /// BEFORE, AFTER or INSTEAD OF.
     public var timing: Timing
     /// The events, rendered in this order and joined by `OR`.
     public var events: [Event]
+    /// Once per row (`FOR EACH ROW`) or once per statement.
     public var level: Level
     /// The `WHEN (…)` condition as trusted SQL text, or `nil`. Lines after the first are
     /// rendered as given, so indent them to sit under the clause.
