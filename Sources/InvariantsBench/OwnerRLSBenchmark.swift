@@ -23,7 +23,7 @@ enum OwnerRLSBenchmark {
         run: run)
 
     /// The table measured: the seed 000 table when the catalog has it, else a table of the bench's
-    /// own with the same owner-RLS shape (rendered the way OwnerRowLevelSecurity renders it).
+    /// own with the same owner-RLS shape (rendered the way RowLevelSecurity's owner predicate renders it).
     struct Target {
         var table: String
         var setup: [String]

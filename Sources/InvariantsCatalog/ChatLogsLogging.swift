@@ -72,23 +72,14 @@ public enum ChatLogsLogging {
             END
             """)
 
-    static let validateTrigger = RepeatableObject(
-        kind: .trigger, key: "trigger public.chat_logs.chat_logs_validate", source: "InvariantsCatalog.ChatLogsLogging",
-        statements: [
-            """
-            CREATE OR REPLACE TRIGGER "chat_logs_validate"
-                BEFORE INSERT OR UPDATE ON "public"."chat_logs"
-                FOR EACH ROW
-                EXECUTE FUNCTION \(validate.signatureSQL)
-            """
-        ],
-        dropStatements: [#"DROP TRIGGER IF EXISTS "chat_logs_validate" ON "public"."chat_logs""#])
+    static let validateTrigger = Trigger(
+        "chat_logs_validate", on: QualifiedName("public", "chat_logs"), .before, [.insert, .update], executing: validate)
 
     static var repeatables: [RepeatableObject] {
         [
             validate.repeatableObject(source: "InvariantsCatalog.ChatLogsLogging", executableBy: []),
             logChat.repeatableObject(source: "InvariantsCatalog.ChatLogsLogging", executableBy: [.serviceRole]),
-            validateTrigger,
+            validateTrigger.repeatableObject(source: "InvariantsCatalog.ChatLogsLogging"),
         ]
     }
 }

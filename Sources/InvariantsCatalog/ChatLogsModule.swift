@@ -44,21 +44,21 @@ public enum ChatLogsModule {
     public static var repeatables: [RepeatableObject] {
         ChatLogsLogging.repeatables + ChatLogsSaving.repeatables + ChatLogsUsage.repeatables
             + SupportChatViews.chatLogsRepeatables
-            + OwnerRowLevelSecurity(
-                profiles, owner: "id", insertColumns: ["id", "display_name"], updateColumns: ["display_name"]
+            + RowLevelSecurity.owner(
+                profiles, column: "id", insertColumns: ["id", "display_name"], updateColumns: ["display_name"]
             ).repeatableObjects()
             // Logs are written by the service (log_chat); users only read their own history.
-            + OwnerRowLevelSecurity(chatLogs).repeatableObjects()
+            + RowLevelSecurity.owner(chatLogs).repeatableObjects()
             // Favorites: the seed's "users manage own saves". Users may change only the note;
             // question and response are the copy the trigger made.
-            + OwnerRowLevelSecurity(
+            + RowLevelSecurity.owner(
                 savedChats, insertColumns: ["user_id", "chat_log_id", "question", "response", "note"],
                 updateColumns: ["note"], delete: true
             ).repeatableObjects()
             // Counters: readable by their owner, written only by the definer trigger.
-            + OwnerRowLevelSecurity(usageDaily).repeatableObjects()
+            + RowLevelSecurity.owner(usageDaily).repeatableObjects()
             // Limits are set by the service (the operator's decision), readable by their owner.
-            + OwnerRowLevelSecurity(usageThresholds).repeatableObjects()
+            + RowLevelSecurity.owner(usageThresholds).repeatableObjects()
     }
 
     static let authUsers = QualifiedName("auth", "users")

@@ -65,23 +65,14 @@ public enum ChatLogsSaving {
             END
             """)
 
-    static let copyTrigger = RepeatableObject(
-        kind: .trigger, key: "trigger public.saved_chats.saved_chats_copy", source: "InvariantsCatalog.ChatLogsSaving",
-        statements: [
-            """
-            CREATE OR REPLACE TRIGGER "saved_chats_copy"
-                BEFORE INSERT ON "public"."saved_chats"
-                FOR EACH ROW
-                EXECUTE FUNCTION \(copy.signatureSQL)
-            """
-        ],
-        dropStatements: [#"DROP TRIGGER IF EXISTS "saved_chats_copy" ON "public"."saved_chats""#])
+    static let copyTrigger = Trigger(
+        "saved_chats_copy", on: QualifiedName("public", "saved_chats"), .before, [.insert], executing: copy)
 
     static var repeatables: [RepeatableObject] {
         [
             copy.repeatableObject(source: "InvariantsCatalog.ChatLogsSaving", executableBy: []),
             saveChat.repeatableObject(source: "InvariantsCatalog.ChatLogsSaving", executableBy: [.authenticated]),
-            copyTrigger,
+            copyTrigger.repeatableObject(source: "InvariantsCatalog.ChatLogsSaving"),
         ]
     }
 }

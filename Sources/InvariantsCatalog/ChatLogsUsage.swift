@@ -82,20 +82,15 @@ public enum ChatLogsUsage {
             END
             """)
 
-    static let trackTrigger = RepeatableObject(
-        kind: .trigger, key: "trigger public.chat_logs.chat_logs_usage", source: "InvariantsCatalog.ChatLogsUsage",
-        statements: [
-            """
-            CREATE OR REPLACE TRIGGER "chat_logs_usage"
-                AFTER INSERT OR DELETE OR UPDATE OF "user_id", "created_at", "input_tokens", "output_tokens", "cost"
-                ON "public"."chat_logs"
-                FOR EACH ROW
-                EXECUTE FUNCTION \(track.signatureSQL)
-            """
-        ],
-        dropStatements: [#"DROP TRIGGER IF EXISTS "chat_logs_usage" ON "public"."chat_logs""#])
+    static let trackTrigger = Trigger(
+        "chat_logs_usage", on: QualifiedName("public", "chat_logs"), .after,
+        [.insert, .delete, .update(of: ["user_id", "created_at", "input_tokens", "output_tokens", "cost"])],
+        executing: track)
 
     static var repeatables: [RepeatableObject] {
-        [track.repeatableObject(source: "InvariantsCatalog.ChatLogsUsage", executableBy: []), trackTrigger]
+        [
+            track.repeatableObject(source: "InvariantsCatalog.ChatLogsUsage", executableBy: []),
+            trackTrigger.repeatableObject(source: "InvariantsCatalog.ChatLogsUsage"),
+        ]
     }
 }

@@ -66,17 +66,9 @@ public enum GenerationsHistory {
             END
             """)
 
-    static let notifyTrigger = RepeatableObject(
-        kind: .trigger, key: "trigger public.generation_jobs.generation_jobs_notify", source: "InvariantsCatalog.GenerationsHistory",
-        statements: [
-            """
-            CREATE OR REPLACE TRIGGER "generation_jobs_notify"
-                AFTER INSERT OR UPDATE OF "status" ON "public"."generation_jobs"
-                FOR EACH ROW
-                EXECUTE FUNCTION \(notify.signatureSQL)
-            """
-        ],
-        dropStatements: [#"DROP TRIGGER IF EXISTS "generation_jobs_notify" ON "public"."generation_jobs""#])
+    static let notifyTrigger = Trigger(
+        "generation_jobs_notify", on: QualifiedName("public", "generation_jobs"), .after, [.insert, .update(of: ["status"])],
+        executing: notify)
 
     /// `public.notification_queue_usage()`: the fraction of the notify queue in use (0…1).
     static let queueUsage = StoredFunction(
@@ -84,19 +76,12 @@ public enum GenerationsHistory {
         volatility: .volatile, body: "SELECT pg_catalog.pg_notification_queue_usage()")
 
     /// The seed poller's `generation_tasks`, by task id = job id; security_invoker, so RLS applies.
-    static let tasksView = RepeatableObject(
-        kind: .view, key: "view public.generation_tasks", source: "InvariantsCatalog.GenerationsHistory",
-        statements: [
-            """
-            CREATE OR REPLACE VIEW "public"."generation_tasks" WITH (security_invoker = true) AS
-                SELECT j.id, j.user_id, j.category, j.status, j.image_url, j.error_message, j.tokens_cost,
-                       j.source_generation_id, j.generation_id, j.created_at, j.updated_at
-                  FROM "public"."generation_jobs" AS j
-            """,
-            #"REVOKE ALL ON TABLE "public"."generation_tasks" FROM PUBLIC, \#(DatabaseRole.allSQL)"#,
-            #"GRANT SELECT ON TABLE "public"."generation_tasks" TO "authenticated", "service_role""#,
-        ],
-        dropStatements: [#"DROP VIEW IF EXISTS "public"."generation_tasks""#])
+    static let tasksView = View(
+        QualifiedName("public", "generation_tasks"), readers: [.authenticated, .serviceRole], query: """
+            SELECT j.id, j.user_id, j.category, j.status, j.image_url, j.error_message, j.tokens_cost,
+                   j.source_generation_id, j.generation_id, j.created_at, j.updated_at
+              FROM "public"."generation_jobs" AS j
+        """)
 
     static var repeatables: [RepeatableObject] {
         let source = "InvariantsCatalog.GenerationsHistory"
@@ -104,9 +89,9 @@ public enum GenerationsHistory {
         notifyObject.kind = .triggerFunction
         return [
             legacySourceFunction.repeatableObject(source: source, executableBy: []),
-            notifyObject, notifyTrigger,
+            notifyObject, notifyTrigger.repeatableObject(source: source),
             queueUsage.repeatableObject(source: source, executableBy: [.serviceRole]),
-            tasksView,
+            tasksView.repeatableObject(source: source),
         ]
     }
 }

@@ -38,10 +38,10 @@ public enum GenerationsModule {
         jobStatus.repeatableObjects() + history.repeatableObjects() + GenerationsHistory.repeatables
             + UpdatedAt(generations).repeatableObjects() + UpdatedAt(generationJobs).repeatableObjects()
             // Cards: the owner reads and deletes them; only the trigger (definer) writes them.
-            + OwnerRowLevelSecurity(generations, delete: true).repeatableObjects()
+            + RowLevelSecurity.owner(generations, delete: true).repeatableObjects()
             // Jobs: the owner reads them and may create one (pending, input columns only);
             // the service moves them along and records results and costs.
-            + OwnerRowLevelSecurity(
+            + RowLevelSecurity.owner(
                 generationJobs,
                 insertColumns: ["user_id", "category", "source_generation_id", "description", "product_images"]
             ).repeatableObjects()

@@ -13,7 +13,7 @@ public import InvariantsSchema
 ///   refuses a response to a missing gig, deletes a gig's responses with it (TRUNCATE and
 ///   REPEATABLE READ included) and keeps a response in its gig's workspace;
 /// - workspaces are the tenant: members read and write their workspaces' gigs and responses
-///   and nothing else (``TenantRowLevelSecurity``).
+///   and nothing else (``RowLevelSecurity`` with a tenant predicate).
 ///
 /// Entity types: only `gig` has a parent table here; another type (a vacancy, say) needs its
 /// own generated column and foreign key in a new migration, and its name added to the check.
@@ -124,13 +124,13 @@ public enum GigResponsesModule {
             counters.repeatableObjects(),
             // Members see their workspaces; workspaces and memberships are made by the backend
             // (or public.create_workspace, which makes the caller its owner).
-            TenantRowLevelSecurity(workspaces, tenantColumn: "id", membership: workspaceMembers).repeatableObjects(),
-            OwnerRowLevelSecurity(workspaceMembers).repeatableObjects(),
-            TenantRowLevelSecurity(
+            RowLevelSecurity.tenant(workspaces, column: "id", membership: workspaceMembers).repeatableObjects(),
+            RowLevelSecurity.owner(workspaceMembers).repeatableObjects(),
+            RowLevelSecurity.tenant(
                 gigs, membership: workspaceMembers, insertColumns: ["id", "workspace_id", "title"],
                 updateColumns: ["title"], delete: true
             ).repeatableObjects(),
-            TenantRowLevelSecurity(
+            RowLevelSecurity.tenant(
                 responses, membership: workspaceMembers,
                 insertColumns: ["id", "workspace_id", "entity_type", "entity_id", "status", "candidate_name"],
                 updateColumns: ["entity_type", "entity_id", "status", "candidate_name"], delete: true

@@ -113,12 +113,12 @@ public enum ModelWorkRecordModule {
             UpdatedAt(modelStatistics).repeatableObjects(),
             // Users create, rename and delete their sessions; the panel and the version change
             // only through the functions (a direct write could resurrect a dismissed model).
-            OwnerRowLevelSecurity(
+            RowLevelSecurity.owner(
                 sessions, insertColumns: ["id", "user_id", "title", "session_config"], updateColumns: ["title"],
                 delete: true
             ).repeatableObjects(),
             // Read-only for users: every counter changes through a function.
-            OwnerRowLevelSecurity(modelStatistics).repeatableObjects(),
+            RowLevelSecurity.owner(modelStatistics).repeatableObjects(),
             sessionConfigValidation,
             sessionFold,
             functions,

@@ -3,21 +3,9 @@ import InvariantsSchema
 extension ModelWorkRecordModule {
     /// A trigger function as stored logic: no request role may call it directly.
     static func triggerFunctionObject(_ function: StoredFunction) -> RepeatableObject {
-        RepeatableObject(
-            kind: .triggerFunction, key: "function " + function.keySignature,
-            source: "InvariantsCatalog.ModelWorkRecordModule",
-            statements: [
-                function.createSQL,
-                "REVOKE EXECUTE ON FUNCTION \(function.signatureSQL) FROM PUBLIC, \(DatabaseRole.allSQL)",
-            ],
-            dropStatements: [function.dropSQL])
-    }
-
-    static func triggerObject(name: String, table: QualifiedName, sql: String) -> RepeatableObject {
-        RepeatableObject(
-            kind: .trigger, key: "trigger \(table.schema).\(table.name).\(name)",
-            source: "InvariantsCatalog.ModelWorkRecordModule", statements: [sql],
-            dropStatements: ["DROP TRIGGER IF EXISTS \(SQLText.identifier(name)) ON \(table.sql)"])
+        var object = function.repeatableObject(source: source, executableBy: [])
+        object.kind = .triggerFunction
+        return object
     }
 
     /// `invariants.session_config_problem(jsonb)`: NULL when the config is well formed, else
@@ -76,23 +64,12 @@ extension ModelWorkRecordModule {
 
     static var sessionConfigValidation: [RepeatableObject] {
         [
-            RepeatableObject(
-                kind: .function, key: "function " + sessionConfigProblem.keySignature,
-                source: "InvariantsCatalog.ModelWorkRecordModule",
-                statements: [
-                    sessionConfigProblem.createSQL,
-                    "REVOKE EXECUTE ON FUNCTION \(sessionConfigProblem.signatureSQL) FROM PUBLIC, \(DatabaseRole.allSQL)",
-                ],
-                dropStatements: [sessionConfigProblem.dropSQL]),
+            sessionConfigProblem.repeatableObject(source: source, executableBy: []),
             triggerFunctionObject(validateSessionConfig),
-            triggerObject(
-                name: "validate_session_config", table: sessions.qualifiedName,
-                sql: """
-                    CREATE OR REPLACE TRIGGER "validate_session_config"
-                        BEFORE INSERT OR UPDATE OF "session_config" ON \(sessions.qualifiedName.sql)
-                        FOR EACH ROW
-                        EXECUTE FUNCTION \(validateSessionConfig.signatureSQL)
-                    """),
+            Trigger(
+                "validate_session_config", on: sessions.qualifiedName, .before, [.insert, .update(of: ["session_config"])],
+                executing: validateSessionConfig
+            ).repeatableObject(source: source),
         ]
     }
 
@@ -161,14 +138,8 @@ extension ModelWorkRecordModule {
     static var sessionFold: [RepeatableObject] {
         [
             triggerFunctionObject(foldSessionStatistics),
-            triggerObject(
-                name: "fold_model_statistics", table: sessions.qualifiedName,
-                sql: """
-                    CREATE OR REPLACE TRIGGER "fold_model_statistics"
-                        BEFORE DELETE ON \(sessions.qualifiedName.sql)
-                        FOR EACH ROW
-                        EXECUTE FUNCTION \(foldSessionStatistics.signatureSQL)
-                    """),
+            Trigger("fold_model_statistics", on: sessions.qualifiedName, .before, [.delete], executing: foldSessionStatistics)
+                .repeatableObject(source: source),
         ]
     }
 }

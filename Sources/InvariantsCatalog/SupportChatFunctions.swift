@@ -38,18 +38,9 @@ enum SupportChatFunctions {
             END
             """)
 
-    static let firstResponseTrigger = RepeatableObject(
-        kind: .trigger, key: "trigger public.chat_messages.invariants_first_response", source: source,
-        statements: [
-            """
-            CREATE OR REPLACE TRIGGER "invariants_first_response"
-                AFTER INSERT ON "public"."chat_messages"
-                REFERENCING NEW TABLE AS new_rows
-                FOR EACH STATEMENT
-                EXECUTE FUNCTION \(firstResponse.signatureSQL)
-            """
-        ],
-        dropStatements: [#"DROP TRIGGER IF EXISTS "invariants_first_response" ON "public"."chat_messages""#])
+    static let firstResponseTrigger = Trigger(
+        "invariants_first_response", on: QualifiedName("public", "chat_messages"), .after, [.insert],
+        level: .statement, referencing: .init(new: "new_rows"), executing: firstResponse)
 
     static let firstResponseOnce = StoredFunction(
         Schema.invariants("chat_first_response_once"), returns: "trigger",
@@ -66,17 +57,9 @@ enum SupportChatFunctions {
             END
             """)
 
-    static let firstResponseOnceTrigger = RepeatableObject(
-        kind: .trigger, key: "trigger public.chat_sessions.invariants_first_response_once", source: source,
-        statements: [
-            """
-            CREATE OR REPLACE TRIGGER "invariants_first_response_once"
-                BEFORE UPDATE OF "first_response_time_ms" ON "public"."chat_sessions"
-                FOR EACH ROW
-                EXECUTE FUNCTION \(firstResponseOnce.signatureSQL)
-            """
-        ],
-        dropStatements: [#"DROP TRIGGER IF EXISTS "invariants_first_response_once" ON "public"."chat_sessions""#])
+    static let firstResponseOnceTrigger = Trigger(
+        "invariants_first_response_once", on: QualifiedName("public", "chat_sessions"), .before,
+        [.update(of: ["first_response_time_ms"])], executing: firstResponseOnce)
 
     /// The approval state machine of `tool_executions`. Named to fire before the status machine
     /// (`invariants_state_status`), so approving and starting in one UPDATE works.
@@ -126,17 +109,9 @@ enum SupportChatFunctions {
             END
             """)
 
-    static let approvalTrigger = RepeatableObject(
-        kind: .trigger, key: "trigger public.tool_executions.invariants_state_approval_status", source: source,
-        statements: [
-            """
-            CREATE OR REPLACE TRIGGER "invariants_state_approval_status"
-                BEFORE INSERT OR UPDATE ON "public"."tool_executions"
-                FOR EACH ROW
-                EXECUTE FUNCTION \(approval.signatureSQL)
-            """
-        ],
-        dropStatements: [#"DROP TRIGGER IF EXISTS "invariants_state_approval_status" ON "public"."tool_executions""#])
+    static let approvalTrigger = Trigger(
+        "invariants_state_approval_status", on: QualifiedName("public", "tool_executions"), .before, [.insert, .update],
+        executing: approval)
 
     static let applyLearningRecord = StoredFunction(
         QualifiedName("public", "apply_learning_record"),
@@ -182,7 +157,9 @@ enum SupportChatFunctions {
             objects.append(object)
         }
         return objects + [
-            firstResponseTrigger, firstResponseOnceTrigger, approvalTrigger,
+            firstResponseTrigger.repeatableObject(source: source),
+            firstResponseOnceTrigger.repeatableObject(source: source),
+            approvalTrigger.repeatableObject(source: source),
             applyLearningRecord.repeatableObject(source: source, executableBy: [.serviceRole]),
         ]
     }

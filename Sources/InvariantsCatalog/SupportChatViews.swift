@@ -25,15 +25,7 @@ enum SupportChatViews {
     static let source = "InvariantsCatalog.SupportChatViews"
 
     static func view(_ name: String, readers: [DatabaseRole], _ body: String) -> RepeatableObject {
-        let qualified = QualifiedName("public", name).sql
-        return RepeatableObject(
-            kind: .view, key: "view public.\(name)", source: source,
-            statements: [
-                "CREATE OR REPLACE VIEW \(qualified) WITH (security_invoker = true) AS\n" + body,
-                "REVOKE ALL ON TABLE \(qualified) FROM PUBLIC, \(DatabaseRole.allSQL)",
-                "GRANT SELECT ON TABLE \(qualified) TO " + readers.map(\.sql).joined(separator: ", "),
-            ],
-            dropStatements: ["DROP VIEW IF EXISTS \(qualified)"])
+        View(QualifiedName("public", name), readers: readers, query: body).repeatableObject(source: source)
     }
 
     static let sessionStats = view("v_session_stats", readers: [.serviceRole], """

@@ -158,15 +158,13 @@ public struct AppendToSource: Hashable, Sendable {
         return StoredFunction(functionName, returns: "trigger", securityDefiner: true, body: body)
     }
 
-    /// `CREATE OR REPLACE TRIGGER … BEFORE INSERT OR UPDATE OF <state> … FOR EACH ROW …`.
-    public var triggerSQL: String {
-        """
-        CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName))
-            BEFORE INSERT OR UPDATE OF \(SQLText.identifier(childStateColumn)) ON \(child.sql)
-            FOR EACH ROW
-            EXECUTE FUNCTION \(function.signatureSQL)
-        """
+    /// The child's `BEFORE INSERT OR UPDATE OF <state> … FOR EACH ROW` trigger.
+    public var trigger: Trigger {
+        Trigger(triggerName, on: child, .before, [.insert, .update(of: [childStateColumn])], executing: function)
     }
+
+    /// `CREATE OR REPLACE TRIGGER … BEFORE INSERT OR UPDATE OF <state> … FOR EACH ROW …`.
+    public var triggerSQL: String { trigger.createSQL }
 
     /// The trigger function (executable by nobody directly) and the trigger.
     public func repeatableObjects() -> [RepeatableObject] {
@@ -174,11 +172,7 @@ public struct AppendToSource: Hashable, Sendable {
         let source = "AppendToSource(child: \(tableKey), parent: \(ObjectName.keyPart(parent.schema)).\(ObjectName.keyPart(parent.name)))"
         var functionObject = function.repeatableObject(source: source, executableBy: [])
         functionObject.kind = .triggerFunction
-        let trigger = RepeatableObject(
-            kind: .trigger, key: "trigger \(tableKey).\(ObjectName.keyPart(triggerName))", source: source,
-            statements: [triggerSQL],
-            dropStatements: ["DROP TRIGGER IF EXISTS \(SQLText.identifier(triggerName)) ON \(child.sql)"])
-        return [functionObject, trigger]
+        return [functionObject, trigger.repeatableObject(source: source)]
     }
 }
 

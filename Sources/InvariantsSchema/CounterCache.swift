@@ -155,7 +155,6 @@ public struct CounterCache: Hashable, Sendable {
     var keyType: String { parentKeyType.sql }
     var parentKeySQL: String { SQLText.identifier(parentKey) }
     var tableKey: String { ObjectName.keyPart(parent.schema) + "." + ObjectName.keyPart(parent.name) }
-    var childKey: String { ObjectName.keyPart(child.schema) + "." + ObjectName.keyPart(child.name) }
     var source: String { "CounterCache(\(ObjectName.keyPart(name)))" }
 
     /// `RAISE` for a child pointing at a missing parent row.
@@ -184,61 +183,39 @@ public struct CounterCache: Hashable, Sendable {
         objects.append(RepeatableObject(
             kind: .triggerFunction, key: "function " + truncate.keySignature, source: source,
             statements: [truncate.createSQL, truncate.revokeFromPublicSQL], dropStatements: [truncate.dropSQL]))
-        for (triggerName, sql) in triggers {
-            objects.append(RepeatableObject(
-                kind: .trigger, key: "trigger \(childKey).\(ObjectName.keyPart(triggerName))", source: source,
-                statements: [sql], dropStatements: ["DROP TRIGGER IF EXISTS \(SQLText.identifier(triggerName)) ON \(child.sql)"]))
-        }
+        objects += triggers.map { $0.repeatableObject(source: source) }
         return objects + companionObjects()
     }
 
     // MARK: Triggers
 
-    /// `(trigger name, CREATE OR REPLACE TRIGGER …)` for the child table, in a stable order.
-    var triggers: [(String, String)] {
-        let fn = triggerFunctionName.sql + "()"
+    /// The child table's triggers, in a stable order: row-level INSERT/DELETE and UPDATE
+    /// (only when a watched column changes) or one statement-level trigger per event with
+    /// transition tables, then the TRUNCATE companion.
+    public var triggers: [Trigger] {
+        let fn = triggerFunctionName
         let changed = watchedColumns.map {
             "OLD.\(SQLText.identifier($0)) IS DISTINCT FROM NEW.\(SQLText.identifier($0))"
         }.joined(separator: "\n        OR ")
-        var result: [(String, String)] = []
+        var result: [Trigger] = []
         switch strategy {
         case .row, .deltas:
-            result.append((triggerName(""), """
-                CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName("")))
-                    AFTER INSERT OR DELETE ON \(child.sql)
-                    FOR EACH ROW
-                    EXECUTE FUNCTION \(fn)
-                """))
-            result.append((triggerName("_update"), """
-                CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName("_update")))
-                    AFTER UPDATE ON \(child.sql)
-                    FOR EACH ROW
-                    WHEN (\(changed))
-                    EXECUTE FUNCTION \(fn)
-                """))
+            result.append(Trigger(triggerName(""), on: child, .after, [.insert, .delete], executing: fn))
+            result.append(Trigger(triggerName("_update"), on: child, .after, [.update], when: changed, executing: fn))
         case .statement:
             // Transition tables need one trigger per event (PostgreSQL refuses them on a
             // trigger with several events or a column list).
-            for (event, referencing) in [
-                ("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
-                ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            for (event, tables) in [
+                (Trigger.Event.insert, Trigger.TransitionTables(new: "new_rows")),
+                (.delete, Trigger.TransitionTables(old: "old_rows")),
+                (.update, Trigger.TransitionTables(old: "old_rows", new: "new_rows")),
             ] {
-                let trigger = triggerName("_" + event.lowercased())
-                result.append((trigger, """
-                    CREATE OR REPLACE TRIGGER \(SQLText.identifier(trigger))
-                        AFTER \(event) ON \(child.sql)
-                        REFERENCING \(referencing)
-                        FOR EACH STATEMENT
-                        EXECUTE FUNCTION \(fn)
-                    """))
+                result.append(Trigger(triggerName("_" + event.sql.lowercased()), on: child, .after, [event],
+                                      level: .statement, referencing: tables, executing: fn))
             }
         }
-        result.append((triggerName("_truncate"), """
-            CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName("_truncate")))
-                AFTER TRUNCATE ON \(child.sql)
-                FOR EACH STATEMENT
-                EXECUTE FUNCTION \(truncateFunctionName.sql)()
-            """))
+        result.append(Trigger(triggerName("_truncate"), on: child, .after, [.truncate], level: .statement,
+                              executing: truncateFunctionName))
         return result
     }
 

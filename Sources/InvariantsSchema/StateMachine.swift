@@ -272,15 +272,13 @@ public struct StateMachine: Hashable, Sendable {
         return StoredFunction(functionName, returns: "trigger", searchPath: [], body: body)
     }
 
-    /// `CREATE OR REPLACE TRIGGER … BEFORE INSERT OR UPDATE OF <column> … FOR EACH ROW …`.
-    public var triggerSQL: String {
-        """
-        CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName))
-            BEFORE INSERT OR UPDATE OF \(SQLText.identifier(column)) ON \(table.sql)
-            FOR EACH ROW
-            EXECUTE FUNCTION \(function.signatureSQL)
-        """
+    /// The `BEFORE INSERT OR UPDATE OF <column> … FOR EACH ROW` trigger.
+    public var trigger: Trigger {
+        Trigger(triggerName, on: table, .before, [.insert, .update(of: [column])], executing: function)
     }
+
+    /// `CREATE OR REPLACE TRIGGER … BEFORE INSERT OR UPDATE OF <column> … FOR EACH ROW …`.
+    public var triggerSQL: String { trigger.createSQL }
 
     /// The trigger function (executable by nobody directly) and the trigger.
     public func repeatableObjects() -> [RepeatableObject] {
@@ -290,13 +288,7 @@ public struct StateMachine: Hashable, Sendable {
         let source = "StateMachine(table: \(tableKey), column: \(ObjectName.keyPart(column)))"
         var functionObject = function.repeatableObject(source: source, executableBy: [])
         functionObject.kind = .triggerFunction
-        let trigger = RepeatableObject(
-            kind: .trigger,
-            key: "trigger \(tableKey).\(ObjectName.keyPart(triggerName))",
-            source: source,
-            statements: [triggerSQL],
-            dropStatements: ["DROP TRIGGER IF EXISTS \(SQLText.identifier(triggerName)) ON \(table.sql)"])
-        return [functionObject, trigger]
+        return [functionObject, trigger.repeatableObject(source: source)]
     }
 }
 

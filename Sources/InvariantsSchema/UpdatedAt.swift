@@ -92,16 +92,13 @@ public struct UpdatedAt: Hashable, Sendable {
         return StoredFunction(functionName, returns: "trigger", searchPath: [], body: body)
     }
 
-    /// `CREATE OR REPLACE TRIGGER … BEFORE INSERT OR UPDATE … FOR EACH ROW EXECUTE FUNCTION …`.
-    public var triggerSQL: String {
-        let update = updateColumns.isEmpty ? "UPDATE" : "UPDATE OF " + updateColumns.map(SQLText.identifier).joined(separator: ", ")
-        return """
-        CREATE OR REPLACE TRIGGER \(SQLText.identifier(triggerName))
-            BEFORE INSERT OR \(update) ON \(table.sql)
-            FOR EACH ROW
-            EXECUTE FUNCTION \(function.signatureSQL)
-        """
+    /// The table's `BEFORE INSERT OR UPDATE [OF …] … FOR EACH ROW` trigger.
+    public var trigger: Trigger {
+        Trigger(triggerName, on: table, .before, [.insert, .update(of: updateColumns)], executing: function)
     }
+
+    /// `CREATE OR REPLACE TRIGGER … BEFORE INSERT OR UPDATE … FOR EACH ROW EXECUTE FUNCTION …`.
+    public var triggerSQL: String { trigger.createSQL }
 
     /// The trigger function (shared key per column name) and this table's trigger.
     public func repeatableObjects() -> [RepeatableObject] {
@@ -115,12 +112,8 @@ public struct UpdatedAt: Hashable, Sendable {
                 : "UpdatedAt(table: \(tableKey), column: \(ObjectName.keyPart(column)))",
             statements: [function.createSQL, function.revokeFromPublicSQL],
             dropStatements: [function.dropSQL])
-        let trigger = RepeatableObject(
-            kind: .trigger,
-            key: "trigger \(tableKey).\(ObjectName.keyPart(triggerName))",
-            source: "UpdatedAt(table: \(tableKey), column: \(ObjectName.keyPart(column)))",
-            statements: [triggerSQL],
-            dropStatements: ["DROP TRIGGER IF EXISTS \(SQLText.identifier(triggerName)) ON \(table.sql)"])
-        return [functionObject, trigger]
+        let triggerObject = trigger.repeatableObject(
+            source: "UpdatedAt(table: \(tableKey), column: \(ObjectName.keyPart(column)))")
+        return [functionObject, triggerObject]
     }
 }

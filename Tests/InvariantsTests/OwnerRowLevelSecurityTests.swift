@@ -17,7 +17,7 @@ private enum NotesModule {
         ForeignKey(["user_id"], references: QualifiedName("auth", "users"), ["id"], onDelete: .cascade)
         Index("user_id")
     }
-    static let security = OwnerRowLevelSecurity(table, insertColumns: ["user_id", "body"], updateColumns: ["body"], delete: true)
+    static let security = RowLevelSecurity.owner(table, insertColumns: ["user_id", "body"], updateColumns: ["body"], delete: true)
 
     static func catalog() throws -> Catalog {
         let base = try projectCatalog()

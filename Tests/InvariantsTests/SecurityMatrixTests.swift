@@ -293,11 +293,11 @@ struct SecurityMatrixTests {
         }
     }
 
-    /// The matrix itself: it passes a table rendered by OwnerRowLevelSecurity and catches broken ones.
-    @Test("the matrix passes an OwnerRowLevelSecurity table and catches a leaky SELECT policy, an UPDATE policy without an owner WITH CHECK and a security-definer view")
+    /// The matrix itself: it passes a table rendered by RowLevelSecurity.owner and catches broken ones.
+    @Test("the matrix passes an owner RowLevelSecurity table and catches a leaky SELECT policy, an UPDATE policy without an owner WITH CHECK and a security-definer view")
     func matrixCatchesLeaks() async throws {
         try await withMatrixDatabase { context in
-            let good = OwnerRowLevelSecurity(
+            let good = RowLevelSecurity.owner(
                 table: QualifiedName("public", "matrix_good"), insertColumns: ["user_id", "note"],
                 updateColumns: ["note"], delete: true)
             try await context.admin.rows("""
