@@ -99,7 +99,12 @@ struct LinearUpgradeTests {
             let migrator = try Migrator(catalog: catalog, logger: testLogger)
             let plan = try await migrator.plan(on: connection)
             #expect(plan.migrations.isEmpty, "every module version is mapped, none re-runs")
-            #expect(plan.appliedRepeatables.isEmpty && plan.droppedRepeatables.isEmpty, "0.2's stored logic is current")
+            // Re-applied: exactly the objects whose text changed since release 0.2 (none today).
+            let released = try RepeatableSetFile.parse(String(contentsOfFile: Self.releases + "/0.2/repeatable.sql", encoding: .utf8))
+            let current = Dictionary(uniqueKeysWithValues: catalog.repeatables.map { ($0.key, RepeatableSetFile.checksum(of: $0)) })
+            let changed = released.filter { current[$0.key] != RepeatableSetFile.checksum(of: $0) }.map(\.key)
+            #expect(Set(plan.appliedRepeatables) == Set(changed))
+            #expect(plan.droppedRepeatables.isEmpty)
             // Create the module ledger, map the linear one, and name each object's module.
             #expect(plan.steps.map(\.kind) == [.ledger, .ledger, .repeatableSet], "\(plan.steps.map(\.title))")
             try await migrator.migrate(on: connection)

@@ -1752,9 +1752,10 @@ CREATE OR REPLACE TRIGGER "saved_chats_copy"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."saved_chats_copy"();
 
--- invariants:object {"checksum":"sha256:e2c6e6e342498407dedcdc32bfa0f039b4f6f0ac2fb4bfc372515f49afd62fcf","drop":["DROP TRIGGER IF EXISTS \"chat_logs_usage\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_usage","kind":"trigger","source":"InvariantsCatalog.ChatLogsUsage"}
+-- invariants:object {"checksum":"sha256:780de4b27b18b723accde1cbb3d3d64458755db149ecb96a4f5bd6081e20542a","drop":["DROP TRIGGER IF EXISTS \"chat_logs_usage\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_usage","kind":"trigger","source":"InvariantsCatalog.ChatLogsUsage"}
 CREATE OR REPLACE TRIGGER "chat_logs_usage"
-    AFTER INSERT OR DELETE OR UPDATE OF "user_id", "created_at", "input_tokens", "output_tokens", "cost" ON "public"."chat_logs"
+    AFTER INSERT OR DELETE OR UPDATE OF "user_id", "created_at", "input_tokens", "output_tokens", "cost"
+    ON "public"."chat_logs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_logs_usage"();
 
@@ -2953,7 +2954,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements")
-VALUES ('trigger public.chat_logs.chat_logs_usage', 'trigger', 'sha256:e2c6e6e342498407dedcdc32bfa0f039b4f6f0ac2fb4bfc372515f49afd62fcf',
+VALUES ('trigger public.chat_logs.chat_logs_usage', 'trigger', 'sha256:780de4b27b18b723accde1cbb3d3d64458755db149ecb96a4f5bd6081e20542a',
         ARRAY['DROP TRIGGER IF EXISTS "chat_logs_usage" ON "public"."chat_logs"']::text[])
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
