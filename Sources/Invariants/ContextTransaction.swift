@@ -52,7 +52,7 @@ extension InvariantsClient {
     /// the server skips parsing and planning the outer statement from the second call on, as
     /// `pgbench -M prepared` does; sent unnamed when the client was made with
     /// `preparedStatements: false`.
-    func callPrepared<Statement: ContextCallStatement>(_ statement: Statement) async throws(InvariantsError) -> [Statement.Row]
+    public func callPrepared<Statement: ContextCallStatement>(_ statement: Statement) async throws(InvariantsError) -> [Statement.Row]
     where Statement.Row: Sendable {
         let logger = self.logger
         let prepared = self.preparedStatements
@@ -147,18 +147,18 @@ extension InvariantsClient {
 extension InvariantsClient {
     /// `SELECT * FROM invariants.call_as($1 role, $2 claims, <statement>, <arguments>) AS
     /// result(<columns>)`, the statement and the arguments given as SQL (a parameter or a literal).
-    static func callAsSQL(statement: String, arguments: String, returning columns: String) -> String {
+    public static func callAsSQL(statement: String, arguments: String, returning columns: String) -> String {
         "SELECT * FROM invariants.call_as($1, $2, \(statement), \(arguments)) AS result(\(columns))"
     }
 }
 
 /// A typed call's statement, prepared: `invariants.call_as` with the statement and the columns
 /// fixed per type, binds role, claims, arguments.
-protocol ContextCallStatement: PostgresPreparedStatement {}
+public protocol ContextCallStatement: PostgresPreparedStatement {}
 
 extension ContextCallStatement {
     /// The prepared SQL for `statement` returning `columns`.
-    static func callAsSQL(_ statement: String, returning columns: String) -> String {
+    public static func callAsSQL(_ statement: String, returning columns: String) -> String {
         InvariantsClient.callAsSQL(
             statement: "'" + statement.replacingOccurrences(of: "'", with: "''") + "'", arguments: "$3", returning: columns)
     }

@@ -1,5 +1,5 @@
 import PostgresNIO
-public import InvariantsSchema
+@_exported public import InvariantsVocabulary
 
 /// The one error type of the client, migrator and CLI: a kind to switch on, a message a
 /// person can read, and the server's fields (SQLSTATE, constraint, table, column) when

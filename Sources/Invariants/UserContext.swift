@@ -1,5 +1,5 @@
 public import Foundation
-public import InvariantsSchema
+@_exported public import InvariantsVocabulary
 
 /// Who a call runs as: the request role and the JWT claims that `auth.uid()`,
 /// `auth.role()`, `auth.email()` and `auth.jwt()` read — Supabase's conventions.

@@ -1,7 +1,12 @@
 import Foundation
-import InvariantsCatalog
 import InvariantsSchema
 import PostgresNIO
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedApps
+import SupportChat
 
 /// Seed 004's gigs and responses for the counter benchmarks, one table pair per strategy.
 ///

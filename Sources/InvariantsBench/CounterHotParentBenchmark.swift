@@ -8,6 +8,11 @@
 import Foundation
 import InvariantsSchema
 import PostgresNIO
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 enum CounterHotParentBenchmark {
     static let benchmark = Benchmark(

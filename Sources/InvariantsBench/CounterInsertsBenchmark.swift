@@ -6,6 +6,11 @@
 import Foundation
 import InvariantsSchema
 import PostgresNIO
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 enum CounterInsertsBenchmark {
     static let benchmark = Benchmark(

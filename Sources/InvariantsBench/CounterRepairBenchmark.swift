@@ -5,8 +5,13 @@
 // resync script did), measured in the same run — goal ≥ 10× faster. Counters are zeroed again
 // before each run; both runs must leave the drift view empty.
 import Foundation
-import InvariantsCatalog
 import PostgresNIO
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedApps
+import SupportChat
 
 enum CounterRepairBenchmark {
     static let benchmark = Benchmark(

@@ -11,6 +11,11 @@ import Invariants
 import InvariantsTesting
 import Logging
 import PostgresNIO
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 struct EditAppendResult {
     var appendMedian: Double

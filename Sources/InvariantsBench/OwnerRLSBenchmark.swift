@@ -9,6 +9,11 @@
 import Foundation
 import Invariants
 import PostgresNIO
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 enum OwnerRLSBenchmark {
     static let benchmark = Benchmark(

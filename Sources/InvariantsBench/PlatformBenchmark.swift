@@ -13,6 +13,11 @@ import InvariantsMigrator
 import InvariantsSchema
 import InvariantsTesting
 import PostgresNIO
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 enum PlatformBenchmark {
     static let benchmark = Benchmark(

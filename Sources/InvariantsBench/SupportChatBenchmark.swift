@@ -22,6 +22,11 @@ import InvariantsMigrator
 import InvariantsTesting
 import Logging
 import PostgresNIO
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 /// One line of the report.
 struct SupportChatBenchLine: Sendable {

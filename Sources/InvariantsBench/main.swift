@@ -11,6 +11,11 @@
 // Adding a benchmark: a new file with `enum XBenchmark { static let benchmark = Benchmark(…) }`,
 // listed below.
 import Foundation
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 let benchmarks: [Benchmark] = [
     PlatformBenchmark.benchmark,

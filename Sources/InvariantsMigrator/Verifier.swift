@@ -18,6 +18,8 @@ public struct Verifier: Sendable {
         /// What migrate would still do (pending migrations, changed objects); empty when current.
         public var pending: [String]
         public var storedLogic: String
+        /// The scratch database the expected schema was built in (dropped afterwards).
+        public var scratchDatabase: String
         public var isClean: Bool { differences.isEmpty }
     }
 
@@ -59,16 +61,16 @@ public struct Verifier: Sendable {
         if let change = status.extensionChange { pending.append(change) }
 
         let actual = try await CatalogSnapshot.take(on: live, logger: logger)
-        let expected = try await expectedSnapshot(route: route, modules: installed, live: session, url: url)
+        let scratch = "invariants_verify_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let expected = try await expectedSnapshot(route: route, modules: installed, live: session, url: url, scratch: scratch)
         let schemas = expected.schemas
         let differences = actual.restricted(to: schemas).withoutLinearLedger
             .differences(from: expected.restricted(to: schemas).withoutLinearLedger)
-        return Report(differences: differences, pending: pending, storedLogic: route.description)
+        return Report(differences: differences, pending: pending, storedLogic: route.description, scratchDatabase: scratch)
     }
 
     /// Migrates a scratch database on the same server and snapshots it.
-    func expectedSnapshot(route: StoredLogic, modules: [String], live: SQLSession, url: DatabaseURL) async throws(InvariantsError) -> CatalogSnapshot {
-        let name = "invariants_verify_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+    func expectedSnapshot(route: StoredLogic, modules: [String], live: SQLSession, url: DatabaseURL, scratch name: String) async throws(InvariantsError) -> CatalogSnapshot {
         do {
             try await live.run("CREATE DATABASE \(SQLText.identifier(name))")
         } catch {

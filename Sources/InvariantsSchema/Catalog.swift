@@ -149,6 +149,9 @@ public struct Catalog: Sendable, Hashable {
     /// Every module's checks, modules in dependency order.
     public var checks: [InvariantCheck] { modules.flatMap(\.checks) }
 
+    /// Every module's counters, modules in dependency order.
+    public var counters: [CounterCache] { modules.flatMap(\.counters) }
+
     /// A module's own repeatable objects, in apply order.
     public func repeatables(of module: String) -> [RepeatableObject] {
         repeatables.filter { owners[$0.key] == module }

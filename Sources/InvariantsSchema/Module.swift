@@ -23,11 +23,16 @@ public struct Module: Sendable, Hashable {
     public var repeatables: [RepeatableObject]
     /// The module's invariants as queries (`invariants check`).
     public var checks: [InvariantCheck]
+    /// The module's counters, for `invariants counters check|repair` (their objects are in
+    /// ``repeatables`` already).
+    public var counters: [CounterCache]
 
     public init(
         _ name: String, dependsOn dependencies: [String] = [], summary: String,
-        migrations: [Migration], repeatables: [RepeatableObject] = [], checks: [InvariantCheck] = []
+        migrations: [Migration], repeatables: [RepeatableObject] = [], checks: [InvariantCheck] = [],
+        counters: [CounterCache] = []
     ) {
+        self.counters = counters
         self.name = name
         self.dependencies = dependencies
         self.summary = summary

@@ -1,7 +1,12 @@
 import Foundation
-import InvariantsCatalog
 import InvariantsSchema
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedApps
+import SupportChat
 
 /// Modules as the unit of installation: dependency order, closures, ownership of shared objects,
 /// the manifest, and the module streams' equivalence with the linear history they replace.

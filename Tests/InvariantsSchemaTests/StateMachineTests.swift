@@ -1,7 +1,12 @@
 import Foundation
-import InvariantsCatalog
 import InvariantsSchema
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedApps
+import SupportChat
 
 /// The two seed-002 kinds: golden SQL, declaration checks, and the state machine's guards and
 /// assignments on a real PostgreSQL (the generations module's tests cover the rest end to end).

@@ -1,6 +1,11 @@
-import InvariantsCatalog
 import InvariantsSchema
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedApps
+import SupportChat
 
 @Suite struct TriggerTests {
     static let items = QualifiedName("public", "items")

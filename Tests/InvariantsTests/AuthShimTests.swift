@@ -4,6 +4,12 @@ import InvariantsMigrator
 import InvariantsTesting
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedAppsTesting
+import SupportChat
 
 @Suite("Supabase-compatible auth shim")
 struct AuthShimTests {

@@ -2,6 +2,12 @@ import Foundation
 import Invariants
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedAppsTesting
+import SupportChat
 
 /// `InvariantsClient.call(as:)` runs one statement through `invariants.call_as` in one round
 /// trip; these prove it is the same security boundary as BEGIN + `set_config` + the statement.

@@ -4,6 +4,12 @@ import InvariantsTesting
 import Logging
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedAppsTesting
+import SupportChat
 
 private let quiet: Logger = {
     var logger = Logger(label: "test")

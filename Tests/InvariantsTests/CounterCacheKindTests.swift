@@ -3,6 +3,12 @@ import Invariants
 import InvariantsSchema
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedAppsTesting
+import SupportChat
 
 /// The counter kind beyond seed 004's shape: a foreign-key link, a filtered count and a sum,
 /// under each strategy, on a real server.

@@ -1,5 +1,11 @@
 import Invariants
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedAppsTesting
+import SupportChat
 
 @Suite("DatabaseURL")
 struct DatabaseURLTests {

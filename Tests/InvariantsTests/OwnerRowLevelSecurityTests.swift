@@ -5,6 +5,12 @@ import InvariantsSchema
 import InvariantsTesting
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedAppsTesting
+import SupportChat
 
 /// A user-owned table declared only for this test, secured by the owner-RLS kind.
 private enum NotesModule {

@@ -2,6 +2,12 @@ import Foundation
 import Invariants
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedAppsTesting
+import SupportChat
 
 /// The security matrix's registries. Every user-owned table (a table in `public` with a
 /// `user_id` column) and every function in `public` that `authenticated` may execute needs an

@@ -6,6 +6,12 @@ import InvariantsTesting
 import Logging
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedAppsTesting
+import SupportChat
 
 private var quiet: Logger { quietLogger }
 

@@ -11,6 +11,11 @@ import SystemPackage
 import System
 #endif
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 private let binary = ProcessInfo.processInfo.environment["INVARIANTS_BIN"] ?? repositoryRoot + "/.build/debug/invariants"
 

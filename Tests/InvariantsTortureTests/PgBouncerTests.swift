@@ -9,6 +9,11 @@ import SystemPackage
 import System
 #endif
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 /// A PgBouncer in transaction mode in front of a torture server: many client connections share
 /// two server connections, so a user context that leaked past COMMIT would show up in another

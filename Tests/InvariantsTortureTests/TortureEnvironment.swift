@@ -1,12 +1,17 @@
 import Foundation
 import Invariants
-import InvariantsCatalog
 import InvariantsMigrator
 import InvariantsSchema
 import InvariantsTesting
 import Logging
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SeedApps
+import SupportChat
 
 let quiet: Logger = {
     var logger = Logger(label: "torture")

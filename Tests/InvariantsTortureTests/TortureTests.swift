@@ -3,6 +3,11 @@ import Invariants
 import InvariantsTesting
 import PostgresNIO
 import Testing
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 /// Proof under fire: a random load across every module from 8 connections, with faults, and
 /// then the invariant checker. `make test` runs each load for a few seconds; `make torture`

@@ -3,6 +3,11 @@ import Invariants
 import InvariantsTesting
 import PostgresNIO
 import Synchronization
+import ChatLogs
+import Generations
+import GigResponses
+import ModelWorkRecord
+import SupportChat
 
 /// What the load did: operations that committed, were refused by an invariant (expected under
 /// races: a gig deleted meanwhile, a job already completed), were retried after a transient

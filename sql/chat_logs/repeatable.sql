@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_validate\"()"],"key":"function invariants.chat_logs_validate()","kind":"function","source":"InvariantsCatalog.ChatLogsLogging"}
+-- invariants:object {"checksum":"sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_validate\"()"],"key":"function invariants.chat_logs_validate()","kind":"function","source":"ChatLogs.ChatLogsLogging"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_logs_validate"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -83,7 +83,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."chat_logs_validate"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a","drop":["DROP FUNCTION IF EXISTS \"public\".\"log_chat\"(uuid, text, text, jsonb, integer, integer, numeric, text)"],"key":"function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)","kind":"function","source":"InvariantsCatalog.ChatLogsLogging"}
+-- invariants:object {"checksum":"sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a","drop":["DROP FUNCTION IF EXISTS \"public\".\"log_chat\"(uuid, text, text, jsonb, integer, integer, numeric, text)"],"key":"function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)","kind":"function","source":"ChatLogs.ChatLogsLogging"}
 CREATE OR REPLACE FUNCTION "public"."log_chat"("p_user_id" uuid, "p_question" text, "p_response" text, "p_tools_used" jsonb, "p_input_tokens" integer, "p_output_tokens" integer, "p_cost" numeric, "p_model" text)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -112,7 +112,7 @@ REVOKE EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer,
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text) TO "service_role";
 
--- invariants:object {"checksum":"sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"saved_chats_copy\"()"],"key":"function invariants.saved_chats_copy()","kind":"function","source":"InvariantsCatalog.ChatLogsSaving"}
+-- invariants:object {"checksum":"sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"saved_chats_copy\"()"],"key":"function invariants.saved_chats_copy()","kind":"function","source":"ChatLogs.ChatLogsSaving"}
 CREATE OR REPLACE FUNCTION "invariants"."saved_chats_copy"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -144,7 +144,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."saved_chats_copy"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:37fc870558f4d65432ff9811f5cfd11ee716788f480e3651940230882bcdb3b4","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"InvariantsCatalog.ChatLogsSaving"}
+-- invariants:object {"checksum":"sha256:37fc870558f4d65432ff9811f5cfd11ee716788f480e3651940230882bcdb3b4","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"ChatLogs.ChatLogsSaving"}
 CREATE OR REPLACE FUNCTION "public"."save_chat"("p_chat_log_id" bigint, "p_note" text)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -175,7 +175,7 @@ REVOKE EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) FROM PUBLIC, "anon
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:9b4b97ff4dc98386823d6848716efe7f8f906579f4c05c9bde6d8b9754653d3e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_usage\"()"],"key":"function invariants.chat_logs_usage()","kind":"function","source":"InvariantsCatalog.ChatLogsUsage"}
+-- invariants:object {"checksum":"sha256:9b4b97ff4dc98386823d6848716efe7f8f906579f4c05c9bde6d8b9754653d3e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_usage\"()"],"key":"function invariants.chat_logs_usage()","kind":"function","source":"ChatLogs.ChatLogsUsage"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_logs_usage"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -241,25 +241,25 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."chat_logs_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:f99f407ad6983ed2112bfdfbb515fec5759e9f53407d6cd533924bf3f584a3eb","drop":["DROP TRIGGER IF EXISTS \"chat_logs_validate\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_validate","kind":"trigger","source":"InvariantsCatalog.ChatLogsLogging"}
+-- invariants:object {"checksum":"sha256:f99f407ad6983ed2112bfdfbb515fec5759e9f53407d6cd533924bf3f584a3eb","drop":["DROP TRIGGER IF EXISTS \"chat_logs_validate\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_validate","kind":"trigger","source":"ChatLogs.ChatLogsLogging"}
 CREATE OR REPLACE TRIGGER "chat_logs_validate"
     BEFORE INSERT OR UPDATE ON "public"."chat_logs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_logs_validate"();
 
--- invariants:object {"checksum":"sha256:be7b8d5f19176ebd574731115db5acc99de603657cb8e1c2744f62b35b6ec938","drop":["DROP TRIGGER IF EXISTS \"saved_chats_copy\" ON \"public\".\"saved_chats\""],"key":"trigger public.saved_chats.saved_chats_copy","kind":"trigger","source":"InvariantsCatalog.ChatLogsSaving"}
+-- invariants:object {"checksum":"sha256:be7b8d5f19176ebd574731115db5acc99de603657cb8e1c2744f62b35b6ec938","drop":["DROP TRIGGER IF EXISTS \"saved_chats_copy\" ON \"public\".\"saved_chats\""],"key":"trigger public.saved_chats.saved_chats_copy","kind":"trigger","source":"ChatLogs.ChatLogsSaving"}
 CREATE OR REPLACE TRIGGER "saved_chats_copy"
     BEFORE INSERT ON "public"."saved_chats"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."saved_chats_copy"();
 
--- invariants:object {"checksum":"sha256:e2c6e6e342498407dedcdc32bfa0f039b4f6f0ac2fb4bfc372515f49afd62fcf","drop":["DROP TRIGGER IF EXISTS \"chat_logs_usage\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_usage","kind":"trigger","source":"InvariantsCatalog.ChatLogsUsage"}
+-- invariants:object {"checksum":"sha256:e2c6e6e342498407dedcdc32bfa0f039b4f6f0ac2fb4bfc372515f49afd62fcf","drop":["DROP TRIGGER IF EXISTS \"chat_logs_usage\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_usage","kind":"trigger","source":"ChatLogs.ChatLogsUsage"}
 CREATE OR REPLACE TRIGGER "chat_logs_usage"
     AFTER INSERT OR DELETE OR UPDATE OF "user_id", "created_at", "input_tokens", "output_tokens", "cost" ON "public"."chat_logs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_logs_usage"();
 
--- invariants:object {"checksum":"sha256:28269ce5a49190652fd5211f83cb46b44ebf716b11c58b9810f2373744a21d23","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_activity_by_user\""],"key":"view public.v_chat_activity_by_user","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+-- invariants:object {"checksum":"sha256:28269ce5a49190652fd5211f83cb46b44ebf716b11c58b9810f2373744a21d23","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_activity_by_user\""],"key":"view public.v_chat_activity_by_user","kind":"view","source":"ChatLogs.ChatLogsViews"}
 CREATE OR REPLACE VIEW "public"."v_chat_activity_by_user" WITH (security_invoker = true) AS
 SELECT
     cl.user_id,
@@ -278,7 +278,7 @@ REVOKE ALL ON TABLE "public"."v_chat_activity_by_user" FROM PUBLIC, "anon", "aut
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."v_chat_activity_by_user" TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:1300bece2420f2d5a0ece97ba7a4d4b2450a879ba45bfe18d02c83c0cb46def6","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_popular_tools\""],"key":"view public.v_chat_popular_tools","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+-- invariants:object {"checksum":"sha256:1300bece2420f2d5a0ece97ba7a4d4b2450a879ba45bfe18d02c83c0cb46def6","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_popular_tools\""],"key":"view public.v_chat_popular_tools","kind":"view","source":"ChatLogs.ChatLogsViews"}
 CREATE OR REPLACE VIEW "public"."v_chat_popular_tools" WITH (security_invoker = true) AS
 SELECT
     tool->>'name' AS tool_name,
@@ -295,7 +295,7 @@ REVOKE ALL ON TABLE "public"."v_chat_popular_tools" FROM PUBLIC, "anon", "authen
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."v_chat_popular_tools" TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:e76e7e4d1e1eb3d36bb2a0fba952ac3e410e161f9307938f663fd2ece782f899","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_daily_costs\""],"key":"view public.v_chat_daily_costs","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+-- invariants:object {"checksum":"sha256:e76e7e4d1e1eb3d36bb2a0fba952ac3e410e161f9307938f663fd2ece782f899","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_daily_costs\""],"key":"view public.v_chat_daily_costs","kind":"view","source":"ChatLogs.ChatLogsViews"}
 CREATE OR REPLACE VIEW "public"."v_chat_daily_costs" WITH (security_invoker = true) AS
 SELECT
     (created_at AT TIME ZONE 'UTC')::date AS day,
@@ -311,7 +311,7 @@ REVOKE ALL ON TABLE "public"."v_chat_daily_costs" FROM PUBLIC, "anon", "authenti
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."v_chat_daily_costs" TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:8740377a310579d1c795fc68c18ee001ae632c0b4e3a718560f2d4214dd796f5","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_most_expensive\""],"key":"view public.v_chat_most_expensive","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+-- invariants:object {"checksum":"sha256:8740377a310579d1c795fc68c18ee001ae632c0b4e3a718560f2d4214dd796f5","drop":["DROP VIEW IF EXISTS \"public\".\"v_chat_most_expensive\""],"key":"view public.v_chat_most_expensive","kind":"view","source":"ChatLogs.ChatLogsViews"}
 CREATE OR REPLACE VIEW "public"."v_chat_most_expensive" WITH (security_invoker = true) AS
 SELECT
     id,

@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"legacy_source_generation_id\"(text, jsonb)"],"key":"function invariants.legacy_source_generation_id(text, jsonb)","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
+-- invariants:object {"checksum":"sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"legacy_source_generation_id\"(text, jsonb)"],"key":"function invariants.legacy_source_generation_id(text, jsonb)","kind":"function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "invariants"."legacy_source_generation_id"("p_description" text, "p_product_images" jsonb)
     RETURNS uuid
     LANGUAGE plpgsql
@@ -77,7 +77,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24","drop":["DROP FUNCTION IF EXISTS \"public\".\"notification_queue_usage\"()"],"key":"function public.notification_queue_usage()","kind":"function","source":"InvariantsCatalog.GenerationsHistory"}
+-- invariants:object {"checksum":"sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24","drop":["DROP FUNCTION IF EXISTS \"public\".\"notification_queue_usage\"()"],"key":"function public.notification_queue_usage()","kind":"function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "public"."notification_queue_usage"()
     RETURNS double precision
     LANGUAGE sql
@@ -192,7 +192,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."save_completed_generation_to_history"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"generation_jobs_notify\"()"],"key":"function invariants.generation_jobs_notify()","kind":"trigger function","source":"InvariantsCatalog.GenerationsHistory"}
+-- invariants:object {"checksum":"sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"generation_jobs_notify\"()"],"key":"function invariants.generation_jobs_notify()","kind":"trigger function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "invariants"."generation_jobs_notify"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -224,7 +224,7 @@ CREATE OR REPLACE TRIGGER "save_completed_generation_to_history"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."save_completed_generation_to_history"();
 
--- invariants:object {"checksum":"sha256:a1c659023077737f3298fe86b5609c1a67a27c5219cf96c24a0223a804a0d865","drop":["DROP TRIGGER IF EXISTS \"generation_jobs_notify\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.generation_jobs_notify","kind":"trigger","source":"InvariantsCatalog.GenerationsHistory"}
+-- invariants:object {"checksum":"sha256:a1c659023077737f3298fe86b5609c1a67a27c5219cf96c24a0223a804a0d865","drop":["DROP TRIGGER IF EXISTS \"generation_jobs_notify\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.generation_jobs_notify","kind":"trigger","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE TRIGGER "generation_jobs_notify"
     AFTER INSERT OR UPDATE OF "status" ON "public"."generation_jobs"
     FOR EACH ROW
@@ -242,7 +242,7 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:2ba7b751fa7997a12da2f624991c0cdd8e6cc72c672f95207cfb784d0987d182","drop":["DROP VIEW IF EXISTS \"public\".\"generation_tasks\""],"key":"view public.generation_tasks","kind":"view","source":"InvariantsCatalog.GenerationsHistory"}
+-- invariants:object {"checksum":"sha256:2ba7b751fa7997a12da2f624991c0cdd8e6cc72c672f95207cfb784d0987d182","drop":["DROP VIEW IF EXISTS \"public\".\"generation_tasks\""],"key":"view public.generation_tasks","kind":"view","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE VIEW "public"."generation_tasks" WITH (security_invoker = true) AS
     SELECT j.id, j.user_id, j.category, j.status, j.image_url, j.error_message, j.tokens_cost,
            j.source_generation_id, j.generation_id, j.created_at, j.updated_at

@@ -123,7 +123,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:396ced5de768d7de6c174c90e744699c42ba408dca3bc37f33d8e051f79fac8c","drop":["DROP FUNCTION IF EXISTS \"public\".\"delete_response\"(uuid, uuid)"],"key":"function public.delete_response(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:396ced5de768d7de6c174c90e744699c42ba408dca3bc37f33d8e051f79fac8c","drop":["DROP FUNCTION IF EXISTS \"public\".\"delete_response\"(uuid, uuid)"],"key":"function public.delete_response(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."delete_response"("p_response_id" uuid, "p_workspace_id" uuid)
     RETURNS void
     LANGUAGE plpgsql
@@ -159,7 +159,7 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:1116f46a0388071c9b2a6ac2c037f7641c3492d02a1c9ced67cacc4fbcb4ddeb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:1116f46a0388071c9b2a6ac2c037f7641c3492d02a1c9ced67cacc4fbcb4ddeb","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
@@ -206,7 +206,7 @@ REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLI
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:fc39ff5d1814a43ccbdaf3bc6470ac34ab799c8d297030e12f99b437ba215306","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:fc39ff5d1814a43ccbdaf3bc6470ac34ab799c8d297030e12f99b437ba215306","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
@@ -243,7 +243,7 @@ REVOKE EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:310be35c4e0aa301688d72f3ab78d0b3b309bf0de363f43f876fede7a3ee600f","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:310be35c4e0aa301688d72f3ab78d0b3b309bf0de363f43f876fede7a3ee600f","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
@@ -277,7 +277,7 @@ REVOKE EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
@@ -297,7 +297,7 @@ REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUB
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
 
--- invariants:object {"checksum":"sha256:2aa8c0eab79c90bbd3203eec0b36ac425c4400c3635771bfb459cf083c0ef85f","drop":["DROP FUNCTION IF EXISTS \"public\".\"create_workspace\"(text)"],"key":"function public.create_workspace(text)","kind":"function","source":"InvariantsCatalog.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:2aa8c0eab79c90bbd3203eec0b36ac425c4400c3635771bfb459cf083c0ef85f","drop":["DROP FUNCTION IF EXISTS \"public\".\"create_workspace\"(text)"],"key":"function public.create_workspace(text)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."create_workspace"("p_name" text)
     RETURNS uuid
     LANGUAGE plpgsql

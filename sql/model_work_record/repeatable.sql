@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"session_config_problem\"(jsonb)"],"key":"function invariants.session_config_problem(jsonb)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"session_config_problem\"(jsonb)"],"key":"function invariants.session_config_problem(jsonb)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants"."session_config_problem"("p_config" jsonb)
     RETURNS text
     LANGUAGE sql
@@ -84,7 +84,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."session_config_problem"(jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:e9d3ec569598778118fe55c65b9414ec5fb60ba46ace3a3038b18aa9ba244e71","drop":["DROP FUNCTION IF EXISTS \"public\".\"record_model_response\"(uuid, text)"],"key":"function public.record_model_response(uuid, text)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:e9d3ec569598778118fe55c65b9414ec5fb60ba46ace3a3038b18aa9ba244e71","drop":["DROP FUNCTION IF EXISTS \"public\".\"record_model_response\"(uuid, text)"],"key":"function public.record_model_response(uuid, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."record_model_response"("p_session_id" uuid, "p_model_id" text)
     RETURNS TABLE (response_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)
     LANGUAGE plpgsql
@@ -127,7 +127,7 @@ REVOKE EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) FROM PUB
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) TO "service_role";
 
--- invariants:object {"checksum":"sha256:633e2dae749116ddf02f04a79f1203ad1aa451ff37e886bb0afe6d7686c7e00c","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:633e2dae749116ddf02f04a79f1203ad1aa451ff37e886bb0afe6d7686c7e00c","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
     RETURNS TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)
     LANGUAGE plpgsql
@@ -201,7 +201,7 @@ REVOKE EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) FROM PUBLI
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:07f8a9b8c9ba9c73f10d085cb6246325ac11d71cab5754cfb17171510354b458","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:07f8a9b8c9ba9c73f10d085cb6246325ac11d71cab5754cfb17171510354b458","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
     RETURNS TABLE (config_version bigint, selected_models text[])
     LANGUAGE plpgsql
@@ -263,7 +263,7 @@ REVOKE EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) F
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:51117e3410c51d4572cf041ac38c6bfe40965e17970484a0e22b6687f997bdd2","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:51117e3410c51d4572cf041ac38c6bfe40965e17970484a0e22b6687f997bdd2","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
     RETURNS TABLE (total_brains bigint)
     LANGUAGE plpgsql
@@ -304,7 +304,7 @@ REVOKE EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer) FROM PUBLI
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf","drop":["DROP FUNCTION IF EXISTS \"public\".\"model_statistics_summary\"(text)"],"key":"function public.model_statistics_summary(text)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf","drop":["DROP FUNCTION IF EXISTS \"public\".\"model_statistics_summary\"(text)"],"key":"function public.model_statistics_summary(text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."model_statistics_summary"("p_model_id" text)
     RETURNS TABLE (model_id text, session_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)
     LANGUAGE sql
@@ -330,7 +330,7 @@ REVOKE EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) FROM PUBLIC
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:dfb4d23aae95e291873476bac2e6ffdddc1cec6011d3e30b4a9e3104cb0f1f60","drop":["DROP FUNCTION IF EXISTS \"public\".\"my_model_leaderboard\"(integer)"],"key":"function public.my_model_leaderboard(integer)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:dfb4d23aae95e291873476bac2e6ffdddc1cec6011d3e30b4a9e3104cb0f1f60","drop":["DROP FUNCTION IF EXISTS \"public\".\"my_model_leaderboard\"(integer)"],"key":"function public.my_model_leaderboard(integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."my_model_leaderboard"("p_limit" integer)
     RETURNS TABLE (rank bigint, model_id text, response_count bigint, total_brains bigint, dismissal_count bigint)
     LANGUAGE plpgsql
@@ -357,7 +357,7 @@ REVOKE EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) FROM PUBLIC,
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:bd671340b3dfd0488c7fb2021d1de13bb5a3f6a6b95e853ce49799bdef480953","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:bd671340b3dfd0488c7fb2021d1de13bb5a3f6a6b95e853ce49799bdef480953","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
     RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
     LANGUAGE plpgsql
@@ -398,7 +398,7 @@ REVOKE EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer)
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:affdb1c871cb9514d54f47c3aa8228195068256e61a7e7913b3d0bc46aec6d19","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"validate_session_config\"()"],"key":"function invariants.validate_session_config()","kind":"trigger function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:affdb1c871cb9514d54f47c3aa8228195068256e61a7e7913b3d0bc46aec6d19","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"validate_session_config\"()"],"key":"function invariants.validate_session_config()","kind":"trigger function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants"."validate_session_config"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -419,7 +419,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."validate_session_config"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:9fcedde72f1ce1f40b2036263ae08f38b8c468e4b4672aa1b035661d699db3c2","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"fold_session_model_statistics\"()"],"key":"function invariants.fold_session_model_statistics()","kind":"trigger function","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:9fcedde72f1ce1f40b2036263ae08f38b8c468e4b4672aa1b035661d699db3c2","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"fold_session_model_statistics\"()"],"key":"function invariants.fold_session_model_statistics()","kind":"trigger function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants"."fold_session_model_statistics"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -491,13 +491,13 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:e057a50c9f01c5a039a665e29eef24e592c4a5ec1e56046f83c74632e78fb9fb","drop":["DROP TRIGGER IF EXISTS \"validate_session_config\" ON \"public\".\"sessions\""],"key":"trigger public.sessions.validate_session_config","kind":"trigger","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:e057a50c9f01c5a039a665e29eef24e592c4a5ec1e56046f83c74632e78fb9fb","drop":["DROP TRIGGER IF EXISTS \"validate_session_config\" ON \"public\".\"sessions\""],"key":"trigger public.sessions.validate_session_config","kind":"trigger","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE TRIGGER "validate_session_config"
     BEFORE INSERT OR UPDATE OF "session_config" ON "public"."sessions"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."validate_session_config"();
 
--- invariants:object {"checksum":"sha256:ac09269cdb41e6d51b83ac856d1810309412f9bdce60f93272b9d78995c2b023","drop":["DROP TRIGGER IF EXISTS \"fold_model_statistics\" ON \"public\".\"sessions\""],"key":"trigger public.sessions.fold_model_statistics","kind":"trigger","source":"InvariantsCatalog.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:ac09269cdb41e6d51b83ac856d1810309412f9bdce60f93272b9d78995c2b023","drop":["DROP TRIGGER IF EXISTS \"fold_model_statistics\" ON \"public\".\"sessions\""],"key":"trigger public.sessions.fold_model_statistics","kind":"trigger","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE TRIGGER "fold_model_statistics"
     BEFORE DELETE ON "public"."sessions"
     FOR EACH ROW

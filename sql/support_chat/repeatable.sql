@@ -126,7 +126,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, tex
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028","drop":["DROP FUNCTION IF EXISTS \"public\".\"apply_learning_record\"(uuid, boolean)"],"key":"function public.apply_learning_record(uuid, boolean)","kind":"function","source":"InvariantsCatalog.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028","drop":["DROP FUNCTION IF EXISTS \"public\".\"apply_learning_record\"(uuid, boolean)"],"key":"function public.apply_learning_record(uuid, boolean)","kind":"function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "public"."apply_learning_record"("p_id" uuid, "p_success" boolean)
     RETURNS TABLE (times_applied integer, times_succeeded integer, success_rate numeric, last_applied_at timestamptz)
     LANGUAGE plpgsql
@@ -365,7 +365,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages_truncate"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:bdeced6c6313952e07dbd90aeddfb6331011cd2e272d9eb8e0279780c1becd41","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response\"()"],"key":"function invariants.chat_first_response()","kind":"trigger function","source":"InvariantsCatalog.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:bdeced6c6313952e07dbd90aeddfb6331011cd2e272d9eb8e0279780c1becd41","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response\"()"],"key":"function invariants.chat_first_response()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_first_response"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -390,7 +390,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"InvariantsCatalog.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_first_response_once"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -411,7 +411,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response_once"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_approval_status\"()"],"key":"function invariants.state_public_tool_executions_approval_status()","kind":"trigger function","source":"InvariantsCatalog.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_approval_status\"()"],"key":"function invariants.state_public_tool_executions_approval_status()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_approval_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -508,20 +508,20 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:a4a1ae9eed93e60b9e3aa24f0b1f4eb511526d03ed7cc89a6727cc71628c0871","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response\" ON \"public\".\"chat_messages\""],"key":"trigger public.chat_messages.invariants_first_response","kind":"trigger","source":"InvariantsCatalog.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:a4a1ae9eed93e60b9e3aa24f0b1f4eb511526d03ed7cc89a6727cc71628c0871","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response\" ON \"public\".\"chat_messages\""],"key":"trigger public.chat_messages.invariants_first_response","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE TRIGGER "invariants_first_response"
     AFTER INSERT ON "public"."chat_messages"
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."chat_first_response"();
 
--- invariants:object {"checksum":"sha256:c6c5b3329231bbff4d6d52b58c320926cd64e776564ba48f34e686c4e277a361","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response_once\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_first_response_once","kind":"trigger","source":"InvariantsCatalog.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:c6c5b3329231bbff4d6d52b58c320926cd64e776564ba48f34e686c4e277a361","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response_once\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_first_response_once","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE TRIGGER "invariants_first_response_once"
     BEFORE UPDATE OF "first_response_time_ms" ON "public"."chat_sessions"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_first_response_once"();
 
--- invariants:object {"checksum":"sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809","drop":["DROP TRIGGER IF EXISTS \"invariants_state_approval_status\" ON \"public\".\"tool_executions\""],"key":"trigger public.tool_executions.invariants_state_approval_status","kind":"trigger","source":"InvariantsCatalog.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809","drop":["DROP TRIGGER IF EXISTS \"invariants_state_approval_status\" ON \"public\".\"tool_executions\""],"key":"trigger public.tool_executions.invariants_state_approval_status","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE TRIGGER "invariants_state_approval_status"
     BEFORE INSERT OR UPDATE ON "public"."tool_executions"
     FOR EACH ROW
@@ -549,7 +549,7 @@ REVOKE ALL ON TABLE "invariants"."chat_session_messages_drift" FROM PUBLIC, "ano
 -- invariants:statement
 GRANT SELECT ON TABLE "invariants"."chat_session_messages_drift" TO "service_role";
 
--- invariants:object {"checksum":"sha256:d76e73ff9a8bf716f48e127f7d66ab2a3dfa28056b7f80ecf4cf694cdc28b439","drop":["DROP VIEW IF EXISTS \"public\".\"v_session_stats\""],"key":"view public.v_session_stats","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+-- invariants:object {"checksum":"sha256:d76e73ff9a8bf716f48e127f7d66ab2a3dfa28056b7f80ecf4cf694cdc28b439","drop":["DROP VIEW IF EXISTS \"public\".\"v_session_stats\""],"key":"view public.v_session_stats","kind":"view","source":"SupportChat.SupportChatViews"}
 CREATE OR REPLACE VIEW "public"."v_session_stats" WITH (security_invoker = true) AS
 SELECT
     DATE_TRUNC('day', created_at) AS day,
@@ -570,7 +570,7 @@ REVOKE ALL ON TABLE "public"."v_session_stats" FROM PUBLIC, "anon", "authenticat
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."v_session_stats" TO "service_role";
 
--- invariants:object {"checksum":"sha256:76335fb75134b947235bd2b4dbf9fb9acceec366fcc2551cb5bf9ca590dd9b6c","drop":["DROP VIEW IF EXISTS \"public\".\"v_cost_by_category\""],"key":"view public.v_cost_by_category","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+-- invariants:object {"checksum":"sha256:76335fb75134b947235bd2b4dbf9fb9acceec366fcc2551cb5bf9ca590dd9b6c","drop":["DROP VIEW IF EXISTS \"public\".\"v_cost_by_category\""],"key":"view public.v_cost_by_category","kind":"view","source":"SupportChat.SupportChatViews"}
 CREATE OR REPLACE VIEW "public"."v_cost_by_category" WITH (security_invoker = true) AS
 SELECT
     cs.primary_category,
@@ -589,7 +589,7 @@ REVOKE ALL ON TABLE "public"."v_cost_by_category" FROM PUBLIC, "anon", "authenti
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."v_cost_by_category" TO "service_role";
 
--- invariants:object {"checksum":"sha256:0ef82dc908ea1bea0b665628a9fe0a948cb085049f3782690a58c24961974d7a","drop":["DROP VIEW IF EXISTS \"public\".\"v_pipeline_funnel\""],"key":"view public.v_pipeline_funnel","kind":"view","source":"InvariantsCatalog.SupportChatViews"}
+-- invariants:object {"checksum":"sha256:0ef82dc908ea1bea0b665628a9fe0a948cb085049f3782690a58c24961974d7a","drop":["DROP VIEW IF EXISTS \"public\".\"v_pipeline_funnel\""],"key":"view public.v_pipeline_funnel","kind":"view","source":"SupportChat.SupportChatViews"}
 CREATE OR REPLACE VIEW "public"."v_pipeline_funnel" WITH (security_invoker = true) AS
 SELECT
     cs.primary_category,
@@ -611,7 +611,7 @@ REVOKE ALL ON TABLE "public"."v_pipeline_funnel" FROM PUBLIC, "anon", "authentic
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."v_pipeline_funnel" TO "service_role";
 
--- invariants:object {"checksum":"sha256:c0e70502c0d54111719009052801797e9e010223858a2f1648df37951d5bec3c","drop":[],"key":"table security public.chat_sessions","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+-- invariants:object {"checksum":"sha256:c0e70502c0d54111719009052801797e9e010223858a2f1648df37951d5bec3c","drop":[],"key":"table security public.chat_sessions","kind":"table security","source":"SupportChat.SupportChatModule.serviceOnly"}
 ALTER TABLE "public"."chat_sessions" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -620,7 +620,7 @@ REVOKE ALL ON TABLE "public"."chat_sessions" FROM PUBLIC, "anon", "authenticated
 -- invariants:statement
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."chat_sessions" TO "service_role";
 
--- invariants:object {"checksum":"sha256:dd50b2e7839dffe7783ca8de49d3952175400bd4aa79b1c9dfd052a240f57717","drop":[],"key":"table security public.chat_messages","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+-- invariants:object {"checksum":"sha256:dd50b2e7839dffe7783ca8de49d3952175400bd4aa79b1c9dfd052a240f57717","drop":[],"key":"table security public.chat_messages","kind":"table security","source":"SupportChat.SupportChatModule.serviceOnly"}
 ALTER TABLE "public"."chat_messages" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -629,7 +629,7 @@ REVOKE ALL ON TABLE "public"."chat_messages" FROM PUBLIC, "anon", "authenticated
 -- invariants:statement
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."chat_messages" TO "service_role";
 
--- invariants:object {"checksum":"sha256:f218ad05c67b4db738911a6440534f5cf0a13e81e3202aa6592ee45cab380c10","drop":[],"key":"table security public.agent_traces","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+-- invariants:object {"checksum":"sha256:f218ad05c67b4db738911a6440534f5cf0a13e81e3202aa6592ee45cab380c10","drop":[],"key":"table security public.agent_traces","kind":"table security","source":"SupportChat.SupportChatModule.serviceOnly"}
 ALTER TABLE "public"."agent_traces" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -638,7 +638,7 @@ REVOKE ALL ON TABLE "public"."agent_traces" FROM PUBLIC, "anon", "authenticated"
 -- invariants:statement
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."agent_traces" TO "service_role";
 
--- invariants:object {"checksum":"sha256:d34d3b88a938db9c8e31247f3a0803090a8e98a92cb9f3e943d3c6125ee4e786","drop":[],"key":"table security public.tool_executions","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+-- invariants:object {"checksum":"sha256:d34d3b88a938db9c8e31247f3a0803090a8e98a92cb9f3e943d3c6125ee4e786","drop":[],"key":"table security public.tool_executions","kind":"table security","source":"SupportChat.SupportChatModule.serviceOnly"}
 ALTER TABLE "public"."tool_executions" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -647,7 +647,7 @@ REVOKE ALL ON TABLE "public"."tool_executions" FROM PUBLIC, "anon", "authenticat
 -- invariants:statement
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."tool_executions" TO "service_role";
 
--- invariants:object {"checksum":"sha256:d2466a976d6c1d0457df86e3f2665f8f5379314cabfd7bfa69a1979d2e2bfba5","drop":[],"key":"table security public.learning_records","kind":"table security","source":"InvariantsCatalog.SupportChatModule.serviceOnly"}
+-- invariants:object {"checksum":"sha256:d2466a976d6c1d0457df86e3f2665f8f5379314cabfd7bfa69a1979d2e2bfba5","drop":[],"key":"table security public.learning_records","kind":"table security","source":"SupportChat.SupportChatModule.serviceOnly"}
 ALTER TABLE "public"."learning_records" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement

@@ -1,0 +1,46 @@
+
+/// Module `core`: the framework's own schema `invariants` — the table of error codes the
+/// generated SQL raises and the client maps (``ProjectErrorCode``), the audit of counter
+/// repairs every counter module writes, the shared `updated_at` trigger function and
+/// `invariants.call_as`. Every other module depends on it.
+public enum CoreModule {
+    public static var module: Module {
+        Module("core", summary: "the invariants schema: error codes, counter repair audit, call_as, shared trigger functions",
+               migrations: [migration, repairAuditMigration], repeatables: repeatables)
+    }
+
+    static let errorCodes = QualifiedName("invariants", "error_codes")
+
+    public static var migration: Migration {
+        Migration(
+            module: "core", version: 1, name: "invariants_core", source: "InvariantsSchema.CoreModule.migration",
+            steps: [
+                Schema.invariants.createStep(),
+                MigrationStep("""
+                    CREATE TABLE \(errorCodes.sql) (
+                        "sqlstate"    text PRIMARY KEY CHECK ("sqlstate" ~ '^IV[0-9]{3}$'),
+                        "name"        text NOT NULL UNIQUE,
+                        "description" text NOT NULL
+                    )
+                    """),
+                MigrationStep("COMMENT ON TABLE \(errorCodes.sql) IS \(SQLText.literal("SQLSTATE codes raised by the generated SQL (class IV); the Swift client maps each to a typed error."))"),
+                MigrationStep("""
+                    INSERT INTO \(errorCodes.sql) ("sqlstate", "name", "description") VALUES
+                    \(ProjectErrorCode.allCases.map { "    (\(SQLText.literal($0.rawValue)), \(SQLText.literal(String(describing: $0))), \(SQLText.literal($0.summary)))" }.joined(separator: ",\n"))
+                    """),
+                MigrationStep("REVOKE ALL ON \(errorCodes.sql) FROM PUBLIC"),
+            ]
+        )
+    }
+
+    /// `invariants.counter_repairs`, written by every counter's repair (linear history: part of
+    /// `0005_gig_responses`).
+    public static var repairAuditMigration: Migration {
+        Migration(module: "core", version: 2, name: "counter_repairs", source: "InvariantsSchema.CoreModule.repairAuditMigration",
+                  steps: CounterCache.auditTable.createSteps())
+    }
+
+    public static var repeatables: [RepeatableObject] {
+        CoreCallAs.repeatables + [CounterCache.auditSecurity, UpdatedAt.sharedFunction(column: "updated_at")]
+    }
+}
