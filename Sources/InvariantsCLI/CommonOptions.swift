@@ -138,3 +138,14 @@ struct ModuleOptions: ParsableArguments {
         return names
     }
 }
+
+/// `--drop-module NAME` and `--confirm-data-loss`: removing a module is never a side effect.
+struct DropModuleOptions: ParsableArguments {
+    @Option(name: .customLong("drop-module"), help: ArgumentHelp(
+        "Remove this module from the database: its stored logic, its tables and ALL THEIR DATA, its ledger rows. Refused while another installed module needs it. Repeat for several. `plan --drop-module NAME` shows what would be deleted (tables and row counts).",
+        valueName: "name"))
+    var names: [String] = []
+
+    @Flag(name: .customLong("confirm-data-loss"), help: "Needed by migrate with --drop-module: yes, delete those tables and their data.")
+    var confirmDataLoss = false
+}

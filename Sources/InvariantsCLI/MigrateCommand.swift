@@ -25,6 +25,7 @@ struct MigrateCommand: AsyncParsableCommand {
             Example:
               invariants migrate --database-url postgres://postgres:secret@db.example.com:5432/app?sslmode=require
               invariants migrate --modules gig_responses      # with DATABASE_URL set
+              invariants migrate --drop-module generations --confirm-data-loss
               invariants migrate --stored-logic extension
             """
     )
@@ -32,6 +33,7 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var storedLogic: StoredLogicOptions
     @OptionGroup var modules: ModuleOptions
+    @OptionGroup var drop: DropModuleOptions
 
     @Option(help: ArgumentHelp("Seconds to wait for another migrator's lock before giving up.", valueName: "seconds"))
     var lockTimeout: Int = 60
@@ -44,7 +46,8 @@ struct MigrateCommand: AsyncParsableCommand {
             guard lockTimeout > 0 else { throw InvariantsError(.invalidInput, "--lock-timeout must be a positive number of seconds") }
             let catalog = try database.directory.load()
             let migrator = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout), storedLogic: try storedLogic.storedLogic(besides: database.directory),
-                                                                          modules: try modules.names()), logger: quietLogger)
+                                                                          modules: try modules.names(), dropModules: drop.names,
+                                                                          confirmDataLoss: drop.confirmDataLoss), logger: quietLogger)
             let url = try database.url()
             if Self.looksPooled(url) {
                 note("warning: \(url.endpoint) looks like a connection pooler; migrate needs a direct connection (its advisory lock is per session)")
@@ -69,6 +72,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 try printJSON(report)
             } else if report.changedAnything {
                 if !report.installedModules.isEmpty { print("installed modules: \(report.installedModules.joined(separator: ", "))") }
+                if !report.droppedModules.isEmpty { print("dropped modules: \(report.droppedModules.joined(separator: ", "))") }
                 print("migrated \(url) in \(report.milliseconds) ms: \(report.appliedMigrations.count) migration(s), \(report.appliedRepeatables.count) object(s) applied, \(report.droppedRepeatables.count) dropped")
             } else {
                 print("\(url) is up to date (modules: \(report.modules.joined(separator: ", ")))")

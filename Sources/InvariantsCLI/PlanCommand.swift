@@ -17,6 +17,7 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var storedLogic: StoredLogicOptions
     @OptionGroup var modules: ModuleOptions
+    @OptionGroup var drop: DropModuleOptions
 
     @Flag(help: "Print the plan as JSON.")
     var json = false
@@ -24,7 +25,8 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try await failing {
             let migrator = try Migrator(catalog: try database.directory.load(),
-                                        options: .init(storedLogic: try storedLogic.storedLogic(besides: database.directory), modules: try modules.names()),
+                                        options: .init(storedLogic: try storedLogic.storedLogic(besides: database.directory), modules: try modules.names(),
+                                                      dropModules: drop.names),
                                         logger: quietLogger)
             return try await database.withConnection { connection, _ throws(InvariantsError) in
                 try await migrator.plan(on: connection)

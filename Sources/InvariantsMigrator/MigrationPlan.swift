@@ -11,6 +11,8 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
             case migration
             /// The changed part of the repeatable set (and the extension).
             case repeatableSet = "repeatable set"
+            /// A module removed with its tables and their data (`--drop-module`, confirmed).
+            case dropModule = "drop module"
         }
         public var kind: Kind
         /// `gig_responses/0001_gig_responses.sql`, `repeatable set`, `ledger: …`.
@@ -33,6 +35,8 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
     public var modules: [String]
     /// The modules this plan installs (not yet in the database).
     public var installing: [String]
+    /// The modules this plan removes, with their tables and data.
+    public var dropping: [String] = []
     public var steps: [Step]
     /// Repeatable objects applied / dropped, for the report.
     public var appliedRepeatables: [String]
@@ -50,6 +54,7 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
     public func rendered() -> String {
         var out = "-- modules after this plan: \(modules.joined(separator: ", "))\n"
         if !installing.isEmpty { out += "-- installs: \(installing.joined(separator: ", "))\n" }
+        if !dropping.isEmpty { out += "-- DROPS, with their data: \(dropping.joined(separator: ", "))\n" }
         for step in steps {
             out += "\n-- \(step.kind.rawValue): \(step.title)\(step.transactional ? "" : " (outside a transaction, one statement at a time)")\n"
             if step.transactional { out += "BEGIN;\n" }

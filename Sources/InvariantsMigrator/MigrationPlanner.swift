@@ -19,7 +19,7 @@ extension Migrator {
     /// `--modules`: the default set when the database is empty, else a refusal (a forgotten flag
     /// must never adopt every app's tables into someone's database).
     func targetModules(_ ledger: LedgerState) throws(InvariantsError) -> [Module] {
-        let installed = try installed(ledger).keys.filter { catalog.module(named: $0) != nil }
+        let installed = try installed(ledger).keys.filter { catalog.module(named: $0) != nil && !options.dropModules.contains($0) }
         var wanted = Set(installed)
         if let requested = options.modules {
             wanted.formUnion(requested)
@@ -163,6 +163,7 @@ extension Migrator {
 
     func makePlan(_ ledger: LedgerState, session: SQLSession) async throws(InvariantsError) -> MigrationPlan {
         let target = try targetModules(ledger)
+        let drops = try await dropSteps(ledger, keeping: target, session: session)
         let status = try compare(ledger, target: target)
         try refuseUnsafe(status)
         let restricted = try restrictedCatalog(target)
@@ -185,6 +186,7 @@ extension Migrator {
                                transactional: true, statements: statements, labels: statements.map { _ in nil }))
         }
 
+        steps += drops
         let pending = Set(status.pendingMigrations.map { ModuleVersion($0.module, $0.version) })
         for module in target {
             let chosen = installed[module.name] ?? (options.modules?.contains(module.name) ?? true)
@@ -195,7 +197,8 @@ extension Migrator {
         let repeatable = try repeatableStep(status, ledger: ledger, catalog: restricted)
         if let repeatable { steps.append(repeatable.step) }
         let action = extensionAction(ledger, catalog: restricted)
-        return MigrationPlan(modules: target.map(\.name), installing: target.map(\.name).filter { installed[$0] == nil }, steps: steps,
+        return MigrationPlan(modules: target.map(\.name), installing: target.map(\.name).filter { installed[$0] == nil },
+                             dropping: options.dropModules, steps: steps,
                              appliedRepeatables: repeatable?.applied ?? [], droppedRepeatables: repeatable?.dropped ?? [],
                              extensionChange: action.description)
     }
@@ -314,5 +317,57 @@ extension Migrator {
         }
         return (.init(kind: .repeatableSet, title: "repeatable set: \(reported.0.count) to apply, \(reported.1.count) to drop", transactional: true,
                       statements: statements, labels: labels), reported.0, reported.1)
+    }
+}
+
+// MARK: Dropping a module
+
+extension Migrator {
+    /// One step per module in ``Options/dropModules``: its stored logic (the drop statements its
+    /// ledger rows recorded), its tables with their data, its ledger rows. Refuses a module that
+    /// is not installed, that another kept module needs, or that owns no tables (the framework's
+    /// `core` and `auth`); names each table with its row count.
+    func dropSteps(_ ledger: LedgerState, keeping target: [Module], session: SQLSession) async throws(InvariantsError) -> [MigrationPlan.Step] {
+        guard !options.dropModules.isEmpty else { return [] }
+        let installed = try installed(ledger)
+        if case .extension = options.storedLogic.resolved(ledger) {
+            throw InvariantsError(.invalidInput, "--drop-module works on the repeatable-set route only; the functions of this database come from the extension",
+                                  hint: "migrate with --stored-logic repeatable first")
+        }
+        var steps: [MigrationPlan.Step] = []
+        for name in options.dropModules {
+            guard let module = catalog.module(named: name), installed[name] != nil else {
+                throw InvariantsError(.invalidInput, "module \(name) is not installed in this database (installed: \(installed.keys.sorted().joined(separator: ", ")))")
+            }
+            let needing = target.filter { $0.dependencies.contains(name) }.map(\.name)
+            guard needing.isEmpty else {
+                throw InvariantsError(.invalidInput, "module \(name) cannot be dropped: \(needing.joined(separator: ", ")) need\(needing.count == 1 ? "s" : "") it (drop \(needing.count == 1 ? "it" : "them") too, or keep it)")
+            }
+            guard !module.tables.isEmpty else {
+                throw InvariantsError(.invalidInput, "module \(name) owns no tables of its own (it is the framework's); it is dropped with the database, not by migrate")
+            }
+            var counts: [String] = []
+            for table in module.tables {
+                let rows = try await session.rows(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.sql)"))
+                counts.append("\(table) (\(try rows.first?.value(Int64.self) ?? 0) rows)")
+            }
+            var statements = ["SET LOCAL lock_timeout = '5000ms'"]
+            // Grants, policies, views, triggers, then functions: dependents first.
+            let objects = ledger.repeatables.filter { $0.value.module == name }.sorted {
+                let a = RepeatableObject.Kind(rawValue: $0.value.kind) ?? .grant
+                let b = RepeatableObject.Kind(rawValue: $1.value.kind) ?? .grant
+                return a != b ? a > b : $0.key > $1.key
+            }
+            for (key, row) in objects {
+                statements += row.dropStatements
+                statements.append("DELETE FROM \(Ledger.repeatableTable.sql) WHERE \"key\" = \(SQLText.literal(key))")
+            }
+            statements.append("DROP TABLE " + module.tables.map(\.sql).joined(separator: ", "))
+            statements.append("DELETE FROM \(Ledger.moduleMigrationsTable.sql) WHERE \"module\" = \(SQLText.literal(name))")
+            statements.append("DELETE FROM \(Ledger.installedModulesTable.sql) WHERE \"module\" = \(SQLText.literal(name))")
+            steps.append(.init(kind: .dropModule, title: "drop module \(name), deleting \(counts.joined(separator: ", "))",
+                               transactional: true, statements: statements, labels: statements.map { _ in nil }, module: name))
+        }
+        return steps
     }
 }

@@ -96,6 +96,8 @@ public struct MigrationReport: Sendable, Codable, Hashable {
     public var modules: [String]
     /// The modules this run installed.
     public var installedModules: [String]
+    /// The modules this run removed, with their tables.
+    public var droppedModules: [String]
     public var appliedMigrations: [String]
     public var appliedRepeatables: [String]
     public var droppedRepeatables: [String]
@@ -104,7 +106,7 @@ public struct MigrationReport: Sendable, Codable, Hashable {
     public var milliseconds: Int
 
     public var changedAnything: Bool {
-        !appliedMigrations.isEmpty || !appliedRepeatables.isEmpty || !droppedRepeatables.isEmpty || extensionChange != nil
+        !appliedMigrations.isEmpty || !droppedModules.isEmpty || !appliedRepeatables.isEmpty || !droppedRepeatables.isEmpty || extensionChange != nil
     }
 }
 

@@ -22,12 +22,20 @@ public struct Migrator: Sendable {
         /// Modules to install (with their dependencies) besides those the database holds;
         /// nil: the installed set, or the catalog's default set on an empty database.
         public var modules: [String]?
+        /// Modules to remove from the database, their tables and data included. Never a side
+        /// effect: only the modules named here, and only with ``confirmDataLoss``.
+        public var dropModules: [String]
+        /// Required by `migrate` when ``dropModules`` is not empty (`plan` shows what would go).
+        public var confirmDataLoss: Bool
         public init(lockWaitTimeout: Duration = .seconds(60), lockPollInterval: Duration = .milliseconds(200),
-                    storedLogic: StoredLogic = .repeatableSet, modules: [String]? = nil) {
+                    storedLogic: StoredLogic = .repeatableSet, modules: [String]? = nil,
+                    dropModules: [String] = [], confirmDataLoss: Bool = false) {
             self.lockWaitTimeout = lockWaitTimeout
             self.lockPollInterval = lockPollInterval
             self.storedLogic = storedLogic
             self.modules = modules
+            self.dropModules = dropModules
+            self.confirmDataLoss = confirmDataLoss
         }
     }
 
@@ -40,6 +48,7 @@ public struct Migrator: Sendable {
         do {
             try catalog.validate()
             if let modules = options.modules { _ = try catalog.closure(of: modules) }
+            _ = try catalog.closure(of: options.dropModules)
         } catch {
             throw InvariantsError(options.modules == nil ? .invalidMigrationFile : .invalidInput, error.message)
         }
@@ -90,12 +99,17 @@ public struct Migrator: Sendable {
         let lock = MigrationLock(session: session, waitTimeout: options.lockWaitTimeout, pollInterval: options.lockPollInterval)
         try await lock.acquire { progress(.waitingForLock(holder: $0)) }
         progress(.acquiredLock)
-        do {
+        do throws(InvariantsError) {
             let ledger = try await LedgerState.read(session)
             let plan = try await makePlan(ledger, session: session)
+            if let drop = plan.steps.first(where: { $0.kind == .dropModule }), !options.confirmDataLoss {
+                throw InvariantsError(.invalidInput, "\(drop.title): nothing was changed",
+                    hint: "check with `invariants plan --drop-module …`, back the data up, then pass --confirm-data-loss")
+            }
             try await execute(plan, session: session, progress: progress)
             await lock.release()
-            return MigrationReport(modules: plan.modules, installedModules: plan.installing, appliedMigrations: plan.migrations,
+            return MigrationReport(modules: plan.modules, installedModules: plan.installing, droppedModules: plan.dropping,
+                                   appliedMigrations: plan.migrations,
                                    appliedRepeatables: plan.appliedRepeatables, droppedRepeatables: plan.droppedRepeatables,
                                    extensionChange: plan.extensionChange, milliseconds: Self.milliseconds(since: started))
         } catch {
@@ -113,7 +127,7 @@ public struct Migrator: Sendable {
             case .repeatableSet:
                 if let change = plan.extensionChange { progress(.changingExtension(change)) }
                 progress(.applyingRepeatables(apply: plan.appliedRepeatables, drop: plan.droppedRepeatables))
-            case .ledger: progress(.updatingLedger(step.title))
+            case .ledger, .dropModule: progress(.updatingLedger(step.title))
             default: break
             }
             for index in step.rebuildsInvalidIndexes { progress(.rebuildingInvalidIndex(index)) }
@@ -152,7 +166,7 @@ public struct Migrator: Sendable {
             }
         case .repeatableSet:
             failure.message = "repeatable object '\(label ?? "ledger")' failed: \(error.message) (nothing of the repeatable set was changed)"
-        case .ledger:
+        case .ledger, .dropModule:
             failure.message = "\(step.title) failed: \(error.message)"
         }
         return failure

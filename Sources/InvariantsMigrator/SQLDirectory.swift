@@ -56,7 +56,8 @@ public struct SQLDirectory: Sendable {
                 let repeatablePath = path + "/" + RepeatableSetFile.relativePath(module: entry.name)
                 let repeatables = FileManager.default.fileExists(atPath: repeatablePath)
                     ? try RepeatableSetFile.parse(try String(contentsOfFile: repeatablePath, encoding: .utf8)) : []
-                modules.append(Module(entry.name, dependsOn: entry.dependencies, summary: entry.summary, migrations: migrations, repeatables: repeatables))
+                modules.append(Module(entry.name, dependsOn: entry.dependencies, summary: entry.summary, migrations: migrations,
+                                      repeatables: repeatables, tables: entry.tables))
             }
             var history = manifest.linearHistory
             for index in history.indices {

@@ -26,13 +26,18 @@ public struct Module: Sendable, Hashable {
     /// The module's counters, for `invariants counters check|repair` (their objects are in
     /// ``repeatables`` already).
     public var counters: [CounterCache]
+    /// The tables the module owns, dependents first (children before parents): what
+    /// `migrate --drop-module` deletes, with their data. A module without tables (the
+    /// framework's `core` and `auth`) cannot be dropped.
+    public var tables: [QualifiedName]
 
     public init(
         _ name: String, dependsOn dependencies: [String] = [], summary: String,
         migrations: [Migration], repeatables: [RepeatableObject] = [], checks: [InvariantCheck] = [],
-        counters: [CounterCache] = []
+        counters: [CounterCache] = [], tables: [QualifiedName] = []
     ) {
         self.counters = counters
+        self.tables = tables
         self.name = name
         self.dependencies = dependencies
         self.summary = summary

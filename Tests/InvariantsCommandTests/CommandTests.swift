@@ -161,6 +161,37 @@ struct CommandTests {
         #expect(after.stdout.contains("applied") && after.stdout.contains("core/0001_invariants_core.sql"))
     }
 
+    @Test("modules: lists the modules; migrate --modules installs one; an unknown name is one line, nothing applied")
+    func modules() async throws {
+        let list = try await invariants(["modules"])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("gig_responses") && list.stdout.contains("needs core, auth"), "\(list.stdout)")
+        let server = try await ThrowawayPostgres.shared()
+        let database = try await server.makeDatabase(from: nil)
+        defer { Task { try? await server.dropDatabase(database.name) } }
+        let env = ["DATABASE_URL": database.url]
+
+        let unknown = try await invariants(["migrate", "--modules", "gigs"], environment: env)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "error: unknown module 'gigs'; declared: core, auth, model_work_record, chat_logs, gig_responses, generations, support_chat\n",
+                "\(unknown.stderr)")
+        #expect(try await invariants(["status"], environment: env).stdout.contains("to install"), "nothing was applied")
+
+        let one = try await invariants(["migrate", "--modules", "gig_responses"], environment: env)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(one.stdout.contains("installed modules: core, auth, gig_responses"), "\(one.stdout)")
+        let installed = try await invariants(["modules", "--json"], environment: env)
+        let entries = try JSONSerialization.jsonObject(with: Data(installed.stdout.utf8)) as? [[String: Any]]
+        let held = entries?.filter { $0["installed"] as? Bool == true }.compactMap { $0["name"] as? String }
+        #expect(held == ["core", "auth", "gig_responses"])
+        for command in ["status", "verify", "check", "lint"] {
+            let result = try await invariants([command], environment: env)
+            #expect(result.status == 0, "\(command) on a database with only gig_responses: \(result.stdout)\(result.stderr)")
+        }
+        let drop = try await invariants(["migrate", "--drop-module", "gig_responses"], environment: env)
+        #expect(drop.status == 1 && drop.stderr.contains("--confirm-data-loss"), "\(drop.stderr)")
+    }
+
     @Test("generate --check passes on the committed sql/ and fails with a diff on a stale copy")
     func generateCheck() async throws {
         let clean = try await invariants(["generate", "--check"])

@@ -146,6 +146,54 @@ struct ModuleInstallTests {
     }
 }
 
+extension ModuleInstallTests {
+    @Test("--drop-module: refused without confirmation or while needed, then deletes exactly that module")
+    func dropModule() async throws {
+        try await withFreshDatabase { database, connection in
+            let catalog = try committedCatalog()
+            try await Migrator(catalog: catalog, options: .init(modules: ["gig_responses", "chat_logs"]), logger: testLogger).migrate(on: connection)
+            try await connection.run("INSERT INTO public.workspaces (id, name) VALUES ('00000000-0000-0000-0000-00000000000a', 'w')")
+            try await connection.run("INSERT INTO auth.users (id) VALUES ('00000000-0000-0000-0000-0000000000aa')")
+            try await connection.run("INSERT INTO public.chat_logs (user_id, question, response) VALUES ('00000000-0000-0000-0000-0000000000aa', 'q', 'a')")
+
+            let unconfirmed = try Migrator(catalog: catalog, options: .init(dropModules: ["gig_responses"]), logger: testLogger)
+            let plan = try await unconfirmed.plan(on: connection)
+            #expect(plan.dropping == ["gig_responses"])
+            let drop = try #require(plan.steps.first { $0.kind == .dropModule })
+            #expect(drop.title.contains("public.workspaces (1 rows)") && drop.title.contains("public.gigs (0 rows)"), "\(drop.title)")
+            #expect(drop.statements.contains { $0.hasPrefix("DROP TABLE \"public\".\"responses\"") })
+            let refused = await #expect(throws: InvariantsError.self) { try await unconfirmed.migrate(on: connection) }
+            #expect(refused?.message.contains("nothing was changed") == true)
+            #expect(refused?.hint?.contains("--confirm-data-loss") == true)
+            #expect(try await present(connection) == ["core", "auth", "gig_responses", "chat_logs"], "nothing was changed")
+
+            let needed = await #expect(throws: InvariantsError.self) {
+                try await Migrator(catalog: catalog, options: .init(dropModules: ["auth"], confirmDataLoss: true), logger: testLogger).migrate(on: connection)
+            }
+            #expect(needed?.message.contains("chat_logs, gig_responses need it") == true, "\(needed?.message ?? "")")
+            let absent = await #expect(throws: InvariantsError.self) {
+                try await Migrator(catalog: catalog, options: .init(dropModules: ["generations"], confirmDataLoss: true), logger: testLogger).migrate(on: connection)
+            }
+            #expect(absent?.message.contains("module generations is not installed") == true)
+
+            let report = try await Migrator(catalog: catalog, options: .init(dropModules: ["gig_responses"], confirmDataLoss: true), logger: testLogger)
+                .migrate(on: connection)
+            #expect(report.droppedModules == ["gig_responses"])
+            #expect(try await present(connection) == ["core", "auth", "chat_logs"])
+            #expect(try await connection.scalar("SELECT count(*) FROM public.chat_logs", as: Int64.self) == 1, "the other module's data stays")
+            #expect(try await connection.scalar("SELECT count(*) FROM pg_proc WHERE proname IN ('create_workspace', 'count_gig_responses')", as: Int64.self) == 0,
+                    "its functions are gone")
+            #expect(try await connection.scalar("SELECT count(*) FROM invariants.module_migrations WHERE module = 'gig_responses'", as: Int64.self) == 0)
+            #expect(try await connection.scalar("SELECT count(*) FROM invariants.repeatable_objects WHERE module = 'gig_responses'", as: Int64.self) == 0)
+            let plain = try Migrator(catalog: catalog, logger: testLogger)
+            #expect(try await plain.status(on: connection).isUpToDate)
+            #expect(!(try await plain.migrate(on: connection).changedAnything), "a plain migrate does not bring it back")
+            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersion: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
+            #expect(verify.isClean, "\(verify.differences.prefix(5))")
+        }
+    }
+}
+
 /// The five seed apps' module names.
 enum ProjectModules {
     static let apps = ["model_work_record", "support_chat", "generations", "chat_logs", "gig_responses"]

@@ -20,7 +20,8 @@ public import InvariantsSchema
 public enum ChatLogsModule {
     public static var module: Module {
         Module("chat_logs", dependsOn: ["core", "auth"], summary: "seed 003: chat logs, saved chats, daily usage, cost alerts",
-               migrations: [migration, costIndexMigration], repeatables: repeatables, checks: checks)
+               migrations: [migration, costIndexMigration], repeatables: repeatables, checks: checks,
+               tables: [savedChats, usageThresholds, usageDaily, chatLogs, profiles].map(\.qualifiedName))
     }
 
     public static var migration: Migration {

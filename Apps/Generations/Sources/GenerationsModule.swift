@@ -24,7 +24,8 @@ public import InvariantsSchema
 public enum GenerationsModule {
     public static var module: Module {
         Module("generations", dependsOn: ["core", "auth"], summary: "seed 002: generation jobs, history cards, edits appended to their source",
-               migrations: [migration], repeatables: repeatables, checks: checks)
+               migrations: [migration], repeatables: repeatables, checks: checks,
+               tables: [generationJobs, generations].map(\.qualifiedName))
     }
 
     public static var migration: Migration {

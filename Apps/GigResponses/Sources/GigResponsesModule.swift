@@ -20,7 +20,8 @@ public import InvariantsSchema
 public enum GigResponsesModule {
     public static var module: Module {
         Module("gig_responses", dependsOn: ["core", "auth"], summary: "seed 004: workspaces, gigs, responses, response counters",
-               migrations: [migration], repeatables: repeatables, checks: checks, counters: [counters])
+               migrations: [migration], repeatables: repeatables, checks: checks, counters: [counters],
+               tables: [responses, gigs, workspaceMembers, workspaces].map(\.qualifiedName))
     }
 
     public static let workspaces = Table("public", "workspaces", comment: "Seed 004: the tenant; gigs and responses belong to one.") {
