@@ -63,11 +63,19 @@ struct CounterDrift: Encodable {
 }
 
 extension CounterSelection {
+    /// The SQL types of the counter's parent key and scope, as its repair function declares them.
+    static func types(of counter: CounterCache) -> (key: String, scope: String) {
+        let arguments = counter.repairFunction.arguments
+        return (arguments[0].type.sql, arguments[1].type.sql)
+    }
+
     /// The drifted (parent, column) pairs of `counter` in the selection.
     func drift(of counter: CounterCache, on connection: PostgresConnection) async throws(InvariantsError) -> [CounterDrift] {
+        // Keys compare as their declared types (a UUID in any case, 007 = 7), not as text.
+        let (keyType, scopeType) = Self.types(of: counter)
         let sql = """
             SELECT parent_key::text, scope::text, counter, stored::text, actual::text FROM \(counter.driftViewName.sql)
-            WHERE ($1::text IS NULL OR parent_key::text = $1) AND ($2::text IS NULL OR scope::text = $2)
+            WHERE ($1::text IS NULL OR parent_key = $1::text::\(keyType)) AND ($2::text IS NULL OR scope = $2::text::\(scopeType))
             ORDER BY parent_key, counter
             """
         var binds = PostgresBindings()
@@ -83,8 +91,11 @@ extension CounterSelection {
 
     /// How many parents of `counter` are in the selection (the repair's total, for progress).
     func parentCount(of counter: CounterCache, on connection: PostgresConnection) async throws(InvariantsError) -> Int64 {
-        var conditions = ["($1::text IS NULL OR p.\(SQLText.identifier(counter.parentKey))::text = $1)"]
-        if let scopeColumn = counter.scope { conditions.append("($2::text IS NULL OR p.\(SQLText.identifier(scopeColumn))::text = $2)") }
+        let (keyType, scopeType) = Self.types(of: counter)
+        var conditions = ["($1::text IS NULL OR p.\(SQLText.identifier(counter.parentKey)) = $1::text::\(keyType))"]
+        if let scopeColumn = counter.scope {
+            conditions.append("($2::text IS NULL OR p.\(SQLText.identifier(scopeColumn)) = $2::text::\(scopeType))")
+        }
         var binds = PostgresBindings()
         binds.append(parent)
         binds.append(scope)

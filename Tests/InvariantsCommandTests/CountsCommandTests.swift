@@ -85,4 +85,59 @@ struct CountsCommandTests {
         #expect(result.status == status, "\(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains(expected), "\(result.stderr)")
     }
+
+    @Test("counters check|repair|list: one tool for every declared counter, scoped, dry-run, audited; bad input named")
+    func genericCounters() async throws {
+        let server = try await ThrowawayPostgres.shared()
+        let database = try await server.makeDatabase(from: nil)
+        let env = ["DATABASE_URL": database.url]
+        #expect(try await invariants(["migrate", "--modules", "gig_responses,support_chat"], environment: env).status == 0)
+        let connection = try await database.connect(logger: ThrowawayPostgres.quietLogger)
+        do {
+            func sql(_ text: String) async throws -> [PostgresRow] {
+                try await connection.query(PostgresQuery(unsafeSQL: text), logger: ThrowawayPostgres.quietLogger).collect()
+            }
+            let a = UUID(), b = UUID()
+            _ = try await sql("INSERT INTO public.workspaces (id, name) VALUES ('\(a)', 'A'), ('\(b)', 'B')")
+            _ = try await sql("INSERT INTO public.gigs (workspace_id, title) SELECT '\(a)', 'a' || i FROM generate_series(1, 3) AS i")
+            _ = try await sql("INSERT INTO public.gigs (workspace_id, title) VALUES ('\(b)', 'b')")
+            _ = try await sql("INSERT INTO public.chat_sessions (session_id, channel) VALUES ('s1', 'widget')")
+            _ = try await sql("SET session_replication_role = replica")
+            _ = try await sql("INSERT INTO public.responses (workspace_id, entity_id) SELECT workspace_id, id FROM public.gigs")
+            _ = try await sql("INSERT INTO public.chat_messages (session_id, role, content) SELECT session_id, 'user', 'hi' FROM public.chat_sessions")
+            _ = try await sql("SET session_replication_role = origin")
+
+            let list = try await invariants(["counters", "list"], environment: env)
+            #expect(list.stdout.contains("gig_responses (module gig_responses)") && list.stdout.contains("chat_session_messages (module support_chat)"),
+                    "\(list.stdout)")
+            let check = try await invariants(["counters", "check", "--json"], environment: env)
+            #expect(check.status == 1)
+            try #require(!check.stdout.isEmpty, "\(check.stderr)")
+            let drifted = (try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])?["drifted"] as? [[String: Any]]
+            #expect(drifted?.filter { $0["counter"] as? String == "gig_responses" }.count == 8, "4 gigs × 2 columns (new_responses counts NEW)")
+            #expect(drifted?.filter { $0["counter"] as? String == "chat_session_messages" }.count == 2, "total and human messages: \(check.stdout)")
+
+            let dry = try await invariants(["counters", "repair", "--counter", "gig_responses", "--scope", b.uuidString, "--dry-run"], environment: env)
+            #expect(dry.status == 0 && dry.stdout.contains("gig_responses: checked 1 parent(s), would fix 1"), "[\(dry.stdout)][\(dry.stderr)]")
+            #expect(try await sql("SELECT count(*) FROM invariants.counter_repairs").first!.decode(Int64.self) == 0, "a dry run writes nothing")
+
+            let scoped = try await invariants(["counters", "repair", "--counter", "gig_responses", "--scope", b.uuidString], environment: env)
+            #expect(scoped.stdout.contains("gig_responses: checked 1 parent(s), fixed 1"), "\(scoped.stdout)\(scoped.stderr)")
+            let all = try await invariants(["counters", "repair", "--batch-size", "2"], environment: env)
+            #expect(all.status == 0, "\(all.stderr)")
+            #expect(all.stdout.contains("gig_responses: checked 4 parent(s), fixed 3") && all.stdout.contains("chat_session_messages: checked 1 parent(s), fixed 1"),
+                    "\(all.stdout)")
+            #expect(try await invariants(["counters", "check"], environment: env).status == 0)
+            #expect(try await sql("SELECT count(*) FROM invariants.counter_repairs").first!.decode(Int64.self) == 10, "8 gig values + 2 session values audited")
+
+            let unknown = try await invariants(["counters", "check", "--counter", "gigz"], environment: env)
+            #expect(unknown.status == 1 && unknown.stderr.contains("unknown counter 'gigz'; declared: gig_responses, chat_session_messages"), "\(unknown.stderr)")
+            let unscoped = try await invariants(["counters", "check", "--counter", "chat_session_messages", "--scope", a.uuidString], environment: env)
+            #expect(unscoped.status == 1 && unscoped.stderr.contains("has no scope"), "\(unscoped.stderr)")
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
 }
