@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "InvariantsBench",
             dependencies: [
-                "InvariantsSchema", "SeedApps", "Invariants", "InvariantsMigrator", "InvariantsTesting",
+                "InvariantsSchema", "InvariantsTypedCalls", "SeedApps", "Invariants", "InvariantsMigrator", "InvariantsTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ] + seedApps.map { .target(name: $0) },
