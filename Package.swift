@@ -9,6 +9,8 @@ import PackageDescription
 //                         own modules `core` and `auth`
 //   Invariants            the client core apps link (PostgresNIO): connect, transactions,
 //                         acting as a user, typed errors, notifications
+//   InvariantsTypedCalls  typed calls derived from declared functions (InvariantsSchema +
+//                         Invariants, so the client core stays free of the declaration layer)
 //   InvariantsMigrator    plan once then execute, the module ledger, status, verify, lint
 //   InvariantsTesting     throwaway PostgreSQL for tests (like HummingbirdTesting)
 //   InvariantsCLI         every command, given a catalog: an app's CLI is ten lines
@@ -32,7 +34,7 @@ func app(_ name: String) -> [Target] {
         .target(
             name: name,
             dependencies: [
-                "InvariantsSchema", "Invariants",
+                "InvariantsSchema", "Invariants", "InvariantsTypedCalls",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Apps/\(name)/Sources",
@@ -41,7 +43,8 @@ func app(_ name: String) -> [Target] {
         .testTarget(
             name: name + "Tests",
             dependencies: [
-                .target(name: name), "SeedAppsTesting", "SeedApps", "Invariants", "InvariantsSchema", "InvariantsMigrator",
+                .target(name: name), "SeedAppsTesting", "SeedApps", "Invariants", "InvariantsSchema", "InvariantsTypedCalls",
+                "InvariantsMigrator",
                 "InvariantsTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,6 +64,7 @@ let package = Package(
         .library(name: "InvariantsVocabulary", targets: ["InvariantsVocabulary"]),
         .library(name: "InvariantsSchema", targets: ["InvariantsSchema"]),
         .library(name: "Invariants", targets: ["Invariants"]),
+        .library(name: "InvariantsTypedCalls", targets: ["InvariantsTypedCalls"]),
         .library(name: "InvariantsMigrator", targets: ["InvariantsMigrator"]),
         .library(name: "InvariantsTesting", targets: ["InvariantsTesting"]),
         .library(name: "InvariantsCLI", targets: ["InvariantsCLI"]),
@@ -89,6 +93,14 @@ let package = Package(
                 "InvariantsVocabulary",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "InvariantsTypedCalls",
+            dependencies: [
+                "InvariantsSchema", "Invariants",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict
         ),
@@ -152,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "InvariantsBench",
             dependencies: [
-                "InvariantsSchema", "SeedApps", "Invariants", "InvariantsMigrator", "InvariantsTesting",
+                "InvariantsSchema", "InvariantsTypedCalls", "SeedApps", "Invariants", "InvariantsMigrator", "InvariantsTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ] + seedApps.map { .target(name: $0) },

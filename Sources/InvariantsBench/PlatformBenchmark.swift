@@ -8,7 +8,9 @@
 //   clone:       a per-test database from the migrated template — goal < 100 ms; baseline: an empty
 //                CREATE DATABASE from template0.
 import Foundation
+import GigResponses
 import Invariants
+import InvariantsTypedCalls
 import InvariantsMigrator
 import InvariantsSchema
 import InvariantsTesting
@@ -42,7 +44,9 @@ enum PlatformBenchmark {
         }
         // A fixed pool of 8, as an app server keeps it (HikariCP's default shape).
         let client = try await InvariantsClient.connect(url: database.url, maximumConnections: 8, minimumConnections: 8, logger: quiet)
-        let sql = "SELECT total, \"new\", gig_responses, gig_new_responses, is_synced FROM public.gig_response_counts('\(gig)', '\(workspace)')"
+        // The call's shape is its declaration's (GigResponsesCalls.counts), as in the client.
+        let counts = GigResponsesCalls.counts
+        let sql = "SELECT \(counts.selectList) FROM \(counts.function.name.sql)('\(gig)', '\(workspace)')"
         let clientCalls: @Sendable () async throws -> Double = {
             let t = try await seconds {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -70,7 +74,8 @@ enum PlatformBenchmark {
         rows.append(throughputRow("client call", measured: "`counts(gig:workspace:)` from 8 Swift tasks (one statement through `invariants.call_as`)", baseline: "pgbench -M prepared, 8 clients, TCP: BEGIN, role and claims, the call, COMMIT", call, noun: "calls", goal: [.ratioAtLeast(0.80)]))
         // Report row: the very statement the client sends, so the ratio is the driver's own cost
         // (PostgresNIO vs libpq), with the protocol saving taken out.
-        let callAs = "SELECT * FROM invariants.call_as('service_role', '{\"role\":\"service_role\"}', 'SELECT total, \"new\", gig_responses, gig_new_responses, is_synced FROM public.gig_response_counts(($1)[1]::uuid, ($1)[2]::uuid)', ARRAY['\(gig)', '\(workspace)']) AS result(total bigint, \"new\" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)"
+        let statement = "'" + counts.callAsStatement.replacingOccurrences(of: "'", with: "''") + "'"
+        let callAs = "SELECT * FROM invariants.call_as('service_role', '{\"role\":\"service_role\"}', \(statement), ARRAY['\(gig)', '\(workspace)']) AS result(\(counts.columnDefinitionList))"
         let driver = try await interleaved(rounds: rounds, label: "client-driver", measured: clientCalls, baseline: {
             try PgBench(database: database, overTCP: true).run(script: callAs.replacingOccurrences(of: "\n", with: " ") + ";", clients: 8, transactions: calls)
         })

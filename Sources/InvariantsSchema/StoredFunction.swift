@@ -17,8 +17,14 @@ public struct StoredFunction: Hashable, Sendable {
 
     public var name: QualifiedName
     public var arguments: [Argument]
-    /// The return type as SQL, e.g. `trigger`, `void`, `TABLE (…)` (trusted text).
+    /// The return type as SQL, e.g. `trigger`, `void`, `TABLE (…)` (trusted text). For a function
+    /// declared with ``init(_:arguments:returnsTable:language:volatility:securityDefiner:searchPath:body:)``
+    /// it is rendered from ``resultColumns``.
     public var returns: String
+    /// The result columns, when the function was declared with them (`RETURNS TABLE`): the one
+    /// place its result's shape is written; typed calls derive their SQL and decoding from it.
+    /// `nil` for a function whose ``returns`` is text.
+    public var resultColumns: [ResultColumn]?
     public var language: String
     public var volatility: Volatility
     public var securityDefiner: Bool
@@ -35,6 +41,7 @@ public struct StoredFunction: Hashable, Sendable {
         self.name = name
         self.arguments = arguments
         self.returns = returns
+        self.resultColumns = nil
         self.language = language
         self.volatility = volatility
         self.securityDefiner = securityDefiner

@@ -1,6 +1,7 @@
 public import Foundation
 import PostgresNIO
 public import Invariants
+public import InvariantsTypedCalls
 
 // Seed 004's typed client: gig responses and their counters, per workspace. The database
 // keeps `gigs.responses` / `gigs.new_responses` exact (GigResponses.GigResponsesModule);
@@ -73,7 +74,7 @@ extension InvariantsClient {
     /// Counted and stored values for one gig (`gig.responses.count`).
     public func counts(gig: UUID, workspace: UUID, as user: UserContext = .service) async throws(InvariantsError) -> GigResponseCounts {
         let rows = try await callPrepared(GigCountsCall(
-            role: user.role.rawValue, claims: user.claimsJSON, arguments: [gig.uuidString, workspace.uuidString]))
+            role: user.role.rawValue, claims: user.claimsJSON, arguments: try GigResponsesCalls.counts.callAsArguments((gig, workspace))))
         guard let (total, new, stored, storedNew, synced) = rows.first else {
             throw InvariantsError(.notFound, "gig \(gig) not found in workspace \(workspace)")
         }
@@ -88,8 +89,8 @@ extension InvariantsClient {
     {
         let logger = self.logger
         return try await run(as: user) { conn in
-            try await Self.syncResult(
-                try await conn.query("SELECT checked, fixed FROM public.sync_gig_response_counts(\(gig)::uuid, \(workspace)::uuid, \(force))", logger: logger))
+            let call = GigResponsesCalls.syncGig
+            return try await Self.syncResult(call.decode(try await conn.query(call.query((gig, workspace, force)), logger: logger)))
         }
     }
 
@@ -100,14 +101,14 @@ extension InvariantsClient {
     {
         let logger = self.logger
         return try await run(as: user) { conn in
-            try await Self.syncResult(
-                try await conn.query("SELECT checked, fixed FROM public.sync_workspace_response_counts(\(workspace)::uuid, \(force))", logger: logger))
+            let call = GigResponsesCalls.syncWorkspace
+            return try await Self.syncResult(call.decode(try await conn.query(call.query((workspace, force)), logger: logger)))
         }
     }
 
-    static func syncResult(_ rows: PostgresRowSequence) async throws -> CounterSyncResult {
+    static func syncResult(_ rows: [(Int64, Int64)]) -> CounterSyncResult {
         var result = CounterSyncResult(checked: 0, fixed: 0)
-        for try await (checked, fixed) in rows.decode((Int64, Int64).self) {
+        for (checked, fixed) in rows {
             result.checked += checked
             result.fixed += fixed
         }
@@ -115,11 +116,28 @@ extension InvariantsClient {
     }
 }
 
-/// `counts(gig:workspace:)` as a prepared statement: the project's hottest read.
+/// Seed 004's typed calls, derived from the declarations in ``GigResponsesFunctions``: the SQL and
+/// the column definition list come from each ``StoredFunction``'s arguments and result columns;
+/// the Swift argument and row types are written here once, and `GigResponsesCallsTests` fails
+/// when they disagree with the declaration.
+public enum GigResponsesCalls {
+    /// Every typed call of the app, for the tests.
+    public static var all: [any DeclaredCallShape] { [counts, syncGig, syncWorkspace, syncAll] }
+
+    public static let counts = DeclaredCall(
+        GigResponsesFunctions.counts, arguments: (UUID, UUID).self, row: (Int64, Int64, Int64, Int64, Bool).self)
+    public static let syncGig = DeclaredCall(
+        GigResponsesFunctions.syncGig, arguments: (UUID, UUID, Bool).self, row: (Int64, Int64).self)
+    public static let syncWorkspace = DeclaredCall(
+        GigResponsesFunctions.syncWorkspace, arguments: (UUID, Bool).self, row: (Int64, Int64).self)
+    public static let syncAll = DeclaredCall(GigResponsesFunctions.syncAll, arguments: Bool.self, row: (Int64, Int64).self)
+}
+
+/// `counts(gig:workspace:)` as a prepared statement: the project's hottest read. Its SQL and
+/// decoding are ``GigResponsesCalls/counts``'s (the `Row` spelled here must be that call's row:
+/// `decodeRow` does not compile otherwise).
 struct GigCountsCall: ContextCallStatement {
-    static let sql = callAsSQL(
-        "SELECT total, \"new\", gig_responses, gig_new_responses, is_synced FROM public.gig_response_counts(($1)[1]::uuid, ($1)[2]::uuid)",
-        returning: "total bigint, \"new\" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean")
+    static let sql = GigResponsesCalls.counts.callAsPreparedSQL
     typealias Row = (Int64, Int64, Int64, Int64, Bool)
     var role: String
     var claims: String
@@ -133,5 +151,5 @@ struct GigCountsCall: ContextCallStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try GigResponsesCalls.counts.decode(row) }
 }

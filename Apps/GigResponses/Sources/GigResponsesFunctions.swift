@@ -60,7 +60,10 @@ enum GigResponsesFunctions {
     static let counts = StoredFunction(
         QualifiedName("public", "gig_response_counts"),
         arguments: [.init("p_gig_id", .uuid), .init("p_workspace_id", .uuid)],
-        returns: "TABLE (total bigint, \"new\" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)",
+        returnsTable: [
+            .init("total", .bigint), .init("new", .bigint), .init("gig_responses", .bigint),
+            .init("gig_new_responses", .bigint), .init("is_synced", .boolean),
+        ],
         volatility: .stable,
         body: """
             BEGIN
@@ -85,11 +88,14 @@ enum GigResponsesFunctions {
             END
             """)
 
+    /// What every sync returns: gigs examined, gigs rewritten.
+    static let syncResult: [StoredFunction.ResultColumn] = [.init("checked", .bigint), .init("fixed", .bigint)]
+
     /// Definer rights: counters are not writable by users; access is checked above.
     static let syncGig = StoredFunction(
         QualifiedName("public", "sync_gig_response_counts"),
         arguments: [.init("p_gig_id", .uuid), .init("p_workspace_id", .uuid), .init("p_force", .boolean)],
-        returns: "TABLE (checked bigint, fixed bigint)",
+        returnsTable: syncResult,
         securityDefiner: true,
         body: """
             BEGIN
@@ -107,7 +113,7 @@ enum GigResponsesFunctions {
     static let syncWorkspace = StoredFunction(
         QualifiedName("public", "sync_workspace_response_counts"),
         arguments: [.init("p_workspace_id", .uuid), .init("p_force", .boolean)],
-        returns: "TABLE (checked bigint, fixed bigint)",
+        returnsTable: syncResult,
         securityDefiner: true,
         body: """
             BEGIN
@@ -127,7 +133,7 @@ enum GigResponsesFunctions {
     static let syncAll = StoredFunction(
         QualifiedName("public", "sync_all_response_counts"),
         arguments: [.init("p_force", .boolean)],
-        returns: "TABLE (checked bigint, fixed bigint)",
+        returnsTable: syncResult,
         securityDefiner: true,
         body: """
             BEGIN

@@ -1,6 +1,7 @@
 public import Foundation
 import PostgresNIO
 public import Invariants
+public import InvariantsTypedCalls
 
 // Seed 000's typed API: the expert panel of a session and each model's work record.
 // Each method is one call of a stored function (ModelWorkRecord.ModelWorkRecordModule);
@@ -77,11 +78,9 @@ extension InvariantsClient {
     public func recordModelResponse(sessionID: UUID, modelID: String) async throws(InvariantsError) -> ModelResponseRecord {
         let logger = logger
         return try await run(as: .service) { conn in
-            let rows = try await conn.query(
-                "SELECT response_count, first_used_at, last_used_at FROM public.record_model_response(\(sessionID), \(modelID))",
-                logger: logger
-            ).collect()
-            let (count, first, last) = try Self.single(rows).decode((Int64, Date?, Date?).self)
+            let call = ModelWorkRecordCalls.recordModelResponse
+            let rows = try await conn.query(call.query((sessionID, modelID)), logger: logger).collect()
+            let (count, first, last) = try call.decode(try Self.single(rows))
             return ModelResponseRecord(responseCount: count, firstUsedAt: first, lastUsedAt: last)
         }
     }
@@ -94,11 +93,9 @@ extension InvariantsClient {
     public func dismissModel(as user: UserContext, sessionID: UUID, modelID: String, note: String? = nil) async throws(InvariantsError) -> ModelDismissal {
         let logger = logger
         return try await run(as: user) { conn in
-            let rows = try await conn.query(
-                "SELECT dismissed, config_version, selected_models, dismissal_count FROM public.dismiss_model(\(sessionID), \(modelID), \(note))",
-                logger: logger
-            ).collect()
-            let (dismissed, version, models, count) = try Self.single(rows).decode((Bool, Int64, [String], Int64).self)
+            let call = ModelWorkRecordCalls.dismissModel
+            let rows = try await conn.query(call.query((sessionID, modelID, note)), logger: logger).collect()
+            let (dismissed, version, models, count) = try call.decode(try Self.single(rows))
             return ModelDismissal(dismissed: dismissed, panel: SessionModels(version: version, models: models), dismissalCount: count)
         }
     }
@@ -111,11 +108,9 @@ extension InvariantsClient {
     public func setSessionModels(as user: UserContext, sessionID: UUID, models: [String], expectedVersion: Int64) async throws(InvariantsError) -> SessionModels {
         let logger = logger
         return try await run(as: user) { conn in
-            let rows = try await conn.query(
-                "SELECT config_version, selected_models FROM public.set_session_models(\(sessionID), \(models), \(expectedVersion))",
-                logger: logger
-            ).collect()
-            let (version, selected) = try Self.single(rows).decode((Int64, [String]).self)
+            let call = ModelWorkRecordCalls.setSessionModels
+            let rows = try await conn.query(call.query((sessionID, models, expectedVersion)), logger: logger).collect()
+            let (version, selected) = try call.decode(try Self.single(rows))
             return SessionModels(version: version, models: selected)
         }
     }
@@ -169,10 +164,9 @@ extension InvariantsClient {
         let logger = logger
         let amount = Int32(clamping: brains)
         return try await run(as: user) { conn in
-            let rows = try await conn.query(
-                "SELECT total_brains FROM public.add_brains(\(sessionID), \(modelID), \(amount))", logger: logger
-            ).collect()
-            return try Self.single(rows).decode(Int64.self)
+            let call = ModelWorkRecordCalls.addBrains
+            let rows = try await conn.query(call.query((sessionID, modelID, amount)), logger: logger).collect()
+            return try call.decode(try Self.single(rows))
         }
     }
 
@@ -180,16 +174,10 @@ extension InvariantsClient {
     public func modelStatistics(as user: UserContext, modelID: String? = nil) async throws(InvariantsError) -> [ModelStatisticsSummary] {
         let logger = logger
         return try await run(as: user) { conn in
-            let rows = try await conn.query(
-                """
-                SELECT model_id, session_count, response_count, total_brains, dismissal_count, first_used_at, last_used_at
-                FROM public.model_statistics_summary(\(modelID))
-                """,
-                logger: logger
-            ).collect()
+            let call = ModelWorkRecordCalls.statisticsSummary
+            let rows = try await conn.query(call.query(modelID), logger: logger).collect()
             return try rows.map { row in
-                let (model, sessions, responses, brains, dismissals, first, last) =
-                    try row.decode((String, Int64, Int64, Int64, Int64, Date?, Date?).self)
+                let (model, sessions, responses, brains, dismissals, first, last) = try call.decode(row)
                 return ModelStatisticsSummary(
                     modelID: model, sessionCount: sessions, responseCount: responses, totalBrains: brains,
                     dismissalCount: dismissals, firstUsedAt: first, lastUsedAt: last)
@@ -202,12 +190,10 @@ extension InvariantsClient {
         let logger = logger
         let limit = Int32(clamping: limit)
         return try await run(as: user) { conn in
-            let rows = try await conn.query(
-                "SELECT rank, model_id, response_count, total_brains, dismissal_count FROM public.my_model_leaderboard(\(limit))",
-                logger: logger
-            ).collect()
+            let call = ModelWorkRecordCalls.myLeaderboard
+            let rows = try await conn.query(call.query(limit), logger: logger).collect()
             return try rows.map { row in
-                let (rank, model, responses, brains, dismissals) = try row.decode((Int64, String, Int64, Int64, Int64).self)
+                let (rank, model, responses, brains, dismissals) = try call.decode(row)
                 return ModelLeaderboardEntry(rank: rank, modelID: model, responseCount: responses, totalBrains: brains, dismissalCount: dismissals)
             }
         }
@@ -219,18 +205,40 @@ extension InvariantsClient {
         let minUsers = Int32(clamping: minUsers)
         let limit = Int32(clamping: limit)
         return try await run(as: user) { conn in
-            let rows = try await conn.query(
-                """
-                SELECT rank, model_id, user_count, response_count, total_brains, dismissal_count
-                FROM public.global_model_leaderboard(\(minUsers), \(limit))
-                """,
-                logger: logger
-            ).collect()
+            let call = ModelWorkRecordCalls.globalLeaderboard
+            let rows = try await conn.query(call.query((minUsers, limit)), logger: logger).collect()
             return try rows.map { row in
-                let (rank, model, users, responses, brains, dismissals) = try row.decode((Int64, String, Int64, Int64, Int64, Int64).self)
+                let (rank, model, users, responses, brains, dismissals) = try call.decode(row)
                 return GlobalModelLeaderboardEntry(
                     rank: rank, modelID: model, userCount: users, responseCount: responses, totalBrains: brains, dismissalCount: dismissals)
             }
         }
     }
+}
+
+/// Seed 000's typed calls, derived from the declarations in ModelWorkRecordFunctions.swift (``ModelWorkRecordModule``): the SQL
+/// comes from each ``StoredFunction``'s arguments and result columns; the Swift argument and row
+/// types are written here once, and `ModelWorkRecordCallsTests` fails when they disagree.
+public enum ModelWorkRecordCalls {
+    /// Every typed call of the app, for the tests.
+    public static var all: [any DeclaredCallShape] {
+        [recordModelResponse, dismissModel, setSessionModels, addBrains, statisticsSummary, myLeaderboard, globalLeaderboard]
+    }
+
+    public static let recordModelResponse = DeclaredCall(
+        ModelWorkRecordModule.recordModelResponse, arguments: (UUID, String).self, row: (Int64, Date?, Date?).self)
+    public static let dismissModel = DeclaredCall(
+        ModelWorkRecordModule.dismissModel, arguments: (UUID, String, String?).self, row: (Bool, Int64, [String], Int64).self)
+    public static let setSessionModels = DeclaredCall(
+        ModelWorkRecordModule.setSessionModels, arguments: (UUID, [String], Int64).self, row: (Int64, [String]).self)
+    public static let addBrains = DeclaredCall(
+        ModelWorkRecordModule.addBrains, arguments: (UUID, String, Int32).self, row: Int64.self)
+    public static let statisticsSummary = DeclaredCall(
+        ModelWorkRecordModule.statisticsSummary, arguments: String?.self,
+        row: (String, Int64, Int64, Int64, Int64, Date?, Date?).self)
+    public static let myLeaderboard = DeclaredCall(
+        ModelWorkRecordModule.myLeaderboard, arguments: Int32.self, row: (Int64, String, Int64, Int64, Int64).self)
+    public static let globalLeaderboard = DeclaredCall(
+        ModelWorkRecordModule.globalLeaderboard, arguments: (Int32, Int32).self,
+        row: (Int64, String, Int64, Int64, Int64, Int64).self)
 }

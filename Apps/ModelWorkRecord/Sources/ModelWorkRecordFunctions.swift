@@ -26,7 +26,7 @@ extension ModelWorkRecordModule {
     static let recordModelResponse = StoredFunction(
         QualifiedName("public", "record_model_response"),
         arguments: [.init("p_session_id", .uuid), .init("p_model_id", .text)],
-        returns: "TABLE (response_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)",
+        returnsTable: [.init("response_count", .bigint), .init("first_used_at", .timestamptz), .init("last_used_at", .timestamptz)],
         body: """
             #variable_conflict use_column
             DECLARE
@@ -66,7 +66,10 @@ extension ModelWorkRecordModule {
     static let dismissModel = StoredFunction(
         QualifiedName("public", "dismiss_model"),
         arguments: [.init("p_session_id", .uuid), .init("p_model_id", .text), .init("p_note", .text)],
-        returns: "TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)",
+        returnsTable: [
+            .init("dismissed", .boolean), .init("config_version", .bigint), .init("selected_models", .textArray),
+            .init("dismissal_count", .bigint),
+        ],
         securityDefiner: true,
         body: """
             #variable_conflict use_column
@@ -134,7 +137,7 @@ extension ModelWorkRecordModule {
     static let setSessionModels = StoredFunction(
         QualifiedName("public", "set_session_models"),
         arguments: [.init("p_session_id", .uuid), .init("p_models", .textArray), .init("p_expected_version", .bigint)],
-        returns: "TABLE (config_version bigint, selected_models text[])",
+        returnsTable: [.init("config_version", .bigint), .init("selected_models", .textArray)],
         securityDefiner: true,
         body: """
             #variable_conflict use_column
@@ -192,7 +195,7 @@ extension ModelWorkRecordModule {
     static let addBrains = StoredFunction(
         QualifiedName("public", "add_brains"),
         arguments: [.init("p_session_id", .uuid), .init("p_model_id", .text), .init("p_brains", .integer)],
-        returns: "TABLE (total_brains bigint)",
+        returnsTable: [.init("total_brains", .bigint)],
         securityDefiner: true,
         body: """
             #variable_conflict use_column
@@ -225,10 +228,11 @@ extension ModelWorkRecordModule {
     static let statisticsSummary = StoredFunction(
         QualifiedName("public", "model_statistics_summary"),
         arguments: [.init("p_model_id", .text)],
-        returns: """
-            TABLE (model_id text, session_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint, \
-            first_used_at timestamp with time zone, last_used_at timestamp with time zone)
-            """,
+        returnsTable: [
+            .init("model_id", .text), .init("session_count", .bigint), .init("response_count", .bigint),
+            .init("total_brains", .bigint), .init("dismissal_count", .bigint), .init("first_used_at", .timestamptz),
+            .init("last_used_at", .timestamptz),
+        ],
         language: "sql", volatility: .stable,
         body: """
             SELECT t.model_id,
@@ -248,7 +252,10 @@ extension ModelWorkRecordModule {
     static let myLeaderboard = StoredFunction(
         QualifiedName("public", "my_model_leaderboard"),
         arguments: [.init("p_limit", .integer)],
-        returns: "TABLE (rank bigint, model_id text, response_count bigint, total_brains bigint, dismissal_count bigint)",
+        returnsTable: [
+            .init("rank", .bigint), .init("model_id", .text), .init("response_count", .bigint), .init("total_brains", .bigint),
+            .init("dismissal_count", .bigint),
+        ],
         volatility: .stable,
         body: """
             #variable_conflict use_column
@@ -274,7 +281,10 @@ extension ModelWorkRecordModule {
     static let globalLeaderboard = StoredFunction(
         QualifiedName("public", "global_model_leaderboard"),
         arguments: [.init("p_min_users", .integer), .init("p_limit", .integer)],
-        returns: "TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)",
+        returnsTable: [
+            .init("rank", .bigint), .init("model_id", .text), .init("user_count", .bigint), .init("response_count", .bigint),
+            .init("total_brains", .bigint), .init("dismissal_count", .bigint),
+        ],
         volatility: .stable, securityDefiner: true,
         body: """
             #variable_conflict use_column

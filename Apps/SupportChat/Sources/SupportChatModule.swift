@@ -90,44 +90,34 @@ public enum SupportChatModule {
             dropStatements: [])
     }
 
-    static func oneOf(_ column: String, _ values: [String]) -> Check {
-        Check("\(column) IN (" + values.map { "'\($0)'" }.joined(separator: ", ") + ")", columns: [column])
-    }
-
     static let sessionsName = QualifiedName("public", "chat_sessions")
     static let messagesName = QualifiedName("public", "chat_messages")
     static let tracesName = QualifiedName("public", "agent_traces")
     static let toolsName = QualifiedName("public", "tool_executions")
 
-    public static let channels = ["widget", "whatsapp", "facebook", "email", "telegram"]
-    public static let urgencies = ["low", "medium", "high", "critical"]
-    public static let evalDecisions = ["send", "draft", "escalate"]
-    public static let evalConfidences = ["high", "medium", "low"]
-    public static let roles = ["user", "assistant", "system", "tool"]
-    public static let reasoningEfforts = ["none", "low", "medium", "high", "extended"]
-    public static let steps = ["router", "identify", "support", "outstanding", "eval_gate"]
-    public static let traceStatuses = ["success", "error", "timeout"]
-    public static let approvalStatuses = ["pending", "approved", "rejected"]
-    public static let learningTypes = ["error_fix", "pattern", "optimization"]
-    public static let learningStatuses = ["active", "deprecated", "merged"]
+    // Every `Check.oneOf` value list is one of the client's enums (SupportChatClient.swift), each written once there:
+    // ChatChannel, ChatUrgency, ChatSessionStatus, EvalDecision, EvalConfidence, ChatRole,
+    // ReasoningEffort, PipelineStep, TraceStatus, ToolExecutionStatus, ApprovalStatus,
+    // LearningType, LearningStatus.
 
-    /// Session status. Documented in the type's overview.
+
+    /// Session status (``ChatSessionStatus``). Documented in the type's overview.
     public static let sessionStatus = StateMachine(
-        table: sessionsName, column: "status",
-        initial: ["active"],
+        table: sessionsName, column: "status", states: ChatSessionStatus.self,
+        initial: [.active],
         transitions: [
-            .init(from: ["active"], to: "escalated"),
-            .init(from: ["escalated"], to: "active"),
+            .init(from: [ChatSessionStatus.active], to: .escalated),
+            .init(from: [ChatSessionStatus.escalated], to: .active),
             .init(
-                from: ["resolved"], to: "active",
+                from: [ChatSessionStatus.resolved], to: .active,
                 set: [.null("resolved_at"), .null("resolution_time_seconds")]),
-            .init(from: ["active", "escalated"], to: "resolved"),
-            .init(from: ["active", "escalated", "resolved"], to: "closed"),
+            .init(from: [ChatSessionStatus.active, .escalated], to: .resolved),
+            .init(from: [ChatSessionStatus.active, .escalated, .resolved], to: .closed),
         ],
-        terminal: ["closed"],
+        terminal: [.closed],
         entering: [
             .init(
-                "resolved",
+                ChatSessionStatus.resolved,
                 set: [
                     .now("resolved_at"),
                     .init(
@@ -136,20 +126,20 @@ public enum SupportChatModule {
                 ]),
         ])
 
-    /// Tool execution status, gated by approval.
+    /// Tool execution status (``ToolExecutionStatus``), gated by approval.
     public static let toolStatus = StateMachine(
-        table: toolsName, column: "status",
-        initial: ["pending"],
+        table: toolsName, column: "status", states: ToolExecutionStatus.self,
+        initial: [.pending],
         transitions: [
             .init(
-                from: ["pending"], to: "executing",
+                from: [ToolExecutionStatus.pending], to: .executing,
                 when: .init(
                     "NOT NEW.\"requires_approval\" OR NEW.\"approval_status\" = 'approved'",
                     "it requires approval and approval_status is not approved")),
-            .init(from: ["executing"], to: "completed"),
-            .init(from: ["pending", "executing"], to: "failed"),
+            .init(from: [ToolExecutionStatus.executing], to: .completed),
+            .init(from: [ToolExecutionStatus.pending, .executing], to: .failed),
         ],
-        terminal: ["completed", "failed"])
+        terminal: [.completed, .failed])
 
     static let chatSessions = Table(
         "public", "chat_sessions",
@@ -188,12 +178,12 @@ public enum SupportChatModule {
         PrimaryKey("id")
         Unique("session_id")
         Check("char_length(session_id) BETWEEN 1 AND 200", columns: ["session_id"])
-        oneOf("channel", channels)
-        oneOf("urgency", urgencies)
+        Check.oneOf("channel", ChatChannel.self)
+        Check.oneOf("urgency", ChatUrgency.self)
         sessionStatus.check
         Check("char_length(btrim(assigned_to)) BETWEEN 1 AND 200", columns: ["assigned_to"])
-        oneOf("eval_decision", evalDecisions)
-        oneOf("eval_confidence", evalConfidences)
+        Check.oneOf("eval_decision", EvalDecision.self)
+        Check.oneOf("eval_confidence", EvalConfidence.self)
         Check("first_response_time_ms >= 0", columns: ["first_response_time_ms"])
         Check(
             "total_messages >= 0 AND ai_messages >= 0 AND human_messages >= 0 AND ai_messages + human_messages <= total_messages",
@@ -228,8 +218,8 @@ public enum SupportChatModule {
         Column("created_at", .timestamptz, nullable: false, default: "now()")
         PrimaryKey("id")
         ForeignKey(["session_id"], references: sessionsName, ["session_id"], onDelete: .cascade)
-        oneOf("role", roles)
-        oneOf("reasoning_effort", reasoningEfforts)
+        Check.oneOf("role", ChatRole.self)
+        Check.oneOf("reasoning_effort", ReasoningEffort.self)
         Check("jsonb_typeof(tools_used) = 'array'", columns: ["tools_used"])
         Check("jsonb_typeof(actions_taken) = 'array'", columns: ["actions_taken"])
         Check("jsonb_typeof(actions_pending) = 'array'", columns: ["actions_pending"])
@@ -268,14 +258,14 @@ public enum SupportChatModule {
         ForeignKey(
             ["session_id", "message_id"], references: messagesName, ["session_id", "id"],
             onDelete: .setNull(columns: ["message_id"]), name: "agent_traces_message_id_fkey")
-        oneOf("step", steps)
+        Check.oneOf("step", PipelineStep.self)
         Check("char_length(btrim(agent_name)) BETWEEN 1 AND 200", columns: ["agent_name"])
-        oneOf("reasoning_effort", reasoningEfforts)
+        Check.oneOf("reasoning_effort", ReasoningEffort.self)
         Check("tokens_input >= 0", columns: ["tokens_input"])
         Check("tokens_output >= 0", columns: ["tokens_output"])
         Check("cost_usd >= 0", columns: ["cost_usd"])
         Check("duration_ms >= 0", columns: ["duration_ms"])
-        oneOf("status", traceStatuses)
+        Check.oneOf("status", TraceStatus.self)
         Index("session_id", "id", unique: true, name: "idx_agent_traces_session")
         Index("message_id", "session_id", name: "idx_agent_traces_message")
         Index("step", name: "idx_agent_traces_step")
@@ -307,7 +297,7 @@ public enum SupportChatModule {
             ["session_id", "trace_id"], references: tracesName, ["session_id", "id"],
             onDelete: .setNull(columns: ["trace_id"]), name: "tool_executions_trace_id_fkey")
         Check("char_length(btrim(tool_name)) BETWEEN 1 AND 200", columns: ["tool_name"])
-        oneOf("approval_status", approvalStatuses)
+        Check.oneOf("approval_status", ApprovalStatus.self)
         Check("requires_approval = (approval_status IS NOT NULL)", name: "tool_executions_approval_required")
         Check(
             "COALESCE(approval_status IN ('approved', 'rejected'), false) = (approved_at IS NOT NULL)",
@@ -344,11 +334,11 @@ public enum SupportChatModule {
         Column("last_applied_at", .timestamptz)
         PrimaryKey("id")
         Check("char_length(btrim(agent_name)) BETWEEN 1 AND 200", columns: ["agent_name"])
-        oneOf("learning_type", learningTypes)
+        Check.oneOf("learning_type", LearningType.self)
         Check("char_length(btrim(learned_pattern)) > 0", columns: ["learned_pattern"])
         Check("confidence BETWEEN 0 AND 1", columns: ["confidence"])
         Check("times_succeeded >= 0 AND times_succeeded <= times_applied", name: "learning_records_counts_valid")
-        oneOf("status", learningStatuses)
+        Check.oneOf("status", LearningStatus.self)
         Index("category", name: "idx_learning_category")
         Index("status", name: "idx_learning_status")
     }
