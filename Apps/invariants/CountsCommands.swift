@@ -1,4 +1,5 @@
 import ArgumentParser
+import GigResponses
 import InvariantsCLI
 import Foundation
 import Invariants
@@ -132,22 +133,9 @@ struct SyncCountsCommand: AsyncParsableCommand {
                                    fixed: force ? total : Int64(gigs), elapsedSeconds: 0, drifted: drift)
                 }
                 let progress = ProgressBar(total: total, enabled: scope.all && !scope.json)
-                var checked: Int64 = 0, fixed: Int64 = 0
-                var after: UUID? = nil
-                while true {
-                    let row = try await catching {
-                        try await connection.query("""
-                            SELECT checked, fixed, last_key
-                            FROM invariants.repair_gig_responses(NULL::uuid, \(scope.workspaceID)::uuid, \(force), \(after)::uuid, \(batchSize)::integer)
-                            """, logger: quietLogger).collect().first!.decode((Int64, Int64, UUID?).self)
-                    }
-                    checked += row.0
-                    fixed += row.1
-                    progress.update(checked, fixed: fixed)
-                    guard let last = row.2, row.0 == Int64(batchSize) else { break }
-                    after = last
-                }
-                progress.finish()
+                let (checked, fixed) = try await CounterRepair.run(
+                    GigResponsesModule.counters, parent: nil, scope: scope.workspaceID?.uuidString, force: force, batchSize: batchSize,
+                    on: connection, progress: progress)
                 return Summary(workspace: scope.workspace, dryRun: false, force: force, checked: checked, fixed: fixed,
                                elapsedSeconds: 0, drifted: nil)
             }

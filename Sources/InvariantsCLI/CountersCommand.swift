@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import Invariants
+public import Invariants
 import InvariantsMigrator
-import InvariantsSchema
-import PostgresNIO
+public import InvariantsSchema
+public import PostgresNIO
 
 /// `invariants counters check|repair|list`: the same tools for every declared counter cache.
 struct CountersCommand: AsyncParsableCommand {
@@ -206,15 +206,32 @@ struct CountersRepairCommand: AsyncParsableCommand {
     }
 
     private func repair(_ counter: CounterCache, total: Int64, on connection: PostgresConnection) async throws(InvariantsError) -> Summary {
-        let types = counter.repairFunction.arguments.map(\.type.sql)
-        let sql = "SELECT checked, fixed, last_key::text FROM \(counter.repairFunctionName.sql)($1::\(types[0]), $2::\(types[1]), $3, $4::\(types[3]), $5)"
         let progress = ProgressBar(total: total, enabled: !selection.json, unit: "parents")
+        let result = try await CounterRepair.run(counter, parent: selection.parent, scope: selection.scope, force: force,
+                                                 batchSize: batchSize, on: connection, progress: progress)
+        return Summary(counter: counter.name, checked: result.checked, fixed: result.fixed, drifted: nil)
+    }
+}
+
+/// A counter's set-based repair, batch after batch (one short transaction each, so writers keep
+/// writing), until every parent in the selection was checked. `counters repair` and an app's own
+/// commands (seed 004's `sync-counts`) share it.
+public enum CounterRepair {
+    /// Repairs `counter`'s parents (one parent, one scope, or all), `batchSize` per call of its
+    /// repair function; with `force` every value is rewritten. Returns what was checked and fixed.
+    public static func run(
+        _ counter: CounterCache, parent: String?, scope: String?, force: Bool, batchSize: Int,
+        on connection: PostgresConnection, progress: ProgressBar
+    ) async throws(InvariantsError) -> (checked: Int64, fixed: Int64) {
+        let types = counter.repairFunction.arguments.map(\.type.sql)
+        let sql = "SELECT checked, fixed, last_key::text FROM \(counter.repairFunctionName.sql)"
+            + "($1::text::\(types[0]), $2::text::\(types[1]), $3, $4::text::\(types[3]), $5)"
         var checked: Int64 = 0, fixed: Int64 = 0
         var after: String? = nil
         while true {
             var binds = PostgresBindings()
-            binds.append(selection.parent)
-            binds.append(selection.scope)
+            binds.append(parent)
+            binds.append(scope)
             binds.append(force)
             binds.append(after)
             binds.append(Int32(batchSize))
@@ -230,7 +247,7 @@ struct CountersRepairCommand: AsyncParsableCommand {
             after = last
         }
         progress.finish()
-        return Summary(counter: counter.name, checked: checked, fixed: fixed, drifted: nil)
+        return (checked, fixed)
     }
 }
 
