@@ -99,11 +99,11 @@ struct StoredLogicOptions: ParsableArguments {
     }
 
     @Option(name: .customLong("stored-logic"), help: ArgumentHelp(
-        "Where the functions come from: repeatable (sql/repeatable.sql), extension (CREATE EXTENSION invariants), or keep (the database's current route; the default). Changing it switches the database. Default: $INVARIANTS_STORED_LOGIC, else keep.",
+        "Where the functions come from: repeatable (sql/<module>/repeatable.sql), extension (CREATE EXTENSION invariants_<module> for each installed module with functions), or keep (the database's current route; the default). Changing it switches the database. Default: $INVARIANTS_STORED_LOGIC, else keep.",
         valueName: "route"))
     var route: Route?
 
-    @Option(name: .customLong("extension-dir"), help: ArgumentHelp("The extension directory (its control file names the version). Default: extension/ beside the SQL directory.", valueName: "path"))
+    @Option(name: .customLong("extension-dir"), help: ArgumentHelp("The extension directory (its control files name the versions). Default: extension/ beside the SQL directory.", valueName: "path"))
     var extensionDirectory: String?
 
     func storedLogic(besides sql: SQLDirectory) throws(InvariantsError) -> StoredLogic {
@@ -117,8 +117,8 @@ struct StoredLogicOptions: ParsableArguments {
         let directory = ExtensionDirectory.locate(extensionDirectory, besides: sql)
         switch chosen ?? .keep {
         case .repeatable: return .repeatableSet
-        case .extension: return .extension(version: try directory.defaultVersion())
-        case .keep: return .keep(extensionVersion: try? directory.defaultVersion())
+        case .extension: return .extension(versions: try directory.defaultVersions())
+        case .keep: return .keep(extensionVersions: try? directory.defaultVersions())
         }
     }
 }

@@ -11,14 +11,14 @@ struct ReleaseCommand: AsyncParsableCommand {
         discussion: """
             From then on those migration files are the source of truth: `generate` never rewrites
             them and `generate --check` skips them, because their checksums are in the ledgers of
-            the databases they ran on. It also freezes the extension's functions as version <label>:
-            extension/invariants--<label>.sql and the upgrade script from the previous release,
-            and makes <label> the control file's default_version. Refuses when sql/ is not current
+            the databases they ran on. It also freezes each module's functions as version <label>
+            of its extension: extension/invariants_<module>--<label>.sql and the upgrade script from
+            the module's previous release, and makes <label> each control file's default_version. Refuses when sql/ is not current
             (run `invariants generate`) or when the label was used before.
 
-            Releases cut before the extension existed: `invariants release <label>` on the newest
-            existing label writes its missing extension script from the current declarations
-            (only right while the functions are unchanged since that release).
+            Releases cut before the module extensions existed: `invariants release <label>` on the
+            newest existing label writes their missing scripts from the current declarations
+            (refused unless the functions equal that release's extension/invariants--<label>.sql).
 
             Example:
               invariants release 0.2
@@ -47,12 +47,18 @@ struct ReleaseCommand: AsyncParsableCommand {
             }
             var marker = try directory.releaseMarker()
             let extensionDirectory = ExtensionDirectory.locate(extensionDirectory, besides: directory)
-            if marker.releases.last?.label == label,
-               !FileManager.default.fileExists(atPath: extensionDirectory.path + "/" + ExtensionScript.scriptFileName(version: label)) {
-                let previous = marker.releases.dropLast().last?.label
-                for file in try extensionDirectory.freeze(catalog, label: label, previous: previous) { print("wrote \(file)") }
+            if marker.releases.last?.label == label, !extensionDirectory.missingReleaseScripts(catalog, label: label).isEmpty {
+                // Only right while the functions are those of that release: checked against the
+                // single extension's script of the release where it has one.
+                if FileManager.default.fileExists(atPath: extensionDirectory.path + "/" + ExtensionScript.scriptFileName(version: label)) {
+                    let released = try extensionDirectory.functions(ofVersion: label)
+                    guard ExtensionScript.fingerprint(released) == ExtensionScript.fingerprint(ExtensionScript.functions(of: catalog.repeatables)) else {
+                        throw InvariantsError(.conflict, "the functions changed since release \(label) (extension/\(ExtensionScript.scriptFileName(version: label))): its module extension scripts cannot be backfilled; release a new label")
+                    }
+                }
+                for file in try extensionDirectory.freeze(catalog, label: label, releases: marker, onlyMissing: true) { print("wrote \(file)") }
                 for file in try extensionDirectory.write(catalog, releases: marker) { print("wrote \(file)") }
-                return print("backfilled the extension script of release \(label)")
+                return print("backfilled the module extension scripts of release \(label)")
             }
             guard !marker.releases.contains(where: { $0.label == label }) else {
                 throw InvariantsError(.conflict, "release \(label) already exists in \(ReleaseMarker.fileName)")
@@ -62,11 +68,10 @@ struct ReleaseCommand: AsyncParsableCommand {
             guard staleExtension.isEmpty else {
                 throw InvariantsError(.conflict, "extension/ differs from the declarations (\(staleExtension.map(\.file).joined(separator: ", "))); run `invariants generate` first")
             }
-            let previous = marker.releases.last?.label
             let versions = Dictionary(uniqueKeysWithValues: catalog.modules.map { ($0.name, $0.migrations.count) })
             let newMigrations = versions.contains { $0.value > marker.frozenThrough(module: $0.key) }
             // A release freezes new migrations, or new functions (an extension version), or both.
-            let functionsChanged = try extensionDirectory.defaultVersion() != marker.releases.last?.label
+            let functionsChanged = try extensionDirectory.defaultVersions().values.contains { $0.hasPrefix(ExtensionScript.devPrefix) }
             guard newMigrations || functionsChanged else {
                 throw InvariantsError(.conflict, "nothing to release: every module's migrations are already frozen and the functions equal release \(marker.releases.last?.label ?? "?")'s")
             }
@@ -76,7 +81,7 @@ struct ReleaseCommand: AsyncParsableCommand {
             } catch {
                 throw InvariantsError(.other, "cannot write \(directory.path)/\(ReleaseMarker.fileName): \(error.localizedDescription)")
             }
-            for file in try extensionDirectory.freeze(catalog, label: label, previous: previous) { print("wrote \(file)") }
+            for file in try extensionDirectory.freeze(catalog, label: label, releases: marker) { print("wrote \(file)") }
             for file in try extensionDirectory.write(catalog, releases: marker) { print("wrote \(file)") }
             print("released \(label): \(versions.sorted { $0.key < $1.key }.map { "\($0.key) 1…\($0.value)" }.joined(separator: ", ")) and the extension's functions are frozen (\(directory.path)/\(ReleaseMarker.fileName))")
         }

@@ -11,12 +11,12 @@ import InvariantsSchema
 /// Read with `search_path = ''`, so every name is schema-qualified the same way on every
 /// database. Owners, OIDs and column numbers are left out, so two databases built the same
 /// way compare equal; objects that belong to other extensions (pgTAP, plpgsql_check…) are
-/// left out, and membership in the `invariants` extension is kept apart (``members``), so
+/// left out, and membership in the `invariants_<module>` extensions (or the single `invariants` of releases 0.1/0.2) is kept apart (``members``), so
 /// the migrator route and the extension route compare equal too.
 public struct CatalogSnapshot: Sendable, Hashable, Codable {
     /// `"function public.add_brains(p_session uuid, …)"` → its normalized definition.
     public var entries: [String: String]
-    /// Keys of the entries that belong to the `invariants` extension.
+    /// Keys of the entries that belong to an `invariants_<module>` extension (or to `invariants`).
     public var members: Set<String>
     /// Key → the schema the object lives in.
     public var schemaOf: [String: String]
@@ -32,12 +32,12 @@ public struct CatalogSnapshot: Sendable, Hashable, Codable {
         n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
         """
 
-    /// Objects that belong to an extension other than `invariants` (`classid`, `objid`).
+    /// Objects that belong to an extension other than ours (`classid`, `objid`).
     static func foreign(_ classid: String, _ objid: String) -> String {
         """
         NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
                     WHERE d.classid = '\(classid)'::pg_catalog.regclass AND d.objid = \(objid) AND d.deptype = 'e'
-                      AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND e.extname <> '\(ExtensionScript.extensionName)')
+                      AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND NOT \(LedgerState.ours("e.extname")))
         """
     }
 
@@ -45,7 +45,7 @@ public struct CatalogSnapshot: Sendable, Hashable, Codable {
         """
         EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
                 WHERE d.classid = '\(classid)'::pg_catalog.regclass AND d.objid = \(objid) AND d.deptype = 'e'
-                  AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND e.extname = '\(ExtensionScript.extensionName)')
+                  AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND \(LedgerState.ours("e.extname")))
         """
     }
 

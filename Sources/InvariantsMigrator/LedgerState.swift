@@ -32,14 +32,16 @@ struct LedgerState: Sendable {
     var hasModuleLedger = false
     /// No relation outside the system and platform schemas (see ``emptinessQuery``).
     var isEmptyDatabase = true
-    /// `pg_extension.extversion` of the invariants extension; nil when not installed.
-    var extensionVersion: String?
-    /// The extension's member functions (`regprocedure` text), when installed.
-    var extensionMembers: [String] = []
-    /// Versions whose scripts the server has (`make -C extension install`).
-    var availableExtensionVersions: Set<String> = []
-    /// `source → target` pairs `ALTER EXTENSION … UPDATE` can reach.
-    var extensionUpdatePaths: Set<String> = []
+    /// `pg_extension.extversion` of the single extension `invariants` (releases 0.1/0.2); nil when not installed.
+    var legacyExtensionVersion: String?
+    /// Installed module extensions (`invariants_<module>`) → version.
+    var moduleExtensions: [String: String] = [:]
+    /// Each installed extension's member functions (`regprocedure` text).
+    var extensionMembers: [String: [String]] = [:]
+    /// Per extension, the versions whose scripts the server has (`make -C extension install`).
+    var availableExtensionVersions: [String: Set<String>] = [:]
+    /// Per installed extension, the `source → target` pairs `ALTER EXTENSION … UPDATE` can reach.
+    var extensionUpdatePaths: [String: Set<String>] = [:]
 
     /// The linear ledger has rows that were never mapped onto the modules.
     var needsLinearMapping: Bool {
@@ -117,30 +119,38 @@ struct LedgerState: Sendable {
         return state
     }
 
+    /// `invariants` or `invariants_<module>` (the underscore escaped for LIKE).
+    static func ours(_ column: String) -> String {
+        "(\(column) = \(SQLText.literal(ExtensionScript.legacyName)) OR \(column) LIKE '\(ExtensionScript.modulePrefix.dropLast())\\_%')"
+    }
+
     private static func readExtension(_ session: SQLSession, into state: inout LedgerState) async throws(InvariantsError) {
-        let name = SQLText.literal(ExtensionScript.extensionName)
-        for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = \(name)")) {
-            state.extensionVersion = try row.value(String.self)
+        for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT extname::text, extversion FROM pg_catalog.pg_extension e WHERE \(ours("e.extname"))")) {
+            let (name, version) = try decoding { try row.decode((String, String).self) }
+            if name == ExtensionScript.legacyName { state.legacyExtensionVersion = version } else { state.moduleExtensions[name] = version }
         }
-        if state.extensionVersion != nil {
-            for row in try await session.rows(PostgresQuery(unsafeSQL: """
-                SELECT p.oid::pg_catalog.regprocedure::text
-                FROM pg_catalog.pg_depend d
-                JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
-                JOIN pg_catalog.pg_proc p ON p.oid = d.objid AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-                WHERE e.extname = \(name) AND d.deptype = 'e'
-                ORDER BY 1
-                """)) {
-                state.extensionMembers.append(try row.value(String.self))
+        for row in try await session.rows(PostgresQuery(unsafeSQL: """
+            SELECT e.extname::text, p.oid::pg_catalog.regprocedure::text
+            FROM pg_catalog.pg_depend d
+            JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+            JOIN pg_catalog.pg_proc p ON p.oid = d.objid AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+            WHERE \(ours("e.extname")) AND d.deptype = 'e'
+            ORDER BY 1, 2
+            """)) {
+            let (name, member) = try decoding { try row.decode((String, String).self) }
+            state.extensionMembers[name, default: []].append(member)
+        }
+        for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT name::text, version FROM pg_catalog.pg_available_extension_versions v WHERE \(ours("v.name"))")) {
+            let (name, version) = try decoding { try row.decode((String, String).self) }
+            state.availableExtensionVersions[name, default: []].insert(version)
+        }
+        var installed = Array(state.moduleExtensions.keys)
+        if state.legacyExtensionVersion != nil { installed.append(ExtensionScript.legacyName) }
+        for name in installed where state.availableExtensionVersions[name] != nil {
+            for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT source, target FROM pg_catalog.pg_extension_update_paths(\(SQLText.literal(name))) WHERE path IS NOT NULL")) {
+                let (source, target) = try decoding { try row.decode((String, String).self) }
+                state.extensionUpdatePaths[name, default: []].insert(source + " → " + target)
             }
-        }
-        for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT version FROM pg_catalog.pg_available_extension_versions WHERE name = \(name)")) {
-            state.availableExtensionVersions.insert(try row.value(String.self))
-        }
-        guard !state.availableExtensionVersions.isEmpty else { return }
-        for row in try await session.rows(PostgresQuery(unsafeSQL: "SELECT source, target FROM pg_catalog.pg_extension_update_paths(\(name)) WHERE path IS NOT NULL")) {
-            let (source, target) = try decoding { try row.decode((String, String).self) }
-            state.extensionUpdatePaths.insert(source + " → " + target)
         }
     }
 }

@@ -133,7 +133,7 @@ extension Migrator {
             modules: target.map { .init(name: $0.name, installed: installed[$0.name] != nil, chosen: installed[$0.name] ?? (options.modules?.contains($0.name) ?? true)) },
             foreignModules: foreign, migrations: entries, repeatables: repeatables,
             storedLogic: options.storedLogic.resolved(ledger).description,
-            extensionChange: extensionAction(ledger, catalog: restricted).description)
+            extensionChange: extensionChanges(ledger, catalog: restricted).description)
     }
 
     /// A ledger row this catalog manages: written before modules existed, or by one of its modules.
@@ -196,7 +196,7 @@ extension Migrator {
         }
         let repeatable = try repeatableStep(status, ledger: ledger, catalog: restricted)
         if let repeatable { steps.append(repeatable.step) }
-        let action = extensionAction(ledger, catalog: restricted)
+        let action = extensionChanges(ledger, catalog: restricted)
         return MigrationPlan(modules: target.map(\.name), installing: target.map(\.name).filter { installed[$0] == nil },
                              dropping: options.dropModules, steps: steps,
                              appliedRepeatables: repeatable?.applied ?? [], droppedRepeatables: repeatable?.dropped ?? [],
@@ -243,39 +243,23 @@ extension Migrator {
         return (try? rows.first?.decode(Bool.self)) == true
     }
 
-    /// Kinds that may use a function and are dropped and re-created around a switch of the
-    /// functions' route (table security uses none and is never dropped automatically).
-    static let dependentKinds: Set<RepeatableObject.Kind> = [.trigger, .view, .policy, .grant]
-
     private func repeatableStep(_ status: MigrationStatus, ledger: LedgerState, catalog restricted: Catalog) throws(InvariantsError)
         -> (step: MigrationPlan.Step, applied: [String], dropped: [String])?
     {
         let toApply = Set(status.repeatablesToApply.map(\.key))
-        var objects = restricted.repeatables.filter { toApply.contains($0.key) }
-        var dropped = status.repeatablesToDrop.map(\.key)
-        let action = extensionAction(ledger, catalog: restricted)
+        let objects = restricted.repeatables.filter { toApply.contains($0.key) }
+        let dropped = status.repeatablesToDrop.map(\.key)
+        let action = extensionChanges(ledger, catalog: restricted)
         try checkAvailable(action, ledger: ledger)
         let viaExtension: Bool
         if case .extension = options.storedLogic.resolved(ledger) { viaExtension = true } else { viaExtension = false }
-        if viaExtension, restricted.modules.count != catalog.modules.count {
-            throw InvariantsError(.invalidInput,
-                "the extension route carries the functions of every module of this catalog, but the database holds \(restricted.modules.map(\.name).joined(separator: ", ")) only",
-                hint: "migrate with --stored-logic repeatable (each module's functions from its repeatable set)")
-        }
         // Rows whose owner changed (or was never recorded) are re-keyed without re-applying.
         let rekey = restricted.repeatables.filter { object in
             guard !toApply.contains(object.key), let row = ledger.repeatables[object.key] else { return false }
             return row.module != restricted.owners[object.key]
         }
-        guard !objects.isEmpty || !dropped.isEmpty || action != .none || !rekey.isEmpty else { return nil }
+        guard !objects.isEmpty || !dropped.isEmpty || !action.isEmpty || !rekey.isEmpty else { return nil }
         let reported = (objects.map(\.key), dropped)
-        if action.recreatesDependents {
-            // Everything that may use a function goes first and comes back after.
-            let dependents = ledger.repeatables.filter { RepeatableObject.Kind(rawValue: $0.value.kind).map(Self.dependentKinds.contains) ?? false }.keys
-            dropped = Array(Set(dropped).union(dependents))
-            let again = Set(dependents).subtracting(Set(objects.map(\.key)))
-            objects = restricted.repeatables.filter { again.contains($0.key) || objects.contains($0) }
-        }
         var statements = ["SET LOCAL lock_timeout = '5000ms'"]
         var labels: [String?] = [nil]
         // Drop dependents first: grants, policies, views, triggers, then functions.
@@ -284,18 +268,25 @@ extension Migrator {
             let b = RepeatableObject.Kind(rawValue: ledger.repeatables[$1]?.kind ?? "") ?? .grant
             return a != b ? a > b : $0 > $1
         }
+        // Around extension changes a removed function goes after the extension statements: an
+        // upgrade script drops it (IF EXISTS then finds nothing), or it was released from one.
+        var functionDrops: [(String, String)] = []
         for key in drops {
-            // On the extension route its upgrade script drops removed functions.
-            if !(viaExtension && ExtensionScript.isFunction(kind: ledger.repeatables[key]?.kind ?? "")) {
-                for statement in ledger.repeatables[key]?.dropStatements ?? [] { statements.append(statement); labels.append(key) }
+            for statement in ledger.repeatables[key]?.dropStatements ?? [] {
+                if viaExtension || !action.isEmpty, ExtensionScript.isFunction(kind: ledger.repeatables[key]?.kind ?? "") {
+                    functionDrops.append((statement, key))
+                } else {
+                    statements.append(statement); labels.append(key)
+                }
             }
             statements.append("DELETE FROM \(Ledger.repeatableTable.sql) WHERE \"key\" = \(SQLText.literal(key))")
             labels.append(key)
         }
-        for statement in extensionStatements(action, ledger: ledger) {
+        for (statement, label) in extensionStatements(action, ledger: ledger) {
             statements.append(statement)
-            labels.append("extension \(ExtensionScript.extensionName)")
+            labels.append(label)
         }
+        for (statement, key) in functionDrops { statements.append(statement); labels.append(key) }
         for object in objects {
             // On the extension route the extension created the functions; the ledger still
             // records them, so both routes leave the same ledger.
@@ -305,7 +296,7 @@ extension Migrator {
             statements.append(Ledger.recordStatement(for: object, module: restricted.owners[object.key] ?? ""))
             labels.append(object.key)
         }
-        if viaExtension, action != .none {
+        if viaExtension, !action.isEmpty {
             for object in ExtensionScript.functions(of: restricted.repeatables) where !objects.contains(object) {
                 statements.append(Ledger.recordStatement(for: object, module: restricted.owners[object.key] ?? ""))
                 labels.append(object.key)

@@ -28,7 +28,7 @@ public struct Verifier: Sendable {
     public let logger: Logger
 
     /// `storedLogic` is used to build the expected database when the live one's route is
-    /// the extension (`.extension(version:)` or `.keep(extensionVersion:)` from the control file).
+    /// the extensions (`.extension(versions:)` or `.keep(extensionVersions:)` from the control files).
     public init(catalog: Catalog, storedLogic: StoredLogic, logger: Logger) {
         self.catalog = catalog
         self.storedLogic = storedLogic

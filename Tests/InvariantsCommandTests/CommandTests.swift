@@ -226,16 +226,19 @@ struct ReleaseCommandTests {
         defer { try? FileManager.default.removeItem(atPath: copyRoot) }
         try FileManager.default.copyItem(atPath: root + "/sql", toPath: copy)
         try? FileManager.default.removeItem(atPath: copy + "/RELEASED")
-        // Nothing released yet: the extension has only an unreleased dev version.
+        // Nothing released yet: each module extension has only an unreleased dev version.
         #expect(try await invariants(["generate", "--sql-dir", copy]).status == 0)
-        let control = copyRoot + "/extension/invariants.control"
+        let control = copyRoot + "/extension/invariants_gig_responses.control"
         #expect(try String(contentsOfFile: control, encoding: .utf8).contains("default_version = 'dev."))
+        #expect(try String(contentsOfFile: control, encoding: .utf8).contains("requires = 'invariants_core'\n"))
         let first = try await invariants(["release", "9.9", "--sql-dir", copy])
         #expect(first.status == 0, "\(first.stderr)")
-        // The release froze the functions as extension version 9.9 and dropped the dev files.
+        // The release froze each module's functions as version 9.9 of its extension and dropped
+        // the dev files; auth has no functions, hence no extension.
         #expect(try String(contentsOfFile: control, encoding: .utf8).contains("default_version = '9.9'"))
         let extensionFiles = try FileManager.default.contentsOfDirectory(atPath: copyRoot + "/extension").sorted()
-        #expect(extensionFiles == ["invariants--9.9.sql", "invariants.control"], "\(extensionFiles)")
+        let modules = ["chat_logs", "core", "generations", "gig_responses", "model_work_record", "support_chat"]
+        #expect(extensionFiles == modules.flatMap { ["invariants_\($0)--9.9.sql", "invariants_\($0).control"] }, "\(extensionFiles)")
         #expect(try await invariants(["generate", "--check", "--sql-dir", copy]).status == 0)
         let marker = try String(contentsOfFile: copy + "/RELEASED", encoding: .utf8)
         #expect(marker.hasSuffix("9.9 auth=1 chat_logs=2 core=2 generations=1 gig_responses=1 model_work_record=1 support_chat=1\n"), "\(marker)")

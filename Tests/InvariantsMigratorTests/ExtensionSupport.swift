@@ -12,15 +12,51 @@ let sqlDirectory = SQLDirectory(path: repositoryRoot + "/sql")
 /// The committed sql/ as the migrator applies it.
 func committedCatalog() throws -> Catalog { try sqlDirectory.load() }
 
-/// The version `CREATE EXTENSION invariants` installs (the control file's default_version).
-func extensionVersion() throws -> String { try extensionDirectory.defaultVersion() }
+/// Module → the version `CREATE EXTENSION invariants_<module>` installs (each control file's default_version).
+func extensionVersions() throws -> [String: String] { try extensionDirectory.defaultVersions() }
 
-/// Fails with the fix when the server lacks the extension's files (`make extension-install`).
+/// The extension route as the CLI's `--stored-logic extension` gives it.
+func extensionRoute() throws -> StoredLogic { .extension(versions: try extensionVersions()) }
+
+/// Fails with the fix when the server lacks the extensions' files (`make extension-install`).
 func requireExtensionInstalled(_ connection: PostgresConnection) async throws {
-    let version = try extensionVersion()
-    let available: Bool = try await connection.scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_available_extension_versions WHERE name = 'invariants' AND version = '\(version)')")
-    try #require(available, "extension invariants \(version) is not installed in this PostgreSQL (\(ThrowawayPostgresOptions.defaultBinDirectory)): run `make extension-install`")
+    for (module, version) in try extensionVersions().sorted(by: { $0.key < $1.key }) {
+        let name = ExtensionScript.extensionName(module: module)
+        let available: Bool = try await connection.scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_available_extension_versions WHERE name = '\(name)' AND version = '\(version)')")
+        try #require(available, "extension \(name) \(version) is not installed in this PostgreSQL (\(ThrowawayPostgresOptions.defaultBinDirectory)): run `make extension-install`")
+    }
+}
+
+/// Installed extensions of ours (`invariants`, `invariants_<module>`) → version.
+func installedExtensions(_ connection: PostgresConnection) async throws -> [String: String] {
+    let rows = try await connection.query("""
+        SELECT extname::text, extversion FROM pg_extension WHERE extname = 'invariants' OR extname LIKE 'invariants\\_%'
+        """, logger: testLogger).collect()
+    return Dictionary(uniqueKeysWithValues: try rows.map { try $0.decode((String, String).self) })
+}
+
+/// Member function (regprocedure text) → the extension that holds it.
+func extensionMembership(_ connection: PostgresConnection) async throws -> [String: String] {
+    let rows = try await connection.query("""
+        SELECT p.oid::regprocedure::text, e.extname::text FROM pg_depend d
+        JOIN pg_extension e ON e.oid = d.refobjid AND d.refclassid = 'pg_extension'::regclass
+        JOIN pg_proc p ON p.oid = d.objid AND d.classid = 'pg_proc'::regclass
+        WHERE d.deptype = 'e' AND (e.extname = 'invariants' OR e.extname LIKE 'invariants\\_%')
+        """, logger: testLogger).collect()
+    return Dictionary(uniqueKeysWithValues: try rows.map { try $0.decode((String, String).self) })
+}
+
+/// The OID of every function outside the system schemas and of every user trigger, by name:
+/// equal before and after, nothing was re-created.
+func functionAndTriggerOIDs(_ connection: PostgresConnection) async throws -> [String: Int64] {
+    let rows = try await connection.query("""
+        SELECT 'function ' || p.oid::regprocedure::text, p.oid::bigint FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname IN ('public', 'invariants', 'auth')
+        UNION ALL
+        SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text, t.oid::bigint FROM pg_trigger t WHERE NOT t.tgisinternal
+        """, logger: testLogger).collect()
+    return Dictionary(uniqueKeysWithValues: try rows.map { try $0.decode((String, Int64).self) })
 }
 
 /// The server's major version (15, 18…).
@@ -28,8 +64,8 @@ func serverMajorVersion(_ connection: PostgresConnection) async throws -> Int {
     Int(try await connection.scalar("SELECT current_setting('server_version_num')::int", as: Int32.self) / 10000)
 }
 
-func migrate(_ connection: PostgresConnection, _ logic: StoredLogic, catalog: Catalog? = nil) async throws {
-    let migrator = try Migrator(catalog: try catalog ?? committedCatalog(), options: .init(storedLogic: logic), logger: testLogger)
+func migrate(_ connection: PostgresConnection, _ logic: StoredLogic, catalog: Catalog? = nil, modules: [String]? = nil) async throws {
+    let migrator = try Migrator(catalog: try catalog ?? committedCatalog(), options: .init(storedLogic: logic, modules: modules), logger: testLogger)
     try await migrator.migrate(on: connection)
 }
 
@@ -114,4 +150,15 @@ func populate(_ connection: PostgresConnection) async throws {
     try await connection.run("SET LOCAL ROLE authenticated")
     try await connection.run("SELECT public.save_chat((SELECT min(id) FROM public.chat_logs), 'keep')")
     try await connection.run("COMMIT")
+}
+
+/// Some gigs and responses (the response counters are kept by triggers).
+func populateGigs(_ connection: PostgresConnection) async throws {
+    try await connection.run("INSERT INTO public.workspaces (id, name) VALUES ('00000000-0000-0000-0000-00000000000a', 'w')")
+    try await connection.run("INSERT INTO public.gigs (id, workspace_id, title) VALUES ('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-00000000000a', 'g')")
+    try await connection.run("""
+        INSERT INTO public.responses (workspace_id, entity_type, entity_id, status, candidate_name)
+        SELECT '00000000-0000-0000-0000-00000000000a', 'gig', '00000000-0000-0000-0000-0000000000b1', s, 'c'
+        FROM unnest(ARRAY['NEW', 'VIEWED', 'NEW']) AS s
+        """)
 }

@@ -69,7 +69,7 @@ struct LinearUpgradeTests {
                 FROM invariants.module_migrations
                 """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, core 1 ← 1, core 2 ← new, model_work_record 1 ← 3")
             #expect(try await migrator.status(on: connection).isUpToDate)
-            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersion: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
+            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
             #expect(verify.isClean, "\(verify.differences.prefix(5))")
 
             // The upgraded database takes a new module like any other.
@@ -118,7 +118,7 @@ struct LinearUpgradeTests {
             let status = try await migrator.status(on: connection)
             #expect(status.isUpToDate)
             #expect(status.modules.map(\.name) == ["core", "auth", "model_work_record", "chat_logs", "gig_responses", "generations", "support_chat"])
-            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersion: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
+            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
             #expect(verify.isClean, "\(verify.differences.prefix(5))")
             #expect(!(try await migrator.migrate(on: connection).changedAnything))
         }

@@ -55,7 +55,7 @@ struct ModuleInstallTests {
             #expect(!(try await plain.migrate(on: connection).changedAnything))
             #expect(try await present(connection) == ["core", "auth", "gig_responses"])
 
-            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersion: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
+            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
             #expect(verify.isClean, "\(verify.differences.prefix(5))")
             #expect(verify.pending.isEmpty, "\(verify.pending)")
         }
@@ -75,7 +75,7 @@ struct ModuleInstallTests {
             let status = try await Migrator(catalog: catalog, logger: testLogger).status(on: connection)
             #expect(status.isUpToDate)
             #expect(status.modules.map(\.name) == ["core", "auth", "chat_logs", "gig_responses"])
-            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersion: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
+            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
             #expect(verify.isClean, "\(verify.differences.prefix(5))")
         }
     }
@@ -188,7 +188,7 @@ extension ModuleInstallTests {
             let plain = try Migrator(catalog: catalog, logger: testLogger)
             #expect(try await plain.status(on: connection).isUpToDate)
             #expect(!(try await plain.migrate(on: connection).changedAnything), "a plain migrate does not bring it back")
-            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersion: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
+            let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
             #expect(verify.isClean, "\(verify.differences.prefix(5))")
         }
     }

@@ -23,7 +23,7 @@ struct VerifyTests {
         let catalog = try catalogWithView()
         try await withFreshDatabase { database, connection in
             try await migrate(connection, .repeatableSet, catalog: catalog)
-            let verifier = Verifier(catalog: catalog, storedLogic: .keep(extensionVersion: nil), logger: testLogger)
+            let verifier = Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger)
             let url = try DatabaseURL(database.url)
             let clean = try await verifier.verify(url: url)
             #expect(clean.differences == [], "\(clean.differences.map(\.description))")
@@ -63,15 +63,15 @@ struct VerifyTests {
 
     @Test("on the extension route: clean, then a hand-edited extension function is named")
     func extensionRoute() async throws {
-        let version = try extensionVersion()
+        let versions = try extensionVersions()
         try await withFreshDatabase { database, connection in
             try await requireExtensionInstalled(connection)
-            try await migrate(connection, .extension(version: version))
-            let verifier = Verifier(catalog: try committedCatalog(), storedLogic: .keep(extensionVersion: version), logger: testLogger)
+            try await migrate(connection, .extension(versions: versions))
+            let verifier = Verifier(catalog: try committedCatalog(), storedLogic: .keep(extensionVersions: versions), logger: testLogger)
             let url = try DatabaseURL(database.url)
             let clean = try await verifier.verify(url: url)
             #expect(clean.differences == [], "\(clean.differences.map(\.description))")
-            #expect(clean.storedLogic == "extension invariants \(version)")
+            #expect(clean.storedLogic == StoredLogic.extension(versions: versions).description)
             try await connection.run("ALTER FUNCTION public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text) SET work_mem = '64MB'")
             let drift = try await verifier.verify(url: url)
             #expect(drift.differences.map(\.key) == ["function public.log_chat(p_user_id uuid, p_question text, p_response text, p_tools_used jsonb, p_input_tokens integer, p_output_tokens integer, p_cost numeric, p_model text)"],
