@@ -1,4 +1,4 @@
-public import InvariantsSchema
+import InvariantsSchema
 import Invariants
 import PostgresNIO
 

@@ -87,9 +87,9 @@ struct CounterCacheKindTests {
             #expect(try await values(1) == ["0", "0", "0"])
             // Bypassed load, then repair: audited, and the drift view is empty again.
             try await client.withConnection { conn in
-                try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
-                try await conn.query(PostgresQuery(unsafeSQL: "INSERT INTO \(k) (project_id, state, hours) VALUES (1, 'open', 2), (1, 'done', 1)"), logger: quietLogger).collect()
-                try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
+                _ = try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
+                _ = try await conn.query(PostgresQuery(unsafeSQL: "INSERT INTO \(k) (project_id, state, hours) VALUES (1, 'open', 2), (1, 'done', 1)"), logger: quietLogger).collect()
+                _ = try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
             }
             #expect(try await client.scalar(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(t.counter.driftViewName.sql)"), as: Int64.self) == 3)
             let repair = try await client.firstRow(PostgresQuery(unsafeSQL: "SELECT checked, fixed FROM \(t.counter.repairFunctionName.sql)(NULL, NULL, false, NULL, NULL)"))
@@ -107,8 +107,8 @@ struct CounterCacheKindTests {
             // Repair refuses REPEATABLE READ: its snapshot would miss concurrent writers.
             let isolation = await #expect(throws: InvariantsError.self) {
                 try await client.transaction { conn in
-                    try await conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: quietLogger).collect()
-                    try await conn.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(t.counter.repairFunctionName.sql)(NULL, NULL, false, NULL, NULL)"), logger: quietLogger).collect()
+                    _ = try await conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: quietLogger).collect()
+                    _ = try await conn.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(t.counter.repairFunctionName.sql)(NULL, NULL, false, NULL, NULL)"), logger: quietLogger).collect()
                 }
             }
             #expect(isolation?.kind == .invalidInput)

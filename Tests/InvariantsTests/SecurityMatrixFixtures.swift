@@ -21,16 +21,16 @@ enum SecurityMatrixRegistry {
     static let tableFixtures: [String: OwnedRowsFixture] = [
         // Seed 000 (ModelWorkRecordModule)
         "public.sessions": { connection, owner in
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO public.sessions (user_id, title, session_config) VALUES (\(owner), 'matrix', \(panelJSON)::jsonb)",
                 logger: quietLogger).collect()
         },
         "public.model_statistics": { connection, owner in
             let session = UUID()
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO public.sessions (id, user_id, title, session_config) VALUES (\(session), \(owner), 'matrix stats', \(panelJSON)::jsonb)",
                 logger: quietLogger).collect()
-            try await connection.query("""
+            _ = try await connection.query("""
                 INSERT INTO public.model_statistics (user_id, model_id, session_id, response_count)
                 VALUES (\(owner), 'matrix/model', \(session), 3), (\(owner), 'matrix/model', NULL, 5)
                 """, logger: quietLogger).collect()
@@ -41,7 +41,7 @@ enum SecurityMatrixRegistry {
         "public.usage_daily": { connection, owner in try await insertChatLog(connection, owner: owner) },
         "public.saved_chats": { connection, owner in
             let log = try await insertChatLog(connection, owner: owner)
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO public.saved_chats (user_id, chat_log_id, note) VALUES (\(owner), \(log), 'matrix')",
                 logger: quietLogger).collect()
         },
@@ -49,7 +49,7 @@ enum SecurityMatrixRegistry {
         "public.generations": { connection, owner in try await insertGenerationWithEdit(connection, owner: owner) },
         "public.generation_jobs": { connection, owner in try await insertGenerationWithEdit(connection, owner: owner) },
         "public.usage_thresholds": { connection, owner in
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO public.usage_thresholds (user_id, daily_cost_limit) VALUES (\(owner), 10)",
                 logger: quietLogger).collect()
         },
@@ -133,7 +133,7 @@ func insertGenerationWithEdit(_ connection: PostgresConnection, owner: UUID) asy
         INSERT INTO public.generation_jobs (user_id, status, image_url, tokens_cost, description)
         VALUES (\(owner), 'completed', 'https://matrix.example/a.png', 10, 'matrix') RETURNING generation_id
         """, logger: quietLogger).collect().first!.decode(UUID.self)
-    try await connection.query("""
+    _ = try await connection.query("""
         INSERT INTO public.generation_jobs (user_id, category, status, source_generation_id, image_url, tokens_cost)
         VALUES (\(owner), 'edit', 'completed', \(card), 'https://matrix.example/b.png', 5),
                (\(owner), 'edit', 'pending', \(card), NULL, 0)
@@ -189,7 +189,7 @@ func refusedForB(_ sql: @escaping @Sendable (_ sessionOfA: UUID) -> String) -> F
 /// B calls the function; its output mentions neither A's id nor A's private model.
 func revealsNothingOfA(_ sql: String) -> FunctionProbe {
     { context in
-        try await context.admin.query("""
+        _ = try await context.admin.query("""
             INSERT INTO public.model_statistics (user_id, model_id, session_id, response_count)
             VALUES (\(context.userA), 'matrix/a-only', NULL, 777) ON CONFLICT DO NOTHING
             """, logger: quietLogger).collect()
@@ -206,12 +206,12 @@ func revealsNothingOfA(_ sql: String) -> FunctionProbe {
 @discardableResult
 func insertWorkspace(_ connection: PostgresConnection, member: UUID) async throws -> (workspace: UUID, gig: UUID, response: UUID) {
     let workspace = UUID(), gig = UUID(), response = UUID()
-    try await connection.query("INSERT INTO public.workspaces (id, name) VALUES (\(workspace), 'matrix')", logger: quietLogger).collect()
-    try await connection.query(
+    _ = try await connection.query("INSERT INTO public.workspaces (id, name) VALUES (\(workspace), 'matrix')", logger: quietLogger).collect()
+    _ = try await connection.query(
         "INSERT INTO public.workspace_members (workspace_id, user_id) VALUES (\(workspace), \(member))", logger: quietLogger).collect()
-    try await connection.query(
+    _ = try await connection.query(
         "INSERT INTO public.gigs (id, workspace_id, title) VALUES (\(gig), \(workspace), 'matrix gig')", logger: quietLogger).collect()
-    try await connection.query(
+    _ = try await connection.query(
         "INSERT INTO public.responses (id, workspace_id, entity_id) VALUES (\(response), \(workspace), \(gig))", logger: quietLogger).collect()
     return (workspace, gig, response)
 }

@@ -34,7 +34,7 @@ private func withMatrixDatabase<T>(_ body: (SecurityMatrixContext) async throws 
     let users = (UUID(), UUID(), UUID())
     do {
         for (user, name) in [(users.0, "a"), (users.1, "b"), (users.2, "c")] {
-            try await admin.query(
+            _ = try await admin.query(
                 "INSERT INTO auth.users (id, email) VALUES (\(user), \("\(name)-\(user.uuidString.prefix(8))@matrix.test"))",
                 logger: quiet
             ).collect()

@@ -109,13 +109,13 @@ struct GigResponsesTests {
             try await f.addResponses(3, to: f.gigs[0])
             // A restore or bulk import with triggers off (session_replication_role = replica).
             try await f.client.withConnection { conn in
-                try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
-                try await conn.query("""
+                _ = try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
+                _ = try await conn.query("""
                     INSERT INTO public.responses (workspace_id, entity_type, entity_id, status)
                     SELECT \(f.workspace), 'gig', \(f.gigs[1]), 'NEW' FROM generate_series(1, 4)
                     """, logger: quietLogger).collect()
-                try await conn.query("DELETE FROM public.responses WHERE entity_id = \(f.gigs[0]) AND id IN (SELECT id FROM public.responses WHERE entity_id = \(f.gigs[0]) LIMIT 1)", logger: quietLogger).collect()
-                try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
+                _ = try await conn.query("DELETE FROM public.responses WHERE entity_id = \(f.gigs[0]) AND id IN (SELECT id FROM public.responses WHERE entity_id = \(f.gigs[0]) LIMIT 1)", logger: quietLogger).collect()
+                _ = try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
             }
             #expect(try await f.drifted() == 2)
             let counts = try await f.client.counts(gig: f.gigs[1], workspace: f.workspace, as: .user(f.alice))
@@ -151,12 +151,12 @@ struct GigResponsesTests {
         try await withGigs(gigCount: 20, maximumConnections: 12) { f in
             // Drift first, so the repair has work to do.
             try await f.client.withConnection { conn in
-                try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
-                try await conn.query("""
+                _ = try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
+                _ = try await conn.query("""
                     INSERT INTO public.responses (workspace_id, entity_type, entity_id)
                     SELECT \(f.workspace), 'gig', g FROM unnest(\(f.gigs)::uuid[]) AS g, generate_series(1, 5)
                     """, logger: quietLogger).collect()
-                try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
+                _ = try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
             }
             #expect(try await f.drifted() == 20)
             let stop = ManagedFlag()

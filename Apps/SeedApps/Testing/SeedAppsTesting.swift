@@ -1,6 +1,6 @@
 public import Foundation
 public import Invariants
-public import InvariantsMigrator
+import InvariantsMigrator
 public import InvariantsSchema
 public import InvariantsTesting
 public import Logging
