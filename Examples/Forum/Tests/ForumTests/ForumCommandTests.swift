@@ -96,7 +96,8 @@ struct ReadmeSnippetTests {
                 Issue.record("README.md:\(snippet.line): \(snippet.path) does not exist")
                 continue
             }
-            #expect(Self.contains(file, snippet.code), "README.md:\(snippet.line): the block is not in \(snippet.path)")
+            let found = Self.contains(file, snippet.code)
+            #expect(found, "README.md:\(snippet.line + 1): the block is not in \(snippet.path) (copy it from there again)")
         }
     }
 
