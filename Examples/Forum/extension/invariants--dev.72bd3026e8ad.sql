@@ -1,0 +1,562 @@
+-- Invariants extension, version dev.72bd3026e8ad: the stored functions (and their EXECUTE
+-- grants) of the declared invariants. Tables, triggers, policies and views come
+-- from the migrations and the repeatable set, never from the extension.
+--
+-- Generated from the Swift declarations; do not edit by hand. A released version's
+-- script is frozen (never rendered again), like a released migration.
+-- Install: make -C extension install; then, after the migrations,
+--   CREATE EXTENSION invariants VERSION 'dev.72bd3026e8ad';
+-- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
+\echo Use "CREATE EXTENSION invariants" to load this file. \quit
+DO $guard$
+BEGIN
+    IF pg_catalog.to_regnamespace('invariants') IS NULL THEN
+        RAISE EXCEPTION 'extension invariants holds stored logic only: apply the migrations first'
+            USING HINT = 'invariants migrate --stored-logic extension (or psql -f each sql/migrations file), then CREATE EXTENSION invariants';
+    END IF;
+END
+$guard$;
+-- invariants:object {"checksum":"sha256:941e92ba43876a55e349e4b5b58c03616377e2a13750f04c896fefafba02b52d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
+CREATE OR REPLACE FUNCTION "invariants"."call_as"("p_role" text, "p_claims" text, "p_statement" text, "p_arguments" text[])
+    RETURNS SETOF record
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+DECLARE
+    previous_role   text := pg_catalog.current_setting('role');
+    previous_claims text := pg_catalog.current_setting('request.jwt.claims', true);
+BEGIN
+    IF p_role IS NULL OR p_role NOT IN ('anon', 'authenticated', 'service_role') THEN
+        RAISE EXCEPTION 'role % is not a request role (%)', p_role, 'anon, authenticated, service_role'
+            USING ERRCODE = 'IV422', COLUMN = 'role';
+    END IF;
+    PERFORM pg_catalog.set_config('role', p_role, true),
+            pg_catalog.set_config('request.jwt.claims', p_claims, true);
+    -- $1 of the statement is p_arguments; the statement casts its elements.
+    RETURN QUERY EXECUTE p_statement USING p_arguments;
+    PERFORM pg_catalog.set_config('role', previous_role, true),
+            pg_catalog.set_config('request.jwt.claims', COALESCE(previous_claims, ''), true);
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[]) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:4f21ef0ecaa42bd7027f11fc8b49e34d0acc2423a552173b4e75ca9113743258","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+    RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    batch uuid[];
+BEGIN
+    -- Repair of counter cache post_comments: "public"."posts" from "public"."comments".
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'IV422';
+    END IF;
+    IF p_batch IS NOT NULL AND p_batch < 1 THEN
+        RAISE EXCEPTION 'batch size must be positive, got %', p_batch
+            USING ERRCODE = 'IV422', COLUMN = 'batch';
+    END IF;
+
+    -- 1. Lock the batch's parents in key order.
+    SELECT pg_catalog.array_agg(s.key ORDER BY s.key) INTO batch
+    FROM (
+        SELECT p."id" AS key FROM "public"."posts" AS p
+        WHERE (p_parent IS NULL OR p."id" = p_parent)
+          AND p_scope IS NULL
+          AND (p_after IS NULL OR p."id" > p_after)
+        ORDER BY p."id"
+        LIMIT p_batch
+        FOR NO KEY UPDATE
+    ) AS s;
+    IF batch IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint, NULL::uuid;
+        RETURN;
+    END IF;
+
+    -- 2. A new statement (a new snapshot): count, rewrite what differs (or all, when
+    --    forced), audit each changed value.
+    RETURN QUERY
+    WITH target AS (
+        SELECT p."id" AS key, NULL AS scope_value,
+               p."comment_count" AS old0, (COALESCE(a.a0, 0)) AS new0
+        FROM "public"."posts" AS p
+        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(count(*) FILTER (WHERE r."hidden" = 'false'), 0) AS a0 FROM "public"."comments" AS r WHERE r."post_id" IS NOT NULL AND r."post_id" = ANY (batch) GROUP BY r."post_id") AS a ON a.key = p."id"
+        WHERE p."id" = ANY (batch)
+    ), rewritten AS (
+        UPDATE "public"."posts" AS p SET
+            "comment_count" = t.new0
+        FROM target AS t
+        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0)
+        RETURNING p."id"
+    ), audited AS (
+        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'post_comments', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
+               COALESCE(auth.uid()::text, SESSION_USER::text)
+        FROM target AS t
+        CROSS JOIN LATERAL (VALUES
+                ('comment_count', (t.old0)::numeric, (t.new0)::numeric)
+            ) AS v (column_name, old_value, new_value)
+        WHERE v.old_value IS DISTINCT FROM v.new_value
+        RETURNING 1
+    )
+    SELECT pg_catalog.cardinality(batch)::bigint,
+           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0),
+           batch[pg_catalog.cardinality(batch)]
+    FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:fdfbb0a1e19906e5de324844b7c6e335835b49f1d965c3e37beef260a9a9e2af","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+    RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    batch uuid[];
+BEGIN
+    -- Repair of counter cache post_votes: "public"."posts" from "public"."votes".
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'IV422';
+    END IF;
+    IF p_batch IS NOT NULL AND p_batch < 1 THEN
+        RAISE EXCEPTION 'batch size must be positive, got %', p_batch
+            USING ERRCODE = 'IV422', COLUMN = 'batch';
+    END IF;
+
+    -- 1. Lock the batch's parents in key order.
+    SELECT pg_catalog.array_agg(s.key ORDER BY s.key) INTO batch
+    FROM (
+        SELECT p."id" AS key FROM "public"."posts" AS p
+        WHERE (p_parent IS NULL OR p."id" = p_parent)
+          AND p_scope IS NULL
+          AND (p_after IS NULL OR p."id" > p_after)
+        ORDER BY p."id"
+        LIMIT p_batch
+        FOR NO KEY UPDATE
+    ) AS s;
+    IF batch IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint, NULL::uuid;
+        RETURN;
+    END IF;
+
+    -- 2. A new statement (a new snapshot): count, rewrite what differs (or all, when
+    --    forced), audit each changed value.
+    RETURN QUERY
+    WITH target AS (
+        SELECT p."id" AS key, NULL AS scope_value,
+               p."vote_score" AS old0, (COALESCE(a.a0, 0)) AS new0
+        FROM "public"."posts" AS p
+        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(sum(r."value"), 0) AS a0 FROM "public"."votes" AS r WHERE r."post_id" IS NOT NULL AND r."post_id" = ANY (batch) GROUP BY r."post_id") AS a ON a.key = p."id"
+        WHERE p."id" = ANY (batch)
+    ), rewritten AS (
+        UPDATE "public"."posts" AS p SET
+            "vote_score" = t.new0
+        FROM target AS t
+        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0)
+        RETURNING p."id"
+    ), audited AS (
+        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'post_votes', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
+               COALESCE(auth.uid()::text, SESSION_USER::text)
+        FROM target AS t
+        CROSS JOIN LATERAL (VALUES
+                ('vote_score', (t.old0)::numeric, (t.new0)::numeric)
+            ) AS v (column_name, old_value, new_value)
+        WHERE v.old_value IS DISTINCT FROM v.new_value
+        RETURNING 1
+    )
+    SELECT pg_catalog.cardinality(batch)::bigint,
+           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0),
+           batch[pg_catalog.cardinality(batch)]
+    FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
+CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant updated_at on column updated_at: the server clock owns it.
+    IF TG_OP = 'INSERT' THEN
+        NEW."updated_at" := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    -- Keep the old value; bump it only when something else changed.
+    -- Record-image equality (*=) works for every column type, json included.
+    NEW."updated_at" := OLD."updated_at";
+    IF NEW *= OLD THEN
+        RETURN NEW;
+    END IF;
+    NEW."updated_at" := pg_catalog.now();
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."touch_updated_at"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:163ab53a3c7eaeac0647d80039f16c82a9724bcaaa3599a8e49ddc77f03bce3b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_posts_status\"()"],"key":"function invariants.state_public_posts_status()","kind":"trigger function","source":"StateMachine(table: public.posts, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_posts_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant state machine on posts.status: initial draft, published; terminal removed.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('draft', 'published') THEN
+            RAISE EXCEPTION 'illegal initial state of posts.status: %', COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      HINT = 'a row starts in draft, published';
+        END IF;
+    ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
+        IF OLD."status"::text IN ('draft') AND NEW."status"::text = 'published' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('published') AND NEW."status"::text = 'hidden' THEN
+            IF ("auth"."role"() IS DISTINCT FROM 'authenticated') IS NOT TRUE THEN
+                RAISE EXCEPTION 'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post', OLD."status", NEW."status"
+                    USING ERRCODE = 'IV001', COLUMN = 'status';
+            END IF;
+        ELSIF OLD."status"::text IN ('published') AND NEW."status"::text = 'locked' THEN
+            IF ("auth"."role"() IS DISTINCT FROM 'authenticated') IS NOT TRUE THEN
+                RAISE EXCEPTION 'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post', OLD."status", NEW."status"
+                    USING ERRCODE = 'IV001', COLUMN = 'status';
+            END IF;
+        ELSIF OLD."status"::text IN ('hidden', 'locked') AND NEW."status"::text = 'published' THEN
+            IF ("auth"."role"() IS DISTINCT FROM 'authenticated') IS NOT TRUE THEN
+                RAISE EXCEPTION 'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post', OLD."status", NEW."status"
+                    USING ERRCODE = 'IV001', COLUMN = 'status';
+            END IF;
+        ELSIF OLD."status"::text IN ('draft', 'published', 'hidden', 'locked') AND NEW."status"::text = 'removed' THEN
+            NULL;
+        ELSE
+            RAISE EXCEPTION 'illegal transition of posts.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('removed') THEN OLD."status"::text || ' is a terminal state' END, '');
+        END IF;
+    ELSE
+        -- Same state: not a transition.
+        RETURN NEW;
+    END IF;
+    IF NEW."status"::text = 'published' THEN
+        NEW."published_at" := COALESCE(NEW.published_at, pg_catalog.now());
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_posts_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:f43e38abe361a954bc9a6c7e31848d936f3c5b338067b2f320e9060c20746fbe","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_summary_jobs_status\"()"],"key":"function invariants.state_public_summary_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.summary_jobs, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_summary_jobs_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant state machine on summary_jobs.status: initial pending; terminal completed, failed.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('pending') THEN
+            RAISE EXCEPTION 'illegal initial state of summary_jobs.status: %', COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      HINT = 'a row starts in pending';
+        END IF;
+    ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
+        IF OLD."status"::text IN ('pending') AND NEW."status"::text = 'completed' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('pending') AND NEW."status"::text = 'failed' THEN
+            NULL;
+        ELSE
+            RAISE EXCEPTION 'illegal transition of summary_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+        END IF;
+    ELSE
+        -- Same state: not a transition.
+        RETURN NEW;
+    END IF;
+    IF NEW."status"::text = 'completed' THEN
+        IF (NEW.result IS NOT NULL AND pg_catalog.btrim(NEW.result) <> '') IS NOT TRUE THEN
+            RAISE EXCEPTION 'cannot enter summary_jobs.status %: a completed job needs its result', NEW."status"
+                USING ERRCODE = 'IV422', COLUMN = 'result';
+        END IF;
+        NEW."finished_at" := pg_catalog.now();
+    END IF;
+    IF NEW."status"::text = 'failed' THEN
+        NEW."finished_at" := pg_catalog.now();
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_summary_jobs_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:b8b4df75f75283a95684450115485d64825160f5e3986559c4bc14c7e783669f","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_summary_to_post\"()"],"key":"function invariants.save_summary_to_post()","kind":"trigger function","source":"AppendToSource(child: public.summary_jobs, parent: public.posts)"}
+CREATE OR REPLACE FUNCTION "invariants"."save_summary_to_post"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    source_id uuid;
+    target uuid;
+    item jsonb;
+BEGIN
+    -- Invariant append to source: public.summary_jobs entering completed adds to public.posts, exactly once.
+    IF NEW."status" IS DISTINCT FROM 'completed' THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD."status" IS NOT DISTINCT FROM 'completed' OR OLD."applied_to" IS NOT NULL THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    item := pg_catalog.jsonb_build_object('job_id', NEW."id", 'text', NEW."result", 'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+    IF true THEN
+        source_id := NEW."post_id";
+        IF source_id IS NOT NULL THEN
+            -- One statement: the row lock serializes concurrent appends to one parent.
+            -- Same owner only: the definer bypasses RLS, so the owner is checked here.
+            UPDATE "public"."posts" AS p
+               SET "summaries" = pg_catalog.jsonb_set(
+                       COALESCE(p."summaries", '{}'::jsonb), '{"items"}',
+                       COALESCE(p."summaries" -> 'items', '[]'::jsonb) || pg_catalog.jsonb_build_array(item)),
+                   "summary_tokens" = COALESCE(p."summary_tokens", 0) + COALESCE(NEW."tokens", 0)
+             WHERE p."id" = source_id AND p."user_id" = NEW."user_id"
+            RETURNING p."id" INTO target;
+        END IF;
+    END IF;
+    IF target IS NULL THEN
+        -- No valid source (none, missing, deleted, another owner's): a new parent for the child's owner.
+        INSERT INTO "public"."posts" ("user_id", "summaries", "summary_tokens")
+        VALUES (NEW."user_id", pg_catalog.jsonb_build_object('items', pg_catalog.jsonb_build_array(item)), COALESCE(NEW."tokens", 0))
+        RETURNING "id" INTO target;
+    END IF;
+    NEW."applied_to" := target;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."save_summary_to_post"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:0ee0204bb15b144fc01ab0f65dfc209a4f1bc64fd6df33f484bdfea46e57c196","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_post_comments"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    old_key uuid;
+    new_key uuid;
+    old_0 bigint := 0::bigint;
+    new_0 bigint := 0::bigint;
+BEGIN
+    -- Counter cache post_comments: "public"."comments" → "public"."posts".
+    IF TG_OP <> 'INSERT' THEN
+        old_key := OLD."post_id";
+        old_0 := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_key := NEW."post_id";
+        new_0 := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+    END IF;
+
+    IF old_key IS NOT DISTINCT FROM new_key THEN
+        -- Same parent (or none): one UPDATE with the net change.
+        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0) THEN
+            UPDATE "public"."posts" AS p SET
+                "comment_count" = p."comment_count" + (new_0 - old_0)
+            WHERE p."id" = new_key;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist', 'post_comments', '"public"."posts"', new_key
+            USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- A move between two parents: lock both in key order, so two opposite moves
+    -- cannot deadlock.
+    IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+        PERFORM 1 FROM "public"."posts" AS p
+        WHERE p."id" IN (old_key, new_key)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+    END IF;
+    IF old_key IS NOT NULL AND (old_0 <> 0) THEN
+        -- No row: the parent is being deleted (a cascade) — nothing to keep.
+        UPDATE "public"."posts" AS p SET
+            "comment_count" = p."comment_count" + (-old_0)
+        WHERE p."id" = old_key;
+    END IF;
+    IF new_key IS NOT NULL AND (new_0 <> 0) THEN
+        UPDATE "public"."posts" AS p SET
+            "comment_count" = p."comment_count" + new_0
+        WHERE p."id" = new_key;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'counter %: % row % does not exist', 'post_comments', '"public"."posts"', new_key
+            USING ERRCODE = 'IV404';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_post_comments"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:610e44ba00d23806f23d13a361b66dac6b3845fa09ce81da8fb300dd652cc5c2","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments_truncate\"()"],"key":"function invariants.count_post_comments_truncate()","kind":"trigger function","source":"CounterCache(post_comments)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_post_comments_truncate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Counter cache post_comments: "public"."comments" was truncated, so every count is zero.
+    UPDATE "public"."posts" SET "comment_count" = 0 WHERE "comment_count" <> 0;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_post_comments_truncate"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:f10b1ffbdd5cef0713555333378e6b05f940492777f7c1d1dfddd151d0e0def6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_post_votes"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    old_key uuid;
+    new_key uuid;
+    old_0 numeric := 0::numeric;
+    new_0 numeric := 0::numeric;
+BEGIN
+    -- Counter cache post_votes: "public"."votes" → "public"."posts".
+    IF TG_OP <> 'INSERT' THEN
+        old_key := OLD."post_id";
+        old_0 := COALESCE(OLD."value", 0)::numeric;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_key := NEW."post_id";
+        new_0 := COALESCE(NEW."value", 0)::numeric;
+    END IF;
+
+    IF old_key IS NOT DISTINCT FROM new_key THEN
+        -- Same parent (or none): one UPDATE with the net change.
+        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0) THEN
+            UPDATE "public"."posts" AS p SET
+                "vote_score" = p."vote_score" + (new_0 - old_0)
+            WHERE p."id" = new_key;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist', 'post_votes', '"public"."posts"', new_key
+            USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- A move between two parents: lock both in key order, so two opposite moves
+    -- cannot deadlock.
+    IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+        PERFORM 1 FROM "public"."posts" AS p
+        WHERE p."id" IN (old_key, new_key)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+    END IF;
+    IF old_key IS NOT NULL AND (old_0 <> 0) THEN
+        -- No row: the parent is being deleted (a cascade) — nothing to keep.
+        UPDATE "public"."posts" AS p SET
+            "vote_score" = p."vote_score" + (-old_0)
+        WHERE p."id" = old_key;
+    END IF;
+    IF new_key IS NOT NULL AND (new_0 <> 0) THEN
+        UPDATE "public"."posts" AS p SET
+            "vote_score" = p."vote_score" + new_0
+        WHERE p."id" = new_key;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'counter %: % row % does not exist', 'post_votes', '"public"."posts"', new_key
+            USING ERRCODE = 'IV404';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_post_votes"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:48d0abe91e00b85abb09d645fb68202a129e4148fdf04f12f941895faf5643c1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes_truncate\"()"],"key":"function invariants.count_post_votes_truncate()","kind":"trigger function","source":"CounterCache(post_votes)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_post_votes_truncate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Counter cache post_votes: "public"."votes" was truncated, so every count is zero.
+    UPDATE "public"."posts" SET "vote_score" = 0 WHERE "vote_score" <> 0;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_post_votes_truncate"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:1936c23234763184971c85b3629d0dbc575c83124004381ffd8612b68ecfb697","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_posts_updated_at\"()"],"key":"function invariants.touch_public_posts_updated_at()","kind":"trigger function","source":"UpdatedAt(table: public.posts, column: updated_at)"}
+CREATE OR REPLACE FUNCTION "invariants"."touch_public_posts_updated_at"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant updated_at on column updated_at: the server clock owns it.
+    IF TG_OP = 'INSERT' THEN
+        NEW."updated_at" := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    -- Keep the old value; bump it only when something else changed.
+    -- Record-image equality (*=) works for every column type, json included.
+    NEW."updated_at" := OLD."updated_at";
+    -- Stored generated columns are NULL in NEW until after this trigger.
+    NEW."summary" := OLD."summary";
+    IF NEW *= OLD THEN
+        RETURN NEW;
+    END IF;
+    NEW."updated_at" := pg_catalog.now();
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_posts_updated_at"() FROM PUBLIC;
+
