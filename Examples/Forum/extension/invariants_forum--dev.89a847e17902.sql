@@ -1,46 +1,53 @@
--- Invariants extension, version dev.72bd3026e8ad: the stored functions (and their EXECUTE
+-- Extension invariants_forum, version dev.89a847e17902: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants VERSION 'dev.72bd3026e8ad';
+--   CREATE EXTENSION invariants_forum VERSION 'dev.89a847e17902';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
-\echo Use "CREATE EXTENSION invariants" to load this file. \quit
+\echo Use "CREATE EXTENSION invariants_forum" to load this file. \quit
 DO $guard$
 BEGIN
     IF pg_catalog.to_regnamespace('invariants') IS NULL THEN
-        RAISE EXCEPTION 'extension invariants holds stored logic only: apply the migrations first'
-            USING HINT = 'invariants migrate --stored-logic extension (or psql -f each sql/migrations file), then CREATE EXTENSION invariants';
+        RAISE EXCEPTION 'extension invariants_forum holds stored logic only: apply the migrations first'
+            USING HINT = 'invariants migrate --stored-logic extension (or psql -f each module''s migrations), then CREATE EXTENSION invariants_forum';
     END IF;
 END
 $guard$;
--- invariants:object {"checksum":"sha256:941e92ba43876a55e349e4b5b58c03616377e2a13750f04c896fefafba02b52d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
-CREATE OR REPLACE FUNCTION "invariants"."call_as"("p_role" text, "p_claims" text, "p_statement" text, "p_arguments" text[])
-    RETURNS SETOF record
-    LANGUAGE plpgsql
-    SET search_path = ''
-AS $fn$
-DECLARE
-    previous_role   text := pg_catalog.current_setting('role');
-    previous_claims text := pg_catalog.current_setting('request.jwt.claims', true);
-BEGIN
-    IF p_role IS NULL OR p_role NOT IN ('anon', 'authenticated', 'service_role') THEN
-        RAISE EXCEPTION 'role % is not a request role (%)', p_role, 'anon, authenticated, service_role'
-            USING ERRCODE = 'IV422', COLUMN = 'role';
-    END IF;
-    PERFORM pg_catalog.set_config('role', p_role, true),
-            pg_catalog.set_config('request.jwt.claims', p_claims, true);
-    -- $1 of the statement is p_arguments; the statement casts its elements.
-    RETURN QUERY EXECUTE p_statement USING p_arguments;
-    PERFORM pg_catalog.set_config('role', previous_role, true),
-            pg_catalog.set_config('request.jwt.claims', COALESCE(previous_claims, ''), true);
-END
-$fn$;
 
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[]) FROM PUBLIC, "anon", "authenticated", "service_role";
+DO $adopt$
+DECLARE
+    sig text;
+    f pg_catalog.regprocedure;
+    holder name;
+BEGIN
+    FOREACH sig IN ARRAY ARRAY[
+        '"invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer)',
+        '"invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer)',
+        '"invariants"."state_public_posts_status"()',
+        '"invariants"."state_public_summary_jobs_status"()',
+        '"invariants"."save_summary_to_post"()',
+        '"invariants"."count_post_comments"()',
+        '"invariants"."count_post_comments_truncate"()',
+        '"invariants"."count_post_votes"()',
+        '"invariants"."count_post_votes_truncate"()',
+        '"invariants"."touch_public_posts_updated_at"()'
+    ]::text[] LOOP
+        f := pg_catalog.to_regprocedure(sig);
+        CONTINUE WHEN f IS NULL;
+        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
+          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
+        IF holder IS NOT NULL THEN
+            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_forum', f, holder
+                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_forum', f);
+    END LOOP;
+END
+$adopt$;
 
 -- invariants:object {"checksum":"sha256:4f21ef0ecaa42bd7027f11fc8b49e34d0acc2423a552173b4e75ca9113743258","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
@@ -191,32 +198,6 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_votes"(uuid, text, boolean,
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer) TO "service_role";
-
--- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
-CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
-    RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = ''
-AS $fn$
-BEGIN
-    -- Invariant updated_at on column updated_at: the server clock owns it.
-    IF TG_OP = 'INSERT' THEN
-        NEW."updated_at" := pg_catalog.now();
-        RETURN NEW;
-    END IF;
-    -- Keep the old value; bump it only when something else changed.
-    -- Record-image equality (*=) works for every column type, json included.
-    NEW."updated_at" := OLD."updated_at";
-    IF NEW *= OLD THEN
-        RETURN NEW;
-    END IF;
-    NEW."updated_at" := pg_catalog.now();
-    RETURN NEW;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."touch_updated_at"() FROM PUBLIC;
 
 -- invariants:object {"checksum":"sha256:163ab53a3c7eaeac0647d80039f16c82a9724bcaaa3599a8e49ddc77f03bce3b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_posts_status\"()"],"key":"function invariants.state_public_posts_status()","kind":"trigger function","source":"StateMachine(table: public.posts, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_posts_status"()
