@@ -40,7 +40,8 @@ struct ModulesCommand: AsyncParsableCommand {
             var installed: [String: Bool]? = nil
             var versions: [String: Int] = [:]
             if database.databaseURL != nil || ProcessInfo.processInfo.environment["DATABASE_URL"] != nil {
-                let migrator = try Migrator(catalog: catalog, logger: quietLogger)
+                // modules: [] — what the database holds, never the default set.
+                let migrator = try Migrator(catalog: catalog, options: .init(modules: []), logger: quietLogger)
                 (installed, versions) = try await database.withConnection { connection, _ throws(InvariantsError) in
                     let status = try await migrator.status(on: connection)
                     var applied: [String: Int] = [:]

@@ -62,6 +62,9 @@ struct LedgerState: Sendable {
             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
               AND n.nspname <> ALL (ARRAY[\(platformSchemas.map(SQLText.literal).joined(separator: ", "))])
               AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast%'
+              -- Our own ledger (a migrate killed right after creating it) does not make it non-empty.
+              AND NOT (n.nspname = 'invariants' AND c.relname IN ('module_migrations',
+                       'installed_modules', 'repeatable_objects'))
               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                               WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e'))
         """

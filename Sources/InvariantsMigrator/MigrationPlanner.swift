@@ -327,6 +327,9 @@ extension Migrator {
         }
         var steps: [MigrationPlan.Step] = []
         for name in options.dropModules {
+            if options.modules?.contains(name) == true {
+                throw InvariantsError(.invalidInput, "module \(name) is both in --modules and in --drop-module; choose one")
+            }
             guard let module = catalog.module(named: name), installed[name] != nil else {
                 throw InvariantsError(.invalidInput, "module \(name) is not installed in this database (installed: \(installed.keys.sorted().joined(separator: ", ")))")
             }
@@ -343,17 +346,25 @@ extension Migrator {
                 counts.append("\(table) (\(try rows.first?.value(Int64.self) ?? 0) rows)")
             }
             var statements = ["SET LOCAL lock_timeout = '5000ms'"]
-            // Grants, policies, views, triggers, then functions: dependents first.
-            let objects = ledger.repeatables.filter { $0.value.module == name }.sorted {
+            // Rows written before the ledger knew modules (a database mapped from release 0.2)
+            // belong to the module that declares them.
+            let objects = ledger.repeatables.filter { ($0.value.module ?? catalog.owners[$0.key]) == name }.sorted {
                 let a = RepeatableObject.Kind(rawValue: $0.value.kind) ?? .grant
                 let b = RepeatableObject.Kind(rawValue: $1.value.kind) ?? .grant
                 return a != b ? a > b : $0.key > $1.key
             }
-            for (key, row) in objects {
+            // Grants, policies, views and triggers first, then the tables, then the functions (a
+            // column default or check may call one of them).
+            let isFunction = { (row: LedgerState.RepeatableRow) in ExtensionScript.isFunction(kind: row.kind) }
+            for (key, row) in objects where !isFunction(row) {
                 statements += row.dropStatements
                 statements.append("DELETE FROM \(Ledger.repeatableTable.sql) WHERE \"key\" = \(SQLText.literal(key))")
             }
             statements.append("DROP TABLE " + module.tables.map(\.sql).joined(separator: ", "))
+            for (key, row) in objects where isFunction(row) {
+                statements += row.dropStatements
+                statements.append("DELETE FROM \(Ledger.repeatableTable.sql) WHERE \"key\" = \(SQLText.literal(key))")
+            }
             statements.append("DELETE FROM \(Ledger.moduleMigrationsTable.sql) WHERE \"module\" = \(SQLText.literal(name))")
             statements.append("DELETE FROM \(Ledger.installedModulesTable.sql) WHERE \"module\" = \(SQLText.literal(name))")
             steps.append(.init(kind: .dropModule, title: "drop module \(name), deleting \(counts.joined(separator: ", "))",

@@ -193,7 +193,8 @@ public struct Catalog: Sendable, Hashable {
         var files: [String: String] = [:]
         for module in modules {
             for migration in module.migrations {
-                files[MigrationFile.relativePath(for: migration)] = MigrationFile.render(migration, dependencies: module.dependencies)
+                let dependencies = module.dependencies.map { ($0, self.module(named: $0)?.migrations.count ?? 1) }
+                files[MigrationFile.relativePath(for: migration)] = MigrationFile.render(migration, dependencies: dependencies)
             }
             files[RepeatableSetFile.relativePath(module: module.name)] = RepeatableSetFile.render(repeatables(of: module.name), module: module.name)
         }

@@ -132,9 +132,10 @@ extension Ledger {
     ]
 
     /// Refuses a module migration that is already applied, whose predecessors in the module
-    /// are not, whose dependencies are not installed, or that would run on a database still on
+    /// are not, whose dependencies are not applied through the versions they had when the file
+    /// was rendered, or that would run on a database still on
     /// the linear ledger (`invariants migrate` maps that ledger first).
-    public static func guardStatement(for migration: Migration, dependencies: [String], tag: String) -> String {
+    public static func guardStatement(for migration: Migration, dependencies: [(module: String, version: Int)], tag: String) -> String {
         let module = migration.module ?? ""
         let label = SQLText.literal(migration.label)
         let moduleLiteral = SQLText.literal(module)
@@ -158,9 +159,11 @@ extension Ledger {
 
         """
         for dependency in dependencies {
+            // Applied, not only chosen: installed_modules records a choice before it is installed.
             body += """
-                IF NOT EXISTS (SELECT 1 FROM \(installedModulesTable.sql) WHERE "module" = \(SQLText.literal(dependency))) THEN
-                    RAISE EXCEPTION 'module % needs module % installed first', \(moduleLiteral), \(SQLText.literal(dependency))
+                IF NOT EXISTS (SELECT 1 FROM \(moduleMigrationsTable.sql)
+                               WHERE "module" = \(SQLText.literal(dependency.module)) AND "version" >= \(dependency.version)) THEN
+                    RAISE EXCEPTION 'module % needs module % applied through version % first', \(moduleLiteral), \(SQLText.literal(dependency.module)), \(dependency.version)
                         USING ERRCODE = \(ProjectErrorCode.conflict.sqlLiteral);
                 END IF;
 

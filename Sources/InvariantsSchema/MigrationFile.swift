@@ -84,8 +84,9 @@ public enum MigrationFile {
     }
 
     /// The whole file. Deterministic: the same migration renders byte-identical text. A module
-    /// migration's guard also checks that `dependencies` are installed.
-    public static func render(_ m: Migration, dependencies: [String] = []) -> String {
+    /// migration's guard also checks that each of `dependencies` (module → the version its stream
+    /// had when this file was rendered) is applied at least that far.
+    public static func render(_ m: Migration, dependencies: [(module: String, version: Int)] = []) -> String {
         let name = m.module == nil ? fileName(for: m) : relativePath(for: m)
         let checksum = checksum(of: m)
         var out = """

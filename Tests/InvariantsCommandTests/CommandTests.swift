@@ -171,6 +171,16 @@ struct CommandTests {
         defer { Task { try? await server.dropDatabase(database.name) } }
         let env = ["DATABASE_URL": database.url]
 
+        // A database with tables of its own and no ledger: listed, nothing installed, nothing refused.
+        let theirs = try await server.makeDatabase(from: nil)
+        defer { Task { try? await server.dropDatabase(theirs.name) } }
+        let connection = try await theirs.connect()
+        _ = try await connection.query("CREATE TABLE public.their_orders (id int PRIMARY KEY)", logger: ThrowawayPostgres.quietLogger).collect()
+        try await connection.close()
+        let none = try await invariants(["modules", "--database-url", theirs.url])
+        #expect(none.status == 0 && none.stdout.contains("not installed") && !none.stdout.contains("installed at"), "\(none.stdout)\(none.stderr)")
+        let plain = try await invariants(["migrate", "--database-url", theirs.url])
+        #expect(plain.status == 1 && plain.stderr.contains("choose the modules to install with --modules"), "\(plain.stderr)")
         let unknown = try await invariants(["migrate", "--modules", "gigs"], environment: env)
         #expect(unknown.status == 1)
         #expect(unknown.stderr == "error: unknown module 'gigs'; declared: core, auth, model_work_record, chat_logs, gig_responses, generations, support_chat\n",

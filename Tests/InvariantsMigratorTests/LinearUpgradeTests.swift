@@ -137,4 +137,23 @@ struct LinearUpgradeTests {
             #expect(try await connection.exists("invariants.module_migrations") == false, "nothing mapped")
         }
     }
+
+    @Test("a module of a freshly mapped 0.2 database can be dropped in the same migrate (its objects recorded before modules existed)")
+    func dropRightAfterMapping() async throws {
+        try await withFreshDatabase { database, connection in
+            try applyRelease("0.2", through: 8, to: database)
+            try await populateChatLogs(connection)
+            let catalog = try committedCatalog()
+            let report = try await Migrator(catalog: catalog, options: .init(dropModules: ["chat_logs"], confirmDataLoss: true), logger: testLogger)
+                .migrate(on: connection)
+            #expect(report.droppedModules == ["chat_logs"])
+            #expect(try await connection.exists("public.chat_logs") == false)
+            #expect(try await connection.exists("public.v_chat_daily_costs") == false, "its views went with it")
+            #expect(try await connection.exists("public.sessions"), "the other modules stay")
+            #expect(try await connection.scalar("SELECT count(*) FROM pg_proc WHERE proname = 'log_chat'", as: Int64.self) == 0)
+            let status = try await Migrator(catalog: catalog, logger: testLogger).status(on: connection)
+            #expect(status.isUpToDate)
+            #expect(!status.modules.map(\.name).contains("chat_logs"))
+        }
+    }
 }

@@ -194,6 +194,39 @@ extension ModuleInstallTests {
     }
 }
 
+extension ModuleInstallTests {
+    @Test("a module file applied by hand refuses until its dependencies are applied through the versions it needs")
+    func psqlGuardChecksDependencies() async throws {
+        try await withFreshDatabase { database, connection in
+            let sql = repositoryRoot + "/sql/"
+            // A dependency must be applied through the version its stream had when the file was
+            // rendered (gig_responses relies on core 2's repair audit; auth asks the same of core).
+            let (first, stderr) = try psql(database.url, file: sql + "core/migrations/0001_invariants_core.sql")
+            try #require(first == 0, "\(stderr)")
+            let (refused, message) = try psql(database.url, file: sql + "auth/migrations/0001_auth_shim.sql")
+            #expect(refused != 0)
+            #expect(message.contains("module auth needs module core applied through version 2 first"), "\(message)")
+            #expect(try await connection.exists("auth.users") == false)
+            for file in ["core/migrations/0002_counter_repairs.sql", "auth/migrations/0001_auth_shim.sql"] {
+                let (status, stderr) = try psql(database.url, file: sql + file)
+                try #require(status == 0, "\(file): \(stderr)")
+            }
+            let (accepted, error) = try psql(database.url, file: sql + "gig_responses/migrations/0001_gig_responses.sql")
+            #expect(accepted == 0, "\(error)")
+            #expect(try await Migrator(catalog: try committedCatalog(), logger: testLogger).status(on: connection).pendingMigrations.isEmpty)
+        }
+    }
+
+    @Test("a migrate killed right after creating the ledger still installs the default set on the next run")
+    func emptyWithOnlyTheLedger() async throws {
+        try await withFreshDatabase { _, connection in
+            for statement in Ledger.moduleBootstrapStatements { try await connection.run(statement) }
+            let report = try await Migrator(catalog: try committedCatalog(), logger: testLogger).migrate(on: connection)
+            #expect(report.modules.count == 7)
+        }
+    }
+}
+
 /// The five seed apps' module names.
 enum ProjectModules {
     static let apps = ["model_work_record", "support_chat", "generations", "chat_logs", "gig_responses"]

@@ -69,12 +69,14 @@ BEGIN
         RAISE EXCEPTION 'migration % needs every earlier migration of module % applied first', 'gig_responses/0001_gig_responses.sql', 'gig_responses'
             USING ERRCODE = 'IV409';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM "invariants"."installed_modules" WHERE "module" = 'core') THEN
-        RAISE EXCEPTION 'module % needs module % installed first', 'gig_responses', 'core'
+    IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
+                   WHERE "module" = 'core' AND "version" >= 2) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'gig_responses', 'core', 2
             USING ERRCODE = 'IV409';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM "invariants"."installed_modules" WHERE "module" = 'auth') THEN
-        RAISE EXCEPTION 'module % needs module % installed first', 'gig_responses', 'auth'
+    IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
+                   WHERE "module" = 'auth' AND "version" >= 1) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'gig_responses', 'auth', 1
             USING ERRCODE = 'IV409';
     END IF;
 END

@@ -69,12 +69,14 @@ BEGIN
         RAISE EXCEPTION 'migration % needs every earlier migration of module % applied first', 'model_work_record/0001_model_work_record.sql', 'model_work_record'
             USING ERRCODE = 'IV409';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM "invariants"."installed_modules" WHERE "module" = 'core') THEN
-        RAISE EXCEPTION 'module % needs module % installed first', 'model_work_record', 'core'
+    IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
+                   WHERE "module" = 'core' AND "version" >= 2) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'model_work_record', 'core', 2
             USING ERRCODE = 'IV409';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM "invariants"."installed_modules" WHERE "module" = 'auth') THEN
-        RAISE EXCEPTION 'module % needs module % installed first', 'model_work_record', 'auth'
+    IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
+                   WHERE "module" = 'auth' AND "version" >= 1) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'model_work_record', 'auth', 1
             USING ERRCODE = 'IV409';
     END IF;
 END

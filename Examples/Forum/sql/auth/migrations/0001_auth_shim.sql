@@ -69,8 +69,9 @@ BEGIN
         RAISE EXCEPTION 'migration % needs every earlier migration of module % applied first', 'auth/0001_auth_shim.sql', 'auth'
             USING ERRCODE = 'IV409';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM "invariants"."installed_modules" WHERE "module" = 'core') THEN
-        RAISE EXCEPTION 'module % needs module % installed first', 'auth', 'core'
+    IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
+                   WHERE "module" = 'core' AND "version" >= 2) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'auth', 'core', 2
             USING ERRCODE = 'IV409';
     END IF;
 END

@@ -69,12 +69,14 @@ BEGIN
         RAISE EXCEPTION 'migration % needs every earlier migration of module % applied first', 'forum/0001_forum.sql', 'forum'
             USING ERRCODE = 'IV409';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM "invariants"."installed_modules" WHERE "module" = 'core') THEN
-        RAISE EXCEPTION 'module % needs module % installed first', 'forum', 'core'
+    IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
+                   WHERE "module" = 'core' AND "version" >= 2) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'forum', 'core', 2
             USING ERRCODE = 'IV409';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM "invariants"."installed_modules" WHERE "module" = 'auth') THEN
-        RAISE EXCEPTION 'module % needs module % installed first', 'forum', 'auth'
+    IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
+                   WHERE "module" = 'auth' AND "version" >= 1) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'forum', 'auth', 1
             USING ERRCODE = 'IV409';
     END IF;
 END
