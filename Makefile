@@ -4,7 +4,10 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 PG_BIN ?= /usr/lib/postgresql/15/bin
-SWIFT_BUILD_FLAGS ?=
+# Our own targets build with warnings as errors, through the build command and not the manifest
+# (a flag in Package.swift would break the packages that depend on us). SwiftPM compiles remote
+# dependencies with -suppress-warnings instead, so their warnings cannot fail our build.
+SWIFT_BUILD_FLAGS ?= -Xswiftc -warnings-as-errors
 INVARIANTS := .build/debug/invariants
 APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-server-dev-15 postgresql-15-pgtap \
 	postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl python3-venv pgbouncer
@@ -91,21 +94,21 @@ test-pg18:
 ## example-generate / example-dev / example-migrate: what an app developer runs there.
 example: export INVARIANTS_PG_BIN := $(PG_BIN)
 example: deps
-	cd Examples/Forum && swift build --build-tests
-	cd Examples/Forum && swift run forum generate --check
-	cd Examples/Forum && swift test --skip-build
+	cd Examples/Forum && swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum generate --check
+	cd Examples/Forum && swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
 example-generate:
-	cd Examples/Forum && swift run forum generate
+	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum generate
 
 example-dev: export INVARIANTS_PG_BIN := $(PG_BIN)
 example-dev:
-	cd Examples/Forum && swift run forum dev
+	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum dev
 
 example-migrate:
 	@[ -n "$$DATABASE_URL" ] || { echo "set DATABASE_URL"; exit 1; }
-	cd Examples/Forum && swift run forum migrate
-	cd Examples/Forum && swift run forum status
+	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum migrate
+	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum status
 
 ## ## torture: the torture and crash suite with long loads (INVARIANTS_TORTURE_SECONDS, default 120 s per load).
 TORTURE_SECONDS ?= 120

@@ -81,7 +81,7 @@ import SupportChat
                 requires_approval boolean NOT NULL DEFAULT false, approval text, output text,
                 attempts int NOT NULL DEFAULT 0, resolved_at timestamptz, note text);
             """ + Script.apply(Self.toolRuns.repeatableObjects()))
-        func run(_ sql: String) async throws -> String {
+        @discardableResult func run(_ sql: String) async throws -> String {
             try await pg.psql("\\set VERBOSITY verbose\n" + sql)
         }
         try await run("INSERT INTO public.tool_runs (id, requires_approval) VALUES (1, true), (2, false);")
