@@ -10,7 +10,7 @@ public struct DatabaseOptions: ParsableArguments {
     public init() {}
 
     @Option(name: .customLong("database-url"), help: ArgumentHelp(
-        "postgres://user:password@host:port/dbname[?sslmode=disable|prefer|require|verify-full]. Default: $DATABASE_URL.",
+        "The database, as postgres://user:password@host:port/dbname (add ?sslmode=require or another libpq mode). Default: $DATABASE_URL.",
         valueName: "url"))
     public var databaseURL: String?
 
