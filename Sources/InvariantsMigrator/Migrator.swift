@@ -3,7 +3,7 @@ public import Logging
 public import Invariants
 public import InvariantsSchema
 
-/// Applies a ``Catalog`` to a database, module by module: it computes one ``MigrationPlan``
+/// Applies a `Catalog` to a database, module by module: it computes one ``MigrationPlan``
 /// from the ledger (the linear ledger mapped, pending migrations one per transaction, the
 /// changed part of the repeatable set in one transaction) and executes exactly that plan, all
 /// under the migration lock.

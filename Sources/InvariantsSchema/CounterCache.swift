@@ -17,11 +17,11 @@
 /// Correct on INSERT, DELETE, UPDATE of the filter / summed / link columns (a move to
 /// another parent or another entity type), and TRUNCATE of the child. The maintenance
 /// functions are SECURITY DEFINER with `search_path = ''`, so neither RLS nor column
-/// privileges can make a counter silently stay put, and they raise ``ProjectErrorCode/notFound``
+/// privileges can make a counter silently stay put, and they raise `IV404` (`ProjectErrorCode.notFound`)
 /// when a child points at a parent row that does not exist. Parents are locked in key order
 /// whenever more than one is touched, so concurrent writers cannot deadlock on them.
 ///
-/// ``Strategy`` picks how writers reach the parent; companions (``driftView``, the repair and,
+/// ``Strategy`` picks how writers reach the parent; companions (``driftViewName``, the repair and,
 /// for ``Strategy/deltas``, the fold) live in `CounterCache+Repair.swift`.
 public struct CounterCache: Hashable, Sendable {
     /// How a child row names its parent.

@@ -2,9 +2,9 @@
 ///
 /// A row is inserted in one of the ``initial`` states, then changes state only along a declared
 /// ``Transition``; a ``terminal`` state has no way out. Anything else is refused with
-/// SQLSTATE `IV001` (``ProjectErrorCode/illegalTransition``) and a message naming both
+/// SQLSTATE `IV001` (`ProjectErrorCode.illegalTransition`) and a message naming both
 /// states, e.g. `illegal transition of generation_jobs.status: completed -> processing`
-/// (the client sees ``ProjectErrorCode/illegalTransition`` as `InvariantsError.Kind.illegalTransition`,
+/// (the client sees it as `InvariantsError.Kind.illegalTransition`,
 /// with `column` set to the state column).
 ///
 /// ```swift
