@@ -10,7 +10,7 @@ public struct DatabaseOptions: ParsableArguments {
     public init() {}
 
     @Option(name: .customLong("database-url"), help: ArgumentHelp(
-        "The database, as postgres://user:password@host:port/dbname (add ?sslmode=require or another libpq mode). Default: $DATABASE_URL.",
+        "postgres://user:password@host:port/dbname, with ?sslmode=require (or another libpq mode) when needed. Default: $DATABASE_URL.",
         valueName: "url"))
     public var databaseURL: String?
 
