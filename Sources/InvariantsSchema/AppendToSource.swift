@@ -32,6 +32,7 @@ public struct AppendToSource: Hashable, Sendable {
     public struct Value: Hashable, Sendable {
         public var column: String
         public var expression: String
+        /// Sets `column` of the new parent to `expression` over `NEW` (the child).
         public init(_ column: String, _ expression: String) {
             self.column = column
             self.expression = expression
@@ -66,6 +67,8 @@ public struct AppendToSource: Hashable, Sendable {
     public var newParentValues: [Value]
     public var triggerName: String
 
+    /// Appends `element` from `child` rows entering `terminalState` to `parent`'s `arrayColumn`,
+    /// exactly once; see the type's documentation for each part.
     public init(
         child: QualifiedName, stateColumn: String = "status", terminalState: String, sourceColumn: String,
         legacySource: String? = nil, appendWhen: String? = nil, resultColumn: String, owner: String = "user_id",

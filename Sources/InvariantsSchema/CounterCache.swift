@@ -36,6 +36,7 @@ public struct CounterCache: Hashable, Sendable {
     public struct Filter: Hashable, Sendable {
         public var column: String
         public var values: [String]
+        /// Only child rows whose `column` is one of `values` (SQL literals).
         public init(_ column: String, in values: [String]) {
             self.column = column
             self.values = values
@@ -84,6 +85,8 @@ public struct CounterCache: Hashable, Sendable {
     public var counters: [Counter]
     public var strategy: Strategy
 
+    /// Counters on `parent` kept from `child` rows linked by `link`; `scope` names a tenant column
+    /// both tables carry, `strategy` how writes reach the parent.
     public init(
         name: String, parent: Table, parentKey: String = "id", child: Table, link: Link,
         scope: String? = nil, counters: [Counter], strategy: Strategy = .row

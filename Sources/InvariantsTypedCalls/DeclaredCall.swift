@@ -26,6 +26,7 @@ public protocol DeclaredArgumentList {
     static func sqlText(_ values: Values) -> [String?]
 }
 
+/// The argument list of a ``DeclaredCall``: one Swift type per declared argument, in order.
 public struct DeclaredArguments<each Argument: DeclaredArgumentValue>: DeclaredArgumentList {
     public typealias Values = (repeat each Argument)
 
