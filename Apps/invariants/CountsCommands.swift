@@ -81,16 +81,13 @@ struct SyncCountsCommand: AsyncParsableCommand {
         commandName: "sync-counts",
         abstract: "Repair gigs.responses / gigs.new_responses of one workspace or of all (seed 004's sync-gig-counts).",
         discussion: """
-            The database keeps the counters exact on every write; this repairs data that was loaded
-            with triggers off (a restore, a bulk import with session_replication_role = replica).
-            Works in batches, one short transaction each: a batch's gigs are locked in id order, then
-            counted in a new statement, so writers can keep writing while it runs and nothing is lost.
-            Each changed value is recorded in invariants.counter_repairs (old, new, when, by whom).
-            Without --force only drifted gigs are rewritten; --force rewrites every counter.
-            --dry-run changes nothing and reports what would be fixed. Exit status 0 on success.
+            The database keeps the counters exact on every write; this repairs data that was loaded with triggers off (a restore, a bulk import with session_replication_role = replica).
+
+            Works in batches, one short transaction each: a batch's gigs are locked in id order, then counted in a new statement, so writers can keep writing while it runs and nothing is lost. Each changed value is recorded in invariants.counter_repairs (old, new, when, by whom). Without --force only drifted gigs are rewritten; --force rewrites every counter. --dry-run changes nothing and reports what would be fixed. Exit status 0 on success.
 
             Examples:
-              invariants sync-counts 3f2504e0-4f89-11d3-9a0c-0305e82c3301 --database-url postgres://postgres@localhost/app
+              invariants sync-counts 3f2504e0-4f89-11d3-9a0c-0305e82c3301 \\
+                --database-url postgres://postgres@localhost/app
               invariants sync-counts --all --force --json
             """
     )
@@ -165,11 +162,11 @@ struct CheckCountsCommand: AsyncParsableCommand {
         commandName: "check-counts",
         abstract: "List gigs whose stored response counters differ from their responses; exit 1 if any.",
         discussion: """
-            Reads invariants.gig_responses_drift (seed 004's monitoring query as a view); changes nothing.
-            Exit status: 0 clean, 1 drift found (repair it with `invariants sync-counts`), 1 on error.
+            Reads invariants.gig_responses_drift (seed 004's monitoring query as a view); changes nothing. Exit status: 0 when clean, 1 when drift was found (repair it with `invariants sync-counts`) or on an error.
 
             Examples:
-              invariants check-counts --all --database-url postgres://postgres@localhost/app
+              invariants check-counts --all \\
+                --database-url postgres://postgres@localhost/app
               invariants check-counts 3f2504e0-4f89-11d3-9a0c-0305e82c3301 --json
             """
     )

@@ -18,10 +18,9 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Start a throwaway PostgreSQL, migrate it, run a scripted workload through the Swift client, report.",
         discussion: """
-            Leaves nothing running: the server is stopped and its directory removed at the end, also
-            when a step fails. Needs the PostgreSQL server binaries (make demo installs them).
+            Leaves nothing running: the server is stopped and its directory removed at the end, also when a step fails. Needs the PostgreSQL server binaries (make demo installs them).
 
-            Example:
+            Examples:
               invariants demo
               invariants demo --pg-bin /usr/lib/postgresql/15/bin
             """

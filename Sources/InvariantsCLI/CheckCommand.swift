@@ -8,9 +8,7 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Run every invariant of the installed modules as a query; exit 1 when one is broken.",
         discussion: """
-            Each invariant is a read-only query returning the rows that break it (counter drift,
-            orphans, rows in the wrong tenant, usage that disagrees with its log…). All run in one
-            READ ONLY snapshot. Exit status: 0 all hold, 1 a violation (or an error).
+            Each invariant is a read-only query returning the rows that break it (counter drift, orphans, rows in the wrong tenant, usage that disagrees with its log…). All of them run in one READ ONLY snapshot. Exit status: 0 when all hold, 1 on a violation (or an error).
 
             Example:
               invariants check --database-url postgres://postgres@localhost:5432/app --json

@@ -10,7 +10,7 @@ public struct DatabaseOptions: ParsableArguments {
     public init() {}
 
     @Option(name: .customLong("database-url"), help: ArgumentHelp(
-        "postgres://user:password@host:port/dbname[?sslmode=disable|prefer|require|verify-full]. Default: $DATABASE_URL.",
+        "postgres://user:password@host:port/dbname, with ?sslmode=require (or another libpq mode) when needed. Default: $DATABASE_URL.",
         valueName: "url"))
     public var databaseURL: String?
 

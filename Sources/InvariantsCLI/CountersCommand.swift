@@ -11,7 +11,14 @@ struct CountersCommand: AsyncParsableCommand {
         commandName: "counters",
         abstract: "Check and repair every declared counter (CounterCache) of the installed modules.",
         discussion: """
-            The database keeps each counter exact on every write; these tools are for data loaded with triggers off (a restore, a bulk import with session_replication_role = replica). check reads each counter's drift view (stored ≠ actual) and changes nothing. repair calls each counter's set-based repair in batches, one short transaction each (a batch's parents locked in key order, then counted in a new statement), so writers keep writing while it runs and nothing is lost; every changed value is recorded in invariants.counter_repairs (old, new, when, by whom).
+            The database keeps each counter exact on every write; these tools are for data loaded with triggers off (a restore, a bulk import with session_replication_role = replica).
+
+            check reads each counter's drift view (stored ≠ actual) and changes nothing. repair calls each counter's set-based repair in batches, one short transaction each (a batch's parents are locked in key order, then counted in a new statement), so writers keep writing while it runs and nothing is lost; every changed value is recorded in invariants.counter_repairs (old, new, when, by whom).
+
+            Examples:
+              invariants counters list
+              invariants counters check --database-url postgres://postgres@localhost/app
+              invariants counters repair --dry-run          # with DATABASE_URL set
             """,
         subcommands: [CountersCheckCommand.self, CountersRepairCommand.self, CountersListCommand.self]
     )
@@ -111,11 +118,12 @@ struct CountersCheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "List every counter value that differs from its children; exit 1 if any.",
         discussion: """
-            Reads each selected counter's drift view; changes nothing. Exit status: 0 clean, 1 drift found (repair it with `counters repair`) or an error.
+            Reads each selected counter's drift view; changes nothing. Exit status: 0 when clean, 1 when drift was found (repair it with `counters repair`) or on an error.
 
             Examples:
               invariants counters check --database-url postgres://postgres@localhost/app
-              invariants counters check --counter gig_responses --scope 3f2504e0-4f89-11d3-9a0c-0305e82c3301 --json
+              invariants counters check --counter gig_responses \\
+                --scope 3f2504e0-4f89-11d3-9a0c-0305e82c3301 --json
             """
     )
 
@@ -154,7 +162,8 @@ struct CountersRepairCommand: AsyncParsableCommand {
 
             Examples:
               invariants counters repair --database-url postgres://postgres@localhost/app
-              invariants counters repair --counter chat_session_messages --parent 42 --dry-run
+              invariants counters repair --counter chat_session_messages \\
+                --parent 42 --dry-run
             """
     )
 

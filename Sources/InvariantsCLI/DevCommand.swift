@@ -9,9 +9,7 @@ struct DevCommand: AsyncParsableCommand {
         commandName: "dev",
         abstract: "Start a local throwaway PostgreSQL under ./.invariants, migrate it, print its URL.",
         discussion: """
-            Runs until Ctrl-C, then stops the server and removes its directory. Needs the PostgreSQL
-            server binaries (Debian: apt-get install postgresql-15; or --pg-bin / $INVARIANTS_PG_BIN).
-            As root, the server runs as the `postgres` OS user (PostgreSQL refuses root).
+            Runs until Ctrl-C, then stops the server and removes its directory. Needs the PostgreSQL server binaries (Debian: apt-get install postgresql-15; or point --pg-bin or $INVARIANTS_PG_BIN at them). As root, the server runs as the `postgres` OS user, because PostgreSQL refuses to run as root.
 
             Example:
               invariants dev

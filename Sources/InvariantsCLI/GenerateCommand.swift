@@ -7,17 +7,11 @@ struct GenerateCommand: AsyncParsableCommand {
         commandName: "generate",
         abstract: "Render the Swift declarations to sql/ (or check that sql/ is current).",
         discussion: """
-            Writes sql/migrations/NNNN_name.sql for every migration that is not yet released and
-            sql/<module>/repeatable.sql for the stored logic, and the extensions' files in extension/
-            (invariants_<module>.control per module with functions; invariants_<module>--dev.<hash>.sql
-            and the upgrade to it from the module's newest release when its functions changed since;
-            the frozen invariants.control and invariants--<release>--modules.sql, the way off the
-            single extension of releases 0.1/0.2). Released migrations (up to the version in
-            sql/RELEASED) and released extension scripts are never rewritten: their files are the
-            source of truth.
+            Writes sql/<module>/migrations/NNNN_name.sql for every migration that is not yet released, sql/<module>/repeatable.sql for the stored logic, and the extensions' files in extension/: invariants_<module>.control for each module with functions, invariants_<module>--dev.<hash>.sql and the upgrade to it from the module's newest release when its functions changed since, and the frozen invariants.control and invariants--<release>--modules.sql (the way off the single extension of releases 0.1 and 0.2).
 
-            With --check, writes nothing and exits 1, printing a diff, when a file differs from what
-            the declarations render (CI runs this).
+            Released migrations (up to the version in sql/RELEASED) and released extension scripts are never rewritten: their files are the source of truth.
+
+            With --check, writes nothing and exits 1, printing a diff, when a file differs from what the declarations render (CI runs this).
 
             Examples:
               invariants generate

@@ -62,7 +62,10 @@ struct RootCommand: AsyncParsableCommand {
             commandName: InvariantsCommandLine.app.name,
             abstract: InvariantsCommandLine.app.abstract,
             discussion: """
-                Declarations in Swift render to versioned SQL in sql/ (generate); the migrator installs the modules a database needs and applies their migrations (migrate), shows where a database stands (status, modules) and what it would run (plan). Connections take a URL: --database-url postgres://user:password@host:5432/db?sslmode=require or the DATABASE_URL environment variable.
+                Declarations in Swift render to versioned SQL in sql/ (generate); the migrator installs the modules a database needs and applies their migrations (migrate), shows where a database stands (status, modules) and what it would run (plan).
+
+                Commands that talk to a database take its URL with --database-url or from the DATABASE_URL environment variable, for example:
+                  postgres://user:password@host:5432/db?sslmode=require
                 """,
             subcommands: InvariantsCommandLine.commands + InvariantsCommandLine.app.extraCommands
         )

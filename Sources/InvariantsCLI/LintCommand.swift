@@ -7,13 +7,11 @@ struct LintCommand: AsyncParsableCommand {
         commandName: "lint",
         abstract: "Check a database for row-level-security and privilege mistakes (Supabase's linter rules).",
         discussion: """
-            Reads pg_catalog only; changes nothing. Exits 0 when there are no findings, 1 when there
-            are (one line each: rule, object, what to do), so CI can gate on it.
+            Reads pg_catalog only; changes nothing. Exits 0 when there are no findings and 1 when there are (one line each: rule, object, what to do), so CI can gate on it.
 
-            Rules: \(SecurityLint.rules.map(\.name).joined(separator: ", ")).
-            Exposed schemas are public and every schema anon, authenticated or PUBLIC may use.
+            Rules: \(SecurityLint.rules.map(\.name).joined(separator: ", ")). The exposed schemas are public and every schema that anon, authenticated or PUBLIC may use.
 
-            Example:
+            Examples:
               invariants lint --database-url postgres://postgres:secret@localhost:5432/app
               invariants lint --json        # with DATABASE_URL set
             """

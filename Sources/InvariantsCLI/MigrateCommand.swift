@@ -7,23 +7,17 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Install modules and apply their pending migrations and changed stored logic.",
         discussion: """
-            A database holds the modules its app chose. --modules installs the named modules and their dependencies; the choice is recorded in invariants.installed_modules, so a later plain migrate upgrades exactly the installed set. A plain migrate on a database without a ledger installs the catalog's default set only when the database is empty, and otherwise refuses and asks for --modules. A database on the linear ledger of release 0.2 or earlier is mapped onto the modules in place first (nothing re-runs).
+            A database holds the modules its app chose. --modules installs the named modules and their dependencies and records the choice in invariants.installed_modules, so a later plain migrate upgrades exactly the installed set. On a database without a ledger, a plain migrate installs the catalog's default set only when the database is empty; otherwise it refuses and asks for --modules. A database on the linear ledger of release 0.2 or earlier is first mapped onto the modules in place (nothing re-runs).
 
-            Migrate computes one plan and executes it (`invariants plan` prints it). Each migration runs in its own transaction (steps marked outside-transaction, such as CREATE INDEX CONCURRENTLY, run alone) and is recorded in invariants.module_migrations.
-            Concurrent migrators wait for one another on an advisory lock, so each migration is
-            applied exactly once. Refuses to run when an applied migration was edited, or when the
-            database is newer than this build.
+            Migrate computes one plan and executes it (`invariants plan` prints it). Each migration runs in its own transaction and is recorded in invariants.module_migrations; steps marked outside-transaction, such as CREATE INDEX CONCURRENTLY, run alone. Concurrent migrators wait for one another on an advisory lock, so each migration is applied exactly once. Migrate refuses to run when an applied migration was edited, or when the database is newer than this build.
 
-            The functions come from sql/repeatable.sql or, with --stored-logic extension, from
-            CREATE EXTENSION invariants (installed on the server with make -C extension install);
-            triggers, views, policies and grants always come from the repeatable set. Without the
-            flag a database keeps its route; with it, the database switches in one transaction.
+            The functions come from sql/<module>/repeatable.sql or, with --stored-logic extension, from CREATE EXTENSION invariants_<module> (the extension's files installed on the server with make -C extension install); triggers, views, policies and grants always come from the repeatable set. Without the flag a database keeps its route; with it, the database switches in one transaction.
 
-            Needs a direct connection: the lock is per session, and a transaction-mode pooler
-            (PgBouncer, Supabase's pooler on port 6543) hands the session to others.
+            Needs a direct connection: the lock is per session, and a transaction-mode pooler (PgBouncer, Supabase's pooler on port 6543) hands the session to others.
 
-            Example:
-              invariants migrate --database-url postgres://postgres:secret@db.example.com:5432/app?sslmode=require
+            Examples:
+              invariants migrate \\
+                --database-url 'postgres://app:secret@db.example.com/app?sslmode=require'
               invariants migrate --modules gig_responses      # with DATABASE_URL set
               invariants migrate --drop-module generations --confirm-data-loss
               invariants migrate --stored-logic extension

@@ -13,7 +13,7 @@ struct ModulesCommand: AsyncParsableCommand {
 
             Examples:
               invariants modules
-              invariants modules --database-url postgres://postgres@localhost:5432/app --json
+              invariants modules --database-url postgres://postgres@localhost/app --json
             """
     )
 

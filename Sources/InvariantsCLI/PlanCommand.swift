@@ -7,10 +7,11 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Print exactly what `migrate` would send now, and apply nothing.",
         discussion: """
-            Migrate computes this same plan under its lock and executes it statement for statement: the ledger steps (creating the module ledger, mapping a linear ledger), each pending migration as a transaction with its timeouts and ledger rows, and the changed part of the repeatable set (objects applied, dropped, re-keyed) with the extension change, if any. Takes the same --modules and --stored-logic as migrate.
+            Migrate computes this same plan under its lock and executes it statement for statement: the ledger steps (creating the module ledger, mapping a linear ledger), each pending migration as a transaction with its timeouts and ledger rows, and the changed part of the repeatable set (objects applied, dropped, re-keyed) with the extension change, if any. Takes the same --modules, --stored-logic and --drop-module as migrate.
 
             Example:
-              DATABASE_URL=postgres://postgres:secret@localhost:5432/app invariants plan --modules gig_responses
+              export DATABASE_URL=postgres://postgres:secret@localhost:5432/app
+              invariants plan --modules gig_responses
             """
     )
 

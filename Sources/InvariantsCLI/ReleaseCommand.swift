@@ -9,16 +9,9 @@ struct ReleaseCommand: AsyncParsableCommand {
         commandName: "release",
         abstract: "Freeze every module's declared migrations under a release label (sql/RELEASED).",
         discussion: """
-            From then on those migration files are the source of truth: `generate` never rewrites
-            them and `generate --check` skips them, because their checksums are in the ledgers of
-            the databases they ran on. It also freezes each module's functions as version <label>
-            of its extension: extension/invariants_<module>--<label>.sql and the upgrade script from
-            the module's previous release, and makes <label> each control file's default_version. Refuses when sql/ is not current
-            (run `invariants generate`) or when the label was used before.
+            From then on those migration files are the source of truth: `generate` never rewrites them and `generate --check` skips them, because their checksums are in the ledgers of the databases they ran on. Release also freezes each module's functions as version <label> of its extension (extension/invariants_<module>--<label>.sql and the upgrade script from the module's previous release) and makes <label> each control file's default_version. Refuses when sql/ is not current (run `invariants generate`) or when the label was used before.
 
-            Releases cut before the module extensions existed: `invariants release <label>` on the
-            newest existing label writes their missing scripts from the current declarations
-            (refused unless the functions equal that release's extension/invariants--<label>.sql).
+            For releases cut before the module extensions existed, `invariants release <label>` with the newest existing label writes their missing scripts from the current declarations; it refuses unless the functions equal that release's extension/invariants--<label>.sql.
 
             Example:
               invariants release 0.2

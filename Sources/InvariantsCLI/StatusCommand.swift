@@ -7,10 +7,10 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show the installed modules, which migrations are applied or pending, and which stored logic changed.",
         discussion: """
-            Reads the ledger (invariants.installed_modules, invariants.module_migrations, invariants.repeatable_objects); changes nothing. Covers the installed modules only (with --modules: also those migrate would install). Exits 0 when the database is up to date, 1 when something is pending or refused.
+            Reads the ledger (invariants.installed_modules, invariants.module_migrations, invariants.repeatable_objects); changes nothing. Covers the installed modules only (with --modules, also those migrate would install). Exits 0 when the database is up to date, 1 when something is pending or refused.
 
             Example:
-              invariants status --database-url postgres://postgres:secret@localhost:5432/app --json
+              invariants status --database-url postgres://postgres:secret@localhost/app
             """
     )
 

@@ -7,19 +7,13 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Compare a live database with what the declarations render; name every difference.",
         discussion: """
-            Builds the expected schema for real: a scratch database on the same server is migrated
-            with sql/ (on the live database's route: repeatable set or extension), both are read into
-            a normalized catalog snapshot (tables, columns, constraints, indexes, functions with
-            their bodies and settings, triggers and whether they are enabled, policies, views with
-            their options, sequences, grants), and every difference is printed as
-            changed / missing / unexpected. Only the schemas the declarations use are compared.
-            The scratch database is dropped afterwards; the role needs CREATEDB.
+            Builds the expected schema for real: a scratch database on the same server is migrated with sql/ (on the live database's route: repeatable set or extension), both databases are read into a normalized catalog snapshot (tables, columns, constraints, indexes, functions with their bodies and settings, triggers and whether they are enabled, policies, views with their options, sequences, grants), and every difference is printed as changed, missing or unexpected. Only the schemas the declarations use are compared. The scratch database is dropped afterwards; the role needs CREATEDB.
 
-            Exit 0: no drift. Exit 1: drift (or an error). Run it after someone may have edited a
-            function, trigger or policy by hand in a SQL editor.
+            Exit status: 0 when there is no drift, 1 on drift (or an error). Run it after someone may have edited a function, trigger or policy by hand in a SQL editor.
 
             Example:
-              invariants verify --database-url postgres://postgres:secret@db.example.com:5432/app
+              invariants verify \\
+                --database-url postgres://postgres:secret@db.example.com:5432/app
             """
     )
 

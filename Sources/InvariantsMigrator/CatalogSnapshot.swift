@@ -229,8 +229,12 @@ public struct CatalogSnapshot: Sendable, Hashable, Codable {
 
     /// One difference between an expected and an actual snapshot.
     public struct Difference: Sendable, Hashable, Codable, CustomStringConvertible {
+        /// How the live database differs: an object `changed`, `missing` from it, or there and
+        /// `unexpected` (not declared).
         public enum Change: String, Sendable, Codable { case changed, missing, unexpected }
+        /// How the object differs.
         public var change: Change
+        /// The object's snapshot key, e.g. `function public.gig_response_counts(uuid, uuid)`.
         public var key: String
         /// For `changed`: the first lines that differ (expected, then actual).
         public var detail: String?

@@ -19,6 +19,7 @@ import Foundation
 public struct ExtensionDirectory: Sendable {
     public let path: String
 
+    /// The extension directory at `path`.
     public init(path: String) { self.path = path }
 
     /// `--extension-dir`, else `extension` beside the SQL directory.
@@ -134,6 +135,8 @@ public struct ExtensionDirectory: Sendable {
         }.sorted()
     }
 
+    /// Every extension file that differs from what `catalog` renders (released scripts are
+    /// compared too: they must stay byte for byte as released).
     public func differences(from catalog: Catalog, releases: ReleaseMarker) throws(InvariantsError) -> [SQLDirectory.Difference] {
         let rendered = try rendered(catalog, releases: releases)
         var result: [SQLDirectory.Difference] = []

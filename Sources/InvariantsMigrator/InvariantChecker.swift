@@ -3,7 +3,7 @@ public import Logging
 public import PostgresNIO
 public import Invariants
 
-/// Runs ``InvariantCheck`` queries and reports the ones that found violating rows.
+/// Runs `InvariantCheck` queries and reports the ones that found violating rows.
 public struct InvariantChecker: Sendable {
     /// A check that failed, with how many rows broke it and a few of them as JSON.
     public struct Violation: Sendable, Hashable, Encodable {

@@ -4,6 +4,7 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
     /// One unit of work: a transaction (`BEGIN`, the statements, `COMMIT`), or statements sent
     /// one by one outside a transaction (`CREATE INDEX CONCURRENTLY`).
     public struct Step: Sendable, Codable, Hashable {
+        /// What a step does.
         public enum Kind: String, Sendable, Codable, Hashable {
             /// Creates or maps the ledger itself.
             case ledger

@@ -1,8 +1,13 @@
 /// Where a database stands against a catalog: what `invariants status` prints.
 public struct MigrationStatus: Sendable, Codable, Hashable {
+    /// One migration of a module's stream, with its state in this database.
     public struct Migration: Sendable, Codable, Hashable {
+        /// Where the migration stands in this database.
         public enum State: String, Sendable, Codable, Hashable {
-            case applied, pending
+            /// In the ledger with the file's checksum.
+            case applied
+            /// Not yet applied: the next migrate applies it.
+            case pending
             /// Applied, but the file's checksum differs from the ledger's: someone edited
             /// a released migration. The migrator refuses to run.
             case checksumMismatch = "checksum-mismatch"
@@ -40,7 +45,9 @@ public struct MigrationStatus: Sendable, Codable, Hashable {
         public var chosen: Bool
     }
 
+    /// One stored-logic object (function, trigger, view, policy, grants) and its state.
     public struct Repeatable: Sendable, Codable, Hashable {
+        /// Whether the live object matches the declaration.
         public enum State: String, Sendable, Codable, Hashable {
             /// Live and unchanged.
             case current
@@ -112,12 +119,20 @@ public struct MigrationReport: Sendable, Codable, Hashable {
 
 /// Progress the migrator reports while it works (the CLI prints these).
 public enum MigrationEvent: Sendable {
+    /// Another session holds the migration lock; `holder` names it (pid, application, user,
+    /// client address, since when).
     case waitingForLock(holder: String)
+    /// The lock is this migrator's.
     case acquiredLock
+    /// A migration (`module/NNNN_name.sql`) starts.
     case applyingMigration(file: String)
+    /// A migration committed, in `milliseconds`.
     case appliedMigration(file: String, milliseconds: Int)
+    /// An INVALID index a failed `CREATE INDEX CONCURRENTLY` left is dropped and built again.
     case rebuildingInvalidIndex(String)
+    /// The repeatable set's transaction starts: the object keys to apply and to drop.
     case applyingRepeatables(apply: [String], drop: [String])
+    /// The extension route changes (installed, updated or switched away from).
     case changingExtension(String)
     /// Creating or mapping the ledger (`create the module ledger`, `map the linear ledger …`).
     case updatingLedger(String)

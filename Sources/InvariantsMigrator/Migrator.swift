@@ -3,7 +3,7 @@ public import Logging
 public import Invariants
 public import InvariantsSchema
 
-/// Applies a ``Catalog`` to a database, module by module: it computes one ``MigrationPlan``
+/// Applies a `Catalog` to a database, module by module: it computes one ``MigrationPlan``
 /// from the ledger (the linear ledger mapped, pending migrations one per transaction, the
 /// changed part of the repeatable set in one transaction) and executes exactly that plan, all
 /// under the migration lock.
@@ -13,6 +13,7 @@ public import InvariantsSchema
 /// holds versions it does not know (the database is newer than this build), and on a
 /// non-empty database without a ledger unless told which modules to install.
 public struct Migrator: Sendable {
+    /// How a migrator waits, where the functions come from, which modules to install or drop.
     public struct Options: Sendable {
         /// How long to wait for another migrator to finish before giving up.
         public var lockWaitTimeout: Duration
@@ -44,6 +45,8 @@ public struct Migrator: Sendable {
     public let options: Options
     public let logger: Logger
 
+    /// A migrator for `catalog`. Refuses an invalid catalog, unknown module names in `options`,
+    /// and a migration that mixes steps inside and outside a transaction.
     public init(catalog: Catalog, options: Options = Options(), logger: Logger = Logger(label: "invariants.migrator")) throws(InvariantsError) {
         do {
             try catalog.validate()

@@ -12,6 +12,7 @@ import Foundation
 public struct SQLDirectory: Sendable {
     public let path: String
 
+    /// The directory at `path` (relative to the working directory, or absolute).
     public init(path: String) { self.path = path }
 
     /// `--sql-dir`, else `$INVARIANTS_SQL_DIR`, else `./sql`.
@@ -21,6 +22,7 @@ public struct SQLDirectory: Sendable {
 
     var linearPath: String { path + "/linear/migrations" }
 
+    /// `sql/RELEASED`: the releases cut so far (empty when the file does not exist).
     public func releaseMarker() throws(InvariantsError) -> ReleaseMarker {
         let file = path + "/" + ReleaseMarker.fileName
         guard FileManager.default.fileExists(atPath: file) else { return ReleaseMarker() }
@@ -81,6 +83,8 @@ public struct SQLDirectory: Sendable {
 
     /// One generated file that differs from what the declarations render.
     public struct Difference: Sendable, Hashable {
+        /// The file is `missing` from disk, `changed` (its content differs), or there and
+        /// `unexpected` (nothing renders it).
         public enum Change: String, Sendable { case missing, changed, unexpected }
         public var file: String
         public var change: Change

@@ -13,7 +13,9 @@ import PostgresNIO
 /// database dropped. The live snapshot is then compared within the schemas the expected one
 /// has (other schemas, such as Supabase's own, are not ours to judge).
 public struct Verifier: Sendable {
+    /// What `verify` found: every difference, and what migrate would still do.
     public struct Report: Sendable, Codable, Hashable {
+        /// Every object that is changed, missing or unexpected in the live database.
         public var differences: [CatalogSnapshot.Difference]
         /// What migrate would still do (pending migrations, changed objects); empty when current.
         public var pending: [String]
@@ -35,6 +37,8 @@ public struct Verifier: Sendable {
         self.logger = logger
     }
 
+    /// Builds the expected schema in a scratch database on the server at `url`, compares the
+    /// live database with it and drops the scratch database; the role needs CREATEDB.
     public func verify(url: DatabaseURL) async throws(InvariantsError) -> Report {
         let live = try await InvariantsClient.openConnection(url: url, logger: logger)
         do throws(InvariantsError) {

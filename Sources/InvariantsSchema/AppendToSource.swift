@@ -1,12 +1,12 @@
 /// Invariant: a child row that reaches a terminal state adds its result to its source (parent)
 /// row exactly once — or, without a valid source, becomes a new parent row.
 ///
-/// When a child enters ``terminalState`` (by INSERT in it, or by an UPDATE of ``stateColumn``
+/// When a child enters ``terminalState`` (by INSERT in it, or by an UPDATE of ``childStateColumn``
 /// into it), one BEFORE row trigger:
 /// - resolves the source: ``sourceColumn``, else ``legacySource`` (an expression over `NEW`, for
 ///   callers that keep the id in other columns); only children matching ``appendWhen`` append;
 /// - appends ``element`` (a `jsonb` expression over `NEW`) to the array at ``arrayKey`` inside the
-///   parent's ``arrayColumn`` and adds the child's ``cost`` to the parent's ``total`` — one
+///   parent's ``arrayColumn`` and adds the child's ``childCost`` to the parent's ``parentTotal`` — one
 ///   `UPDATE … SET array = array || element, total = total + cost` statement, so concurrent
 ///   children of one parent serialize on its row lock and none is lost (under READ COMMITTED; at
 ///   REPEATABLE READ or SERIALIZABLE the loser gets a serialization failure to retry);
@@ -32,6 +32,7 @@ public struct AppendToSource: Hashable, Sendable {
     public struct Value: Hashable, Sendable {
         public var column: String
         public var expression: String
+        /// Sets `column` of the new parent to `expression` over `NEW` (the child).
         public init(_ column: String, _ expression: String) {
             self.column = column
             self.expression = expression
@@ -66,6 +67,8 @@ public struct AppendToSource: Hashable, Sendable {
     public var newParentValues: [Value]
     public var triggerName: String
 
+    /// Appends `element` from `child` rows entering `terminalState` to `parent`'s `arrayColumn`,
+    /// exactly once; see the type's documentation for each part.
     public init(
         child: QualifiedName, stateColumn: String = "status", terminalState: String, sourceColumn: String,
         legacySource: String? = nil, appendWhen: String? = nil, resultColumn: String, owner: String = "user_id",

@@ -209,12 +209,16 @@ public struct Catalog: Sendable, Hashable {
 public struct ReleaseMarker: Sendable, Hashable {
     public static let fileName = "RELEASED"
 
+    /// One line of `sql/RELEASED`: a label and what it froze.
     public struct Release: Sendable, Hashable {
+        /// The release label, e.g. `0.3`.
         public var label: String
         /// The last linear migration this release froze; 0 for a module release.
         public var lastMigration: Int
         /// Module → last frozen version; empty for a linear release.
         public var modules: [String: Int]
+        /// Release `label`: the last linear migration it froze, or each module's last frozen
+        /// version.
         public init(label: String, lastMigration: Int = 0, modules: [String: Int] = [:]) {
             self.label = label
             self.lastMigration = lastMigration
@@ -224,6 +228,7 @@ public struct ReleaseMarker: Sendable, Hashable {
 
     public var releases: [Release]
 
+    /// The marker with `releases`, oldest first.
     public init(releases: [Release] = []) { self.releases = releases }
 
     /// The highest frozen linear migration version; 0 when none.
@@ -266,6 +271,7 @@ public struct ReleaseMarker: Sendable, Hashable {
         return ReleaseMarker(releases: releases)
     }
 
+    /// The file's text, as `release` writes it.
     public func render() -> String {
         "# Released versions, one line per release. Everything up to these versions is frozen: the\n"
             + "# files are the source of truth and are never rendered again.\n"

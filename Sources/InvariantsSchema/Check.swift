@@ -8,6 +8,8 @@ public struct Check: Hashable, Sendable {
     /// Overrides the derived name.
     public var name: String?
 
+    /// `CHECK (expression)`; `columns` name the columns it reads (for its name
+    /// `<table>_<column>_check` and for reviews).
     public init(_ expression: String, columns: [String] = [], name: String? = nil) {
         self.expression = expression
         self.columns = columns

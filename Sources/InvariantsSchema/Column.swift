@@ -24,6 +24,8 @@ public struct Column: Hashable, Sendable {
     /// `COMMENT ON COLUMN`.
     public var comment: String?
 
+    /// A column of `type`; `default` and `generatedAs` (a stored generated column) are trusted
+    /// SQL, `identity` makes it an identity column, `comment` becomes `COMMENT ON COLUMN`.
     public init(
         _ name: String, _ type: ColumnType, nullable: Bool = true, default defaultExpression: String? = nil,
         generatedAs generatedExpression: String? = nil, identity: Identity? = nil, comment: String? = nil

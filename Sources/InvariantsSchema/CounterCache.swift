@@ -17,11 +17,11 @@
 /// Correct on INSERT, DELETE, UPDATE of the filter / summed / link columns (a move to
 /// another parent or another entity type), and TRUNCATE of the child. The maintenance
 /// functions are SECURITY DEFINER with `search_path = ''`, so neither RLS nor column
-/// privileges can make a counter silently stay put, and they raise ``ProjectErrorCode/notFound``
+/// privileges can make a counter silently stay put, and they raise `IV404` (`ProjectErrorCode.notFound`)
 /// when a child points at a parent row that does not exist. Parents are locked in key order
 /// whenever more than one is touched, so concurrent writers cannot deadlock on them.
 ///
-/// ``Strategy`` picks how writers reach the parent; companions (``driftView``, the repair and,
+/// ``Strategy`` picks how writers reach the parent; companions (``driftViewName``, the repair and,
 /// for ``Strategy/deltas``, the fold) live in `CounterCache+Repair.swift`.
 public struct CounterCache: Hashable, Sendable {
     /// How a child row names its parent.
@@ -36,6 +36,7 @@ public struct CounterCache: Hashable, Sendable {
     public struct Filter: Hashable, Sendable {
         public var column: String
         public var values: [String]
+        /// Only child rows whose `column` is one of `values` (SQL literals).
         public init(_ column: String, in values: [String]) {
             self.column = column
             self.values = values
@@ -84,6 +85,8 @@ public struct CounterCache: Hashable, Sendable {
     public var counters: [Counter]
     public var strategy: Strategy
 
+    /// Counters on `parent` kept from `child` rows linked by `link`; `scope` names a tenant column
+    /// both tables carry, `strategy` how writes reach the parent.
     public init(
         name: String, parent: Table, parentKey: String = "id", child: Table, link: Link,
         scope: String? = nil, counters: [Counter], strategy: Strategy = .row

@@ -40,6 +40,7 @@ public struct DoBlock: Hashable, Sendable {
     /// The PL/pgSQL source, usually `BEGIN … END` or `DECLARE … BEGIN … END`.
     public var body: String
 
+    /// The block's PL/pgSQL body (`BEGIN … END`), without the dollar quotes.
     public init(_ body: String) { self.body = body }
 
     /// `DO $do$\n…\n$do$`.

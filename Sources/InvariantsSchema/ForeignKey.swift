@@ -12,6 +12,8 @@ public struct ForeignKey: Hashable, Sendable {
     /// Overrides the derived name.
     public var name: String?
 
+    /// `FOREIGN KEY (columns) REFERENCES table (referenced)` with its referential actions, named
+    /// `<table>_<columns>_fkey` unless `name` is given.
     public init(
         _ columns: [String], references referencedTable: QualifiedName, _ referencedColumns: [String],
         onDelete: ReferentialAction = .noAction, onUpdate: ReferentialAction = .noAction, name: String? = nil

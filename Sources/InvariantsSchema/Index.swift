@@ -5,6 +5,7 @@ public enum IndexKey: Hashable, Sendable, ExpressibleByStringLiteral {
     /// A SQL expression, emitted verbatim in parentheses (trusted declaration text).
     case expression(String)
 
+    /// A column key, from a string literal.
     public init(stringLiteral value: String) { self = .column(value) }
 
     /// `"col"`, `"col" DESC` or `(expression)`.
@@ -54,6 +55,8 @@ public struct Index: Hashable, Sendable {
     /// Overrides the derived name.
     public var name: String?
 
+    /// An index over `keys`; `where` makes it partial, `concurrently` builds it with `CREATE INDEX
+    /// CONCURRENTLY` (a migration of its own).
     public init(
         _ keys: IndexKey..., unique: Bool = false, method: IndexMethod = .btree, include: [String] = [],
         where predicate: String? = nil, concurrently: Bool = false, name: String? = nil
@@ -63,6 +66,8 @@ public struct Index: Hashable, Sendable {
             concurrently: concurrently, name: name)
     }
 
+    /// An index over `keys`; `where` makes it partial, `concurrently` builds it with `CREATE INDEX
+    /// CONCURRENTLY` (a migration of its own).
     public init(
         keys: [IndexKey], unique: Bool = false, method: IndexMethod = .btree, include: [String] = [],
         where predicate: String? = nil, concurrently: Bool = false, name: String? = nil

@@ -14,6 +14,7 @@ public struct InvariantCheck: Hashable, Sendable {
     /// A read-only query returning violating rows (any columns).
     public var sql: String
 
+    /// The invariant `name`, checked by `sql`: a read-only query returning the violating rows.
     public init(_ name: String, _ sql: String) {
         self.name = name
         self.sql = sql

@@ -19,6 +19,8 @@ public struct Migration: Sendable, Hashable {
     /// `SET LOCAL statement_timeout`; 0 means none.
     public var statementTimeoutMilliseconds: Int
 
+    /// Version `version` of `module`'s stream, named `name`, declared by `source`; the timeouts
+    /// apply to each of its steps.
     public init(
         module: String? = nil, version: Int, name: String, source: String, steps: [MigrationStep],
         lockTimeoutMilliseconds: Int = 5_000, statementTimeoutMilliseconds: Int = 0
@@ -49,6 +51,8 @@ public struct MigrationStep: Sendable, Hashable {
     /// INVALID. The migrator drops an invalid index of that name before running the step.
     public var rebuildsInvalidIndex: QualifiedName?
 
+    /// One statement; `transactional: false` runs it alone outside a transaction (`CREATE INDEX
+    /// CONCURRENTLY`).
     public init(_ sql: String, transactional: Bool = true, rebuildsInvalidIndex: QualifiedName? = nil) {
         self.sql = sql
         self.transactional = transactional

@@ -213,6 +213,7 @@ public enum MigrationFile {
 /// A declaration or a generated file that cannot be rendered or read; the message names it.
 public struct SchemaError: Error, Sendable, CustomStringConvertible, Equatable {
     public var message: String
+    /// An error with `message`, which names the declaration or the file.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

@@ -31,6 +31,8 @@ public struct Module: Sendable, Hashable {
     /// framework's `core` and `auth`) cannot be dropped.
     public var tables: [QualifiedName]
 
+    /// A module named `name` that depends on `dependsOn`, with its migration stream, stored logic,
+    /// invariant checks, counters and the tables it owns.
     public init(
         _ name: String, dependsOn dependencies: [String] = [], summary: String,
         migrations: [Migration], repeatables: [RepeatableObject] = [], checks: [InvariantCheck] = [],
@@ -67,6 +69,7 @@ public struct LinearMigration: Sendable, Hashable {
     /// when the catalog is read from `sql/`, nil when it comes from Swift.
     public var checksum: String?
 
+    /// Linear migration `version` (`name`), which created exactly what `equivalents` create.
     public init(version: Int, name: String, equivalents: [ModuleVersion], checksum: String? = nil) {
         self.version = version
         self.name = name
@@ -83,6 +86,7 @@ public struct ModuleVersion: Sendable, Hashable, Comparable, CustomStringConvert
     public var module: String
     public var version: Int
 
+    /// Version `version` of `module`'s stream.
     public init(_ module: String, _ version: Int) {
         self.module = module
         self.version = version

@@ -4,10 +4,12 @@ public struct PrimaryKey: Hashable, Sendable {
     /// Overrides the derived name.
     public var name: String?
 
+    /// The primary key over `columns`.
     public init(_ columns: String..., name: String? = nil) {
         self.init(columns: columns, name: name)
     }
 
+    /// The primary key over `columns`.
     public init(columns: [String], name: String? = nil) {
         self.columns = columns
         self.name = name

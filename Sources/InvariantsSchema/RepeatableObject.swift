@@ -3,6 +3,7 @@
 /// re-applies an object when its checksum changes; it drops an object that is no longer
 /// declared with the `dropStatements` it recorded when it applied it.
 public struct RepeatableObject: Sendable, Hashable {
+    /// What the object is; the repeatable set applies kinds in dependency order.
     public enum Kind: String, Sendable, Hashable, CaseIterable, Comparable {
         case function, triggerFunction = "trigger function", trigger, view
         /// `ENABLE ROW LEVEL SECURITY` and a table's exact grants. Never dropped
@@ -25,6 +26,8 @@ public struct RepeatableObject: Sendable, Hashable {
     /// Statements that remove the object (recorded in the ledger for later pruning).
     public var dropStatements: [String]
 
+    /// An object of `kind` under ledger `key`, declared by `source`: the statements that create it
+    /// and those that drop it.
     public init(kind: Kind, key: String, source: String, statements: [String], dropStatements: [String]) {
         self.kind = kind
         self.key = key

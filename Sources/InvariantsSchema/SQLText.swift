@@ -51,6 +51,7 @@ public struct QualifiedName: Hashable, Sendable, Comparable, CustomStringConvert
     public var schema: String
     public var name: String
 
+    /// `schema`.`name`, quoted when rendered.
     public init(_ schema: String, _ name: String) {
         self.schema = schema
         self.name = name

@@ -2,6 +2,7 @@
 public struct Schema: Hashable, Sendable {
     public var name: String
 
+    /// The schema named `name`.
     public init(_ name: String) { self.name = name }
 
     /// The schema that holds the project's stored logic (trigger functions and helpers).

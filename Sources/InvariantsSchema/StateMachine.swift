@@ -2,9 +2,9 @@
 ///
 /// A row is inserted in one of the ``initial`` states, then changes state only along a declared
 /// ``Transition``; a ``terminal`` state has no way out. Anything else is refused with
-/// SQLSTATE `IV001` (``ProjectErrorCode/illegalTransition``) and a message naming both
+/// SQLSTATE `IV001` (`ProjectErrorCode.illegalTransition`) and a message naming both
 /// states, e.g. `illegal transition of generation_jobs.status: completed -> processing`
-/// (the client sees ``ProjectErrorCode/illegalTransition`` as `InvariantsError.Kind.illegalTransition`,
+/// (the client sees it as `InvariantsError.Kind.illegalTransition`,
 /// with `column` set to the state column).
 ///
 /// ```swift
@@ -54,6 +54,7 @@ public struct StateMachine: Hashable, Sendable {
         /// (on INSERT only `NEW`). Schema-qualify function calls: `pg_catalog.now()`.
         public var expression: String
 
+        /// Sets `column` of `NEW` to `expression` (trusted SQL).
         public init(_ column: String, _ expression: String) {
             self.column = column
             self.expression = expression
@@ -76,6 +77,8 @@ public struct StateMachine: Hashable, Sendable {
         /// The `COLUMN` field of the error; `nil`: the state column.
         public var column: String?
 
+        /// A guard: `condition` must be true, else the change is refused with `message` (by default
+        /// IV001; `code` and `column` choose another code and name the input).
         public init(_ condition: String, _ message: String, code: ProjectErrorCode = .illegalTransition, column: String? = nil) {
             self.condition = condition
             self.message = message
@@ -91,6 +94,8 @@ public struct StateMachine: Hashable, Sendable {
         public var when: Guard?
         public var set: [Assignment]
 
+        /// A move from any of `from` to `to`, allowed when `when` holds; `set` assigns columns on
+        /// the way.
         public init(from: [String], to: String, when: Guard? = nil, set: [Assignment] = []) {
             self.from = from
             self.to = to
@@ -105,6 +110,8 @@ public struct StateMachine: Hashable, Sendable {
         public var when: Guard?
         public var set: [Assignment]
 
+        /// Applies on every way into `state` (an INSERT in it and every transition to it): `when`
+        /// must hold, `set` assigns columns.
         public init(_ state: String, when: Guard? = nil, set: [Assignment] = []) {
             self.state = state
             self.when = when
@@ -121,6 +128,8 @@ public struct StateMachine: Hashable, Sendable {
     public var terminal: [String]
     public var entering: [Entering]
 
+    /// A state machine on `table.column`: rows start in one of `initial`, move only along
+    /// `transitions`, never leave `terminal`.
     public init(
         table: QualifiedName, column: String = "status", initial: [String], transitions: [Transition],
         terminal: [String] = [], entering: [Entering] = []

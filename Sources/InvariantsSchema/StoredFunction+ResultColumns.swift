@@ -8,6 +8,7 @@ extension StoredFunction {
         public var name: String
         public var type: ColumnType
 
+        /// A result column `name` of `type`.
         public init(_ name: String, _ type: ColumnType) {
             self.name = name
             self.type = type

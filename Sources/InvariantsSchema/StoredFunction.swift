@@ -5,12 +5,15 @@ public struct StoredFunction: Hashable, Sendable {
     public struct Argument: Hashable, Sendable {
         public var name: String
         public var type: ColumnType
+        /// An argument `name` of `type`.
         public init(_ name: String, _ type: ColumnType) {
             self.name = name
             self.type = type
         }
     }
 
+    /// `VOLATILE` (the default), `STABLE` (no writes, same result within a statement) or
+    /// `IMMUTABLE`.
     public enum Volatility: String, Hashable, Sendable {
         case volatile = "VOLATILE", stable = "STABLE", immutable = "IMMUTABLE"
     }
@@ -33,6 +36,8 @@ public struct StoredFunction: Hashable, Sendable {
     /// The function body, without dollar quotes.
     public var body: String
 
+    /// A function whose return type is SQL text (`trigger`, `void`, …); `searchPath` `[]` renders
+    /// `SET search_path = ''`.
     public init(
         _ name: QualifiedName, arguments: [Argument] = [], returns: String, language: String = "plpgsql",
         volatility: Volatility = .volatile, securityDefiner: Bool = false, searchPath: [String]? = [],

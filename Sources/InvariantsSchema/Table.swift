@@ -21,6 +21,7 @@ public struct Table: Hashable, Sendable {
     /// `COMMENT ON TABLE`.
     public var comment: String?
 
+    /// The table `schema`.`name`, its columns, constraints and indexes given in declaration order.
     public init(
         _ schema: String, _ name: String, comment: String? = nil,
         @TableBuilder _ elements: () -> [TableElement] = { [] }

@@ -6,10 +6,12 @@ public struct Unique: Hashable, Sendable {
     /// Overrides the derived name.
     public var name: String?
 
+    /// A unique key over `columns`; `nullsNotDistinct` makes NULLs equal (PostgreSQL 15+).
     public init(_ columns: String..., nullsNotDistinct: Bool = false, name: String? = nil) {
         self.init(columns: columns, nullsNotDistinct: nullsNotDistinct, name: name)
     }
 
+    /// A unique key over `columns`; `nullsNotDistinct` makes NULLs equal (PostgreSQL 15+).
     public init(columns: [String], nullsNotDistinct: Bool = false, name: String? = nil) {
         self.columns = columns
         self.nullsNotDistinct = nullsNotDistinct

@@ -33,6 +33,8 @@ public struct UpdatedAt: Hashable, Sendable {
     /// for the trigger.
     public var updateColumns: [String]
 
+    /// `column` of `table`; `generatedColumns` are the table's stored generated columns,
+    /// `updateColumns` the only columns whose update bumps it (empty: all).
     public init(table: QualifiedName, column: String = "updated_at", generatedColumns: [String] = [], updateColumns: [String] = []) {
         self.table = table
         self.column = column

@@ -26,6 +26,7 @@ public protocol DeclaredArgumentList {
     static func sqlText(_ values: Values) -> [String?]
 }
 
+/// The argument list of a ``DeclaredCall``: one Swift type per declared argument, in order.
 public struct DeclaredArguments<each Argument: DeclaredArgumentValue>: DeclaredArgumentList {
     public typealias Values = (repeat each Argument)
 
@@ -46,9 +47,17 @@ public struct DeclaredArguments<each Argument: DeclaredArgumentValue>: DeclaredA
     }
 }
 
+/// What a test needs of any typed call: its declaration and where the Swift side disagrees.
+public protocol DeclaredCallShape: Sendable {
+    /// The declared function the call runs.
+    var function: StoredFunction { get }
+    /// Empty when the Swift argument and row types agree with the declaration.
+    var mismatches: [String] { get }
+}
+
 /// A typed call of a declared set-returning function: the SQL and the column definition list
-/// come from the ``StoredFunction`` (its arguments and ``StoredFunction/resultColumns``), the
-/// Swift side is the argument and row types given once, here:
+/// come from the `StoredFunction` (its arguments and `resultColumns`), the Swift side is the
+/// argument and row types given once, here:
 ///
 /// ```swift
 /// static let counts = DeclaredCall(
@@ -56,19 +65,15 @@ public struct DeclaredArguments<each Argument: DeclaredArgumentValue>: DeclaredA
 /// ```
 ///
 /// The compiler keeps every use of the call to those Swift types (``query(_:)`` takes exactly
-/// the arguments, ``decode(_:)`` returns exactly the row); ``mismatches`` compares them with the
+/// the arguments, `decode(_:)` returns exactly the row); ``mismatches`` compares them with the
 /// declaration, and each app's unit tests assert it is empty — so a declaration and its call
 /// that disagree fail a test without a database.
-/// What a test needs of any typed call: its declaration and where the Swift side disagrees.
-public protocol DeclaredCallShape: Sendable {
-    var function: StoredFunction { get }
-    /// Empty when the Swift argument and row types agree with the declaration.
-    var mismatches: [String] { get }
-}
-
 public struct DeclaredCall<Arguments: DeclaredArgumentList, each Column: DeclaredColumnValue>: DeclaredCallShape {
+    /// The declared function the call runs.
     public let function: StoredFunction
 
+    /// The call of `function` with these Swift argument and row types (given as types, e.g.
+    /// `(UUID, Bool).self`); ``mismatches`` says where they disagree with the declaration.
     public init<each Argument>(
         _ function: StoredFunction, arguments: (repeat each Argument).Type, row: (repeat each Column).Type
     ) where Arguments == DeclaredArguments<repeat each Argument> {
@@ -97,7 +102,7 @@ public struct DeclaredCall<Arguments: DeclaredArgumentList, each Column: Declare
         return "SELECT \(selectList) FROM \(function.name.sql)(\(arguments.joined(separator: ", ")))"
     }
 
-    /// The prepared form over `invariants.call_as` (for a ``ContextCallStatement``'s `sql`):
+    /// The prepared form over `invariants.call_as` (for a `ContextCallStatement`'s `sql`):
     /// binds role, claims, arguments (`text[]`).
     public var callAsPreparedSQL: String {
         InvariantsClient.callAsSQL(

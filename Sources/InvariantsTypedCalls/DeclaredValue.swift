@@ -2,7 +2,7 @@ public import Foundation
 public import InvariantsSchema
 public import PostgresNIO
 
-/// A Swift type that a declared SQL type (``ColumnType``) is written as in a typed call: an
+/// A Swift type that a declared SQL type (`ColumnType`) is written as in a typed call: an
 /// argument bound to it, or a result column decoded into it.
 ///
 /// The mapping is deliberately exact — `bigint` is `Int64`, not any integer PostgresNIO would

@@ -1,6 +1,6 @@
 
 /// Module `core`: the framework's own schema `invariants` — the table of error codes the
-/// generated SQL raises and the client maps (``ProjectErrorCode``), the audit of counter
+/// generated SQL raises and the client maps (`ProjectErrorCode`), the audit of counter
 /// repairs every counter module writes, the shared `updated_at` trigger function and
 /// `invariants.call_as`. Every other module depends on it.
 public enum CoreModule {
