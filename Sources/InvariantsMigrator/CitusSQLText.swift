@@ -43,14 +43,15 @@ enum CitusSQLText {
 
     /// The column appears at all (as a word: `p_user_id` does not name `user_id`).
     static func mentions(_ text: String, column: String) -> Bool {
-        first(#"(?<![A-Za-z0-9_])"?"# + column + #""?(?![A-Za-z0-9_])"#, in: text) != nil
+        first(#"(?:^|[^A-Za-z0-9_])"?"# + column + #""?(?![A-Za-z0-9_])"#, in: text) != nil
     }
 
     /// The column is compared (`=`, `IN (`, `IS NOT DISTINCT FROM`, either side) or grouped by.
     static func filtersOrGroups(_ text: String, column: String) -> Bool {
-        let word = #"(?<![A-Za-z0-9_])"?"# + column + #""?(?![A-Za-z0-9_])"#
+        let bare = #""?"# + column + #""?(?![A-Za-z0-9_])"#
+        let word = #"(?:^|[^A-Za-z0-9_])"# + bare
         return first(word + #"\s*(?:=|IN\s*\(|IS\s+NOT\s+DISTINCT\s+FROM)"#, in: text) != nil
-            || first(#"(?:=|IS\s+NOT\s+DISTINCT\s+FROM)\s*(?:[A-Za-z_][A-Za-z0-9_]*\.)?"# + word, in: text) != nil
+            || first(#"(?:=|IS\s+NOT\s+DISTINCT\s+FROM)\s*(?:(?:[A-Za-z_][A-Za-z0-9_]*|"[^"]+")\.)?"# + bare, in: text) != nil
             // Up to the next clause: a HAVING that counts user_id does not group by it.
             || first(#"GROUP\s+BY\s+(?:(?!HAVING|ORDER\s+BY|LIMIT|WINDOW|UNION)[^;])*?"# + word, in: text) != nil
     }
@@ -60,8 +61,10 @@ enum CitusSQLText {
     }
 
     private static func regex(_ pattern: String) -> Regex<AnyRegexOutput> {
-        // The patterns are literals of this file; a typo is a programming error.
-        try! Regex(pattern).ignoresCase()
+        // The patterns are literals of this file; a typo is a programming error. Simple word
+        // boundaries: by Unicode's rules `pg_catalog.count` is one word, and `\b` would not
+        // find `count` in it.
+        try! Regex(pattern).ignoresCase().wordBoundaryKind(.simple)
     }
 
     private static func first(_ pattern: String, in text: String) -> [String]? {
