@@ -40,14 +40,19 @@ extension ThrowawayPostgres {
         }
     }
 
-    /// The primary's current WAL position (`pg_current_wal_lsn()`), for
+    /// The primary's current WAL insert position (`pg_current_wal_insert_lsn()`), for
     /// ``ThrowawayReplica/waitForReplay(of:timeout:)``: everything committed before this call
     /// is at or before it.
+    ///
+    /// The insert position, not `pg_current_wal_lsn()` (the write position): a throwaway server
+    /// runs with `synchronous_commit = off`, so a commit that has returned may still sit in the
+    /// WAL buffers, behind the write position, until the WAL writer flushes it (within
+    /// `wal_writer_delay`). Waiting for the insert position waits for that flush too.
     public func currentWALPosition() async throws -> String {
         try await withAdminConnection { connection in
-            let rows = try await connection.query("SELECT pg_current_wal_lsn()::text", logger: ThrowawayPostgres.quietLogger).collect()
+            let rows = try await connection.query("SELECT pg_current_wal_insert_lsn()::text", logger: ThrowawayPostgres.quietLogger).collect()
             guard let lsn = try rows.first?.decode(String.self) else {
-                throw ThrowawayPostgresError(step: "SELECT pg_current_wal_lsn()", detail: "no row")
+                throw ThrowawayPostgresError(step: "SELECT pg_current_wal_insert_lsn()", detail: "no row")
             }
             return lsn
         }
