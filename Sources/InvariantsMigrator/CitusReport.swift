@@ -38,6 +38,7 @@ public struct CitusReport: Sendable, Hashable, Encodable {
         public var table: String
         /// The module that owns it.
         public var module: String
+        /// Distributed, reference or local.
         public var kind: Kind
         /// The distribution column, for a distributed table.
         public var column: String?
@@ -53,21 +54,28 @@ public struct CitusReport: Sendable, Hashable, Encodable {
         public var rule: String
         /// The object: a table, a constraint (`table (constraint)`), a trigger, a function or a view.
         public var object: String
+        /// The module whose declaration it is.
         public var module: String
         /// Why Citus refuses it or why it crosses shards.
         public var problem: String
         /// The change that removes the finding.
         public var change: String
+        /// Who makes that change.
         public var madeBy: ChangeOwner
     }
 
     /// A counter cache: whether its parent and child are co-located (its triggers' parent
     /// updates then stay on one shard).
     public struct CounterPlacement: Sendable, Hashable, Encodable {
+        /// The counter's name (`counters list`).
         public var counter: String
+        /// The table holding the counted columns, `schema.name`.
         public var parent: String
+        /// The table whose rows are counted, `schema.name`.
         public var child: String
+        /// Whether a child row's parent is always on the child's shard.
         public var colocated: Bool
+        /// Why, in words.
         public var detail: String
     }
 
@@ -75,8 +83,11 @@ public struct CitusReport: Sendable, Hashable, Encodable {
     public var modules: [String]
     /// How the distribution column is chosen, in words (printed with the report).
     public var rule: String
+    /// Every analyzed table, in catalog order.
     public var tables: [TablePlacement]
+    /// Every declared counter of the analyzed modules.
     public var counters: [CounterPlacement]
+    /// Every construct Citus would refuse or that crosses shards; empty only for a catalog ready for Citus.
     public var findings: [Finding]
     /// `SELECT create_reference_table(…)` then `SELECT create_distributed_table(…)`, in an order
     /// Citus accepts (a foreign key's target first, each co-location group's first table first).

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 
 extension ThrowawayPostgres {
     /// Starts a streaming hot-standby replica of this server and returns it once it accepts
@@ -40,19 +41,27 @@ extension ThrowawayPostgres {
         }
     }
 
-    /// The primary's current WAL insert position (`pg_current_wal_insert_lsn()`), for
+    /// The primary's current WAL position (`pg_current_wal_lsn()`), for
     /// ``ThrowawayReplica/waitForReplay(of:timeout:)``: everything committed before this call
-    /// is at or before it.
+    /// is at or before it, and already sent to the replica.
     ///
-    /// The insert position, not `pg_current_wal_lsn()` (the write position): a throwaway server
-    /// runs with `synchronous_commit = off`, so a commit that has returned may still sit in the
-    /// WAL buffers, behind the write position, until the WAL writer flushes it (within
-    /// `wal_writer_delay`). Waiting for the insert position waits for that flush too.
+    /// A throwaway server runs with `synchronous_commit = off`, so a commit that has returned may
+    /// still sit in the WAL buffers, past the write position, until the WAL writer gets to it. So
+    /// this first commits one transaction with `synchronous_commit = on` that writes a WAL record
+    /// (a transactional `pg_logical_emit_message`, which no decoder reads here; a transaction that
+    /// writes nothing is never flushed, even with `synchronous_commit = on`), which flushes the
+    /// WAL up to and including its own commit record. (Waiting for the insert position instead
+    /// fails the other way: right after a segment switch it points past the switch record, at a
+    /// page header no record ends at, and a replica reaches it only when the next record is
+    /// written — 13–14 s of waiting here, for the checkpointer's next record.)
     public func currentWALPosition() async throws -> String {
         try await withAdminConnection { connection in
-            let rows = try await connection.query("SELECT pg_current_wal_insert_lsn()::text", logger: ThrowawayPostgres.quietLogger).collect()
+            for statement in ["BEGIN", "SET LOCAL synchronous_commit = on", "SELECT pg_logical_emit_message(true, 'invariants_testing', 'replica position')", "COMMIT"] {
+                _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: ThrowawayPostgres.quietLogger).collect()
+            }
+            let rows = try await connection.query("SELECT pg_current_wal_lsn()::text", logger: ThrowawayPostgres.quietLogger).collect()
             guard let lsn = try rows.first?.decode(String.self) else {
-                throw ThrowawayPostgresError(step: "SELECT pg_current_wal_insert_lsn()", detail: "no row")
+                throw ThrowawayPostgresError(step: "SELECT pg_current_wal_lsn()", detail: "no row")
             }
             return lsn
         }

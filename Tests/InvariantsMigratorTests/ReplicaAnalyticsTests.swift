@@ -48,8 +48,10 @@ struct ReplicaAnalyticsTests {
 
         let replica = try await primary.startReplica()
         let lsn = try await primary.currentWALPosition()
+        let waited = ContinuousClock.now
         let replayed = try await replica.waitForReplay(of: lsn)
         #expect(!replayed.isEmpty)
+        print("replica: base backup + start \(replica.startupDuration), replay to \(lsn) took \(ContinuousClock.now - waited)")
 
         let onPrimary = try await database.connect(logger: testLogger)
         let onReplica = try await replica.connect(database: database.name, logger: testLogger)
