@@ -1,7 +1,12 @@
 import Foundation
 import InvariantsTesting
 import PostgresNIO
+import Subprocess
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("A streaming hot-standby replica of a throwaway server")
 struct ReplicaTests {
@@ -63,5 +68,40 @@ struct ReplicaTests {
         try await server.stop()
         #expect(!FileManager.default.fileExists(atPath: directory))
         await #expect(throws: (any Error).self) { try await replica.waitForReplay(of: "0/0", timeout: .seconds(2)) }
+    }
+
+    /// A killed test process leaves its replica running like its server: the next start's
+    /// sweep finds the replica's directory by its dead owner and stops it too.
+    @Test("an abandoned replica is stopped and removed by the stale-directory sweep")
+    func abandonedReplicaIsSwept() async throws {
+        let base = NSTemporaryDirectory() + "invariants-sweep-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let server = try await ThrowawayPostgres.start(.init(baseDirectory: base))
+        do {
+            let replica = try await server.startReplica()
+            let postmaster = try postmasterPID(replica.directory)
+            #expect(isRunning(postmaster))
+            let deadPID = try await exitedProcessID()
+            try "\(deadPID) -\n".write(toFile: replica.directory + "/owner.pid", atomically: true, encoding: .utf8)
+
+            await ThrowawayPostgres.removeStaleDirectories(in: base)
+            #expect(!FileManager.default.fileExists(atPath: replica.directory))
+            #expect(!isRunning(postmaster))
+            #expect(FileManager.default.fileExists(atPath: server.directory), "the live primary stays")
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+        try await server.stop()
+    }
+
+    private func postmasterPID(_ directory: String) throws -> Int32 {
+        let text = try String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8)
+        return try #require(Int32(text.split(separator: "\n").first ?? ""))
+    }
+
+    /// The pid of a process that has exited and been reaped: an owner that is gone.
+    private func exitedProcessID() async throws -> Int32 {
+        try await Subprocess.run(.path("/bin/true"), output: .discarded).processIdentifier.value
     }
 }
