@@ -13,6 +13,11 @@ struct CitusLintOptions: ParsableArguments {
         "With --citus: report on these modules (and their dependencies). Default: the modules the database holds when a database is given (--database-url or DATABASE_URL), else every module of the catalog.",
         valueName: "a,b"))
     var modules: String?
+
+    func validate() throws {
+        // Silently ignored by the security lint, it would look like a narrowed lint that is not.
+        if modules != nil && !citus { throw ValidationError("--modules goes with --citus (the security lint covers the whole database)") }
+    }
 }
 
 /// Builds and prints the Citus report (``CitusReport``).

@@ -47,6 +47,9 @@ struct CitusLintCommandTests {
         let bad = try await invariants(["lint", "--citus", "--modules", "nope"])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("nope"), "\(bad.stderr)")
+        let withoutCitus = try await invariants(["lint", "--modules", "chat_logs"])
+        #expect(withoutCitus.status != 0)
+        #expect(withoutCitus.stderr.contains("--modules goes with --citus"), "\(withoutCitus.stderr)")
     }
 
     @Test("check and lint --citus run on a hot standby and say what they say on the primary")
