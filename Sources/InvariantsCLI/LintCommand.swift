@@ -11,9 +11,12 @@ struct LintCommand: AsyncParsableCommand {
 
             Rules: \(SecurityLint.rules.map(\.name).joined(separator: ", ")). The exposed schemas are public and every schema that anon, authenticated or PUBLIC may use.
 
+            With --citus it prints a Citus readiness report instead, from the Swift declarations of the installed modules (with a database), of --modules a,b, or of every module of the catalog: each table's distribution column or reference table, every key, foreign key, counter, cascade, trigger, NOTIFY or global aggregate Citus would refuse or that crosses shards, the change that removes it and who makes it (a new migration of this project or the operator), and the create_reference_table / create_distributed_table calls; it exits 0 whenever the report ran, and is not verified against a real Citus.
+
             Examples:
               invariants lint --database-url postgres://postgres:secret@localhost:5432/app
               invariants lint --json        # with DATABASE_URL set
+              invariants lint --citus --modules gig_responses
             """
     )
 
@@ -22,7 +25,10 @@ struct LintCommand: AsyncParsableCommand {
     @Flag(help: "Print the findings as a JSON array of {rule, object, message}.")
     var json = false
 
+    @OptionGroup var citus: CitusLintOptions
+
     func run() async throws {
+        if citus.citus { return try await CitusLint.run(citus, database: database, json: json) }
         let findings = try await failing {
             try await database.withConnection { connection, _ throws(InvariantsError) in
                 try await SecurityLint.run(on: connection, logger: quietLogger)

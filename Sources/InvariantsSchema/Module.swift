@@ -30,14 +30,19 @@ public struct Module: Sendable, Hashable {
     /// `migrate --drop-module` deletes, with their data. A module without tables (the
     /// framework's `core` and `auth`) cannot be dropped.
     public var tables: [QualifiedName]
+    /// The module's tables as declared in Swift (current state), for analyses that need their
+    /// columns and keys (`invariants lint --citus`). Empty for modules whose tables are written
+    /// as SQL (the framework's `core` and `auth`); such a module's tables are then not analyzed.
+    public var declaredTables: [Table]
 
     /// A module named `name` that depends on `dependsOn`, with its migration stream, stored logic,
     /// invariant checks, counters and the tables it owns.
     public init(
         _ name: String, dependsOn dependencies: [String] = [], summary: String,
         migrations: [Migration], repeatables: [RepeatableObject] = [], checks: [InvariantCheck] = [],
-        counters: [CounterCache] = [], tables: [QualifiedName] = []
+        counters: [CounterCache] = [], tables: [QualifiedName] = [], declaredTables: [Table] = []
     ) {
+        self.declaredTables = declaredTables
         self.counters = counters
         self.tables = tables
         self.name = name

@@ -63,7 +63,8 @@ struct ServerLauncher {
         try account.checkTraversable(base)
     }
 
-    private func createServerDirectory(in base: String, for account: ServerAccount) throws -> ServerLayout {
+    /// A new `invariants-pg-<random>` directory with its owner record, handed to `account`.
+    func createServerDirectory(in base: String, for account: ServerAccount) throws -> ServerLayout {
         let layout = ServerLayout(root: base + "/" + ServerLayout.directoryPrefix + RandomToken.make(length: 10))
         do {
             // 0700: the socket is trusted, so only the server's user may reach it.
@@ -124,7 +125,8 @@ struct ServerLauncher {
         }
     }
 
-    private func startWithFreePort(_ layout: ServerLayout, account: ServerAccount) async throws -> Int {
+    /// Starts the postmaster of `layout` on a free port; used for replicas too.
+    func startWithFreePort(_ layout: ServerLayout, account: ServerAccount) async throws -> Int {
         var attempt = 1
         while true {
             let port = try freeLoopbackPort()

@@ -45,6 +45,8 @@ public actor ThrowawayPostgres {
     let account: ServerAccount
     var templates: [String: Task<String, any Error>] = [:]
     var adminOpening: Task<PostgresConnection, any Error>?
+    /// Started by ``startReplica()``; stopped before this server stops.
+    var replicas: [ThrowawayReplica] = []
     private var stopped = false
 
     init(
@@ -70,12 +72,14 @@ public actor ThrowawayPostgres {
         try await ServerLauncher(options: options).launch()
     }
 
-    /// Stops the server (`pg_ctl stop -m fast`) and removes its directory.
-    /// Calling it again does nothing.
+    /// Stops the server (`pg_ctl stop -m fast`) and removes its directory, after stopping its
+    /// replicas (``startReplica()``). Calling it again does nothing.
     public func stop() async throws {
         guard !stopped else { return }
         stopped = true
         for task in templates.values { task.cancel() }
+        for replica in replicas { try? await replica.stop() }
+        replicas = []
         await closeAdminSession()
         ExitCleanup.unregister(directory: directory)
         if FileManager.default.fileExists(atPath: layout.postmasterPIDFile) {

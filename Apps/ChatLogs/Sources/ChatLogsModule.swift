@@ -21,7 +21,8 @@ public enum ChatLogsModule {
     public static var module: Module {
         Module("chat_logs", dependsOn: ["core", "auth"], summary: "seed 003: chat logs, saved chats, daily usage, cost alerts",
                migrations: [migration, costIndexMigration], repeatables: repeatables, checks: checks,
-               tables: [savedChats, usageThresholds, usageDaily, chatLogs, profiles].map(\.qualifiedName))
+               tables: [savedChats, usageThresholds, usageDaily, chatLogs, profiles].map(\.qualifiedName),
+               declaredTables: [savedChats, usageThresholds, usageDaily, chatLogs, profiles])
     }
 
     public static var migration: Migration {

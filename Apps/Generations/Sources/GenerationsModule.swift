@@ -25,7 +25,8 @@ public enum GenerationsModule {
     public static var module: Module {
         Module("generations", dependsOn: ["core", "auth"], summary: "seed 002: generation jobs, history cards, edits appended to their source",
                migrations: [migration], repeatables: repeatables, checks: checks,
-               tables: [generationJobs, generations].map(\.qualifiedName))
+               tables: [generationJobs, generations].map(\.qualifiedName),
+               declaredTables: [generationJobs, generations])
     }
 
     public static var migration: Migration {

@@ -21,7 +21,8 @@ public enum GigResponsesModule {
     public static var module: Module {
         Module("gig_responses", dependsOn: ["core", "auth"], summary: "seed 004: workspaces, gigs, responses, response counters",
                migrations: [migration], repeatables: repeatables, checks: checks, counters: [counters],
-               tables: [responses, gigs, workspaceMembers, workspaces].map(\.qualifiedName))
+               tables: [responses, gigs, workspaceMembers, workspaces].map(\.qualifiedName),
+               declaredTables: [responses, gigs, workspaceMembers, workspaces])
     }
 
     public static let workspaces = Table("public", "workspaces", comment: "Seed 004: the tenant; gigs and responses belong to one.") {

@@ -99,7 +99,8 @@ public enum ModelWorkRecordModule {
     public static var module: Module {
         Module("model_work_record", dependsOn: ["core", "auth"], summary: "seed 000: expert-panel sessions, model work record, leaderboards",
                migrations: [migration], repeatables: repeatables, checks: checks,
-               tables: [modelStatistics, sessions].map(\.qualifiedName))
+               tables: [modelStatistics, sessions].map(\.qualifiedName),
+               declaredTables: [modelStatistics, sessions])
     }
 
     public static var migration: Migration {

@@ -45,7 +45,8 @@ public enum SupportChatModule {
     public static var module: Module {
         Module("support_chat", dependsOn: ["core", "auth"], summary: "seed 001: support chat sessions, messages, agent traces, tools, learning",
                migrations: [migration], repeatables: repeatables, checks: checks, counters: [messageCounters],
-               tables: [learningRecords, toolExecutions, agentTraces, chatMessages, chatSessions].map(\.qualifiedName))
+               tables: [learningRecords, toolExecutions, agentTraces, chatMessages, chatSessions].map(\.qualifiedName),
+               declaredTables: [learningRecords, toolExecutions, agentTraces, chatMessages, chatSessions])
     }
 
     public static var migration: Migration {
