@@ -349,7 +349,7 @@ GRANT INSERT ("id", "display_name") ON TABLE "public"."profiles" TO "authenticat
 -- invariants:statement
 GRANT UPDATE ("display_name") ON TABLE "public"."profiles" TO "authenticated";
 
--- invariants:object {"checksum":"sha256:8d531cd5bc9d4511224e0d5e26728dbc612766fd00017d87ffdb1c6eb810d939","drop":[],"key":"table security public.chat_logs","kind":"table security","source":"OwnerRowLevelSecurity(public.chat_logs)"}
+-- invariants:object {"checksum":"sha256:d1f90c6b0fd7506599ef75bd4f2a5e912317d43cb2cb529848f62ef28d9ba085","drop":[],"key":"table security public.chat_logs","kind":"table security","source":"OwnerRowLevelSecurity(public.chat_logs)"}
 ALTER TABLE "public"."chat_logs" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -361,7 +361,13 @@ GRANT ALL ON TABLE "public"."chat_logs" TO "service_role";
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."chat_logs" TO "authenticated";
 
--- invariants:object {"checksum":"sha256:2b588dcbc62959fe61ef8896d2b7f931acc30b54e0697c4e3c5466f8b659d94d","drop":[],"key":"table security public.saved_chats","kind":"table security","source":"OwnerRowLevelSecurity(public.saved_chats)"}
+-- invariants:statement
+REVOKE ALL ON SEQUENCE "public"."chat_logs_id_seq" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT USAGE, SELECT ON SEQUENCE "public"."chat_logs_id_seq" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:ce7c443c0d5360dac537b3ffcbb656fb648565bff5ac14dfab1433ded4738e54","drop":[],"key":"table security public.saved_chats","kind":"table security","source":"OwnerRowLevelSecurity(public.saved_chats)"}
 ALTER TABLE "public"."saved_chats" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -381,6 +387,12 @@ GRANT UPDATE ("note") ON TABLE "public"."saved_chats" TO "authenticated";
 
 -- invariants:statement
 GRANT DELETE ON TABLE "public"."saved_chats" TO "authenticated";
+
+-- invariants:statement
+REVOKE ALL ON SEQUENCE "public"."saved_chats_id_seq" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT USAGE, SELECT ON SEQUENCE "public"."saved_chats_id_seq" TO "service_role";
 
 -- invariants:object {"checksum":"sha256:54785dca29b0bd1ee890c7e9fe95dfa490f9ccd94f6562f69dd3ec2d3ffa920e","drop":[],"key":"table security public.usage_daily","kind":"table security","source":"OwnerRowLevelSecurity(public.usage_daily)"}
 ALTER TABLE "public"."usage_daily" ENABLE ROW LEVEL SECURITY;
@@ -594,7 +606,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.chat_logs', 'table security', 'sha256:8d531cd5bc9d4511224e0d5e26728dbc612766fd00017d87ffdb1c6eb810d939',
+VALUES ('table security public.chat_logs', 'table security', 'sha256:d1f90c6b0fd7506599ef75bd4f2a5e912317d43cb2cb529848f62ef28d9ba085',
         ARRAY[]::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -602,7 +614,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.saved_chats', 'table security', 'sha256:2b588dcbc62959fe61ef8896d2b7f931acc30b54e0697c4e3c5466f8b659d94d',
+VALUES ('table security public.saved_chats', 'table security', 'sha256:ce7c443c0d5360dac537b3ffcbb656fb648565bff5ac14dfab1433ded4738e54',
         ARRAY[]::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

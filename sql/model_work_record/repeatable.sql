@@ -263,7 +263,7 @@ REVOKE EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) F
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:51117e3410c51d4572cf041ac38c6bfe40965e17970484a0e22b6687f997bdd2","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:789d2e074457d82df329bf9a6a4a319f463cb2ed1b56729c3a0d5c82b8dd467b","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
     RETURNS TABLE (total_brains bigint)
     LANGUAGE plpgsql
@@ -289,10 +289,19 @@ BEGIN
     END IF;
     UPDATE public.model_statistics AS t SET total_brains = t.total_brains + p_brains
     WHERE t.user_id = v_user AND t.model_id = p_model_id AND t.session_id = p_session_id
+      AND t.total_brains + p_brains <= 1000
     RETURNING t.total_brains INTO v_total;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'model % has no record in session %', p_model_id, p_session_id
-            USING ERRCODE = 'IV404', COLUMN = 'model_id';
+        SELECT t.total_brains INTO v_total FROM public.model_statistics AS t
+        WHERE t.user_id = v_user AND t.model_id = p_model_id AND t.session_id = p_session_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'model % has no record in session %', p_model_id, p_session_id
+                USING ERRCODE = 'IV404', COLUMN = 'model_id';
+        END IF;
+        RAISE EXCEPTION 'brains are capped at 1000 per model and session: % already given, % more refused',
+            v_total, p_brains
+            USING ERRCODE = 'IV422', COLUMN = 'brains',
+                  HINT = 'at most 1000 brains per (user, session, model) in total';
     END IF;
     RETURN QUERY SELECT v_total;
 END
@@ -357,7 +366,7 @@ REVOKE EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) FROM PUBLIC,
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:bd671340b3dfd0488c7fb2021d1de13bb5a3f6a6b95e853ce49799bdef480953","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:cd8dd3c5e50856ac9e9d180d41fb0d5586dfd2289ebf6baaf5921e3698304c90","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
     RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
     LANGUAGE plpgsql
@@ -379,13 +388,13 @@ BEGIN
            g.model_id, g.user_count, g.response_count, g.total_brains, g.dismissal_count
     FROM (
         SELECT t.model_id,
-               pg_catalog.count(DISTINCT t.user_id) AS user_count,
+               pg_catalog.count(DISTINCT t.user_id) FILTER (WHERE t.response_count > 0) AS user_count,
                pg_catalog.sum(t.response_count)::bigint AS response_count,
                pg_catalog.sum(t.total_brains)::bigint AS total_brains,
                pg_catalog.sum(t.dismissal_count)::bigint AS dismissal_count
         FROM public.model_statistics AS t
         GROUP BY t.model_id
-        HAVING pg_catalog.count(DISTINCT t.user_id) >= p_min_users
+        HAVING pg_catalog.count(DISTINCT t.user_id) FILTER (WHERE t.response_count > 0) >= p_min_users
     ) AS g
     ORDER BY 1
     LIMIT p_limit;
@@ -611,7 +620,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.add_brains(uuid, text, integer)', 'function', 'sha256:51117e3410c51d4572cf041ac38c6bfe40965e17970484a0e22b6687f997bdd2',
+VALUES ('function public.add_brains(uuid, text, integer)', 'function', 'sha256:789d2e074457d82df329bf9a6a4a319f463cb2ed1b56729c3a0d5c82b8dd467b',
         ARRAY['DROP FUNCTION IF EXISTS "public"."add_brains"(uuid, text, integer)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -635,7 +644,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.global_model_leaderboard(integer, integer)', 'function', 'sha256:bd671340b3dfd0488c7fb2021d1de13bb5a3f6a6b95e853ce49799bdef480953',
+VALUES ('function public.global_model_leaderboard(integer, integer)', 'function', 'sha256:cd8dd3c5e50856ac9e9d180d41fb0d5586dfd2289ebf6baaf5921e3698304c90',
         ARRAY['DROP FUNCTION IF EXISTS "public"."global_model_leaderboard"(integer, integer)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

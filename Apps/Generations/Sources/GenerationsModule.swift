@@ -72,7 +72,11 @@ public enum GenerationsModule {
                     code: .invalidInput, column: "image_url"),
                 set: [.now("finished_at"), .null("error_message")]),
             .init("failed", set: [.now("finished_at")]),
-        ])
+        ],
+        // A finished job's result is final: a second completion, a changed image or cost, a
+        // cleared image_url are refused (the card keeps the first result, so the job must too).
+        // generation_id and source_generation_id stay out: ON DELETE SET NULL writes them.
+        finalColumns: ["image_url", "tokens_cost", "error_message", "started_at", "finished_at"])
 
     /// `save_completed_generation_to_history`: the completed job's image joins its source card.
     public static let history = AppendToSource(
