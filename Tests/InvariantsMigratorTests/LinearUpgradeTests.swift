@@ -15,7 +15,11 @@ struct LinearUpgradeTests {
     static let releases = repositoryRoot + "/Tests/InvariantsMigratorTests/Releases"
     /// Module migrations added after release 0.3 (the first module release): a database of any
     /// earlier release gets these on its first migrate, after the mapping.
-    static let migrationsSinceRelease03 = ["support_chat/0002_same_session_key_indexes.sql"]
+    static let migrationsSinceRelease03 = [
+        "chat_logs/0003_saved_chat_length_checks.sql", "chat_logs/0004_validate_saved_chat_length_checks.sql",
+        "generations/0002_job_input_limits.sql", "generations/0003_validate_job_input_limits.sql",
+        "support_chat/0002_same_session_key_indexes.sql",
+    ]
     static let user = "00000000-0000-0000-0000-0000000000aa"
 
     /// Applies linear migrations 1…`through` and the release's repeatable set with psql.
@@ -61,7 +65,8 @@ struct LinearUpgradeTests {
             let plan = try await migrator.plan(on: connection)
             #expect(plan.modules == ["core", "auth", "model_work_record", "chat_logs"], "a plain migrate keeps what the database had")
             // Only what 0.1 lacked runs: the installed modules' later versions.
-            #expect(plan.migrations == ["core/0002_counter_repairs.sql", "chat_logs/0002_chat_logs_cost_index.sql"])
+            #expect(plan.migrations == ["core/0002_counter_repairs.sql", "chat_logs/0002_chat_logs_cost_index.sql"]
+                    + Self.migrationsSinceRelease03.filter { $0.hasPrefix("chat_logs/") })
             let report = try await migrator.migrate(on: connection)
             #expect(report.appliedMigrations == plan.migrations)
             #expect(try await oids(connection, tables) == before, "no table re-created")
@@ -70,7 +75,8 @@ struct LinearUpgradeTests {
             #expect(try await connection.scalar("""
                 SELECT string_agg(module || ' ' || version || ' ← ' || coalesce(linear_version::text, 'new'), ', ' ORDER BY module, version)
                 FROM invariants.module_migrations
-                """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, core 1 ← 1, core 2 ← new, model_work_record 1 ← 3")
+                """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, chat_logs 3 ← new, chat_logs 4 ← new, core 1 ← 1, "
+                + "core 2 ← new, model_work_record 1 ← 3")
             #expect(try await migrator.status(on: connection).isUpToDate)
             let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
             #expect(verify.isClean, "\(verify.differences.prefix(5))")

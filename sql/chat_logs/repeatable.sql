@@ -144,7 +144,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."saved_chats_copy"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:37fc870558f4d65432ff9811f5cfd11ee716788f480e3651940230882bcdb3b4","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"ChatLogs.ChatLogsSaving"}
+-- invariants:object {"checksum":"sha256:dc99861a5111d0e716353f98c4c7da627d723bd5762efcfd6ec3f84c92d143fd","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"ChatLogs.ChatLogsSaving"}
 CREATE OR REPLACE FUNCTION "public"."save_chat"("p_chat_log_id" bigint, "p_note" text)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -162,9 +162,15 @@ BEGIN
         RAISE EXCEPTION 'chat_log_id is required' USING ERRCODE = 'IV422', COLUMN = 'chat_log_id';
     END IF;
     -- Invoker rights: RLS's WITH CHECK and the copy trigger apply as to a direct insert.
+    -- A log saved twice is the caller's conflict (IV409 naming it), not a raw 23505.
     INSERT INTO public.saved_chats (user_id, chat_log_id, note)
     VALUES (auth.uid(), p_chat_log_id, p_note)
+    ON CONFLICT (user_id, chat_log_id) DO NOTHING
     RETURNING id INTO new_id;
+    IF new_id IS NULL THEN
+        RAISE EXCEPTION 'chat log % is already saved', p_chat_log_id
+            USING ERRCODE = 'IV409', COLUMN = 'chat_log_id';
+    END IF;
     RETURN new_id;
 END
 $fn$;
@@ -526,7 +532,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.save_chat(bigint, text)', 'function', 'sha256:37fc870558f4d65432ff9811f5cfd11ee716788f480e3651940230882bcdb3b4',
+VALUES ('function public.save_chat(bigint, text)', 'function', 'sha256:dc99861a5111d0e716353f98c4c7da627d723bd5762efcfd6ec3f84c92d143fd',
         ARRAY['DROP FUNCTION IF EXISTS "public"."save_chat"(bigint, text)']::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -58,3 +58,25 @@ struct GenerationsFinalResultTests {
         }
     }
 }
+
+/// Issue 16, finding 13: what a user sends with a job is bounded.
+@Suite("generations: job input limits")
+struct GenerationsInputLimitsTests {
+    @Test("a 1 MB description or image list is refused naming the check; nothing is written")
+    func inputLimits() async throws {
+        try await withGenerations { f in
+            let huge = String(repeating: "x", count: 1_000_000)
+            for (job, check) in [
+                (NewGenerationJob(userID: f.alice, description: huge), "generation_jobs_description_length"),
+                (NewGenerationJob(userID: f.alice, description: "a cat", productImagesJSON: "[\"\(huge)\"]"), "generation_jobs_product_images_size"),
+            ] {
+                let refused = await #expect(throws: InvariantsError.self) { try await f.client.createGenerationJob(job, as: .user(f.alice)) }
+                #expect(refused?.sqlState == "23514")
+                #expect(refused.map { String(reflecting: $0) }?.contains(check) == true, "\(String(describing: refused))")
+            }
+            #expect(try await f.count("SELECT count(*) FROM public.generation_jobs") == 0)
+            _ = try await f.client.createGenerationJob(NewGenerationJob(userID: f.alice, description: String(repeating: "d", count: 10_000)), as: .user(f.alice))
+            #expect(try await f.count("SELECT count(*) FROM public.generation_jobs") == 1)
+        }
+    }
+}

@@ -8,6 +8,14 @@ extension ModelWorkRecordModule {
     static let notFound = ProjectErrorCode.notFound.sqlLiteral
     static let conflict = ProjectErrorCode.conflict.sqlLiteral
 
+    /// Refuses a NULL session id (IV422 `session_id`): "session <NULL> not found" would blame a
+    /// session that was never named.
+    static let checkSessionID = """
+        IF p_session_id IS NULL THEN
+                RAISE EXCEPTION 'session_id is required' USING ERRCODE = \(invalid), COLUMN = 'session_id';
+            END IF;
+        """
+
     /// Refuses a model id that is NULL, empty or longer than 200 characters (IV422 `model_id`).
     static let checkModelID = """
         IF p_model_id IS NULL OR pg_catalog.char_length(p_model_id) NOT BETWEEN 1 AND 200 THEN
@@ -33,6 +41,7 @@ extension ModelWorkRecordModule {
                 v_user uuid;
                 v_config jsonb;
             BEGIN
+                \(checkSessionID)
                 \(checkModelID)
                 -- FOR SHARE: waits for a dismiss or delete of this session in flight, then sees its result.
                 SELECT s.user_id, s.session_config INTO v_user, v_config
@@ -81,6 +90,7 @@ extension ModelWorkRecordModule {
                 v_dismissed boolean := false;
                 v_rows bigint;
             BEGIN
+                \(checkSessionID)
                 \(checkModelID)
                 IF pg_catalog.char_length(p_note) > 500 THEN
                     RAISE EXCEPTION 'note must be at most 500 characters, got %', pg_catalog.char_length(p_note)
@@ -147,6 +157,7 @@ extension ModelWorkRecordModule {
                 v_version bigint;
                 v_rows bigint;
             BEGIN
+                \(checkSessionID)
                 IF p_models IS NULL OR pg_catalog.array_ndims(p_models) > 1 OR pg_catalog.cardinality(p_models) > 64 THEN
                     RAISE EXCEPTION 'models must be a list of at most 64 model ids' USING ERRCODE = \(invalid), COLUMN = 'models';
                 END IF;
@@ -214,6 +225,7 @@ extension ModelWorkRecordModule {
                     RAISE EXCEPTION 'brains must be between 1 and 1000, got %', COALESCE(p_brains::text, 'NULL')
                         USING ERRCODE = \(invalid), COLUMN = 'brains';
                 END IF;
+                \(checkSessionID)
                 \(checkModelID)
                 PERFORM 1 FROM public.sessions AS s WHERE s.id = p_session_id AND s.user_id = v_user FOR SHARE;
                 IF NOT FOUND THEN

@@ -74,3 +74,24 @@ struct ModelWorkRecordAbuseTests {
         }
     }
 }
+
+/// Issue 16, finding 13: a NULL session id is a bad argument (IV422 naming it), not a missing session.
+@Suite("model work record: a NULL session id is named as the bad argument")
+struct ModelWorkRecordNullSessionTests {
+    @Test("add_brains, dismiss_model, set_session_models, record_model_response with a NULL session: IV422 session_id")
+    func nullSession() async throws {
+        try await withModelWorkRecord { f in
+            for (user, sql) in [
+                (f.asAlice, "SELECT * FROM public.add_brains(NULL, 'a', 5)"),
+                (f.asAlice, "SELECT * FROM public.dismiss_model(NULL, 'a', NULL)"),
+                (f.asAlice, "SELECT * FROM public.set_session_models(NULL, ARRAY['a'], 1)"),
+                (UserContext.service, "SELECT * FROM public.record_model_response(NULL, 'a')"),
+            ] {
+                let refused = await #expect(throws: InvariantsError.self) { try await f.run(as: user, sql) }
+                #expect(refused?.sqlState == "IV422", "\(sql): \(String(describing: refused))")
+                #expect(refused?.column == "session_id", "\(sql)")
+                #expect(refused?.message == "session_id is required", "\(sql)")
+            }
+        }
+    }
+}
