@@ -80,7 +80,7 @@ public enum SecurityLint {
     public static let rules: [Rule] = [
         rlsDisabledInPublic, policyExistsRLSDisabled, securityDefinerView, functionSearchPathMutable,
         authRLSInitplan, multiplePermissivePolicies, unindexedForeignKeys, rlsPolicyAlwaysTrue,
-        anonSecurityDefinerFunctionExecutable,
+        anonSecurityDefinerFunctionExecutable, sequencePrivileges,
     ]
 
     /// Schemas a platform (Supabase, PostGIS, pg_cron…) owns: never linted.
@@ -248,7 +248,9 @@ public enum SecurityLint {
             HAVING pg_catalog.count(*) > 1
             """)
 
-    /// splinter 0001; an index covers a foreign key when its leading columns are the key's columns.
+    /// splinter 0001: an index covers a foreign key when its leading columns are the key's columns
+    /// in the key's order (splinter compares the arrays; an index on the same columns in another
+    /// order is reported by Supabase's advisors, so it is reported here too).
     public static let unindexedForeignKeys = Rule(
         name: "unindexed_foreign_keys",
         summary: "a foreign key has no index leading with its columns (slow parent deletes, slow joins)",
@@ -270,8 +272,7 @@ public enum SecurityLint {
               AND NOT EXISTS (
                   SELECT 1 FROM pg_catalog.pg_index i
                   WHERE i.indrelid = con.conrelid AND i.indisvalid
-                    AND (pg_catalog.string_to_array(i.indkey::text, ' ')::int2[])[1:pg_catalog.cardinality(con.conkey)] @> con.conkey
-                    AND (pg_catalog.string_to_array(i.indkey::text, ' ')::int2[])[1:pg_catalog.cardinality(con.conkey)] <@ con.conkey)
+                    AND (pg_catalog.string_to_array(i.indkey::text, ' ')::int2[])[1:pg_catalog.cardinality(con.conkey)] = con.conkey)
             """)
 
     /// splinter 0024: a permissive write policy for a role RLS applies to whose USING or WITH CHECK is constant true.
@@ -331,5 +332,41 @@ public enum SecurityLint {
               AND NOT \(extensionOwned("p.oid", catalog: "pg_proc"))
               AND (pe.public_exec
                    OR coalesce(pg_catalog.has_function_privilege(pg_catalog.to_regrole('anon'), p.oid, 'EXECUTE'), false))
+            """)
+
+    /// Not in splinter: a request role holding what it must not on a sequence in an exposed
+    /// schema. UPDATE is `setval` — anon moving `chat_logs_id_seq` to its maximum stops every
+    /// insert — and an identity column's sequence needs no privilege at all (the server skips
+    /// the check for identity defaults). Supabase's `ALTER DEFAULT PRIVILEGES … GRANT ALL ON
+    /// SEQUENCES TO anon, authenticated` puts both on every new sequence.
+    public static let sequencePrivileges = Rule(
+        name: "sequence_privileges",
+        summary: "anon, authenticated or PUBLIC may setval a sequence, or use an identity column's sequence",
+        sql: """
+            WITH \(exposedSchemas),
+            grants AS (
+                SELECT s.oid, n.nspname, s.relname,
+                       CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::pg_catalog.regrole::text END AS grantee,
+                       a.privilege_type,
+                       EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                               WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = s.oid
+                                 AND d.deptype = 'i') AS identity_sequence
+                FROM pg_catalog.pg_class s
+                JOIN exposed n ON n.oid = s.relnamespace
+                CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(s.relacl, pg_catalog.acldefault('s', s.relowner))) a
+                WHERE s.relkind = 'S' AND NOT \(extensionOwned("s.oid", catalog: "pg_class"))
+                  AND (a.grantee = 0 OR a.grantee IN (SELECT r.oid FROM pg_catalog.pg_roles r
+                                                      WHERE r.rolname IN ('anon', 'authenticated')))
+            )
+            SELECT pg_catalog.format('%I.%I', nspname, relname),
+                   pg_catalog.format('%s holds %s on sequence %I.%I%s: REVOKE ALL ON SEQUENCE %I.%I FROM PUBLIC, anon, '
+                       || 'authenticated, then grant USAGE to exactly the roles that insert through a serial default',
+                       grantee, pg_catalog.string_agg(privilege_type, ', ' ORDER BY privilege_type), nspname, relname,
+                       CASE WHEN bool_or(identity_sequence) THEN ' (an identity column''s: it needs none)'
+                            ELSE ' (UPDATE is setval)' END,
+                       nspname, relname)
+            FROM grants
+            WHERE identity_sequence OR privilege_type = 'UPDATE'
+            GROUP BY nspname, relname, grantee
             """)
 }

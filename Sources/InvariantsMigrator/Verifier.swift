@@ -68,8 +68,13 @@ public struct Verifier: Sendable {
         let scratch = "invariants_verify_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let expected = try await expectedSnapshot(route: route, modules: installed, live: session, url: url, scratch: scratch)
         let schemas = expected.schemas
-        let differences = actual.restricted(to: schemas).withoutLinearLedger
-            .differences(from: expected.restricted(to: schemas).withoutLinearLedger)
+        var expectedSide = expected.restricted(to: schemas).withoutLinearLedger
+        var actualSide = actual.restricted(to: schemas).withoutLinearLedger
+        if actualSide.hasPlatformAuth {
+            expectedSide = expectedSide.reliedOnAuthOnly
+            actualSide = actualSide.reliedOnAuthOnly(presentIn: expectedSide)
+        }
+        let differences = actualSide.differences(from: expectedSide)
         return Report(differences: differences, pending: pending, storedLogic: route.description, scratchDatabase: scratch)
     }
 
@@ -113,6 +118,35 @@ extension CatalogSnapshot {
     var withoutLinearLedger: CatalogSnapshot {
         let ledger = Ledger.migrationsTable.description
         let kept = entries.filter { !$0.key.contains(ledger) }
+        return CatalogSnapshot(entries: kept, members: members.intersection(kept.keys), schemaOf: schemaOf.filter { kept[$0.key] != nil })
+    }
+
+    /// Schema `auth` is a platform's (Supabase's GoTrue) rather than the auth shim's when it holds
+    /// a table the shim never creates: the shim then created nothing there but what was absent,
+    /// and GoTrue's tables, columns, indexes and grants are not the installed modules' to judge.
+    var hasPlatformAuth: Bool {
+        entries.keys.contains { $0.hasPrefix("table auth.") && $0 != "table auth.users" }
+    }
+
+    /// What the modules rely on in `auth`, compared by presence only: the schema, `auth.users`
+    /// and the functions the shim would create (`auth.uid()` …). Everything else of `auth` is dropped.
+    static func isReliedOnInAuth(_ key: String) -> Bool {
+        key == "schema auth" || key == "table auth.users" || key.hasPrefix("function auth.")
+    }
+
+    /// The expected side on a platform's `auth`: the relied-on objects with a placeholder value,
+    /// nothing else of `auth`.
+    var reliedOnAuthOnly: CatalogSnapshot {
+        var kept = entries.filter { schemaOf[$0.key] != "auth" || Self.isReliedOnInAuth($0.key) }
+        for key in kept.keys where schemaOf[key] == "auth" { kept[key] = "present" }
+        return CatalogSnapshot(entries: kept, members: members.intersection(kept.keys), schemaOf: schemaOf.filter { kept[$0.key] != nil })
+    }
+
+    /// The live side on a platform's `auth`: of `auth`, only the objects `expected` relies on,
+    /// valued "present" so that only a missing one is a difference.
+    func reliedOnAuthOnly(presentIn expected: CatalogSnapshot) -> CatalogSnapshot {
+        var kept = entries.filter { schemaOf[$0.key] != "auth" || expected.entries[$0.key] != nil }
+        for key in kept.keys where schemaOf[key] == "auth" { kept[key] = "present" }
         return CatalogSnapshot(entries: kept, members: members.intersection(kept.keys), schemaOf: schemaOf.filter { kept[$0.key] != nil })
     }
 }

@@ -30,7 +30,7 @@ extension CounterCache {
                 "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
                 "REVOKE ALL ON TABLE \(table) FROM PUBLIC, \(DatabaseRole.allSQL)",
                 "GRANT SELECT ON TABLE \(table) TO \(DatabaseRole.serviceRole.sql)",
-            ],
+            ] + auditTable.identitySequences.flatMap(RowLevelSecurity.sequenceGrants),
             dropStatements: [])
     }
 

@@ -85,11 +85,17 @@ public struct RowLevelSecurity: Hashable, Sendable {
     public var updateColumns: [String]?
     /// Users may DELETE (the rows the predicate admits).
     public var delete: Bool
+    /// The sequences behind the table's identity columns: their grants are made exact too
+    /// (Supabase's default privileges grant ALL on new sequences to anon and authenticated,
+    /// and UPDATE on a sequence is `setval`). Filled from the declaration by the `Table`
+    /// constructors.
+    public var sequences: [QualifiedName]
 
     /// Row-level security on `table` with any predicate.
     public init(
         table: QualifiedName, predicate: Predicate, select: Bool = true,
-        insertColumns: [String]? = nil, updateColumns: [String]? = nil, delete: Bool = false
+        insertColumns: [String]? = nil, updateColumns: [String]? = nil, delete: Bool = false,
+        sequences: [QualifiedName] = []
     ) {
         self.table = table
         self.predicate = predicate
@@ -97,6 +103,7 @@ public struct RowLevelSecurity: Hashable, Sendable {
         self.insertColumns = insertColumns
         self.updateColumns = updateColumns
         self.delete = delete
+        self.sequences = sequences
     }
 
     /// Owner RLS for a user-owned table: rows whose `column` is the caller's id.
@@ -113,8 +120,9 @@ public struct RowLevelSecurity: Hashable, Sendable {
         _ table: Table, column: String = "user_id", select: Bool = true,
         insertColumns: [String]? = nil, updateColumns: [String]? = nil, delete: Bool = false
     ) -> RowLevelSecurity {
-        owner(table: table.qualifiedName, column: column, select: select,
-              insertColumns: insertColumns, updateColumns: updateColumns, delete: delete)
+        RowLevelSecurity(table: table.qualifiedName, predicate: .owner(column: column), select: select,
+                         insertColumns: insertColumns, updateColumns: updateColumns, delete: delete,
+                         sequences: table.identitySequences)
     }
 
     /// Tenant RLS for a declared table: rows whose `column` names a tenant that the declared
@@ -131,7 +139,8 @@ public struct RowLevelSecurity: Hashable, Sendable {
             table: table.qualifiedName,
             predicate: .tenant(column: column, membership: membership.qualifiedName,
                                membershipTenantColumn: membershipTenantColumn, membershipUserColumn: membershipUserColumn),
-            select: select, insertColumns: insertColumns, updateColumns: updateColumns, delete: delete)
+            select: select, insertColumns: insertColumns, updateColumns: updateColumns, delete: delete,
+            sequences: table.identitySequences)
     }
 
     private var tableKey: String { ObjectName.keyPart(table.schema) + "." + ObjectName.keyPart(table.name) }
@@ -139,6 +148,16 @@ public struct RowLevelSecurity: Hashable, Sendable {
 
     private func columnList(_ columns: [String]) -> String {
         "(" + columns.map(SQLText.identifier).joined(separator: ", ") + ")"
+    }
+
+    /// An identity column's sequence: nobody but `service_role` holds anything on it. An
+    /// identity column's default needs no privilege on its sequence (the server skips the check),
+    /// so users still insert; service_role may read it (`USAGE, SELECT`), no one may `setval` it.
+    static func sequenceGrants(_ sequence: QualifiedName) -> [String] {
+        [
+            "REVOKE ALL ON SEQUENCE \(sequence.sql) FROM PUBLIC, \(DatabaseRole.allSQL)",
+            "GRANT USAGE, SELECT ON SEQUENCE \(sequence.sql) TO \(DatabaseRole.serviceRole.sql)",
+        ]
     }
 
     /// The grants object and one policy object per granted command.
@@ -157,6 +176,7 @@ public struct RowLevelSecurity: Hashable, Sendable {
             grants.append("GRANT UPDATE \(columnList(columns)) ON TABLE \(table.sql) TO \(authenticated)")
         }
         if delete { grants.append("GRANT DELETE ON TABLE \(table.sql) TO \(authenticated)") }
+        grants += sequences.flatMap(Self.sequenceGrants)
 
         var objects = [RepeatableObject(kind: .tableSecurity, key: "table security \(tableKey)", source: source,
                                         statements: grants, dropStatements: [])]

@@ -35,7 +35,10 @@
 /// - ``Entering`` applies on every way into a state: an INSERT in it and every transition to it.
 ///   Transition guards run before entering guards; assignments run transition first, then entering.
 /// - An UPDATE that leaves the state unchanged is not a transition: no guard, no assignment
-///   (a terminal row's other columns can still be changed; restrict those with grants).
+///   (a terminal row's other columns can still be changed; restrict those with grants) — unless
+///   the machine declares ``finalColumns``: then a terminal row is final. Its final columns
+///   never change again (IV001 naming the column), and an UPDATE naming the state column of a
+///   terminal row — a second completion — is refused with IV001 even when the value is the same.
 ///
 /// Renders one trigger function `invariants.state_<schema>_<table>_<column>` and one
 /// `BEFORE INSERT OR UPDATE OF <column>` row trigger named `invariants_state_<column>`.
@@ -127,12 +130,17 @@ public struct StateMachine: Hashable, Sendable {
     /// States without a way out (validated: no transition may start in one).
     public var terminal: [String]
     public var entering: [Entering]
+    /// Columns that hold a terminal row's result (`image_url`, `tokens_cost`…): once the row is
+    /// in a terminal state they never change, and its state is not named again. Empty: terminal
+    /// rows' other columns stay writable (restrict them with grants). Leave out columns that
+    /// foreign-key actions write (`ON DELETE SET NULL`).
+    public var finalColumns: [String]
 
     /// A state machine on `table.column`: rows start in one of `initial`, move only along
     /// `transitions`, never leave `terminal`.
     public init(
         table: QualifiedName, column: String = "status", initial: [String], transitions: [Transition],
-        terminal: [String] = [], entering: [Entering] = []
+        terminal: [String] = [], entering: [Entering] = [], finalColumns: [String] = []
     ) {
         self.table = table
         self.column = column
@@ -140,15 +148,16 @@ public struct StateMachine: Hashable, Sendable {
         self.transitions = transitions
         self.terminal = terminal
         self.entering = entering
+        self.finalColumns = finalColumns
     }
 
     /// For a declared table.
     public init(
         _ table: Table, column: String = "status", initial: [String], transitions: [Transition],
-        terminal: [String] = [], entering: [Entering] = []
+        terminal: [String] = [], entering: [Entering] = [], finalColumns: [String] = []
     ) {
         self.init(table: table.qualifiedName, column: column, initial: initial, transitions: transitions,
-                  terminal: terminal, entering: entering)
+                  terminal: terminal, entering: entering, finalColumns: finalColumns)
     }
 
     /// Every state, in first-mention order: initial, then transitions, then terminal.
@@ -185,6 +194,12 @@ public struct StateMachine: Hashable, Sendable {
             errors.append("state machine \(table).\(column): state \(state) is unreachable")
         }
         for state in states where state.isEmpty { errors.append("state machine \(table).\(column): empty state name") }
+        if !finalColumns.isEmpty && terminal.isEmpty {
+            errors.append("state machine \(table).\(column): final columns without a terminal state")
+        }
+        if finalColumns.contains(column) {
+            errors.append("state machine \(table).\(column): the state column itself is not a final column")
+        }
         return errors
     }
 
@@ -269,6 +284,11 @@ public struct StateMachine: Hashable, Sendable {
             body += "        ELSE\n" + refuse.split(separator: "\n").map { "            " + $0 }.joined(separator: "\n") + "\n"
             body += "        END IF;\n"
         }
+        if !finalColumns.isEmpty && !terminal.isEmpty {
+            body += "    ELSIF \(old)::text IN (\(list(terminal))) THEN\n"
+            body += "        -- A terminal row is final: naming its state again is a second completion.\n"
+            body += refuse.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"
+        }
         body += "    ELSE\n        -- Same state: not a transition.\n        RETURN NEW;\n    END IF;\n"
         for entry in entering where entry.when != nil || !entry.set.isEmpty {
             body += "    IF \(col)::text = \(SQLText.literal(entry.state)) THEN\n"
@@ -279,6 +299,37 @@ public struct StateMachine: Hashable, Sendable {
         }
         body += "    RETURN NEW;\nEND"
         return StoredFunction(functionName, returns: "trigger", searchPath: [], body: body)
+    }
+
+    /// `invariants.state_<schema>_<table>_<column>_final`: refuses a change of a final column
+    /// of a terminal row (``finalColumns``), naming the column.
+    public var finalFunction: StoredFunction {
+        let old = "OLD." + SQLText.identifier(column)
+        let code = ProjectErrorCode.illegalTransition.sqlLiteral
+        var body = "BEGIN\n"
+        body += "    -- A terminal row of \(label) is final: its result columns keep their values.\n"
+        for name in finalColumns {
+            let identifier = SQLText.identifier(name)
+            let text = SQLText.commentSafe(table.name).replacingPercent() + " is % (a terminal state of "
+                + SQLText.commentSafe(column).replacingPercent() + "): " + SQLText.commentSafe(name).replacingPercent()
+                + " is final"
+            body += """
+                    IF NEW.\(identifier) IS DISTINCT FROM OLD.\(identifier) THEN
+                        RAISE EXCEPTION \(SQLText.literal(text)), \(old)
+                            USING ERRCODE = \(code), COLUMN = \(SQLText.literal(name));
+                    END IF;
+
+                """
+        }
+        body += "    RETURN NEW;\nEND"
+        return StoredFunction(Schema.invariants(ObjectName.fitted(functionName.name + "_final")), returns: "trigger",
+                              searchPath: [], body: body)
+    }
+
+    /// `BEFORE UPDATE OF <final columns> … WHEN (OLD.<column> IN (<terminal>))`.
+    public var finalTrigger: Trigger {
+        Trigger(ObjectName.fitted(triggerName + "_final"), on: table, .before, [.update(of: finalColumns)],
+                when: "OLD.\(SQLText.identifier(column))::text IN (\(list(terminal)))", executing: finalFunction)
     }
 
     /// The `BEFORE INSERT OR UPDATE OF <column> … FOR EACH ROW` trigger.
@@ -297,7 +348,13 @@ public struct StateMachine: Hashable, Sendable {
         let source = "StateMachine(table: \(tableKey), column: \(ObjectName.keyPart(column)))"
         var functionObject = function.repeatableObject(source: source, executableBy: [])
         functionObject.kind = .triggerFunction
-        return [functionObject, trigger.repeatableObject(source: source)]
+        var objects = [functionObject, trigger.repeatableObject(source: source)]
+        if !finalColumns.isEmpty && !terminal.isEmpty {
+            var finalObject = finalFunction.repeatableObject(source: source, executableBy: [])
+            finalObject.kind = .triggerFunction
+            objects += [finalObject, finalTrigger.repeatableObject(source: source)]
+        }
+        return objects
     }
 }
 

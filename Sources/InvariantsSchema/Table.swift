@@ -44,6 +44,13 @@ public struct Table: Hashable, Sendable {
     /// `schema.name` as a ``QualifiedName``.
     public var qualifiedName: QualifiedName { QualifiedName(schema, name) }
 
+    /// The sequences PostgreSQL creates for the identity columns, by its naming rule
+    /// (`<table>_<column>_seq`, fitted to 63 bytes; `invariants lint` reports any sequence whose
+    /// grants this misses).
+    public var identitySequences: [QualifiedName] {
+        columns.filter { $0.identity != nil }.map { QualifiedName(schema, ObjectName.fitted("\(name)_\($0.name)_seq")) }
+    }
+
     /// The primary key, if one is declared.
     public var primaryKey: PrimaryKey? {
         for case .primaryKey(let key) in constraints { return key }

@@ -11,6 +11,13 @@ extension Table {
         [alter("DROP COLUMN " + SQLText.identifier(columnName))]
     }
 
+    /// `ALTER TABLE … ALTER COLUMN "name" TYPE …`. Use it only where PostgreSQL needs no
+    /// rewrite (`varchar(n)` → `text`, a wider `varchar`): other changes rewrite the table
+    /// under ACCESS EXCLUSIVE.
+    public func changeColumnTypeSteps(_ columnName: String, to type: ColumnType) -> [MigrationStep] {
+        [alter("ALTER COLUMN " + SQLText.identifier(columnName) + " TYPE " + type.sql)]
+    }
+
     /// `ALTER TABLE … ADD CONSTRAINT …`. With `notValid` (foreign keys and checks only) existing
     /// rows are not checked now; validate them in a later migration with
     /// ``validateConstraintSteps(_:)``, which takes a weaker lock.

@@ -15,6 +15,12 @@ import Testing
 /// counter on either route.
 @Suite("Extension route", .serialized)
 struct ExtensionRouteTests {
+    /// Functions and triggers declared after release 0.2 (a database of 0.2 gets them on upgrade).
+    static let declaredSinceRelease02: Set<String> = [
+        "function invariants.state_public_generation_jobs_status_final()",
+        "trigger invariants_state_status_final on generation_jobs",
+    ]
+
     /// nil: every module (the catalog's default set); else the modules asked for.
     static let moduleSets: [[String]?] = [nil, ["gig_responses"]]
 
@@ -272,9 +278,15 @@ struct ExtensionRouteTests {
                     "nothing is dropped: \(rendered)")
             try await migrator.migrate(on: connection)
 
-            #expect(try await functionAndTriggerOIDs(connection) == oids, "every function and trigger kept its OID")
+            // Every function and trigger of release 0.2 kept its OID; objects declared since then
+            // (the generation job's final-result guard) are new.
+            let after = try await functionAndTriggerOIDs(connection)
+            #expect(after.filter { oids[$0.key] != nil } == oids, "every function and trigger kept its OID")
+            #expect(Set(after.keys).subtracting(oids.keys) == Self.declaredSinceRelease02, "\(Set(after.keys).subtracting(oids.keys))")
             let members = try await extensionMembership(connection)
-            #expect(Set(members.keys) == Set(legacyMembers.keys), "the same functions, now in the module extensions")
+            #expect(Set(members.keys).subtracting(legacyMembers.keys) == ["invariants.state_public_generation_jobs_status_final()"],
+                    "the same functions, now in the module extensions, and the new ones")
+            #expect(Set(members.keys).isSuperset(of: legacyMembers.keys))
             let owners = Dictionary(uniqueKeysWithValues: try await connection.query(
                 "SELECT key, module FROM invariants.repeatable_objects WHERE kind IN ('function', 'trigger function')", logger: testLogger)
                 .collect().map { try $0.decode((String, String).self) })

@@ -13,6 +13,13 @@ import Testing
 @Suite("Upgrade from the linear ledger of releases 0.1 and 0.2", .serialized)
 struct LinearUpgradeTests {
     static let releases = repositoryRoot + "/Tests/InvariantsMigratorTests/Releases"
+    /// Module migrations added after release 0.3 (the first module release): a database of any
+    /// earlier release gets these on its first migrate, after the mapping.
+    static let migrationsSinceRelease03 = [
+        "chat_logs/0003_saved_chat_length_checks.sql", "chat_logs/0004_validate_saved_chat_length_checks.sql",
+        "generations/0002_job_input_limits.sql", "generations/0003_validate_job_input_limits.sql",
+        "support_chat/0002_same_session_key_indexes.sql",
+    ]
     static let user = "00000000-0000-0000-0000-0000000000aa"
 
     /// Applies linear migrations 1…`through` and the release's repeatable set with psql.
@@ -58,7 +65,8 @@ struct LinearUpgradeTests {
             let plan = try await migrator.plan(on: connection)
             #expect(plan.modules == ["core", "auth", "model_work_record", "chat_logs"], "a plain migrate keeps what the database had")
             // Only what 0.1 lacked runs: the installed modules' later versions.
-            #expect(plan.migrations == ["core/0002_counter_repairs.sql", "chat_logs/0002_chat_logs_cost_index.sql"])
+            #expect(plan.migrations == ["core/0002_counter_repairs.sql", "chat_logs/0002_chat_logs_cost_index.sql"]
+                    + Self.migrationsSinceRelease03.filter { $0.hasPrefix("chat_logs/") })
             let report = try await migrator.migrate(on: connection)
             #expect(report.appliedMigrations == plan.migrations)
             #expect(try await oids(connection, tables) == before, "no table re-created")
@@ -67,7 +75,8 @@ struct LinearUpgradeTests {
             #expect(try await connection.scalar("""
                 SELECT string_agg(module || ' ' || version || ' ← ' || coalesce(linear_version::text, 'new'), ', ' ORDER BY module, version)
                 FROM invariants.module_migrations
-                """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, core 1 ← 1, core 2 ← new, model_work_record 1 ← 3")
+                """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, chat_logs 3 ← new, chat_logs 4 ← new, core 1 ← 1, "
+                + "core 2 ← new, model_work_record 1 ← 3")
             #expect(try await migrator.status(on: connection).isUpToDate)
             let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
             #expect(verify.isClean, "\(verify.differences.prefix(5))")
@@ -98,20 +107,24 @@ struct LinearUpgradeTests {
             let catalog = try committedCatalog()
             let migrator = try Migrator(catalog: catalog, logger: testLogger)
             let plan = try await migrator.plan(on: connection)
-            #expect(plan.migrations.isEmpty, "every module version is mapped, none re-runs")
-            // Re-applied: exactly the objects whose text changed since release 0.2 (none today).
+            #expect(plan.migrations == Self.migrationsSinceRelease03, "every module version is mapped, none re-runs; only newer ones run")
+            // Re-applied: exactly the objects whose text changed since release 0.2, and the new ones.
             let released = try RepeatableSetFile.parse(String(contentsOfFile: Self.releases + "/0.2/repeatable.sql", encoding: .utf8))
             let current = Dictionary(uniqueKeysWithValues: catalog.repeatables.map { ($0.key, RepeatableSetFile.checksum(of: $0)) })
             let changed = released.filter { current[$0.key] != RepeatableSetFile.checksum(of: $0) }.map(\.key)
-            #expect(Set(plan.appliedRepeatables) == Set(changed))
+            let added = Set(current.keys).subtracting(released.map(\.key))
+            #expect(Set(plan.appliedRepeatables) == Set(changed).union(added))
             #expect(plan.droppedRepeatables.isEmpty)
             // Create the module ledger, map the linear one, and name each object's module.
-            #expect(plan.steps.map(\.kind) == [.ledger, .ledger, .repeatableSet], "\(plan.steps.map(\.title))")
+            #expect(plan.steps.map(\.kind).filter { $0 != .migration } == [.ledger, .ledger, .repeatableSet], "\(plan.steps.map(\.title))")
             try await migrator.migrate(on: connection)
 
             #expect(try await oids(connection, tables) == before)
-            #expect(try await connection.scalar("SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_trigger WHERE NOT tgisinternal", as: String.self) == triggers,
-                    "no trigger re-created")
+            // No trigger of release 0.2 re-created; the one declared since (the job's final-result
+            // guard) is added.
+            #expect(try await connection.scalar(
+                "SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_trigger WHERE NOT tgisinternal AND tgname <> 'invariants_state_status_final'",
+                as: String.self) == triggers, "no trigger re-created")
             #expect(try await connection.scalar("SELECT responses || '/' || new_responses FROM public.gigs", as: String.self) == "3/2")
             #expect(try await connection.scalar("SELECT count(*) FROM invariants.repeatable_objects WHERE module IS NULL", as: Int64.self) == 0,
                     "every object now names its module")

@@ -69,7 +69,9 @@ struct ModuleInstallTests {
             let gigsOID = try await connection.scalar("SELECT 'public.gigs'::regclass::oid::bigint", as: Int64.self)
             let second = try await Migrator(catalog: catalog, options: .init(modules: ["chat_logs"]), logger: testLogger).migrate(on: connection)
             #expect(second.installedModules == ["chat_logs"])
-            #expect(second.appliedMigrations == ["chat_logs/0001_chat_logs.sql", "chat_logs/0002_chat_logs_cost_index.sql"])
+            #expect(second.appliedMigrations == ["chat_logs/0001_chat_logs.sql", "chat_logs/0002_chat_logs_cost_index.sql",
+                                                 "chat_logs/0003_saved_chat_length_checks.sql",
+                                                 "chat_logs/0004_validate_saved_chat_length_checks.sql"])
             #expect(try await present(connection) == ["core", "auth", "gig_responses", "chat_logs"])
             #expect(try await connection.scalar("SELECT 'public.gigs'::regclass::oid::bigint", as: Int64.self) == gigsOID)
             let status = try await Migrator(catalog: catalog, logger: testLogger).status(on: connection)
@@ -134,7 +136,8 @@ struct ModuleInstallTests {
             #expect(try await connection.exists("invariants.module_migrations") == false, "plan writes nothing")
             #expect(plan.steps.map(\.kind).prefix(2) == [.ledger, .ledger])
             #expect(plan.migrations == ["core/0001_invariants_core.sql", "core/0002_counter_repairs.sql", "auth/0001_auth_shim.sql",
-                                        "generations/0001_generations.sql"])
+                                        "generations/0001_generations.sql", "generations/0002_job_input_limits.sql",
+                                        "generations/0003_validate_job_input_limits.sql"])
             let generations = try #require(plan.steps.first { $0.title == "generations/0001_generations.sql" })
             #expect(generations.statements.first == "SET LOCAL lock_timeout = '5000ms'")
             #expect(generations.statements.last?.contains("installed_modules") == true)

@@ -87,6 +87,26 @@ let lintCases: [LintCase] = [
         "ALTER TABLE public.lint_child_ok ENABLE ROW LEVEL SECURITY",
         "CREATE INDEX lint_child_ok_owned_n ON public.lint_child_ok (owned_id, n)",
     ]),
+    LintCase(rule: "unindexed_foreign_keys", object: "public.lint_pair_child", statements: [
+        "CREATE TABLE public.lint_pair (a bigint, b bigint, PRIMARY KEY (a, b))",
+        "ALTER TABLE public.lint_pair ENABLE ROW LEVEL SECURITY",
+        "CREATE TABLE public.lint_pair_child (id bigint PRIMARY KEY, a bigint, b bigint, FOREIGN KEY (a, b) REFERENCES public.lint_pair)",
+        "ALTER TABLE public.lint_pair_child ENABLE ROW LEVEL SECURITY",
+        "CREATE INDEX lint_pair_child_b_a ON public.lint_pair_child (b, a)",  // the key's columns, not in its order
+    ]),
+    LintCase(rule: "sequence_privileges", object: "public.lint_serial_id_seq", statements: [
+        "CREATE TABLE public.lint_serial (id serial PRIMARY KEY)",
+        "ALTER TABLE public.lint_serial ENABLE ROW LEVEL SECURITY",
+        "GRANT UPDATE ON SEQUENCE public.lint_serial_id_seq TO authenticated",  // setval
+        "CREATE TABLE public.lint_serial_ok (id serial PRIMARY KEY)",
+        "ALTER TABLE public.lint_serial_ok ENABLE ROW LEVEL SECURITY",
+        "GRANT USAGE ON SEQUENCE public.lint_serial_ok_id_seq TO authenticated",  // a serial default needs it
+    ]),
+    LintCase(rule: "sequence_privileges", object: "public.lint_identity_id_seq", statements: [
+        "CREATE TABLE public.lint_identity (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)",
+        "ALTER TABLE public.lint_identity ENABLE ROW LEVEL SECURITY",
+        "GRANT USAGE ON SEQUENCE public.lint_identity_id_seq TO anon",  // an identity default needs none
+    ]),
     LintCase(rule: "rls_policy_always_true", object: "public.lint_owned policy lint_any_insert", statements: ownedTable + [
         "CREATE POLICY lint_any_insert ON public.lint_owned FOR INSERT TO authenticated WITH CHECK (true)",
         "CREATE POLICY lint_read_all ON public.lint_owned FOR SELECT TO authenticated USING (true)",  // reads may be public

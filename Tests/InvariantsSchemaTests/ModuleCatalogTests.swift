@@ -84,8 +84,16 @@ import SupportChat
             #expect(released.steps == modules.flatMap(\.steps), "\(linear.fileName) ≠ \(linear.equivalents)")
             #expect(modules.allSatisfy { $0.lockTimeoutMilliseconds == released.lockTimeoutMilliseconds })
         }
+        // Every module version released with 0.3 (the first module release, which froze the
+        // streams at what the linear history had created) is mapped; later ones are new.
         let mapped = Set(catalog.linearHistory.flatMap(\.equivalents))
-        #expect(mapped == Set(catalog.modules.flatMap { module in module.migrations.map { ModuleVersion(module.name, $0.version) } }),
-                "every module version of release 0.2's scope is mapped")
+        let releasedWith03: Set<ModuleVersion> = [
+            ModuleVersion("core", 1), ModuleVersion("core", 2), ModuleVersion("auth", 1), ModuleVersion("chat_logs", 1),
+            ModuleVersion("chat_logs", 2), ModuleVersion("generations", 1), ModuleVersion("gig_responses", 1),
+            ModuleVersion("model_work_record", 1), ModuleVersion("support_chat", 1),
+        ]
+        #expect(mapped == releasedWith03, "every module version of release 0.2's scope is mapped")
+        let all = Set(catalog.modules.flatMap { module in module.migrations.map { ModuleVersion(module.name, $0.version) } })
+        #expect(all.isSuperset(of: releasedWith03))
     }
 }

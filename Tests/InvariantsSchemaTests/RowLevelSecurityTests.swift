@@ -16,7 +16,8 @@ import Testing
             Fixtures.sessions, insertColumns: ["user_id", "title"], updateColumns: ["title"], delete: true)
         #expect(security == RowLevelSecurity(
             table: QualifiedName("public", "sessions"), predicate: .owner(column: "user_id"),
-            insertColumns: ["user_id", "title"], updateColumns: ["title"], delete: true))
+            insertColumns: ["user_id", "title"], updateColumns: ["title"], delete: true,
+            sequences: [QualifiedName("public", "sessions_seq_seq")]))
         #expect(security.predicate.sql == #"(SELECT "auth"."uid"()) = "user_id""#)
         let objects = security.repeatableObjects()
         #expect(objects.map(\.key) == [
@@ -33,6 +34,9 @@ import Testing
             #"GRANT INSERT ("user_id", "title") ON TABLE "public"."sessions" TO "authenticated""#,
             #"GRANT UPDATE ("title") ON TABLE "public"."sessions" TO "authenticated""#,
             #"GRANT DELETE ON TABLE "public"."sessions" TO "authenticated""#,
+            // The identity column's sequence: exact grants too (Supabase grants ALL by default).
+            #"REVOKE ALL ON SEQUENCE "public"."sessions_seq_seq" FROM PUBLIC, "anon", "authenticated", "service_role""#,
+            #"GRANT USAGE, SELECT ON SEQUENCE "public"."sessions_seq_seq" TO "service_role""#,
         ])
         #expect(objects[0].dropStatements.isEmpty)  // pruning never switches RLS off
         #expect(objects[3].statements == [

@@ -144,7 +144,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."saved_chats_copy"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:37fc870558f4d65432ff9811f5cfd11ee716788f480e3651940230882bcdb3b4","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"ChatLogs.ChatLogsSaving"}
+-- invariants:object {"checksum":"sha256:dc99861a5111d0e716353f98c4c7da627d723bd5762efcfd6ec3f84c92d143fd","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"ChatLogs.ChatLogsSaving"}
 CREATE OR REPLACE FUNCTION "public"."save_chat"("p_chat_log_id" bigint, "p_note" text)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -162,9 +162,15 @@ BEGIN
         RAISE EXCEPTION 'chat_log_id is required' USING ERRCODE = 'IV422', COLUMN = 'chat_log_id';
     END IF;
     -- Invoker rights: RLS's WITH CHECK and the copy trigger apply as to a direct insert.
+    -- A log saved twice is the caller's conflict (IV409 naming it), not a raw 23505.
     INSERT INTO public.saved_chats (user_id, chat_log_id, note)
     VALUES (auth.uid(), p_chat_log_id, p_note)
+    ON CONFLICT (user_id, chat_log_id) DO NOTHING
     RETURNING id INTO new_id;
+    IF new_id IS NULL THEN
+        RAISE EXCEPTION 'chat log % is already saved', p_chat_log_id
+            USING ERRCODE = 'IV409', COLUMN = 'chat_log_id';
+    END IF;
     RETURN new_id;
 END
 $fn$;
@@ -349,7 +355,7 @@ GRANT INSERT ("id", "display_name") ON TABLE "public"."profiles" TO "authenticat
 -- invariants:statement
 GRANT UPDATE ("display_name") ON TABLE "public"."profiles" TO "authenticated";
 
--- invariants:object {"checksum":"sha256:8d531cd5bc9d4511224e0d5e26728dbc612766fd00017d87ffdb1c6eb810d939","drop":[],"key":"table security public.chat_logs","kind":"table security","source":"OwnerRowLevelSecurity(public.chat_logs)"}
+-- invariants:object {"checksum":"sha256:d1f90c6b0fd7506599ef75bd4f2a5e912317d43cb2cb529848f62ef28d9ba085","drop":[],"key":"table security public.chat_logs","kind":"table security","source":"OwnerRowLevelSecurity(public.chat_logs)"}
 ALTER TABLE "public"."chat_logs" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -361,7 +367,13 @@ GRANT ALL ON TABLE "public"."chat_logs" TO "service_role";
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."chat_logs" TO "authenticated";
 
--- invariants:object {"checksum":"sha256:2b588dcbc62959fe61ef8896d2b7f931acc30b54e0697c4e3c5466f8b659d94d","drop":[],"key":"table security public.saved_chats","kind":"table security","source":"OwnerRowLevelSecurity(public.saved_chats)"}
+-- invariants:statement
+REVOKE ALL ON SEQUENCE "public"."chat_logs_id_seq" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT USAGE, SELECT ON SEQUENCE "public"."chat_logs_id_seq" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:ce7c443c0d5360dac537b3ffcbb656fb648565bff5ac14dfab1433ded4738e54","drop":[],"key":"table security public.saved_chats","kind":"table security","source":"OwnerRowLevelSecurity(public.saved_chats)"}
 ALTER TABLE "public"."saved_chats" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -381,6 +393,12 @@ GRANT UPDATE ("note") ON TABLE "public"."saved_chats" TO "authenticated";
 
 -- invariants:statement
 GRANT DELETE ON TABLE "public"."saved_chats" TO "authenticated";
+
+-- invariants:statement
+REVOKE ALL ON SEQUENCE "public"."saved_chats_id_seq" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT USAGE, SELECT ON SEQUENCE "public"."saved_chats_id_seq" TO "service_role";
 
 -- invariants:object {"checksum":"sha256:54785dca29b0bd1ee890c7e9fe95dfa490f9ccd94f6562f69dd3ec2d3ffa920e","drop":[],"key":"table security public.usage_daily","kind":"table security","source":"OwnerRowLevelSecurity(public.usage_daily)"}
 ALTER TABLE "public"."usage_daily" ENABLE ROW LEVEL SECURITY;
@@ -514,7 +532,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.save_chat(bigint, text)', 'function', 'sha256:37fc870558f4d65432ff9811f5cfd11ee716788f480e3651940230882bcdb3b4',
+VALUES ('function public.save_chat(bigint, text)', 'function', 'sha256:dc99861a5111d0e716353f98c4c7da627d723bd5762efcfd6ec3f84c92d143fd',
         ARRAY['DROP FUNCTION IF EXISTS "public"."save_chat"(bigint, text)']::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -594,7 +612,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.chat_logs', 'table security', 'sha256:8d531cd5bc9d4511224e0d5e26728dbc612766fd00017d87ffdb1c6eb810d939',
+VALUES ('table security public.chat_logs', 'table security', 'sha256:d1f90c6b0fd7506599ef75bd4f2a5e912317d43cb2cb529848f62ef28d9ba085',
         ARRAY[]::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -602,7 +620,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.saved_chats', 'table security', 'sha256:2b588dcbc62959fe61ef8896d2b7f931acc30b54e0697c4e3c5466f8b659d94d',
+VALUES ('table security public.saved_chats', 'table security', 'sha256:ce7c443c0d5360dac537b3ffcbb656fb648565bff5ac14dfab1433ded4738e54',
         ARRAY[]::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

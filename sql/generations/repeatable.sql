@@ -92,7 +92,7 @@ REVOKE EXECUTE ON FUNCTION "public"."notification_queue_usage"() FROM PUBLIC, "a
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."notification_queue_usage"() TO "service_role";
 
--- invariants:object {"checksum":"sha256:5e3e0eeca19d3eb3b945dfca09d9ff7b08dd8060c002dfe0c5441887d6ea6e40","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status\"()"],"key":"function invariants.state_public_generation_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
+-- invariants:object {"checksum":"sha256:acec664fce46f48e6a6e4353aa43e9d630027af4611bbcc2f25b28f7d07b5458","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status\"()"],"key":"function invariants.state_public_generation_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_generation_jobs_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -117,6 +117,10 @@ BEGIN
             RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
                 USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
         END IF;
+    ELSIF OLD."status"::text IN ('completed', 'failed') THEN
+        -- A terminal row is final: naming its state again is a second completion.
+        RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+            USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
     ELSE
         -- Same state: not a transition.
         RETURN NEW;
@@ -141,6 +145,41 @@ $fn$;
 
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:fa7d7b242951e5988cea62e78e7bd96d929ca1dd33d36efc3f4bfcd3a5cd00f9","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status_final\"()"],"key":"function invariants.state_public_generation_jobs_status_final()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_generation_jobs_status_final"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- A terminal row of generation_jobs.status is final: its result columns keep their values.
+    IF NEW."image_url" IS DISTINCT FROM OLD."image_url" THEN
+        RAISE EXCEPTION 'generation_jobs is % (a terminal state of status): image_url is final', OLD."status"
+            USING ERRCODE = 'IV001', COLUMN = 'image_url';
+    END IF;
+    IF NEW."tokens_cost" IS DISTINCT FROM OLD."tokens_cost" THEN
+        RAISE EXCEPTION 'generation_jobs is % (a terminal state of status): tokens_cost is final', OLD."status"
+            USING ERRCODE = 'IV001', COLUMN = 'tokens_cost';
+    END IF;
+    IF NEW."error_message" IS DISTINCT FROM OLD."error_message" THEN
+        RAISE EXCEPTION 'generation_jobs is % (a terminal state of status): error_message is final', OLD."status"
+            USING ERRCODE = 'IV001', COLUMN = 'error_message';
+    END IF;
+    IF NEW."started_at" IS DISTINCT FROM OLD."started_at" THEN
+        RAISE EXCEPTION 'generation_jobs is % (a terminal state of status): started_at is final', OLD."status"
+            USING ERRCODE = 'IV001', COLUMN = 'started_at';
+    END IF;
+    IF NEW."finished_at" IS DISTINCT FROM OLD."finished_at" THEN
+        RAISE EXCEPTION 'generation_jobs is % (a terminal state of status): finished_at is final', OLD."status"
+            USING ERRCODE = 'IV001', COLUMN = 'finished_at';
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status_final"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_completed_generation_to_history\"()"],"key":"function invariants.save_completed_generation_to_history()","kind":"trigger function","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
 CREATE OR REPLACE FUNCTION "invariants"."save_completed_generation_to_history"()
@@ -217,6 +256,13 @@ CREATE OR REPLACE TRIGGER "invariants_state_status"
     BEFORE INSERT OR UPDATE OF "status" ON "public"."generation_jobs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."state_public_generation_jobs_status"();
+
+-- invariants:object {"checksum":"sha256:7989a451c029640d3ee02242acc50858ea85dba4d927bae32cc0a3a2a903db19","drop":["DROP TRIGGER IF EXISTS \"invariants_state_status_final\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.invariants_state_status_final","kind":"trigger","source":"StateMachine(table: public.generation_jobs, column: status)"}
+CREATE OR REPLACE TRIGGER "invariants_state_status_final"
+    BEFORE UPDATE OF "image_url", "tokens_cost", "error_message", "started_at", "finished_at" ON "public"."generation_jobs"
+    FOR EACH ROW
+    WHEN (OLD."status"::text IN ('completed', 'failed'))
+    EXECUTE FUNCTION "invariants"."state_public_generation_jobs_status_final"();
 
 -- invariants:object {"checksum":"sha256:cb448272ce92502edb20826cd55dce55651828728710f2d73caf5cfe212d2316","drop":["DROP TRIGGER IF EXISTS \"save_completed_generation_to_history\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.save_completed_generation_to_history","kind":"trigger","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
 CREATE OR REPLACE TRIGGER "save_completed_generation_to_history"
@@ -334,8 +380,16 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.state_public_generation_jobs_status()', 'trigger function', 'sha256:5e3e0eeca19d3eb3b945dfca09d9ff7b08dd8060c002dfe0c5441887d6ea6e40',
+VALUES ('function invariants.state_public_generation_jobs_status()', 'trigger function', 'sha256:acec664fce46f48e6a6e4353aa43e9d630027af4611bbcc2f25b28f7d07b5458',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status"()']::text[], 'generations')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('function invariants.state_public_generation_jobs_status_final()', 'trigger function', 'sha256:fa7d7b242951e5988cea62e78e7bd96d929ca1dd33d36efc3f4bfcd3a5cd00f9',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status_final"()']::text[], 'generations')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
@@ -360,6 +414,14 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES ('trigger public.generation_jobs.invariants_state_status', 'trigger', 'sha256:4828f73cbb05a2467bb0dc672c3baa56fd50075babbd92f9a1bf9eee62dbe256',
         ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."generation_jobs"']::text[], 'generations')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('trigger public.generation_jobs.invariants_state_status_final', 'trigger', 'sha256:7989a451c029640d3ee02242acc50858ea85dba4d927bae32cc0a3a2a903db19',
+        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status_final" ON "public"."generation_jobs"']::text[], 'generations')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

@@ -84,7 +84,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."session_config_problem"(jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:e9d3ec569598778118fe55c65b9414ec5fb60ba46ace3a3038b18aa9ba244e71","drop":["DROP FUNCTION IF EXISTS \"public\".\"record_model_response\"(uuid, text)"],"key":"function public.record_model_response(uuid, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:001bd8bc04947e41d957b4071d94465a9d33e3eaa9da0fddd28a04c384216b43","drop":["DROP FUNCTION IF EXISTS \"public\".\"record_model_response\"(uuid, text)"],"key":"function public.record_model_response(uuid, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."record_model_response"("p_session_id" uuid, "p_model_id" text)
     RETURNS TABLE (response_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)
     LANGUAGE plpgsql
@@ -95,6 +95,9 @@ DECLARE
     v_user uuid;
     v_config jsonb;
 BEGIN
+    IF p_session_id IS NULL THEN
+        RAISE EXCEPTION 'session_id is required' USING ERRCODE = 'IV422', COLUMN = 'session_id';
+    END IF;
     IF p_model_id IS NULL OR pg_catalog.char_length(p_model_id) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'model_id must be 1 to 200 characters'
             USING ERRCODE = 'IV422', COLUMN = 'model_id';
@@ -127,7 +130,7 @@ REVOKE EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) FROM PUB
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) TO "service_role";
 
--- invariants:object {"checksum":"sha256:633e2dae749116ddf02f04a79f1203ad1aa451ff37e886bb0afe6d7686c7e00c","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:e0681d6d58455f81564e5823489b6a708e8af5ea7551a8bfcc3c8a637b2f2a37","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
     RETURNS TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)
     LANGUAGE plpgsql
@@ -143,6 +146,9 @@ DECLARE
     v_dismissed boolean := false;
     v_rows bigint;
 BEGIN
+    IF p_session_id IS NULL THEN
+        RAISE EXCEPTION 'session_id is required' USING ERRCODE = 'IV422', COLUMN = 'session_id';
+    END IF;
     IF p_model_id IS NULL OR pg_catalog.char_length(p_model_id) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'model_id must be 1 to 200 characters'
             USING ERRCODE = 'IV422', COLUMN = 'model_id';
@@ -201,7 +207,7 @@ REVOKE EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) FROM PUBLI
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:07f8a9b8c9ba9c73f10d085cb6246325ac11d71cab5754cfb17171510354b458","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:8f9a0225a4538264fe7e2e205b7d334f3ff45a5ee04ad0c9413bafa48fe74b7c","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
     RETURNS TABLE (config_version bigint, selected_models text[])
     LANGUAGE plpgsql
@@ -215,6 +221,9 @@ DECLARE
     v_version bigint;
     v_rows bigint;
 BEGIN
+    IF p_session_id IS NULL THEN
+        RAISE EXCEPTION 'session_id is required' USING ERRCODE = 'IV422', COLUMN = 'session_id';
+    END IF;
     IF p_models IS NULL OR pg_catalog.array_ndims(p_models) > 1 OR pg_catalog.cardinality(p_models) > 64 THEN
         RAISE EXCEPTION 'models must be a list of at most 64 model ids' USING ERRCODE = 'IV422', COLUMN = 'models';
     END IF;
@@ -263,7 +272,7 @@ REVOKE EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) F
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:51117e3410c51d4572cf041ac38c6bfe40965e17970484a0e22b6687f997bdd2","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:63da1c8b596c7547f555dd2df63f3850856749f54f7a0004636e1d49cf6c30d3","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
     RETURNS TABLE (total_brains bigint)
     LANGUAGE plpgsql
@@ -279,6 +288,9 @@ BEGIN
         RAISE EXCEPTION 'brains must be between 1 and 1000, got %', COALESCE(p_brains::text, 'NULL')
             USING ERRCODE = 'IV422', COLUMN = 'brains';
     END IF;
+    IF p_session_id IS NULL THEN
+        RAISE EXCEPTION 'session_id is required' USING ERRCODE = 'IV422', COLUMN = 'session_id';
+    END IF;
     IF p_model_id IS NULL OR pg_catalog.char_length(p_model_id) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'model_id must be 1 to 200 characters'
             USING ERRCODE = 'IV422', COLUMN = 'model_id';
@@ -289,10 +301,19 @@ BEGIN
     END IF;
     UPDATE public.model_statistics AS t SET total_brains = t.total_brains + p_brains
     WHERE t.user_id = v_user AND t.model_id = p_model_id AND t.session_id = p_session_id
+      AND t.total_brains + p_brains <= 1000
     RETURNING t.total_brains INTO v_total;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'model % has no record in session %', p_model_id, p_session_id
-            USING ERRCODE = 'IV404', COLUMN = 'model_id';
+        SELECT t.total_brains INTO v_total FROM public.model_statistics AS t
+        WHERE t.user_id = v_user AND t.model_id = p_model_id AND t.session_id = p_session_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'model % has no record in session %', p_model_id, p_session_id
+                USING ERRCODE = 'IV404', COLUMN = 'model_id';
+        END IF;
+        RAISE EXCEPTION 'brains are capped at 1000 per model and session: % already given, % more refused',
+            v_total, p_brains
+            USING ERRCODE = 'IV422', COLUMN = 'brains',
+                  HINT = 'at most 1000 brains per (user, session, model) in total';
     END IF;
     RETURN QUERY SELECT v_total;
 END
@@ -357,7 +378,7 @@ REVOKE EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) FROM PUBLIC,
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:bd671340b3dfd0488c7fb2021d1de13bb5a3f6a6b95e853ce49799bdef480953","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:cd8dd3c5e50856ac9e9d180d41fb0d5586dfd2289ebf6baaf5921e3698304c90","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
     RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
     LANGUAGE plpgsql
@@ -379,13 +400,13 @@ BEGIN
            g.model_id, g.user_count, g.response_count, g.total_brains, g.dismissal_count
     FROM (
         SELECT t.model_id,
-               pg_catalog.count(DISTINCT t.user_id) AS user_count,
+               pg_catalog.count(DISTINCT t.user_id) FILTER (WHERE t.response_count > 0) AS user_count,
                pg_catalog.sum(t.response_count)::bigint AS response_count,
                pg_catalog.sum(t.total_brains)::bigint AS total_brains,
                pg_catalog.sum(t.dismissal_count)::bigint AS dismissal_count
         FROM public.model_statistics AS t
         GROUP BY t.model_id
-        HAVING pg_catalog.count(DISTINCT t.user_id) >= p_min_users
+        HAVING pg_catalog.count(DISTINCT t.user_id) FILTER (WHERE t.response_count > 0) >= p_min_users
     ) AS g
     ORDER BY 1
     LIMIT p_limit;
@@ -587,7 +608,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.record_model_response(uuid, text)', 'function', 'sha256:e9d3ec569598778118fe55c65b9414ec5fb60ba46ace3a3038b18aa9ba244e71',
+VALUES ('function public.record_model_response(uuid, text)', 'function', 'sha256:001bd8bc04947e41d957b4071d94465a9d33e3eaa9da0fddd28a04c384216b43',
         ARRAY['DROP FUNCTION IF EXISTS "public"."record_model_response"(uuid, text)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -595,7 +616,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.dismiss_model(uuid, text, text)', 'function', 'sha256:633e2dae749116ddf02f04a79f1203ad1aa451ff37e886bb0afe6d7686c7e00c',
+VALUES ('function public.dismiss_model(uuid, text, text)', 'function', 'sha256:e0681d6d58455f81564e5823489b6a708e8af5ea7551a8bfcc3c8a637b2f2a37',
         ARRAY['DROP FUNCTION IF EXISTS "public"."dismiss_model"(uuid, text, text)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -603,7 +624,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.set_session_models(uuid, text[], bigint)', 'function', 'sha256:07f8a9b8c9ba9c73f10d085cb6246325ac11d71cab5754cfb17171510354b458',
+VALUES ('function public.set_session_models(uuid, text[], bigint)', 'function', 'sha256:8f9a0225a4538264fe7e2e205b7d334f3ff45a5ee04ad0c9413bafa48fe74b7c',
         ARRAY['DROP FUNCTION IF EXISTS "public"."set_session_models"(uuid, text[], bigint)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -611,7 +632,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.add_brains(uuid, text, integer)', 'function', 'sha256:51117e3410c51d4572cf041ac38c6bfe40965e17970484a0e22b6687f997bdd2',
+VALUES ('function public.add_brains(uuid, text, integer)', 'function', 'sha256:63da1c8b596c7547f555dd2df63f3850856749f54f7a0004636e1d49cf6c30d3',
         ARRAY['DROP FUNCTION IF EXISTS "public"."add_brains"(uuid, text, integer)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -635,7 +656,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.global_model_leaderboard(integer, integer)', 'function', 'sha256:bd671340b3dfd0488c7fb2021d1de13bb5a3f6a6b95e853ce49799bdef480953',
+VALUES ('function public.global_model_leaderboard(integer, integer)', 'function', 'sha256:cd8dd3c5e50856ac9e9d180d41fb0d5586dfd2289ebf6baaf5921e3698304c90',
         ARRAY['DROP FUNCTION IF EXISTS "public"."global_model_leaderboard"(integer, integer)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -119,7 +119,8 @@ extension InvariantsClient {
     ///
     /// - Throws: `.notFound` (column `chat_log_id`) for a missing log or another user's
     ///   (the two are indistinguishable on purpose), `.invalidInput` (column `note`) for a
-    ///   note over 500 characters, `.uniqueViolation` when the log is already saved.
+    ///   note over 500 characters, `.conflict` (IV409, column `chat_log_id`) when the log is
+    ///   already saved (a direct INSERT of the seed's still gets the unique violation).
     @discardableResult
     public func saveChat(_ chatLogID: Int64, note: String? = nil, as user: UserContext) async throws(InvariantsError) -> Int64 {
         let logger = self.logger

@@ -20,7 +20,8 @@ public import InvariantsSchema
 public enum ChatLogsModule {
     public static var module: Module {
         Module("chat_logs", dependsOn: ["core", "auth"], summary: "seed 003: chat logs, saved chats, daily usage, cost alerts",
-               migrations: [migration, costIndexMigration], repeatables: repeatables, checks: checks,
+               migrations: [migration, costIndexMigration, namedLengthsMigration, validateLengthsMigration],
+               repeatables: repeatables, checks: checks,
                tables: [savedChats, usageThresholds, usageDaily, chatLogs, profiles].map(\.qualifiedName),
                declaredTables: [savedChats, usageThresholds, usageDaily, chatLogs, profiles])
     }
@@ -41,6 +42,35 @@ public enum ChatLogsModule {
             module: "chat_logs", version: 2, name: "chat_logs_cost_index",
             source: "ChatLogs.ChatLogsModule.costIndexMigration",
             steps: [ChatLogsViews.mostExpensiveIndex.createStep(on: QualifiedName("public", "chat_logs"))])
+    }
+
+    /// Favorites' question and response get limits: a standalone favorite (no log) holds
+    /// whatever the client sent, and 1 MB strings were accepted. A log longer than the limits
+    /// cannot be saved as a favorite (the same check refuses the copy), with 23514 naming the
+    /// check. (Seed 003's `varchar(100)` display name and `varchar(500)` note still refuse an
+    /// overlong value with 22001, which names no field; `save_chat` checks the note first.
+    /// Turning them into `text` plus a named check needs the views over them dropped and
+    /// re-created around the type change — not done yet.)
+    static let lengthChecks: [(table: Table, check: Check)] = [
+        (savedChats, Check("char_length(question) <= 20000", name: "saved_chats_question_length")),
+        (savedChats, Check("char_length(response) <= 200000", name: "saved_chats_response_length")),
+    ]
+
+    /// The length checks, `NOT VALID`: existing rows are checked by the next migration, under
+    /// a weaker lock.
+    public static var namedLengthsMigration: Migration {
+        Migration(
+            module: "chat_logs", version: 3, name: "saved_chat_length_checks",
+            source: "ChatLogs.ChatLogsModule.namedLengthsMigration",
+            steps: lengthChecks.flatMap { $0.table.addConstraintSteps(.check($0.check), notValid: true) })
+    }
+
+    /// `VALIDATE CONSTRAINT` of each length check (SHARE UPDATE EXCLUSIVE: writes go on).
+    public static var validateLengthsMigration: Migration {
+        Migration(
+            module: "chat_logs", version: 4, name: "validate_saved_chat_length_checks",
+            source: "ChatLogs.ChatLogsModule.validateLengthsMigration",
+            steps: lengthChecks.flatMap { $0.table.validateConstraintSteps($0.check.resolvedName(table: $0.table.name)) })
     }
 
     public static var repeatables: [RepeatableObject] {

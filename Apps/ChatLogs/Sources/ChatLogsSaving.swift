@@ -58,9 +58,15 @@ public enum ChatLogsSaving {
                     RAISE EXCEPTION 'chat_log_id is required' USING ERRCODE = \(invalid), COLUMN = 'chat_log_id';
                 END IF;
                 -- Invoker rights: RLS's WITH CHECK and the copy trigger apply as to a direct insert.
+                -- A log saved twice is the caller's conflict (IV409 naming it), not a raw 23505.
                 INSERT INTO public.saved_chats (user_id, chat_log_id, note)
                 VALUES (auth.uid(), p_chat_log_id, p_note)
+                ON CONFLICT (user_id, chat_log_id) DO NOTHING
                 RETURNING id INTO new_id;
+                IF new_id IS NULL THEN
+                    RAISE EXCEPTION 'chat log % is already saved', p_chat_log_id
+                        USING ERRCODE = \(ProjectErrorCode.conflict.sqlLiteral), COLUMN = 'chat_log_id';
+                END IF;
                 RETURN new_id;
             END
             """)

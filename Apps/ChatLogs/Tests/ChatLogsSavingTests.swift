@@ -22,7 +22,11 @@ struct ChatLogsSavingTests {
             #expect(saves.first?.note == "good answer")
 
             let twice = await #expect(throws: InvariantsError.self) { try await f.client.saveChat(log, as: .user(f.alice)) }
-            #expect(twice?.kind == .uniqueViolation)
+            #expect(twice?.kind == .conflict)
+            #expect(twice?.sqlState == "IV409")
+            #expect(twice?.column == "chat_log_id")
+            #expect(twice?.message == "chat log \(log) is already saved")
+            #expect(try await f.client.savedChats(as: .user(f.alice)).count == 1)
 
             try await f.client.removeSavedChat(save, as: .user(f.alice))
             #expect(try await f.client.savedChats(as: .user(f.alice)).isEmpty)

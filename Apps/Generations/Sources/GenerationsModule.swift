@@ -24,7 +24,8 @@ public import InvariantsSchema
 public enum GenerationsModule {
     public static var module: Module {
         Module("generations", dependsOn: ["core", "auth"], summary: "seed 002: generation jobs, history cards, edits appended to their source",
-               migrations: [migration], repeatables: repeatables, checks: checks,
+               migrations: [migration, inputLimitsMigration, validateInputLimitsMigration],
+               repeatables: repeatables, checks: checks,
                tables: [generationJobs, generations].map(\.qualifiedName),
                declaredTables: [generationJobs, generations])
     }
@@ -34,6 +35,30 @@ public enum GenerationsModule {
             module: "generations", version: 1, name: "generations", source: "Generations.GenerationsModule.migration",
             steps: generations.createSteps() + generationJobs.createSteps()
         )
+    }
+
+    /// Limits on what a user sends with a job: 1 MB descriptions and image lists were accepted.
+    /// A description holds a prompt (10,000 characters); `product_images` a short list of image
+    /// references (64 KiB as JSON text).
+    static let inputLimits = [
+        Check("char_length(description) <= 10000", name: "generation_jobs_description_length"),
+        Check("octet_length(product_images::text) <= 65536", name: "generation_jobs_product_images_size"),
+    ]
+
+    /// The limits, `NOT VALID` (new rows only; existing ones are checked by the next migration).
+    public static var inputLimitsMigration: Migration {
+        Migration(
+            module: "generations", version: 2, name: "job_input_limits",
+            source: "Generations.GenerationsModule.inputLimitsMigration",
+            steps: inputLimits.flatMap { generationJobs.addConstraintSteps(.check($0), notValid: true) })
+    }
+
+    /// `VALIDATE CONSTRAINT` of each limit (SHARE UPDATE EXCLUSIVE: writes go on).
+    public static var validateInputLimitsMigration: Migration {
+        Migration(
+            module: "generations", version: 3, name: "validate_job_input_limits",
+            source: "Generations.GenerationsModule.validateInputLimitsMigration",
+            steps: inputLimits.flatMap { generationJobs.validateConstraintSteps($0.resolvedName(table: generationJobs.name)) })
     }
 
     public static var repeatables: [RepeatableObject] {
@@ -73,7 +98,11 @@ public enum GenerationsModule {
                     code: .invalidInput, column: "image_url"),
                 set: [.now("finished_at"), .null("error_message")]),
             .init("failed", set: [.now("finished_at")]),
-        ])
+        ],
+        // A finished job's result is final: a second completion, a changed image or cost, a
+        // cleared image_url are refused (the card keeps the first result, so the job must too).
+        // generation_id and source_generation_id stay out: ON DELETE SET NULL writes them.
+        finalColumns: ["image_url", "tokens_cost", "error_message", "started_at", "finished_at"])
 
     /// `save_completed_generation_to_history`: the completed job's image joins its source card.
     public static let history = AppendToSource(

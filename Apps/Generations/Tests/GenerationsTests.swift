@@ -77,7 +77,7 @@ struct GenerationsTests {
         }
     }
 
-    @Test("completing twice appends once: a second completion is an illegal transition, later updates append nothing")
+    @Test("completing twice appends once: a second completion is an illegal transition, a later rewrite is refused and appends nothing")
     func exactlyOnce() async throws {
         try await withGenerations { f in
             let source = try await f.card(for: f.alice, tokens: 5)
@@ -105,10 +105,14 @@ struct GenerationsTests {
             let back = await #expect(throws: InvariantsError.self) { try await f.client.markGenerationJobProcessing(job) }
             #expect(back?.message == "illegal transition of generation_jobs.status: completed -> processing")
             #expect(back?.column == "status")
-            // The service touching a completed job (same state, other columns) appends nothing.
-            try await f.client.run(as: .service) { conn in
-                try await conn.query("UPDATE public.generation_jobs SET status = 'completed', tokens_cost = 99 WHERE id = \(job)", logger: quietLogger).collect()
+            // The service re-completing a completed job with another cost is refused (the result
+            // is final) and appends nothing.
+            let rewrite = await #expect(throws: InvariantsError.self) {
+                try await f.client.run(as: .service) { conn in
+                    try await conn.query("UPDATE public.generation_jobs SET status = 'completed', tokens_cost = 99 WHERE id = \(job)", logger: quietLogger).collect()
+                }
             }
+            #expect(rewrite?.kind == .illegalTransition)
             let card = try await f.client.generation(source, as: .user(f.alice))
             #expect(card.images.count == 2)
             #expect(card.tokensUsed == 9)

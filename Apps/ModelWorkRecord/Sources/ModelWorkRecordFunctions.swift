@@ -8,6 +8,14 @@ extension ModelWorkRecordModule {
     static let notFound = ProjectErrorCode.notFound.sqlLiteral
     static let conflict = ProjectErrorCode.conflict.sqlLiteral
 
+    /// Refuses a NULL session id (IV422 `session_id`): "session <NULL> not found" would blame a
+    /// session that was never named.
+    static let checkSessionID = """
+        IF p_session_id IS NULL THEN
+                RAISE EXCEPTION 'session_id is required' USING ERRCODE = \(invalid), COLUMN = 'session_id';
+            END IF;
+        """
+
     /// Refuses a model id that is NULL, empty or longer than 200 characters (IV422 `model_id`).
     static let checkModelID = """
         IF p_model_id IS NULL OR pg_catalog.char_length(p_model_id) NOT BETWEEN 1 AND 200 THEN
@@ -33,6 +41,7 @@ extension ModelWorkRecordModule {
                 v_user uuid;
                 v_config jsonb;
             BEGIN
+                \(checkSessionID)
                 \(checkModelID)
                 -- FOR SHARE: waits for a dismiss or delete of this session in flight, then sees its result.
                 SELECT s.user_id, s.session_config INTO v_user, v_config
@@ -81,6 +90,7 @@ extension ModelWorkRecordModule {
                 v_dismissed boolean := false;
                 v_rows bigint;
             BEGIN
+                \(checkSessionID)
                 \(checkModelID)
                 IF pg_catalog.char_length(p_note) > 500 THEN
                     RAISE EXCEPTION 'note must be at most 500 characters, got %', pg_catalog.char_length(p_note)
@@ -147,6 +157,7 @@ extension ModelWorkRecordModule {
                 v_version bigint;
                 v_rows bigint;
             BEGIN
+                \(checkSessionID)
                 IF p_models IS NULL OR pg_catalog.array_ndims(p_models) > 1 OR pg_catalog.cardinality(p_models) > 64 THEN
                     RAISE EXCEPTION 'models must be a list of at most 64 model ids' USING ERRCODE = \(invalid), COLUMN = 'models';
                 END IF;
@@ -189,9 +200,16 @@ extension ModelWorkRecordModule {
             END
             """)
 
+    /// The most brains one user may give one model in one session, in total (``addBrains``):
+    /// without a cap one account could give a model 500,000 brains and top the global board.
+    public static let brainsCap = 1000
+
     /// `public.add_brains(session_id, model_id, brains)`: adds 1…1000 brains to a model that
-    /// has a record in the caller's session (IV404 otherwise). SECURITY DEFINER: users
-    /// cannot write counters; ownership is checked through `auth.uid()`.
+    /// has a record in the caller's session (IV404 otherwise), up to ``brainsCap`` in total for
+    /// that (user, session, model) — beyond it IV422 naming the cap, nothing added. The cap is
+    /// part of the UPDATE's WHERE, so concurrent calls re-check it on the locked row and cannot
+    /// pass it together. SECURITY DEFINER: users cannot write counters; ownership is checked
+    /// through `auth.uid()`.
     static let addBrains = StoredFunction(
         QualifiedName("public", "add_brains"),
         arguments: [.init("p_session_id", .uuid), .init("p_model_id", .text), .init("p_brains", .integer)],
@@ -207,6 +225,7 @@ extension ModelWorkRecordModule {
                     RAISE EXCEPTION 'brains must be between 1 and 1000, got %', COALESCE(p_brains::text, 'NULL')
                         USING ERRCODE = \(invalid), COLUMN = 'brains';
                 END IF;
+                \(checkSessionID)
                 \(checkModelID)
                 PERFORM 1 FROM public.sessions AS s WHERE s.id = p_session_id AND s.user_id = v_user FOR SHARE;
                 IF NOT FOUND THEN
@@ -214,10 +233,19 @@ extension ModelWorkRecordModule {
                 END IF;
                 UPDATE public.model_statistics AS t SET total_brains = t.total_brains + p_brains
                 WHERE t.user_id = v_user AND t.model_id = p_model_id AND t.session_id = p_session_id
+                  AND t.total_brains + p_brains <= \(brainsCap)
                 RETURNING t.total_brains INTO v_total;
                 IF NOT FOUND THEN
-                    RAISE EXCEPTION 'model % has no record in session %', p_model_id, p_session_id
-                        USING ERRCODE = \(notFound), COLUMN = 'model_id';
+                    SELECT t.total_brains INTO v_total FROM public.model_statistics AS t
+                    WHERE t.user_id = v_user AND t.model_id = p_model_id AND t.session_id = p_session_id;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'model % has no record in session %', p_model_id, p_session_id
+                            USING ERRCODE = \(notFound), COLUMN = 'model_id';
+                    END IF;
+                    RAISE EXCEPTION 'brains are capped at \(brainsCap) per model and session: % already given, % more refused',
+                        v_total, p_brains
+                        USING ERRCODE = \(invalid), COLUMN = 'brains',
+                              HINT = 'at most \(brainsCap) brains per (user, session, model) in total';
                 END IF;
                 RETURN QUERY SELECT v_total;
             END
@@ -274,7 +302,9 @@ extension ModelWorkRecordModule {
 
     /// `public.global_model_leaderboard(min_users, limit)`: every user's models, as sums only,
     /// and only for models used by at least `min_users` distinct users (3 or more: with 2, each
-    /// of the two could subtract their own counts and read the other's).
+    /// of the two could subtract their own counts and read the other's). A user counts only for
+    /// real use — a recorded response (written by the service, never by users): accounts that
+    /// merely dismissed a model or gave it brains cannot make up the threshold.
     ///
     /// SECURITY DEFINER because it reads across users; it returns no user id, session or
     /// timestamp, only aggregates.
@@ -301,13 +331,13 @@ extension ModelWorkRecordModule {
                        g.model_id, g.user_count, g.response_count, g.total_brains, g.dismissal_count
                 FROM (
                     SELECT t.model_id,
-                           pg_catalog.count(DISTINCT t.user_id) AS user_count,
+                           pg_catalog.count(DISTINCT t.user_id) FILTER (WHERE t.response_count > 0) AS user_count,
                            pg_catalog.sum(t.response_count)::bigint AS response_count,
                            pg_catalog.sum(t.total_brains)::bigint AS total_brains,
                            pg_catalog.sum(t.dismissal_count)::bigint AS dismissal_count
                     FROM public.model_statistics AS t
                     GROUP BY t.model_id
-                    HAVING pg_catalog.count(DISTINCT t.user_id) >= p_min_users
+                    HAVING pg_catalog.count(DISTINCT t.user_id) FILTER (WHERE t.response_count > 0) >= p_min_users
                 ) AS g
                 ORDER BY 1
                 LIMIT p_limit;

@@ -44,7 +44,8 @@ public import InvariantsSchema
 public enum SupportChatModule {
     public static var module: Module {
         Module("support_chat", dependsOn: ["core", "auth"], summary: "seed 001: support chat sessions, messages, agent traces, tools, learning",
-               migrations: [migration], repeatables: repeatables, checks: checks, counters: [messageCounters],
+               migrations: [migration, keyOrderIndexMigration], repeatables: repeatables, checks: checks,
+               counters: [messageCounters],
                tables: [learningRecords, toolExecutions, agentTraces, chatMessages, chatSessions].map(\.qualifiedName),
                declaredTables: [learningRecords, toolExecutions, agentTraces, chatMessages, chatSessions])
     }
@@ -58,6 +59,27 @@ public enum SupportChatModule {
                 + [MigrationStep(#"ALTER TABLE "public"."chat_sessions" SET (fillfactor = 70)"#)]
                 + chatMessages.createSteps() + agentTraces.createSteps()
                 + toolExecutions.createSteps() + learningRecords.createSteps())
+    }
+
+    /// The indexes behind the same-session keys `(session_id, message_id)` and
+    /// `(session_id, trace_id)`, in the keys' column order. Release 0.3 built them as
+    /// `(message_id, session_id)` and `(trace_id, session_id)`: PostgreSQL's cascade lookups use
+    /// either order, but Supabase's linter (`unindexed_foreign_keys`) accepts an index only when
+    /// its leading columns are the key's in order, and so does `invariants lint`. Each is built
+    /// concurrently before the old one is dropped concurrently: neither step blocks writers.
+    public static var keyOrderIndexMigration: Migration {
+        let traces = agentTraces.qualifiedName, tools = toolExecutions.qualifiedName
+        return Migration(
+            module: "support_chat", version: 2, name: "same_session_key_indexes",
+            source: "SupportChat.SupportChatModule.keyOrderIndexMigration",
+            steps: [
+                Index("session_id", "message_id", concurrently: true, name: "idx_agent_traces_session_message")
+                    .createStep(on: traces),
+                Index("session_id", "trace_id", concurrently: true, name: "idx_tool_executions_session_trace")
+                    .createStep(on: tools),
+            ]
+                + agentTraces.dropIndexSteps(Index("message_id", concurrently: true, name: "idx_agent_traces_message"))
+                + toolExecutions.dropIndexSteps(Index("trace_id", concurrently: true, name: "idx_tool_executions_trace")))
     }
 
     public static var repeatables: [RepeatableObject] {

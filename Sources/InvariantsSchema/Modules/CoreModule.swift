@@ -41,6 +41,20 @@ public enum CoreModule {
     }
 
     public static var repeatables: [RepeatableObject] {
-        CoreCallAs.repeatables + [CounterCache.auditSecurity, UpdatedAt.sharedFunction(column: "updated_at")]
+        CoreCallAs.repeatables + [schemaUsage, CounterCache.auditSecurity, UpdatedAt.sharedFunction(column: "updated_at")]
+    }
+
+    /// `USAGE` on schema `invariants` for `service_role`: the drift views, the audit and the
+    /// repair functions granted to it live there, and a grant on an object is useless without
+    /// USAGE on its schema (42501). The request roles get none: nothing there is theirs.
+    public static var schemaUsage: RepeatableObject {
+        let schema = SQLText.identifier("invariants")
+        return RepeatableObject(
+            kind: .grant, key: "grant usage on schema invariants", source: "CoreModule.schemaUsage",
+            statements: [
+                "REVOKE ALL ON SCHEMA \(schema) FROM PUBLIC, \(DatabaseRole.allSQL)",
+                "GRANT USAGE ON SCHEMA \(schema) TO \(DatabaseRole.serviceRole.sql)",
+            ],
+            dropStatements: ["REVOKE USAGE ON SCHEMA \(schema) FROM \(DatabaseRole.serviceRole.sql)"])
     }
 }
