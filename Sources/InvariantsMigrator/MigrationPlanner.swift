@@ -340,8 +340,14 @@ extension Migrator {
             guard !module.tables.isEmpty else {
                 throw InvariantsError(.invalidInput, "module \(name) owns no tables of its own (it is the framework's); it is dropped with the database, not by migrate")
             }
+            // The tables that exist: a table of a later version not yet applied here (the module
+            // is dropped before its pending migrations run) is not there to drop.
             var counts: [String] = []
+            var present: [QualifiedName] = []
             for table in module.tables {
+                let exists = try await session.rows(PostgresQuery(unsafeSQL: "SELECT pg_catalog.to_regclass(\(SQLText.literal(table.sql))) IS NOT NULL"))
+                guard try exists.first?.value(Bool.self) == true else { continue }
+                present.append(table)
                 let rows = try await session.rows(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.sql)"))
                 counts.append("\(table) (\(try rows.first?.value(Int64.self) ?? 0) rows)")
             }
@@ -360,7 +366,7 @@ extension Migrator {
                 statements += row.dropStatements
                 statements.append("DELETE FROM \(Ledger.repeatableTable.sql) WHERE \"key\" = \(SQLText.literal(key))")
             }
-            statements.append("DROP TABLE " + module.tables.map(\.sql).joined(separator: ", "))
+            if !present.isEmpty { statements.append("DROP TABLE " + present.map(\.sql).joined(separator: ", ")) }
             for (key, row) in objects where isFunction(row) {
                 statements += row.dropStatements
                 statements.append("DELETE FROM \(Ledger.repeatableTable.sql) WHERE \"key\" = \(SQLText.literal(key))")

@@ -292,7 +292,8 @@ struct ExtensionRouteTests {
                 .collect().map { try $0.decode((String, String).self) })
             #expect(Set(members.values) == Set(owners.values.map { ExtensionScript.extensionName(module: $0) }))
             #expect(try await installedExtensions(connection)["invariants"] == nil, "the single extension is gone")
-            #expect(try await tableDigests(connection).filter { !$0.key.hasPrefix("invariants.") } == digests, "no row changed")
+            // No row changed (tables created since release 0.2 are new and empty).
+            #expect(try await tableDigests(connection).filter { digests[$0.key] != nil } == digests, "no row changed")
             #expect(try await migrator.status(on: connection).isUpToDate)
             let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: versions), logger: testLogger)
                 .verify(url: try DatabaseURL(database.url))

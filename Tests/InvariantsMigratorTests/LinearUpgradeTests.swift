@@ -17,6 +17,7 @@ struct LinearUpgradeTests {
     /// earlier release gets these on its first migrate, after the mapping.
     static let migrationsSinceRelease03 = [
         "chat_logs/0003_saved_chat_length_checks.sql", "chat_logs/0004_validate_saved_chat_length_checks.sql",
+        "chat_logs/0005_cost_alerts.sql",
         "generations/0002_job_input_limits.sql", "generations/0003_validate_job_input_limits.sql",
         "support_chat/0002_same_session_key_indexes.sql",
     ]
@@ -75,7 +76,8 @@ struct LinearUpgradeTests {
             #expect(try await connection.scalar("""
                 SELECT string_agg(module || ' ' || version || ' ← ' || coalesce(linear_version::text, 'new'), ', ' ORDER BY module, version)
                 FROM invariants.module_migrations
-                """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, chat_logs 3 ← new, chat_logs 4 ← new, core 1 ← 1, "
+                """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, chat_logs 3 ← new, chat_logs 4 ← new, chat_logs 5 ← new, "
+                + "core 1 ← 1, "
                 + "core 2 ← new, model_work_record 1 ← 3")
             #expect(try await migrator.status(on: connection).isUpToDate)
             let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))

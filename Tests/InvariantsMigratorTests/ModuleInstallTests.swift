@@ -71,7 +71,8 @@ struct ModuleInstallTests {
             #expect(second.installedModules == ["chat_logs"])
             #expect(second.appliedMigrations == ["chat_logs/0001_chat_logs.sql", "chat_logs/0002_chat_logs_cost_index.sql",
                                                  "chat_logs/0003_saved_chat_length_checks.sql",
-                                                 "chat_logs/0004_validate_saved_chat_length_checks.sql"])
+                                                 "chat_logs/0004_validate_saved_chat_length_checks.sql",
+                                                 "chat_logs/0005_cost_alerts.sql"])
             #expect(try await present(connection) == ["core", "auth", "gig_responses", "chat_logs"])
             #expect(try await connection.scalar("SELECT 'public.gigs'::regclass::oid::bigint", as: Int64.self) == gigsOID)
             let status = try await Migrator(catalog: catalog, logger: testLogger).status(on: connection)

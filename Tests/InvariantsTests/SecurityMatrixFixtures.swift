@@ -48,9 +48,15 @@ enum SecurityMatrixRegistry {
         // Seed 002 (GenerationsModule): a card, a completed edit of it (appended), a pending job.
         "public.generations": { connection, owner in try await insertGenerationWithEdit(connection, owner: owner) },
         "public.generation_jobs": { connection, owner in try await insertGenerationWithEdit(connection, owner: owner) },
+        "public.cost_alerts": { connection, owner in
+            // As the usage trigger writes one (the superuser here; users cannot write alerts).
+            _ = try await connection.query("""
+                INSERT INTO public.cost_alerts (user_id, day, cost, daily_cost_limit) VALUES (\(owner), current_date, 1, 0.5)
+                """, logger: quietLogger).collect()
+        },
         "public.usage_thresholds": { connection, owner in
             _ = try await connection.query(
-                "INSERT INTO public.usage_thresholds (user_id, daily_cost_limit) VALUES (\(owner), 10)",
+                "INSERT INTO public.usage_thresholds (user_id, daily_cost_limit) VALUES (\(owner), 10) ON CONFLICT (user_id) DO NOTHING",
                 logger: quietLogger).collect()
         },
         // Seed 004 (GigResponsesModule): a workspace the owner is a member of.

@@ -181,7 +181,7 @@ REVOKE EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) FROM PUBLIC, "anon
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:9b4b97ff4dc98386823d6848716efe7f8f906579f4c05c9bde6d8b9754653d3e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_usage\"()"],"key":"function invariants.chat_logs_usage()","kind":"function","source":"ChatLogs.ChatLogsUsage"}
+-- invariants:object {"checksum":"sha256:a8a87c2c214b760f38fc80a61cc37f0c603f2fb9d16e641f87132c9139441933","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_usage\"()"],"key":"function invariants.chat_logs_usage()","kind":"function","source":"ChatLogs.ChatLogsUsage"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_logs_usage"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -189,6 +189,7 @@ CREATE OR REPLACE FUNCTION "invariants"."chat_logs_usage"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    alert_id uuid;
     changed bigint;
     total numeric;
     cost_limit numeric;
@@ -235,8 +236,11 @@ BEGIN
              WHERE t.user_id = NEW.user_id;
             -- Only the log that takes the total across the limit notifies.
             IF cost_limit IS NOT NULL AND total > cost_limit AND total - NEW.cost <= cost_limit THEN
+                INSERT INTO public.cost_alerts (user_id, day, cost, daily_cost_limit)
+                VALUES (NEW.user_id, log_day, total, cost_limit)
+                RETURNING id INTO alert_id;
                 PERFORM pg_catalog.pg_notify('invariants_cost_alerts',
-                    pg_catalog.json_build_object('user_id', NEW.user_id, 'day', log_day)::text);
+                    pg_catalog.json_build_object('alert_id', alert_id)::text);
             END IF;
         END IF;
     END IF;
@@ -412,6 +416,18 @@ GRANT ALL ON TABLE "public"."usage_daily" TO "service_role";
 -- invariants:statement
 GRANT SELECT ON TABLE "public"."usage_daily" TO "authenticated";
 
+-- invariants:object {"checksum":"sha256:c7ae978bf328d8667f50974b19f8b879a3539c5c9f84c28ee025c042612d5437","drop":[],"key":"table security public.cost_alerts","kind":"table security","source":"OwnerRowLevelSecurity(public.cost_alerts)"}
+ALTER TABLE "public"."cost_alerts" ENABLE ROW LEVEL SECURITY;
+
+-- invariants:statement
+REVOKE ALL ON TABLE "public"."cost_alerts" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT ALL ON TABLE "public"."cost_alerts" TO "service_role";
+
+-- invariants:statement
+GRANT SELECT ON TABLE "public"."cost_alerts" TO "authenticated";
+
 -- invariants:object {"checksum":"sha256:15566b6319292cd830321edae01ea509a09494c6c08b4c509b56f6d97eebcaa1","drop":[],"key":"table security public.usage_thresholds","kind":"table security","source":"OwnerRowLevelSecurity(public.usage_thresholds)"}
 ALTER TABLE "public"."usage_thresholds" ENABLE ROW LEVEL SECURITY;
 
@@ -498,6 +514,14 @@ CREATE POLICY "usage_daily_owner_select" ON "public"."usage_daily"
     AS PERMISSIVE FOR SELECT TO "authenticated"
     USING ((SELECT "auth"."uid"()) = "user_id");
 
+-- invariants:object {"checksum":"sha256:167d9e47895977a0d57fff03e9b89a16a64430653ade760e2d5b921638cbbdad","drop":["DROP POLICY IF EXISTS \"cost_alerts_owner_select\" ON \"public\".\"cost_alerts\""],"key":"policy public.cost_alerts.cost_alerts_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.cost_alerts)"}
+DROP POLICY IF EXISTS "cost_alerts_owner_select" ON "public"."cost_alerts";
+
+-- invariants:statement
+CREATE POLICY "cost_alerts_owner_select" ON "public"."cost_alerts"
+    AS PERMISSIVE FOR SELECT TO "authenticated"
+    USING ((SELECT "auth"."uid"()) = "user_id");
+
 -- invariants:object {"checksum":"sha256:a78b60819c2b7239c32d2e213e3c43d5f8f5c0e0e27c70b140e81b26385e636e","drop":["DROP POLICY IF EXISTS \"usage_thresholds_owner_select\" ON \"public\".\"usage_thresholds\""],"key":"policy public.usage_thresholds.usage_thresholds_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.usage_thresholds)"}
 DROP POLICY IF EXISTS "usage_thresholds_owner_select" ON "public"."usage_thresholds";
 
@@ -540,7 +564,7 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.chat_logs_usage()', 'function', 'sha256:9b4b97ff4dc98386823d6848716efe7f8f906579f4c05c9bde6d8b9754653d3e',
+VALUES ('function invariants.chat_logs_usage()', 'function', 'sha256:a8a87c2c214b760f38fc80a61cc37f0c603f2fb9d16e641f87132c9139441933',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_logs_usage"()']::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -636,6 +660,14 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('table security public.cost_alerts', 'table security', 'sha256:c7ae978bf328d8667f50974b19f8b879a3539c5c9f84c28ee025c042612d5437',
+        ARRAY[]::text[], 'chat_logs')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES ('table security public.usage_thresholds', 'table security', 'sha256:15566b6319292cd830321edae01ea509a09494c6c08b4c509b56f6d97eebcaa1',
         ARRAY[]::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
@@ -710,6 +742,14 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES ('policy public.usage_daily.usage_daily_owner_select', 'policy', 'sha256:dcaa87bbf35f0006a182a4bdaa93885786099196090f8ce61139332c0b01c773',
         ARRAY['DROP POLICY IF EXISTS "usage_daily_owner_select" ON "public"."usage_daily"']::text[], 'chat_logs')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('policy public.cost_alerts.cost_alerts_owner_select', 'policy', 'sha256:167d9e47895977a0d57fff03e9b89a16a64430653ade760e2d5b921638cbbdad',
+        ARRAY['DROP POLICY IF EXISTS "cost_alerts_owner_select" ON "public"."cost_alerts"']::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

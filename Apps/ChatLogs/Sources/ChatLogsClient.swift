@@ -73,18 +73,17 @@ public struct DailyUsage: Sendable, Hashable {
 }
 
 /// A cost alert from channel ``channel``: a user's cost for a UTC day crossed their limit.
-/// It carries ids only (any connection may listen); read the usage itself under RLS.
+/// It carries the alert's id only (any connection may listen, anon included); read the alert
+/// with ``InvariantsClient/costAlert(_:as:)``, under RLS.
 public struct CostAlert: Sendable, Hashable, Decodable {
     /// The NOTIFY channel.
     public static let channel = "invariants_cost_alerts"
 
-    public var userID: UUID
-    /// `YYYY-MM-DD`, a UTC day.
-    public var day: String
+    /// The row in `public.cost_alerts`.
+    public var alertID: UUID
 
     enum CodingKeys: String, CodingKey {
-        case userID = "user_id"
-        case day
+        case alertID = "alert_id"
     }
 
     /// Decodes a notification payload; `nil` when it is not a cost alert.
@@ -94,7 +93,40 @@ public struct CostAlert: Sendable, Hashable, Decodable {
     }
 }
 
+/// One row of `public.cost_alerts`: whose cost crossed which limit on which UTC day.
+public struct CostAlertRecord: Sendable, Hashable {
+    public var id: UUID
+    public var userID: UUID
+    /// `YYYY-MM-DD`, a UTC day.
+    public var day: String
+    /// The day's cost when it crossed the limit.
+    public var cost: Decimal
+    public var dailyCostLimit: Decimal
+}
+
 extension InvariantsClient {
+    /// The alert a ``CostAlert`` names, read as `user` (RLS: only its owner, or `service_role`,
+    /// sees it).
+    ///
+    /// - Throws: ``InvariantsError`` `.notFound` (column `alert_id`) for another user's alert or
+    ///   a missing one (the two are indistinguishable).
+    public func costAlert(_ alertID: UUID, as user: UserContext) async throws(InvariantsError) -> CostAlertRecord {
+        let logger = self.logger
+        let rows = try await run(as: user) { conn in
+            try await conn.query(
+                "SELECT id, user_id, day::text, cost, daily_cost_limit FROM public.cost_alerts WHERE id = \(alertID)",
+                logger: logger
+            ).collect()
+        }
+        guard let row = rows.first else { throw InvariantsError(.notFound, "cost alert \(alertID) not found", column: "alert_id") }
+        do {
+            let (id, userID, day, cost, limit) = try row.decode((UUID, UUID, String, Decimal, Decimal).self)
+            return CostAlertRecord(id: id, userID: userID, day: day, cost: cost, dailyCostLimit: limit)
+        } catch {
+            throw InvariantsError(error, endpoint: url.endpoint)
+        }
+    }
+
     /// Logs a chat for `entry.userID` as `service_role` (`public.log_chat`); returns the log id.
     /// Usage and cost alerts follow in the same transaction.
     ///

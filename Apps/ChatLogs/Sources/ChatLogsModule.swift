@@ -20,10 +20,10 @@ public import InvariantsSchema
 public enum ChatLogsModule {
     public static var module: Module {
         Module("chat_logs", dependsOn: ["core", "auth"], summary: "seed 003: chat logs, saved chats, daily usage, cost alerts",
-               migrations: [migration, costIndexMigration, namedLengthsMigration, validateLengthsMigration],
+               migrations: [migration, costIndexMigration, namedLengthsMigration, validateLengthsMigration, costAlertsMigration],
                repeatables: repeatables, checks: checks,
-               tables: [savedChats, usageThresholds, usageDaily, chatLogs, profiles].map(\.qualifiedName),
-               declaredTables: [savedChats, usageThresholds, usageDaily, chatLogs, profiles])
+               tables: [costAlerts, savedChats, usageThresholds, usageDaily, chatLogs, profiles].map(\.qualifiedName),
+               declaredTables: [costAlerts, savedChats, usageThresholds, usageDaily, chatLogs, profiles])
     }
 
     public static var migration: Migration {
@@ -73,6 +73,31 @@ public enum ChatLogsModule {
             steps: lengthChecks.flatMap { $0.table.validateConstraintSteps($0.check.resolvedName(table: $0.table.name)) })
     }
 
+    /// `public.cost_alerts`, one row per crossing of a user's daily cost limit: the NOTIFY
+    /// payload carries only its id (any connection may LISTEN, anon included; a user id and a
+    /// day told who crossed a spending limit), and the owner reads the alert under RLS.
+    static let costAlerts = Table(
+        "public", "cost_alerts",
+        comment: "A user's cost for a UTC day crossed daily_cost_limit (written by the usage trigger; notified by id)."
+    ) {
+        Column("id", .uuid, nullable: false, default: "gen_random_uuid()")
+        Column("user_id", .uuid, nullable: false)
+        Column("day", .date, nullable: false)
+        Column("cost", .numeric(precision: 12, scale: 6), nullable: false)
+        Column("daily_cost_limit", .numeric(precision: 10, scale: 6), nullable: false)
+        Column("created_at", .timestamptz, nullable: false, default: "now()")
+        PrimaryKey("id")
+        ForeignKey(["user_id"], references: authUsers, ["id"], onDelete: .cascade)
+        Index("user_id", "day")
+    }
+
+    /// Creates ``costAlerts`` (empty: nothing to backfill).
+    public static var costAlertsMigration: Migration {
+        Migration(
+            module: "chat_logs", version: 5, name: "cost_alerts", source: "ChatLogs.ChatLogsModule.costAlertsMigration",
+            steps: costAlerts.createSteps())
+    }
+
     public static var repeatables: [RepeatableObject] {
         ChatLogsLogging.repeatables + ChatLogsSaving.repeatables + ChatLogsUsage.repeatables
             + ChatLogsViews.repeatables
@@ -89,6 +114,8 @@ public enum ChatLogsModule {
             ).repeatableObjects()
             // Counters: readable by their owner, written only by the definer trigger.
             + RowLevelSecurity.owner(usageDaily).repeatableObjects()
+            // Alerts: their owner reads them, the usage trigger writes them.
+            + RowLevelSecurity.owner(costAlerts).repeatableObjects()
             // Limits are set by the service (the operator's decision), readable by their owner.
             + RowLevelSecurity.owner(usageThresholds).repeatableObjects()
     }

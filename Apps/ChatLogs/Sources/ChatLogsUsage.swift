@@ -13,8 +13,10 @@ import InvariantsSchema
 /// It touches only the row of the log's own `user_id` (the tenant key), nothing else.
 ///
 /// Cost alert: when a user's cost for a day goes from ≤ `usage_thresholds.daily_cost_limit`
-/// to above it, `pg_notify('invariants_cost_alerts', '{"user_id": …, "day": …}')`, ids only
-/// (any connection may LISTEN to a channel; the client re-reads under RLS). Exactly one
+/// to above it, a row in `public.cost_alerts` and `pg_notify('invariants_cost_alerts',
+/// '{"alert_id": …}')` — the alert's id only: any connection may LISTEN to a channel, anon
+/// included, and a user id with a day told who crossed a spending limit. The client reads the
+/// alert by its id under RLS (its owner only). Exactly one
 /// transaction sees the crossing, because each upsert sees the previous committed total; a
 /// rolled-back crossing notifies nothing. Listeners should set
 /// `idle_in_transaction_session_timeout`: a listener stuck in a transaction fills the notify
@@ -27,6 +29,7 @@ public enum ChatLogsUsage {
         Schema.invariants("chat_logs_usage"), returns: "trigger", securityDefiner: true,
         body: """
             DECLARE
+                alert_id uuid;
                 changed bigint;
                 total numeric;
                 cost_limit numeric;
@@ -73,8 +76,11 @@ public enum ChatLogsUsage {
                          WHERE t.user_id = NEW.user_id;
                         -- Only the log that takes the total across the limit notifies.
                         IF cost_limit IS NOT NULL AND total > cost_limit AND total - NEW.cost <= cost_limit THEN
+                            INSERT INTO public.cost_alerts (user_id, day, cost, daily_cost_limit)
+                            VALUES (NEW.user_id, log_day, total, cost_limit)
+                            RETURNING id INTO alert_id;
                             PERFORM pg_catalog.pg_notify(\(SQLText.literal(costAlertChannel)),
-                                pg_catalog.json_build_object('user_id', NEW.user_id, 'day', log_day)::text);
+                                pg_catalog.json_build_object('alert_id', alert_id)::text);
                         END IF;
                     END IF;
                 END IF;

@@ -146,12 +146,20 @@ struct ChatLogsUsageTests {
 
             #expect(payloads.count == 1, "exactly one alert: \(payloads)")
             let alert = try #require(payloads.first.flatMap(CostAlert.init(payload:)))
-            #expect(alert.userID == f.alice)
-            let today = try await f.client.query("SELECT ((now() AT TIME ZONE 'UTC')::date)::text").first!.decode(String.self)
-            #expect(alert.day == today)
-            // Ids only: no cost, no question, nothing else.
+            // The alert's id only: no user, no day, no cost (anon may LISTEN too).
             let object = try JSONSerialization.jsonObject(with: Data(payloads[0].utf8)) as? [String: Any]
-            #expect(Set(object?.keys.map { $0 } ?? []) == ["user_id", "day"])
+            #expect(Set(object?.keys.map { $0 } ?? []) == ["alert_id"])
+            // Its owner reads it under RLS; another user cannot tell it from a missing one.
+            let record = try await f.client.costAlert(alert.alertID, as: .user(f.alice))
+            #expect(record.userID == f.alice && record.dailyCostLimit == Decimal(string: "0.10")!)
+            #expect(record.cost > record.dailyCostLimit)
+            let today = try await f.client.query("SELECT ((now() AT TIME ZONE 'UTC')::date)::text").first!.decode(String.self)
+            #expect(record.day == today)
+            let hidden = await #expect(throws: InvariantsError.self) { try await f.client.costAlert(alert.alertID, as: .user(f.bob)) }
+            #expect(hidden?.kind == .notFound)
+            let missing = await #expect(throws: InvariantsError.self) { try await f.client.costAlert(UUID(), as: .user(f.bob)) }
+            #expect(missing?.kind == hidden?.kind && missing?.column == "alert_id" && hidden?.column == "alert_id")
+            #expect(try await f.count("SELECT count(*) FROM public.cost_alerts") == 1)
             #expect(try await f.count("SELECT (cost * 100)::bigint FROM public.usage_daily WHERE user_id = '\(f.alice)'") == 24)
         }
     }

@@ -1,11 +1,11 @@
--- Extension invariants_chat_logs, version dev.990644c47251: the stored functions (and their EXECUTE
+-- Extension invariants_chat_logs, version dev.194888d9fae7: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_chat_logs VERSION 'dev.990644c47251';
+--   CREATE EXTENSION invariants_chat_logs VERSION 'dev.194888d9fae7';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_chat_logs" to load this file. \quit
 DO $guard$
@@ -180,7 +180,7 @@ REVOKE EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) FROM PUBLIC, "anon
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:9b4b97ff4dc98386823d6848716efe7f8f906579f4c05c9bde6d8b9754653d3e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_usage\"()"],"key":"function invariants.chat_logs_usage()","kind":"function","source":"ChatLogs.ChatLogsUsage"}
+-- invariants:object {"checksum":"sha256:a8a87c2c214b760f38fc80a61cc37f0c603f2fb9d16e641f87132c9139441933","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_usage\"()"],"key":"function invariants.chat_logs_usage()","kind":"function","source":"ChatLogs.ChatLogsUsage"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_logs_usage"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -188,6 +188,7 @@ CREATE OR REPLACE FUNCTION "invariants"."chat_logs_usage"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    alert_id uuid;
     changed bigint;
     total numeric;
     cost_limit numeric;
@@ -234,8 +235,11 @@ BEGIN
              WHERE t.user_id = NEW.user_id;
             -- Only the log that takes the total across the limit notifies.
             IF cost_limit IS NOT NULL AND total > cost_limit AND total - NEW.cost <= cost_limit THEN
+                INSERT INTO public.cost_alerts (user_id, day, cost, daily_cost_limit)
+                VALUES (NEW.user_id, log_day, total, cost_limit)
+                RETURNING id INTO alert_id;
                 PERFORM pg_catalog.pg_notify('invariants_cost_alerts',
-                    pg_catalog.json_build_object('user_id', NEW.user_id, 'day', log_day)::text);
+                    pg_catalog.json_build_object('alert_id', alert_id)::text);
             END IF;
         END IF;
     END IF;

@@ -1,0 +1,123 @@
+-- Extension invariants_chat_logs upgrade 0.3 → dev.194888d9fae7: 0 function(s) dropped,
+-- 2 created or replaced, 3 unchanged.
+-- Generated from the Swift declarations; do not edit by hand.
+-- Apply: ALTER EXTENSION invariants_chat_logs UPDATE TO 'dev.194888d9fae7';
+-- (`invariants migrate --stored-logic extension` first drops the triggers and other
+-- objects that still use a dropped function, then updates, then re-creates them.)
+\echo Use "CREATE EXTENSION invariants_chat_logs" to load this file. \quit
+DO $guard$
+BEGIN
+    IF pg_catalog.to_regnamespace('invariants') IS NULL THEN
+        RAISE EXCEPTION 'extension invariants_chat_logs holds stored logic only: apply the migrations first'
+            USING HINT = 'invariants migrate --stored-logic extension (or psql -f each module''s migrations), then CREATE EXTENSION invariants_chat_logs';
+    END IF;
+END
+$guard$;
+
+-- invariants:object {"checksum":"sha256:dc99861a5111d0e716353f98c4c7da627d723bd5762efcfd6ec3f84c92d143fd","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"ChatLogs.ChatLogsSaving"}
+CREATE OR REPLACE FUNCTION "public"."save_chat"("p_chat_log_id" bigint, "p_note" text)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+DECLARE
+    new_id bigint;
+BEGIN
+    -- Checked here: varchar(500) would refuse it with 22001, which names no field.
+    IF pg_catalog.char_length(p_note) > 500 THEN
+        RAISE EXCEPTION 'note must be at most 500 characters, got %', pg_catalog.char_length(p_note)
+            USING ERRCODE = 'IV422', COLUMN = 'note';
+    END IF;
+    IF p_chat_log_id IS NULL THEN
+        RAISE EXCEPTION 'chat_log_id is required' USING ERRCODE = 'IV422', COLUMN = 'chat_log_id';
+    END IF;
+    -- Invoker rights: RLS's WITH CHECK and the copy trigger apply as to a direct insert.
+    -- A log saved twice is the caller's conflict (IV409 naming it), not a raw 23505.
+    INSERT INTO public.saved_chats (user_id, chat_log_id, note)
+    VALUES (auth.uid(), p_chat_log_id, p_note)
+    ON CONFLICT (user_id, chat_log_id) DO NOTHING
+    RETURNING id INTO new_id;
+    IF new_id IS NULL THEN
+        RAISE EXCEPTION 'chat log % is already saved', p_chat_log_id
+            USING ERRCODE = 'IV409', COLUMN = 'chat_log_id';
+    END IF;
+    RETURN new_id;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."save_chat"(bigint, text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:a8a87c2c214b760f38fc80a61cc37f0c603f2fb9d16e641f87132c9139441933","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_usage\"()"],"key":"function invariants.chat_logs_usage()","kind":"function","source":"ChatLogs.ChatLogsUsage"}
+CREATE OR REPLACE FUNCTION "invariants"."chat_logs_usage"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    alert_id uuid;
+    changed bigint;
+    total numeric;
+    cost_limit numeric;
+    log_day date;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        -- When the owner itself is being deleted, usage_daily goes by the same cascade
+        -- (in either order): there is nothing left to keep exact.
+        IF EXISTS (SELECT 1 FROM auth.users AS u WHERE u.id = OLD.user_id) THEN
+            log_day := (OLD.created_at AT TIME ZONE 'UTC')::date;
+            UPDATE public.usage_daily AS d
+               SET requests = d.requests - 1,
+                   input_tokens = d.input_tokens - COALESCE(OLD.input_tokens, 0),
+                   output_tokens = d.output_tokens - COALESCE(OLD.output_tokens, 0),
+                   cost = d.cost - COALESCE(OLD.cost, 0)
+             WHERE d.user_id = OLD.user_id AND d.day = log_day;
+            GET DIAGNOSTICS changed = ROW_COUNT;
+            IF changed <> 1 THEN
+                RAISE EXCEPTION 'usage_daily for user % on % matched % rows, expected 1',
+                    OLD.user_id, log_day, changed
+                    USING HINT = 'usage_daily drifted from chat_logs; repair it before retrying';
+            END IF;
+        END IF;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        log_day := (NEW.created_at AT TIME ZONE 'UTC')::date;
+        INSERT INTO public.usage_daily AS d (user_id, day, requests, input_tokens, output_tokens, cost)
+        VALUES (NEW.user_id, log_day, 1, COALESCE(NEW.input_tokens, 0),
+                COALESCE(NEW.output_tokens, 0), COALESCE(NEW.cost, 0))
+        ON CONFLICT (user_id, day) DO UPDATE
+           SET requests = d.requests + 1,
+               input_tokens = d.input_tokens + EXCLUDED.input_tokens,
+               output_tokens = d.output_tokens + EXCLUDED.output_tokens,
+               cost = d.cost + EXCLUDED.cost
+        RETURNING d.cost INTO total;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        IF changed <> 1 THEN
+            RAISE EXCEPTION 'usage_daily for user % on % matched % rows, expected 1',
+                NEW.user_id, log_day, changed;
+        END IF;
+        IF COALESCE(NEW.cost, 0) > 0 THEN
+            SELECT t.daily_cost_limit INTO cost_limit
+              FROM public.usage_thresholds AS t
+             WHERE t.user_id = NEW.user_id;
+            -- Only the log that takes the total across the limit notifies.
+            IF cost_limit IS NOT NULL AND total > cost_limit AND total - NEW.cost <= cost_limit THEN
+                INSERT INTO public.cost_alerts (user_id, day, cost, daily_cost_limit)
+                VALUES (NEW.user_id, log_day, total, cost_limit)
+                RETURNING id INTO alert_id;
+                PERFORM pg_catalog.pg_notify('invariants_cost_alerts',
+                    pg_catalog.json_build_object('alert_id', alert_id)::text);
+            END IF;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."chat_logs_usage"() FROM PUBLIC, "anon", "authenticated", "service_role";
+
