@@ -11,14 +11,15 @@ import Logging
 //   - `run(as:)` (Swift between statements) queues BEGIN and the context together and awaits
 //     once, and checks COMMIT's answer, because COMMIT of an aborted transaction answers
 //     ROLLBACK without an error.
+// Every call goes through `bounded` (CallTimeout.swift): its timeout, and the graceful drain.
 
 extension InvariantsClient {
     /// Runs one statement as `context` in one round trip and returns its rows, through
     /// `invariants.call_as`: the server sets the role and the claims, then parses, plans and runs
-    /// `statement` — row-level security, grants and `auth.uid()` apply as in ``run(as:_:)``. The
-    /// call leases its own pooled connection, so the statement is its own transaction. (Sent by
-    /// hand inside a transaction of yours, `invariants.call_as` joins it and puts the previous
-    /// role and claims back after the statement.)
+    /// `statement` — row-level security, grants and `auth.uid()` apply as in
+    /// ``run(as:timeout:_:)``. The call leases its own pooled connection, so the statement is its
+    /// own transaction. (Sent by hand inside a transaction of yours, `invariants.call_as` joins
+    /// it and puts the previous role and claims back after the statement.)
     ///
     /// - Parameters:
     ///   - statement: one SQL statement (trusted text from your code, never user input); `$1` is
@@ -26,9 +27,12 @@ extension InvariantsClient {
     ///   - arguments: the statement's arguments as text.
     ///   - columns: the result's column definition list, e.g. `total bigint, done boolean`; the
     ///     statement's columns must have exactly these types.
+    ///   - timeout: how long the call may take (the client's ``callTimeout`` when nil); see
+    ///     ``execute(_:timeout:)``.
     /// - Throws: the statement's error, mapped like any other; nothing of it is committed.
     public func call(
-        as context: UserContext, _ statement: String, arguments: [String] = [], returning columns: String
+        as context: UserContext, _ statement: String, arguments: [String] = [], returning columns: String,
+        timeout: Duration? = nil
     ) async throws(InvariantsError) -> [PostgresRow] {
         var binds = PostgresBindings(capacity: 4)
         binds.append(context.role.rawValue)
@@ -37,13 +41,8 @@ extension InvariantsClient {
         binds.append(arguments)
         let query = PostgresQuery(unsafeSQL: Self.callAsSQL(statement: "$3", arguments: "$4", returning: columns), binds: binds)
         let logger = self.logger
-        do {
-            return try await pool.withConnection { connection in
-                let result = connection.queryFailingIfClosed(query, logger: logger)
-                return try await result.get().rows
-            }
-        } catch {
-            throw InvariantsError(error, endpoint: url.endpoint)
+        return try await bounded("call(as:)", timeout: timeout) { connection in
+            try await connection.queryFailingIfClosed(query, logger: logger).get().rows
         }
     }
 
@@ -51,26 +50,25 @@ extension InvariantsClient {
     /// ``ContextCallStatement``) as `context`, one round trip. Prepared once per connection, so
     /// the server skips parsing and planning the outer statement from the second call on, as
     /// `pgbench -M prepared` does; sent unnamed when the client was made with
-    /// `preparedStatements: false`.
-    public func callPrepared<Statement: ContextCallStatement>(_ statement: Statement) async throws(InvariantsError) -> [Statement.Row]
-    where Statement.Row: Sendable {
+    /// `preparedStatements: false`. Within `timeout` (the client's ``callTimeout`` when nil);
+    /// see ``execute(_:timeout:)``.
+    public func callPrepared<Statement: ContextCallStatement>(
+        _ statement: Statement, timeout: Duration? = nil
+    ) async throws(InvariantsError) -> [Statement.Row] where Statement.Row: Sendable {
         let logger = self.logger
         let prepared = self.preparedStatements
-        do {
-            return try await pool.withConnection { connection in
-                guard prepared else {
-                    let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
-                    return try await connection.queryFailingIfClosed(query, logger: logger).get().rows.map(statement.decodeRow)
-                }
-                // PostgresNIO drops a write to a closed channel (see queryFailingIfClosed); a
-                // prepared execute cannot be guarded behind its write, so at least not before it.
-                guard !connection.isClosed else { throw InvariantsError(.connectionLost, "the connection was closed") }
-                var rows: [Statement.Row] = []
-                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-                return rows
+        return try await bounded("callPrepared", timeout: timeout) { connection in
+            guard prepared else {
+                let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
+                return try await connection.queryFailingIfClosed(query, logger: logger).get().rows.map(statement.decodeRow)
             }
-        } catch {
-            throw InvariantsError(error, endpoint: url.endpoint)
+            // PostgresNIO drops a write to a closed channel (see queryFailingIfClosed); a
+            // prepared execute cannot be guarded behind its write, so at least not before it
+            // (the call's timeout bounds the rest).
+            guard !connection.isClosed else { throw InvariantsError(.connectionLost, "the connection was closed") }
+            var rows: [Statement.Row] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return rows
         }
     }
 
@@ -86,36 +84,44 @@ extension InvariantsClient {
     ///
     /// The role can only be one of ``DatabaseRole`` (a whitelist by type); the connecting user
     /// must be a member of it (Supabase's `authenticator` is; a superuser is).
+    ///
+    /// The call ends within `timeout` (the client's ``callTimeout`` when nil), `body` included,
+    /// even when a statement of `body`'s never completes: past it the call throws
+    /// ``InvariantsError/Kind/timeout`` and the connection is closed, so the server rolls the
+    /// transaction back and no role or claim of it reaches another call (see
+    /// ``transaction(timeout:_:)`` and ``withConnection(timeout:_:)``).
     @discardableResult
-    public func run<T: Sendable>(as context: UserContext, _ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
-        try await inTransaction(as: context, body)
+    public func run<T: Sendable>(
+        as context: UserContext, timeout: Duration? = nil, _ body: sending @escaping (PostgresConnection) async throws -> T
+    ) async throws(InvariantsError) -> T {
+        try await inTransaction("run(as:)", as: context, timeout: timeout, body)
     }
 
     /// BEGIN (and `context`, queued with it), `body`, COMMIT with its answer checked; ROLLBACK
-    /// when `body` throws. The one transaction mechanism behind ``transaction(_:)`` and
-    /// ``run(as:_:)``.
-    func inTransaction<T: Sendable>(as context: UserContext?, _ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
+    /// when `body` throws; all within `timeout`. The one transaction mechanism behind
+    /// ``transaction(timeout:_:)`` and ``run(as:timeout:_:)``.
+    func inTransaction<T: Sendable>(
+        _ operation: StaticString, as context: UserContext?, timeout: Duration?,
+        _ body: sending @escaping (PostgresConnection) async throws -> T
+    ) async throws(InvariantsError) -> T {
         let logger = self.logger
-        do {
-            return try await pool.withConnection { connection in
-                try await Self.begin(as: context, on: connection, logger: logger).get()
-                let value: T
-                do {
-                    value = try await body(connection)
-                } catch {
-                    _ = try? await connection.queryFailingIfClosed("ROLLBACK", logger: logger).get()
-                    throw error
-                }
-                try await Self.commit(on: connection, logger: logger).get()
-                return value
+        return try await bounded(operation, timeout: timeout) { connection in
+            try await Self.begin(as: context, on: connection, logger: logger).get()
+            let value: T
+            do {
+                value = try await body(connection)
+            } catch {
+                _ = try? await connection.queryFailingIfClosed("ROLLBACK", logger: logger).get()
+                throw error
             }
-        } catch {
-            throw InvariantsError(error, endpoint: url.endpoint)
+            try await Self.commit(on: connection, logger: logger).get()
+            return value
         }
     }
 
     /// Sets `context` for the current transaction of `connection` (one round trip). For code
-    /// that manages its own transaction; ``run(as:_:)`` and ``call(as:_:)`` do it for you.
+    /// that manages its own transaction; ``run(as:timeout:_:)`` and
+    /// ``call(as:_:arguments:returning:timeout:)`` do it for you.
     public static func apply(_ context: UserContext, on connection: PostgresConnection, logger: Logger) async throws {
         _ = try await connection.queryFailingIfClosed(contextQuery(context), logger: logger).get()
     }
@@ -168,9 +174,11 @@ extension PostgresConnection {
     /// `query(_:logger:)` (all rows, on the event loop) that fails instead of waiting forever
     /// when the connection is closed. PostgresNIO 1.33.2 writes a query to the channel without a
     /// write promise: on a channel that has just closed the write is dropped and the query's
-    /// future never completes (the torture tests saw calls hang after a backend was SIGKILLed).
-    /// The check is queued on the event loop behind the write, so it sees the channel as the
-    /// write did; a second completion of the promise is ignored by NIO.
+    /// future never completes (the torture tests saw calls hang after a backend was SIGKILLed;
+    /// PostgresNIOReproductionTests shows it on its own). The check is queued on the event loop
+    /// behind the write, so it sees the channel as the write did; a second completion of the
+    /// promise is ignored by NIO. A statement inside a `run(as:)` closure is sent by the app, not
+    /// through this: the call's timeout (CallTimeout.swift) is what bounds it.
     func queryFailingIfClosed(_ query: PostgresQuery, logger: Logger) -> EventLoopFuture<PostgresQueryResult> {
         let promise = eventLoop.makePromise(of: PostgresQueryResult.self)
         let result: EventLoopFuture<PostgresQueryResult> = self.query(query, logger: logger)

@@ -19,6 +19,13 @@ public struct InvariantsError: Error, Sendable, CustomStringConvertible, CustomD
         case serializationFailure, deadlock, lockTimeout, queryCanceled, insufficientPrivilege
         // Migrator
         case migrationFailed, checksumMismatch, databaseIsNewer, migrationLockTimeout, invalidMigrationFile
+        /// A call did not finish within its timeout (``InvariantsClient/callTimeout``, or the
+        /// call's own `timeout:`); the connection it used was closed, never reused. Whether a
+        /// statement it had sent took effect is unknown, as after ``connectionLost``.
+        case timeout
+        /// The client is shutting down (graceful shutdown of its `ServiceGroup`, or
+        /// ``InvariantsClient/close()``): the call was refused, or cut off by ``InvariantsClient/close()``.
+        case clientShutDown
         /// Any other server error; see ``sqlState``.
         case server
         /// A client-side failure that is none of the above.
@@ -151,9 +158,22 @@ extension InvariantsError {
         case .queryCancelled:
             self.init(.queryCanceled, "the query was cancelled")
         case .poolClosed:
-            self.init(.connectionLost, "the client was shut down")
+            self.init(.clientShutDown, "the client was shut down")
         default:
             self.init(.other, String(reflecting: psql))
         }
+    }
+}
+
+extension InvariantsError {
+    /// `operation` ran past its timeout `limit`; the message names the operation and the limit only.
+    static func timeout(_ operation: StaticString, after limit: Duration) -> InvariantsError {
+        InvariantsError(
+            .timeout, "\(operation) did not finish within its timeout (\(limit.readable)); its connection was closed and is not reused")
+    }
+
+    /// A call refused because the client is shutting down or closed.
+    static func shutDown(_ operation: StaticString, _ why: String) -> InvariantsError {
+        InvariantsError(.clientShutDown, "\(operation) was refused: \(why)")
     }
 }

@@ -46,6 +46,9 @@ struct TortureEnvironment {
     /// user → workspace they are a member of (one each).
     var workspaces: [UUID: UUID]
 
+    /// Each call's timeout under torture.
+    static let callTimeout: Duration = .seconds(5)
+
     static func make() async throws -> TortureEnvironment {
         trace("starting a server")
         let server = try await ThrowawayPostgres.start()
@@ -59,7 +62,10 @@ struct TortureEnvironment {
             try? await connection.close()
             throw error
         }
-        let client = try await InvariantsClient.connect(url: database.url, maximumConnections: 12, logger: quiet)
+        // A call timeout well inside the workload's 20 s watch for operations that never return:
+        // a call PostgresNIO never completes ends as .timeout (retried) instead of as a hang.
+        let client = try await InvariantsClient.connect(
+            url: database.url, maximumConnections: 12, callTimeout: TortureEnvironment.callTimeout, logger: quiet)
         var users: [UUID] = []
         var workspaces: [UUID: UUID] = [:]
         for i in 0..<6 {

@@ -48,8 +48,11 @@ struct TortureWorkload {
         .notFound, .forbidden, .illegalTransition, .conflict, .foreignKeyViolation, .uniqueViolation,
     ]
     /// Errors worth another attempt: the transaction was rolled back and nothing is half done.
+    /// A timeout too: as after a lost connection, the call's connection was closed and its
+    /// transaction rolled back (unless its COMMIT was already on the way; the invariants hold
+    /// either way, as they must for a lost connection).
     static let transient: Set<InvariantsError.Kind> = [
-        .deadlock, .serializationFailure, .connectionLost, .connectionFailed, .lockTimeout, .queryCanceled,
+        .deadlock, .serializationFailure, .connectionLost, .connectionFailed, .lockTimeout, .queryCanceled, .timeout,
     ]
 
     func run(seconds: Double, workers: Int = 8, seed: UInt64 = 42) async {
@@ -65,7 +68,8 @@ struct TortureWorkload {
                         let op = Int.random(in: 0..<12, using: &rng)
                         let opSeed = rng.next()
                         let name = Self.names[op]
-                        // An operation that never returns would hang the load: give each 20 s.
+                        // Every call has a timeout (TortureEnvironment.callTimeout), so every
+                        // operation returns; one that still had not after 20 s is reported as hung.
                         let finished = await withDeadline(seconds: 20) {
                             var opRNG = SplitMix64(seed: opSeed)
                             await attempt(name) { try await operation(op, user: user, rng: &opRNG) }

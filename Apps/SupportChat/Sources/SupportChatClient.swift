@@ -304,7 +304,7 @@ public struct ExpensiveChatRow: Sendable, Hashable {
 extension InvariantsClient {
     /// Runs `body` as `service_role`; a check violation gets `column` from the constraint name
     /// (`<table>_<column>_check`).
-    func supportChat<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
+    func supportChat<T: Sendable>(_ body: sending @escaping (PostgresConnection) async throws -> T) async throws(InvariantsError) -> T {
         do {
             return try await run(as: .service, body)
         } catch {
