@@ -22,6 +22,7 @@ extension InvariantsClient {
     /// it and puts the previous role and claims back after the statement.)
     ///
     /// - Parameters:
+    ///   - context: who the statement runs as (the request role and its claims).
     ///   - statement: one SQL statement (trusted text from your code, never user input); `$1` is
     ///     `arguments` as `text[]`, so arguments are written `($1)[1]::uuid`, `($1)[2]::int`, ….
     ///   - arguments: the statement's arguments as text.
@@ -82,7 +83,7 @@ extension InvariantsClient {
     /// `body` swallowed a failed statement, COMMIT answers ROLLBACK and this throws
     /// ``InvariantsError/Kind/server`` (SQLSTATE 25P02) instead of reporting success.
     ///
-    /// The role can only be one of ``DatabaseRole`` (a whitelist by type); the connecting user
+    /// The role can only be one of `DatabaseRole` (a whitelist by type); the connecting user
     /// must be a member of it (Supabase's `authenticator` is; a superuser is).
     ///
     /// The call ends within `timeout` (the client's ``callTimeout`` when nil), `body` included,
@@ -126,8 +127,17 @@ extension InvariantsClient {
         _ = try await connection.queryFailingIfClosed(contextQuery(context), logger: logger).get()
     }
 
+    /// The role and the claims, transaction-locally — and the legacy single-claim settings
+    /// blanked: Supabase's `auth.uid()` prefers `request.jwt.claim.sub` over the JSON claims,
+    /// so a value left at session level on a pooled connection would make this transaction run
+    /// as that user.
     static func contextQuery(_ context: UserContext) -> PostgresQuery {
-        "SELECT pg_catalog.set_config('role', \(context.role.rawValue), true), pg_catalog.set_config('request.jwt.claims', \(context.claimsJSON), true)"
+        """
+        SELECT pg_catalog.set_config('role', \(context.role.rawValue), true), \
+        pg_catalog.set_config('request.jwt.claims', \(context.claimsJSON), true), \
+        pg_catalog.set_config('request.jwt.claim', '', true), pg_catalog.set_config('request.jwt.claim.sub', '', true), \
+        pg_catalog.set_config('request.jwt.claim.role', '', true), pg_catalog.set_config('request.jwt.claim.email', '', true)
+        """
     }
 
     /// BEGIN and the context (if any), queued together. On failure the transaction (if one

@@ -61,10 +61,15 @@ public final class InvariantsClient: Sendable {
     /// services that call it, so that they stop first.
     ///
     /// - Parameters:
+    ///   - url: the database, as a `postgres://` URL.
+    ///   - maximumConnections: the pool's size limit (as for `connect(url:)`).
+    ///   - minimumConnections: connections kept open even when idle (as for `connect(url:)`).
+    ///   - keepAlive: how often an idle connection is probed (as for `connect(url:)`).
+    ///   - preparedStatements: whether hot typed calls use named prepared statements (as for
+    ///     `connect(url:)`).
     ///   - callTimeout: how long a call that passes no `timeout:` may take (default
     ///     ``defaultCallTimeout``, 30 s); must be positive.
-    ///   - maximumConnections: as for `connect(url:)`; so are `minimumConnections`, `keepAlive`
-    ///     and `preparedStatements`.
+    ///   - logger: where the client and its pool log.
     /// - Throws: ``InvariantsError/Kind/invalidURL`` for a URL that does not parse;
     ///   ``InvariantsError/Kind/other`` for a timeout that is not positive.
     public convenience init(
@@ -104,6 +109,7 @@ public final class InvariantsClient: Sendable {
     /// loop. ``close()`` stops the pool.
     ///
     /// - Parameters:
+    ///   - url: the database, as a `postgres://` URL (``DatabaseURL`` lists what it accepts).
     ///   - maximumConnections: the pool's size limit.
     ///   - minimumConnections: connections kept open even when idle (clamped to the maximum).
     ///     0 opens them on demand; an app server usually wants a fixed pool (the maximum), as
@@ -114,13 +120,14 @@ public final class InvariantsClient: Sendable {
     ///     or poolers that cut idle connections. Off by default because the probe's timer is
     ///     rescheduled on every release: it cost a quarter of the client's throughput in
     ///     `make bench`.
-    ///   - preparedStatements: whether the hottest typed calls (``counts(gig:workspace:as:)``)
+    ///   - preparedStatements: whether the hottest typed calls (GigResponses' `counts(gig:workspace:as:)`)
     ///     use named prepared statements, prepared once per connection (the server then skips
     ///     parsing and planning them). Turn it off behind PgBouncer older than 1.21 (or with
     ///     `max_prepared_statements = 0`) in transaction mode, which cannot route a prepared
     ///     statement to the server connection that knows it — as asyncpg's `statement_cache_size=0`.
     ///   - callTimeout: how long a call that passes no `timeout:` may take (default
     ///     ``defaultCallTimeout``, 30 s); must be positive. See the type's documentation.
+    ///   - logger: where the client and its pool log.
     public static func connect(
         url: String, maximumConnections: Int = 20, minimumConnections: Int = 0, keepAlive: Duration? = nil,
         preparedStatements: Bool = true, callTimeout: Duration = InvariantsClient.defaultCallTimeout,

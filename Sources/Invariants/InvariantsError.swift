@@ -6,7 +6,7 @@ import PostgresNIO
 /// the error came from PostgreSQL.
 ///
 /// Server errors are mapped from SQLSTATE, including the project's own codes
-/// (``ProjectErrorCode``, class `IV`) raised by the generated SQL.
+/// (`ProjectErrorCode`, class `IV`) raised by the generated SQL.
 public struct InvariantsError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         // Configuration and connection

@@ -63,3 +63,27 @@ struct ClaimsTests {
         }
     }
 }
+
+/// Finding 8 through the client: `run(as:)` on a pooled connection with a legacy claim left at
+/// session level.
+@Suite("run(as:): a legacy claim left on a pooled connection does not impersonate")
+struct RunAsLegacyClaimTests {
+    @Test("a session-level request.jwt.claim.sub of A on the only pooled connection: run(as: B) reads B's uid")
+    func runAsIgnoresLeftoverLegacyClaim() async throws {
+        try await withCatalogClient(maximumConnections: 1) { client, _ in
+            let a = UUID(), b = UUID()
+            try await client.withConnection { connection in
+                _ = try await connection.query(
+                    "SELECT set_config('request.jwt.claim.sub', \(a.uuidString.lowercased()), false)", logger: quietLogger).collect()
+            }
+            let uid = try await client.run(as: .user(b)) { connection in
+                try await connection.query("SELECT auth.uid()", logger: quietLogger).collect()[0].decode(UUID.self)
+            }
+            #expect(uid == b)
+            let leftover = try await client.withConnection { connection in
+                try await connection.query("SELECT current_setting('request.jwt.claim.sub')", logger: quietLogger).collect()[0].decode(String.self)
+            }
+            #expect(leftover == a.uuidString.lowercased(), "the same pooled connection served both")
+        }
+    }
+}
