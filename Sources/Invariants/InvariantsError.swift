@@ -8,28 +8,92 @@ import PostgresNIO
 /// Server errors are mapped from SQLSTATE, including the project's own codes
 /// (`ProjectErrorCode`, class `IV`) raised by the generated SQL.
 public struct InvariantsError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    public enum Kind: String, Sendable, Hashable {
+    /// What went wrong, to compare with `==` or `~=` (`error.kind == .notFound`). A struct over
+    /// a private enum, as PostgresNIO's error codes are: a kind added in a later release never
+    /// breaks a caller's `switch` (which always has a `default`).
+    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case invalidURL, connectionFailed, authenticationFailed, databaseNotFound, connectionLost
+            case uniqueViolation, foreignKeyViolation, checkViolation, notNullViolation, exclusionViolation
+            case illegalTransition, forbidden, notFound, conflict, invalidInput
+            case serializationFailure, deadlock, lockTimeout, queryCanceled, insufficientPrivilege
+            case migrationFailed, checksumMismatch, databaseIsNewer, migrationLockTimeout, invalidMigrationFile
+            case timeout, clientShutDown, server, other
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The kind's name, e.g. `notFound`.
+        public var rawValue: String { base.rawValue }
+        public var description: String { base.rawValue }
+
         // Configuration and connection
-        case invalidURL, connectionFailed, authenticationFailed, databaseNotFound, connectionLost
+        /// The database URL does not parse.
+        public static let invalidURL = Kind(.invalidURL)
+        /// The server could not be reached.
+        public static let connectionFailed = Kind(.connectionFailed)
+        /// The server refused the credentials.
+        public static let authenticationFailed = Kind(.authenticationFailed)
+        /// The database does not exist.
+        public static let databaseNotFound = Kind(.databaseNotFound)
+        /// The connection closed during the call; whether a statement it had sent took effect is unknown.
+        public static let connectionLost = Kind(.connectionLost)
         // Integrity (SQLSTATE class 23)
-        case uniqueViolation, foreignKeyViolation, checkViolation, notNullViolation, exclusionViolation
+        /// 23505.
+        public static let uniqueViolation = Kind(.uniqueViolation)
+        /// 23503.
+        public static let foreignKeyViolation = Kind(.foreignKeyViolation)
+        /// 23514.
+        public static let checkViolation = Kind(.checkViolation)
+        /// 23502.
+        public static let notNullViolation = Kind(.notNullViolation)
+        /// 23P01.
+        public static let exclusionViolation = Kind(.exclusionViolation)
         // The project's own codes
-        case illegalTransition, forbidden, notFound, conflict, invalidInput
+        /// IV001: a state machine refused the change.
+        public static let illegalTransition = Kind(.illegalTransition)
+        /// IV403.
+        public static let forbidden = Kind(.forbidden)
+        /// IV404: missing, or not visible to the caller (the two are indistinguishable on purpose).
+        public static let notFound = Kind(.notFound)
+        /// IV409: a concurrent or stale write lost, or the change was already made.
+        public static let conflict = Kind(.conflict)
+        /// IV422: a bad argument; ``InvariantsError/column`` names it.
+        public static let invalidInput = Kind(.invalidInput)
         // Concurrency and limits
-        case serializationFailure, deadlock, lockTimeout, queryCanceled, insufficientPrivilege
+        /// 40001.
+        public static let serializationFailure = Kind(.serializationFailure)
+        /// 40P01.
+        public static let deadlock = Kind(.deadlock)
+        /// 55P03.
+        public static let lockTimeout = Kind(.lockTimeout)
+        /// 57014, or the caller's task was cancelled.
+        public static let queryCanceled = Kind(.queryCanceled)
+        /// 42501.
+        public static let insufficientPrivilege = Kind(.insufficientPrivilege)
         // Migrator
-        case migrationFailed, checksumMismatch, databaseIsNewer, migrationLockTimeout, invalidMigrationFile
+        /// A migration step failed; nothing of that migration was kept.
+        public static let migrationFailed = Kind(.migrationFailed)
+        /// An applied migration's file was edited.
+        public static let checksumMismatch = Kind(.checksumMismatch)
+        /// The database was migrated by a newer build.
+        public static let databaseIsNewer = Kind(.databaseIsNewer)
+        /// Another migrator held the lock too long.
+        public static let migrationLockTimeout = Kind(.migrationLockTimeout)
+        /// A migration file does not parse.
+        public static let invalidMigrationFile = Kind(.invalidMigrationFile)
         /// A call did not finish within its timeout (``InvariantsClient/callTimeout``, or the
         /// call's own `timeout:`); the connection it used was closed, never reused. Whether a
         /// statement it had sent took effect is unknown, as after ``connectionLost``.
-        case timeout
+        public static let timeout = Kind(.timeout)
         /// The client is shutting down (graceful shutdown of its `ServiceGroup`, or
         /// ``InvariantsClient/close()``): the call was refused, or cut off by ``InvariantsClient/close()``.
-        case clientShutDown
-        /// Any other server error; see ``sqlState``.
-        case server
+        public static let clientShutDown = Kind(.clientShutDown)
+        /// Any other server error; see ``InvariantsError/sqlState``.
+        public static let server = Kind(.server)
         /// A client-side failure that is none of the above.
-        case other
+        public static let other = Kind(.other)
     }
 
     public var kind: Kind
@@ -62,11 +126,10 @@ public struct InvariantsError: Error, Sendable, CustomStringConvertible, CustomD
     /// The project code, when the server raised one of ours.
     public var projectCode: ProjectErrorCode? { sqlState.flatMap(ProjectErrorCode.init(rawValue:)) }
 
-    public var description: String {
-        var text = message
-        if let detail, !detail.isEmpty { text += " (\(detail))" }
-        return text
-    }
+    /// The message only: the server's DETAIL can hold row values (a key that already exists,
+    /// a row that failed a check), which must not reach logs through string interpolation.
+    /// `String(reflecting:)` shows every field.
+    public var description: String { message }
 
     public var debugDescription: String {
         var parts = ["\(kind.rawValue): \(message)"]
