@@ -121,14 +121,16 @@ struct CallTimeoutTests {
             try await client.execute("CREATE TABLE marks (n int)")
             async let pid = admin.backend(running: "pg_sleep(5)")
             let error = await #expect(throws: InvariantsError.self) {
-                try await client.transaction(timeout: .milliseconds(300)) { conn in
+                // 2 s: the INSERT and set_config must be done well before it (on a loaded CI
+                // machine 300 ms sometimes ran out before pg_sleep began), pg_sleep(5) never.
+                try await client.transaction(timeout: .seconds(2)) { conn in
                     try await conn.query("INSERT INTO marks VALUES (1)", logger: quiet)
                     try await conn.query("SELECT set_config('request.jwt.claims', '{\"sub\": \"x\"}', true)", logger: quiet)
                     try await conn.query("SELECT pg_sleep(5)", logger: quiet)
                 }
             }
             #expect(error?.kind == .timeout)
-            #expect(error?.message.hasPrefix("transaction did not finish within its timeout (300 ms)") == true)
+            #expect(error?.message.hasPrefix("transaction did not finish within its timeout (2 s)") == true)
             let backend = try await pid
             // One connection: the next call gets a new one (another backend), and nothing of the
             // transaction (its role, its claims) on it.
