@@ -43,7 +43,9 @@ extension InvariantsClient {
         let query = PostgresQuery(unsafeSQL: Self.callAsSQL(statement: "$3", arguments: "$4", returning: columns), binds: binds)
         let logger = self.logger
         return try await bounded("call(as:)", timeout: timeout) { connection in
-            try await connection.queryFailingIfClosed(query, logger: logger).get().rows
+            try await Self.retryingDeadlocks("call(as:)", logger: logger) {
+                try await connection.queryFailingIfClosed(query, logger: logger).get().rows
+            }
         }
     }
 
@@ -59,18 +61,27 @@ extension InvariantsClient {
         let logger = self.logger
         let prepared = self.preparedStatements
         return try await bounded("callPrepared", timeout: timeout) { connection in
-            guard prepared else {
-                let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
-                return try await connection.queryFailingIfClosed(query, logger: logger).get().rows.map(statement.decodeRow)
+            try await Self.retryingDeadlocks("callPrepared", logger: logger) {
+                try await Self.runPrepared(statement, prepared: prepared, on: connection, logger: logger)
             }
-            // PostgresNIO drops a write to a closed channel (see queryFailingIfClosed); a
-            // prepared execute cannot be guarded behind its write, so at least not before it
-            // (the call's timeout bounds the rest).
-            guard !connection.isClosed else { throw InvariantsError(.connectionLost, "the connection was closed") }
-            var rows: [Statement.Row] = []
-            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-            return rows
         }
+    }
+
+    /// One attempt of ``callPrepared(_:timeout:)``.
+    static func runPrepared<Statement: ContextCallStatement>(
+        _ statement: Statement, prepared: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        guard prepared else {
+            let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
+            return try await connection.queryFailingIfClosed(query, logger: logger).get().rows.map(statement.decodeRow)
+        }
+        // PostgresNIO drops a write to a closed channel (see queryFailingIfClosed); a
+        // prepared execute cannot be guarded behind its write, so at least not before it
+        // (the call's timeout bounds the rest).
+        guard !connection.isClosed else { throw InvariantsError(.connectionLost, "the connection was closed") }
+        var rows: [Statement.Row] = []
+        for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+        return rows
     }
 
     /// Runs `body` in one transaction as `context`: the role and the claims are set with
@@ -79,6 +90,9 @@ extension InvariantsClient {
     /// Supavisor server connection in transaction mode) can serve another user next.
     ///
     /// BEGIN and the context are sent together (one await), then `body` runs, then COMMIT.
+    /// When PostgreSQL chooses the transaction as a deadlock victim (40P01), it is rolled back
+    /// and run again, `body` included, up to three times in all: `body` must be safe to run
+    /// again (its database work is undone; Swift side effects are not).
     /// When `body` throws, the transaction is rolled back and the error rethrown mapped; when
     /// `body` swallowed a failed statement, COMMIT answers ROLLBACK and this throws
     /// ``InvariantsError/Kind/server`` (SQLSTATE 25P02) instead of reporting success.
@@ -107,16 +121,18 @@ extension InvariantsClient {
     ) async throws(InvariantsError) -> T {
         let logger = self.logger
         return try await bounded(operation, timeout: timeout) { connection in
-            try await Self.begin(as: context, on: connection, logger: logger).get()
-            let value: T
-            do {
-                value = try await body(connection)
-            } catch {
-                _ = try? await connection.queryFailingIfClosed("ROLLBACK", logger: logger).get()
-                throw error
+            try await Self.retryingDeadlocks(operation, logger: logger) {
+                try await Self.begin(as: context, on: connection, logger: logger).get()
+                let value: T
+                do {
+                    value = try await body(connection)
+                } catch {
+                    _ = try? await connection.queryFailingIfClosed("ROLLBACK", logger: logger).get()
+                    throw error
+                }
+                try await Self.commit(on: connection, logger: logger).get()
+                return value
             }
-            try await Self.commit(on: connection, logger: logger).get()
-            return value
         }
     }
 

@@ -197,11 +197,14 @@ public final class InvariantsClient: Sendable {
     /// read them. Within `timeout` (the client's ``callTimeout`` when nil); past it the call
     /// throws and the connection is closed, but a statement the server is already running may
     /// still complete there (it is its own transaction; set `statement_timeout` on the role to
-    /// bound the server's side too).
+    /// bound the server's side too). A statement chosen as a deadlock victim (40P01) is run
+    /// again, up to three times in all (it was rolled back; see ``run(as:timeout:_:)``).
     public func execute(_ query: PostgresQuery, timeout: Duration? = nil) async throws(InvariantsError) {
         let logger = self.logger
         _ = try await bounded("execute", timeout: timeout) { connection in
-            try await connection.queryFailingIfClosed(query, logger: logger).get().metadata.command
+            try await Self.retryingDeadlocks("execute", logger: logger) {
+                try await connection.queryFailingIfClosed(query, logger: logger).get().metadata.command
+            }
         }
     }
 
@@ -210,7 +213,9 @@ public final class InvariantsClient: Sendable {
     public func query(_ query: PostgresQuery, timeout: Duration? = nil) async throws(InvariantsError) -> [PostgresRow] {
         let logger = self.logger
         return try await bounded("query", timeout: timeout) { connection in
-            try await connection.queryFailingIfClosed(query, logger: logger).get().rows
+            try await Self.retryingDeadlocks("query", logger: logger) {
+                try await connection.queryFailingIfClosed(query, logger: logger).get().rows
+            }
         }
     }
 

@@ -80,7 +80,7 @@ public enum SecurityLint {
     public static let rules: [Rule] = [
         rlsDisabledInPublic, policyExistsRLSDisabled, securityDefinerView, functionSearchPathMutable,
         authRLSInitplan, multiplePermissivePolicies, unindexedForeignKeys, rlsPolicyAlwaysTrue,
-        anonSecurityDefinerFunctionExecutable, sequencePrivileges,
+        anonSecurityDefinerFunctionExecutable, authenticatedSecurityDefinerFunctionExecutable, sequencePrivileges,
     ]
 
     /// Schemas a platform (Supabase, PostGIS, pg_cron…) owns: never linted.
@@ -332,6 +332,40 @@ public enum SecurityLint {
               AND NOT \(extensionOwned("p.oid", catalog: "pg_proc"))
               AND (pe.public_exec
                    OR coalesce(pg_catalog.has_function_privilege(pg_catalog.to_regrole('anon'), p.oid, 'EXECUTE'), false))
+            """)
+
+    /// The schemas the API serves, as splinter reads them: PostgREST's `pgrst.db_schemas` when
+    /// the session has it, else `public` (PostgREST's and Supabase's default).
+    static var apiSchemas: String {
+        """
+        api AS (
+            SELECT n.oid, n.nspname
+            FROM pg_catalog.pg_namespace n
+            WHERE \(ownSchema)
+              AND n.nspname = ANY (pg_catalog.string_to_array(pg_catalog.replace(
+                      coalesce(nullif(pg_catalog.current_setting('pgrst.db_schemas', true), ''), 'public'), ' ', ''), ','))
+        )
+        """
+    }
+
+    /// splinter 0029: a SECURITY DEFINER function in a schema the API serves that a signed-in
+    /// user may run — every caller gets the owner's rights through `/rpc`. Keep such work in
+    /// a helper outside the API schemas (``PrivilegedFunction`` in the declarations).
+    public static let authenticatedSecurityDefinerFunctionExecutable = Rule(
+        name: "authenticated_security_definer_function_executable",
+        summary: "a SECURITY DEFINER function in an API schema is executable by authenticated",
+        sql: """
+            WITH \(apiSchemas)
+            SELECT pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)),
+                   pg_catalog.format('SECURITY DEFINER function %I.%I(%s) is in an API schema and executable by authenticated: '
+                       || 'make it SECURITY INVOKER and move the privileged work into a SECURITY DEFINER helper in a '
+                       || 'schema the API does not serve (invariants_private), or revoke EXECUTE from authenticated',
+                       n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+            FROM pg_catalog.pg_proc p
+            JOIN api n ON n.oid = p.pronamespace
+            WHERE p.prosecdef
+              AND NOT \(extensionOwned("p.oid", catalog: "pg_proc"))
+              AND coalesce(pg_catalog.has_function_privilege(pg_catalog.to_regrole('authenticated'), p.oid, 'EXECUTE'), false)
             """)
 
     /// Not in splinter: a request role holding what it must not on a sequence in an exposed

@@ -80,6 +80,14 @@ public struct DeclaredCall<Arguments: DeclaredArgumentList, each Column: Declare
         self.function = function
     }
 
+    /// The call of a ``PrivilegedFunction``'s entry point (its declared name, arguments and
+    /// result: the API the app exposes).
+    public init<each Argument>(
+        _ function: PrivilegedFunction, arguments: (repeat each Argument).Type, row: (repeat each Column).Type
+    ) where Arguments == DeclaredArguments<repeat each Argument> {
+        self.function = function.function
+    }
+
     /// The declared result columns (empty when the function declares none: see ``mismatches``).
     public var columns: [StoredFunction.ResultColumn] { function.resultColumns ?? [] }
 

@@ -39,7 +39,7 @@ struct CitusLintCommandTests {
     func citusReportOfDeclarations() async throws {
         let all = try await invariants(["lint", "--citus"])
         #expect(all.status == 0, "\(all.stderr)")
-        #expect(all.stdout.contains("global-aggregate  function public.global_model_leaderboard(integer, integer)"), "\(all.stdout)")
+        #expect(all.stdout.contains("global-aggregate  function invariants_private.global_model_leaderboard(integer, integer)"), "\(all.stdout)")
         #expect(all.stdout.contains("notify-from-trigger"))
         let one = try await invariants(["lint", "--citus", "--modules", "chat_logs"])
         #expect(one.status == 0)

@@ -73,7 +73,7 @@ struct CitusReportTests {
         #expect(unsafe.allSatisfy { $0.madeBy == .operator && $0.change.contains("citus.enable_unsafe_triggers = on") })
         let notifies = report.findings.filter { $0.rule == "notify-from-trigger" }.map(\.module)
         #expect(Set(notifies) == ["generations", "chat_logs"], "\(notifies)")
-        let leaderboard = finding(report, "global-aggregate", "function public.global_model_leaderboard(integer, integer)")
+        let leaderboard = finding(report, "global-aggregate", "function invariants_private.global_model_leaderboard(integer, integer)")
         #expect(leaderboard?.madeBy == .operator)
         #expect(finding(report, "global-aggregate", "function public.my_model_leaderboard(integer)") == nil, "one user's leaderboard is tenant-local")
         // generation_jobs.source_generation_id → generations(id): both by user_id, the key without it.

@@ -52,7 +52,7 @@ func extensionMembership(_ connection: PostgresConnection) async throws -> [Stri
 func functionAndTriggerOIDs(_ connection: PostgresConnection) async throws -> [String: Int64] {
     let rows = try await connection.query("""
         SELECT 'function ' || p.oid::regprocedure::text, p.oid::bigint FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname IN ('public', 'invariants', 'auth')
+        WHERE n.nspname IN ('public', 'invariants', 'invariants_private', 'auth')
         UNION ALL
         SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text, t.oid::bigint FROM pg_trigger t WHERE NOT t.tgisinternal
         """, logger: testLogger).collect()

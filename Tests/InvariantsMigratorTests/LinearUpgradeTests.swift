@@ -16,6 +16,7 @@ struct LinearUpgradeTests {
     /// Module migrations added after release 0.3 (the first module release): a database of any
     /// earlier release gets these on its first migrate, after the mapping.
     static let migrationsSinceRelease03 = [
+        "core/0003_invariants_private.sql",
         "chat_logs/0003_saved_chat_length_checks.sql", "chat_logs/0004_validate_saved_chat_length_checks.sql",
         "chat_logs/0005_cost_alerts.sql",
         "generations/0002_job_input_limits.sql", "generations/0003_validate_job_input_limits.sql",
@@ -66,7 +67,8 @@ struct LinearUpgradeTests {
             let plan = try await migrator.plan(on: connection)
             #expect(plan.modules == ["core", "auth", "model_work_record", "chat_logs"], "a plain migrate keeps what the database had")
             // Only what 0.1 lacked runs: the installed modules' later versions.
-            #expect(plan.migrations == ["core/0002_counter_repairs.sql", "chat_logs/0002_chat_logs_cost_index.sql"]
+            #expect(plan.migrations == ["core/0002_counter_repairs.sql", "core/0003_invariants_private.sql",
+                                        "chat_logs/0002_chat_logs_cost_index.sql"]
                     + Self.migrationsSinceRelease03.filter { $0.hasPrefix("chat_logs/") })
             let report = try await migrator.migrate(on: connection)
             #expect(report.appliedMigrations == plan.migrations)
@@ -78,7 +80,7 @@ struct LinearUpgradeTests {
                 FROM invariants.module_migrations
                 """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, chat_logs 3 ← new, chat_logs 4 ← new, chat_logs 5 ← new, "
                 + "core 1 ← 1, "
-                + "core 2 ← new, model_work_record 1 ← 3")
+                + "core 2 ← new, core 3 ← new, model_work_record 1 ← 3")
             #expect(try await migrator.status(on: connection).isUpToDate)
             let verify = try await Verifier(catalog: catalog, storedLogic: .keep(extensionVersions: nil), logger: testLogger).verify(url: try DatabaseURL(database.url))
             #expect(verify.isClean, "\(verify.differences.prefix(5))")
@@ -115,8 +117,10 @@ struct LinearUpgradeTests {
             let current = Dictionary(uniqueKeysWithValues: catalog.repeatables.map { ($0.key, RepeatableSetFile.checksum(of: $0)) })
             let changed = released.filter { current[$0.key] != RepeatableSetFile.checksum(of: $0) }.map(\.key)
             let added = Set(current.keys).subtracting(released.map(\.key))
-            #expect(Set(plan.appliedRepeatables) == Set(changed).union(added))
-            #expect(plan.droppedRepeatables.isEmpty)
+            let removed = Set(released.map(\.key)).subtracting(current.keys)
+            #expect(Set(plan.appliedRepeatables) == Set(changed).subtracting(removed).union(added))
+            #expect(Set(plan.droppedRepeatables) == removed)
+            #expect(removed == ["policy public.gigs.gigs_member_delete"], "members delete gigs through public.delete_gig only")
             // Create the module ledger, map the linear one, and name each object's module.
             #expect(plan.steps.map(\.kind).filter { $0 != .migration } == [.ledger, .ledger, .repeatableSet], "\(plan.steps.map(\.title))")
             try await migrator.migrate(on: connection)

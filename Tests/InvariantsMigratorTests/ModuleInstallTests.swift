@@ -30,7 +30,8 @@ struct ModuleInstallTests {
             let migrator = try Migrator(catalog: catalog, options: .init(modules: ["gig_responses"]), logger: testLogger)
             let report = try await migrator.migrate(on: connection)
             #expect(report.modules == ["core", "auth", "gig_responses"])
-            #expect(report.appliedMigrations == ["core/0001_invariants_core.sql", "core/0002_counter_repairs.sql", "auth/0001_auth_shim.sql",
+            #expect(report.appliedMigrations == ["core/0001_invariants_core.sql", "core/0002_counter_repairs.sql",
+                                                 "core/0003_invariants_private.sql", "auth/0001_auth_shim.sql",
                                                  "gig_responses/0001_gig_responses.sql"])
             #expect(try await present(connection) == ["core", "auth", "gig_responses"])
             #expect(try await connection.scalar("SELECT count(*) FROM pg_proc WHERE proname IN ('dismiss_model', 'log_chat', 'add_brains')", as: Int64.self) == 0,
@@ -136,7 +137,8 @@ struct ModuleInstallTests {
             let plan = try await migrator.plan(on: connection)
             #expect(try await connection.exists("invariants.module_migrations") == false, "plan writes nothing")
             #expect(plan.steps.map(\.kind).prefix(2) == [.ledger, .ledger])
-            #expect(plan.migrations == ["core/0001_invariants_core.sql", "core/0002_counter_repairs.sql", "auth/0001_auth_shim.sql",
+            #expect(plan.migrations == ["core/0001_invariants_core.sql", "core/0002_counter_repairs.sql",
+                                        "core/0003_invariants_private.sql", "auth/0001_auth_shim.sql",
                                         "generations/0001_generations.sql", "generations/0002_job_input_limits.sql",
                                         "generations/0003_validate_job_input_limits.sql"])
             let generations = try #require(plan.steps.first { $0.title == "generations/0001_generations.sql" })
@@ -211,7 +213,8 @@ extension ModuleInstallTests {
             #expect(refused != 0)
             #expect(message.contains("module auth needs module core applied through version 2 first"), "\(message)")
             #expect(try await connection.exists("auth.users") == false)
-            for file in ["core/migrations/0002_counter_repairs.sql", "auth/migrations/0001_auth_shim.sql"] {
+            for file in ["core/migrations/0002_counter_repairs.sql", "core/migrations/0003_invariants_private.sql",
+                         "auth/migrations/0001_auth_shim.sql"] {
                 let (status, stderr) = try psql(database.url, file: sql + file)
                 try #require(status == 0, "\(file): \(stderr)")
             }

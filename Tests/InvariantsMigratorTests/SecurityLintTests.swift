@@ -114,17 +114,28 @@ let lintCases: [LintCase] = [
     LintCase(rule: "rls_policy_always_true", object: "public.lint_owned policy lint_any_delete", statements: ownedTable + [
         "CREATE POLICY lint_any_delete ON public.lint_owned FOR DELETE USING (1 = 1)",
     ]),
-    LintCase(rule: "anon_security_definer_function_executable", object: "public.lint_sd()", statements: [
-        // Created by default with EXECUTE for PUBLIC.
-        "CREATE FUNCTION public.lint_sd() RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT 1 $$",
+    LintCase(rule: "anon_security_definer_function_executable", object: "invariants.lint_sd()", statements: [
+        // Created by default with EXECUTE for PUBLIC (outside the API schema: the rule for
+        // authenticated stays quiet).
+        "CREATE FUNCTION invariants.lint_sd() RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT 1 $$",
         "CREATE FUNCTION public.lint_sd_ok() RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT 1 $$",
         "REVOKE EXECUTE ON FUNCTION public.lint_sd_ok() FROM PUBLIC",
-        "GRANT EXECUTE ON FUNCTION public.lint_sd_ok() TO authenticated",
+        "GRANT EXECUTE ON FUNCTION public.lint_sd_ok() TO service_role",
     ]),
     LintCase(rule: "anon_security_definer_function_executable", object: "invariants.lint_sd_anon()", statements: [
         "CREATE FUNCTION invariants.lint_sd_anon() RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT 1 $$",
         "REVOKE EXECUTE ON FUNCTION invariants.lint_sd_anon() FROM PUBLIC",
         "GRANT EXECUTE ON FUNCTION invariants.lint_sd_anon() TO anon",
+    ]),
+    // Issue 16, finding 1: what Supabase's linter reported on the 7 definer functions of public.
+    LintCase(rule: "authenticated_security_definer_function_executable", object: "public.lint_sd_user(uuid)", statements: [
+        "CREATE FUNCTION public.lint_sd_user(uuid) RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT 1 $$",
+        "REVOKE EXECUTE ON FUNCTION public.lint_sd_user(uuid) FROM PUBLIC",
+        "GRANT EXECUTE ON FUNCTION public.lint_sd_user(uuid) TO authenticated",
+        // The same in the helpers' schema, which the API does not serve: no finding.
+        "CREATE FUNCTION invariants_private.lint_sd_user(uuid) RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT 1 $$",
+        "REVOKE EXECUTE ON FUNCTION invariants_private.lint_sd_user(uuid) FROM PUBLIC",
+        "GRANT EXECUTE ON FUNCTION invariants_private.lint_sd_user(uuid) TO authenticated",
     ]),
 ]
 

@@ -102,6 +102,8 @@ enum SecurityMatrixRegistry {
         // Seed 004 (GigResponsesModule): B names A's workspace, gig and response.
         "public.delete_response(p_response_id uuid, p_workspace_id uuid)":
             refusedForBInWorkspace { "SELECT public.delete_response('\($0.response)', '\($0.workspace)')" },
+        "public.delete_gig(p_gig_id uuid, p_workspace_id uuid)":
+            refusedForBInWorkspace { "SELECT public.delete_gig('\($0.gig)', '\($0.workspace)')" },
         "public.gig_response_counts(p_gig_id uuid, p_workspace_id uuid)":
             refusedForBInWorkspace { "SELECT * FROM public.gig_response_counts('\($0.gig)', '\($0.workspace)')" },
         "public.sync_gig_response_counts(p_gig_id uuid, p_workspace_id uuid, p_force boolean)":

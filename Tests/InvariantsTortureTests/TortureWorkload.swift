@@ -196,7 +196,8 @@ struct TortureWorkload {
         default:
             try await client.run(as: me) { conn in
                 _ = try await conn.query("""
-                    DELETE FROM public.gigs WHERE id IN (SELECT id FROM public.gigs WHERE workspace_id = \(workspace) ORDER BY random() LIMIT 1)
+                    SELECT public.delete_gig(g.id, g.workspace_id)
+                    FROM (SELECT id, workspace_id FROM public.gigs WHERE workspace_id = \(workspace) ORDER BY random() LIMIT 1) AS g
                     """, logger: quiet).collect()
                 _ = try await conn.query("INSERT INTO public.gigs (workspace_id, title) VALUES (\(workspace), 'again')", logger: quiet).collect()
             }

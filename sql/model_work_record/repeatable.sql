@@ -130,8 +130,61 @@ REVOKE EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) FROM PUB
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) TO "service_role";
 
--- invariants:object {"checksum":"sha256:e0681d6d58455f81564e5823489b6a708e8af5ea7551a8bfcc3c8a637b2f2a37","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
+-- invariants:object {"checksum":"sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf","drop":["DROP FUNCTION IF EXISTS \"public\".\"model_statistics_summary\"(text)"],"key":"function public.model_statistics_summary(text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."model_statistics_summary"("p_model_id" text)
+    RETURNS TABLE (model_id text, session_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)
+    LANGUAGE sql
+    STABLE
+    SET search_path = ''
+AS $fn$
+SELECT t.model_id,
+       pg_catalog.count(t.session_id) + COALESCE(pg_catalog.sum(t.folded_session_count), 0)::bigint,
+       pg_catalog.sum(t.response_count)::bigint,
+       pg_catalog.sum(t.total_brains)::bigint,
+       pg_catalog.sum(t.dismissal_count)::bigint,
+       pg_catalog.min(t.first_used_at),
+       pg_catalog.max(t.last_used_at)
+FROM public.model_statistics AS t
+WHERE t.user_id = (SELECT auth.uid()) AND (p_model_id IS NULL OR t.model_id = p_model_id)
+GROUP BY t.model_id
+ORDER BY t.model_id
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:dfb4d23aae95e291873476bac2e6ffdddc1cec6011d3e30b4a9e3104cb0f1f60","drop":["DROP FUNCTION IF EXISTS \"public\".\"my_model_leaderboard\"(integer)"],"key":"function public.my_model_leaderboard(integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."my_model_leaderboard"("p_limit" integer)
+    RETURNS TABLE (rank bigint, model_id text, response_count bigint, total_brains bigint, dismissal_count bigint)
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = ''
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION 'limit must be between 1 and 100' USING ERRCODE = 'IV422', COLUMN = 'limit';
+    END IF;
+    RETURN QUERY
+    SELECT pg_catalog.row_number() OVER (ORDER BY m.total_brains DESC, m.response_count DESC, m.model_id),
+           m.model_id, m.response_count, m.total_brains, m.dismissal_count
+    FROM public.model_statistics_summary(NULL) AS m
+    ORDER BY 1
+    LIMIT p_limit;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:47db56b7c29fe1c7136f487cde4281da708369349a54d550136166ca06669196","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"dismiss_model\"(uuid, text, text)"],"key":"function invariants_private.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
     RETURNS TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -202,13 +255,30 @@ END
 $fn$;
 
 -- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."dismiss_model"(uuid, text, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."dismiss_model"(uuid, text, text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:3e938f91ad3aa7c167c0b7b1ede6cceab7189f4e223eef9c9921219747190621","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
+    RETURNS TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM "invariants_private"."dismiss_model"("p_session_id", "p_model_id", "p_note");
+END
+$fn$;
+
+-- invariants:statement
 REVOKE EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:8f9a0225a4538264fe7e2e205b7d334f3ff45a5ee04ad0c9413bafa48fe74b7c","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
+-- invariants:object {"checksum":"sha256:695cc07dffc7bd2457c5790a0ecf5a7d1b2632d48d5b7777132edccf997dbe99","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function invariants_private.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
     RETURNS TABLE (config_version bigint, selected_models text[])
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -267,13 +337,30 @@ END
 $fn$;
 
 -- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."set_session_models"(uuid, text[], bigint) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."set_session_models"(uuid, text[], bigint) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:2a4da023343aa1a3d62bedcc5b8b20848b503992d47094d2e0bd5d4fe91d7048","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
+    RETURNS TABLE (config_version bigint, selected_models text[])
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM "invariants_private"."set_session_models"("p_session_id", "p_models", "p_expected_version");
+END
+$fn$;
+
+-- invariants:statement
 REVOKE EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:63da1c8b596c7547f555dd2df63f3850856749f54f7a0004636e1d49cf6c30d3","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
+-- invariants:object {"checksum":"sha256:d6d9d43cdd8f3b2267b7eae76d7a86eaf7df932119181656887fc5ffe2e15d2b","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"add_brains\"(uuid, text, integer)"],"key":"function invariants_private.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
     RETURNS TABLE (total_brains bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -320,66 +407,30 @@ END
 $fn$;
 
 -- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."add_brains"(uuid, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."add_brains"(uuid, text, integer) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:8cec957bbd90130422ef0a1a59a7c2fc4ee6003a55514e1dd00b4863bdfc9f0f","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
+    RETURNS TABLE (total_brains bigint)
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM "invariants_private"."add_brains"("p_session_id", "p_model_id", "p_brains");
+END
+$fn$;
+
+-- invariants:statement
 REVOKE EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf","drop":["DROP FUNCTION IF EXISTS \"public\".\"model_statistics_summary\"(text)"],"key":"function public.model_statistics_summary(text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."model_statistics_summary"("p_model_id" text)
-    RETURNS TABLE (model_id text, session_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)
-    LANGUAGE sql
-    STABLE
-    SET search_path = ''
-AS $fn$
-SELECT t.model_id,
-       pg_catalog.count(t.session_id) + COALESCE(pg_catalog.sum(t.folded_session_count), 0)::bigint,
-       pg_catalog.sum(t.response_count)::bigint,
-       pg_catalog.sum(t.total_brains)::bigint,
-       pg_catalog.sum(t.dismissal_count)::bigint,
-       pg_catalog.min(t.first_used_at),
-       pg_catalog.max(t.last_used_at)
-FROM public.model_statistics AS t
-WHERE t.user_id = (SELECT auth.uid()) AND (p_model_id IS NULL OR t.model_id = p_model_id)
-GROUP BY t.model_id
-ORDER BY t.model_id
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
-
--- invariants:statement
-GRANT EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) TO "authenticated";
-
--- invariants:object {"checksum":"sha256:dfb4d23aae95e291873476bac2e6ffdddc1cec6011d3e30b4a9e3104cb0f1f60","drop":["DROP FUNCTION IF EXISTS \"public\".\"my_model_leaderboard\"(integer)"],"key":"function public.my_model_leaderboard(integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."my_model_leaderboard"("p_limit" integer)
-    RETURNS TABLE (rank bigint, model_id text, response_count bigint, total_brains bigint, dismissal_count bigint)
-    LANGUAGE plpgsql
-    STABLE
-    SET search_path = ''
-AS $fn$
-#variable_conflict use_column
-BEGIN
-    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100 THEN
-        RAISE EXCEPTION 'limit must be between 1 and 100' USING ERRCODE = 'IV422', COLUMN = 'limit';
-    END IF;
-    RETURN QUERY
-    SELECT pg_catalog.row_number() OVER (ORDER BY m.total_brains DESC, m.response_count DESC, m.model_id),
-           m.model_id, m.response_count, m.total_brains, m.dismissal_count
-    FROM public.model_statistics_summary(NULL) AS m
-    ORDER BY 1
-    LIMIT p_limit;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) FROM PUBLIC, "anon", "authenticated", "service_role";
-
--- invariants:statement
-GRANT EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) TO "authenticated";
-
--- invariants:object {"checksum":"sha256:cd8dd3c5e50856ac9e9d180d41fb0d5586dfd2289ebf6baaf5921e3698304c90","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
+-- invariants:object {"checksum":"sha256:ebbb40de9aec9b0c0cb597f7356262ab2361df4426aa61d3b277a473277d4a0b","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"global_model_leaderboard\"(integer, integer)"],"key":"function invariants_private.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
     RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
     LANGUAGE plpgsql
     STABLE
@@ -410,6 +461,24 @@ BEGIN
     ) AS g
     ORDER BY 1
     LIMIT p_limit;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."global_model_leaderboard"(integer, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."global_model_leaderboard"(integer, integer) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:4f190a373fda045b078c688ecb04726fcc44d781f0a80226606125f6556d3f6d","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
+    RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM "invariants_private"."global_model_leaderboard"("p_min_users", "p_limit");
 END
 $fn$;
 
@@ -616,30 +685,6 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.dismiss_model(uuid, text, text)', 'function', 'sha256:e0681d6d58455f81564e5823489b6a708e8af5ea7551a8bfcc3c8a637b2f2a37',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."dismiss_model"(uuid, text, text)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.set_session_models(uuid, text[], bigint)', 'function', 'sha256:8f9a0225a4538264fe7e2e205b7d334f3ff45a5ee04ad0c9413bafa48fe74b7c',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."set_session_models"(uuid, text[], bigint)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.add_brains(uuid, text, integer)', 'function', 'sha256:63da1c8b596c7547f555dd2df63f3850856749f54f7a0004636e1d49cf6c30d3',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."add_brains"(uuid, text, integer)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES ('function public.model_statistics_summary(text)', 'function', 'sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf',
         ARRAY['DROP FUNCTION IF EXISTS "public"."model_statistics_summary"(text)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
@@ -656,7 +701,63 @@ ON CONFLICT ("key") DO UPDATE
         "applied_at" = now(), "applied_by" = current_user;
 
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.global_model_leaderboard(integer, integer)', 'function', 'sha256:cd8dd3c5e50856ac9e9d180d41fb0d5586dfd2289ebf6baaf5921e3698304c90',
+VALUES ('function invariants_private.dismiss_model(uuid, text, text)', 'function', 'sha256:47db56b7c29fe1c7136f487cde4281da708369349a54d550136166ca06669196',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."dismiss_model"(uuid, text, text)']::text[], 'model_work_record')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('function public.dismiss_model(uuid, text, text)', 'function', 'sha256:3e938f91ad3aa7c167c0b7b1ede6cceab7189f4e223eef9c9921219747190621',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."dismiss_model"(uuid, text, text)']::text[], 'model_work_record')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('function invariants_private.set_session_models(uuid, text[], bigint)', 'function', 'sha256:695cc07dffc7bd2457c5790a0ecf5a7d1b2632d48d5b7777132edccf997dbe99',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."set_session_models"(uuid, text[], bigint)']::text[], 'model_work_record')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('function public.set_session_models(uuid, text[], bigint)', 'function', 'sha256:2a4da023343aa1a3d62bedcc5b8b20848b503992d47094d2e0bd5d4fe91d7048',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."set_session_models"(uuid, text[], bigint)']::text[], 'model_work_record')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('function invariants_private.add_brains(uuid, text, integer)', 'function', 'sha256:d6d9d43cdd8f3b2267b7eae76d7a86eaf7df932119181656887fc5ffe2e15d2b',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."add_brains"(uuid, text, integer)']::text[], 'model_work_record')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('function public.add_brains(uuid, text, integer)', 'function', 'sha256:8cec957bbd90130422ef0a1a59a7c2fc4ee6003a55514e1dd00b4863bdfc9f0f',
+        ARRAY['DROP FUNCTION IF EXISTS "public"."add_brains"(uuid, text, integer)']::text[], 'model_work_record')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('function invariants_private.global_model_leaderboard(integer, integer)', 'function', 'sha256:ebbb40de9aec9b0c0cb597f7356262ab2361df4426aa61d3b277a473277d4a0b',
+        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."global_model_leaderboard"(integer, integer)']::text[], 'model_work_record')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('function public.global_model_leaderboard(integer, integer)', 'function', 'sha256:4f190a373fda045b078c688ecb04726fcc44d781f0a80226606125f6556d3f6d',
         ARRAY['DROP FUNCTION IF EXISTS "public"."global_model_leaderboard"(integer, integer)']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -71,6 +71,19 @@ extension InvariantsClient {
         }
     }
 
+    /// Deletes a gig of `workspace` with its responses (`public.delete_gig`): the way to delete
+    /// one, since direct DELETE on gigs is revoked from the request roles — the function locks
+    /// the gig's responses before the gig, so it never deadlocks with response updates.
+    ///
+    /// - Throws: `.notFound` (column `gig_id`) when the gig is not in that workspace — nothing
+    ///   is deleted; `.forbidden` when `user` is not a member.
+    public func deleteGig(_ gig: UUID, workspace: UUID, as user: UserContext = .service) async throws(InvariantsError) {
+        let logger = self.logger
+        try await run(as: user) { conn in
+            _ = try await conn.query("SELECT public.delete_gig(\(gig)::uuid, \(workspace)::uuid)", logger: logger).collect()
+        }
+    }
+
     /// Counted and stored values for one gig (`gig.responses.count`).
     public func counts(gig: UUID, workspace: UUID, as user: UserContext = .service) async throws(InvariantsError) -> GigResponseCounts {
         let rows = try await callPrepared(GigCountsCall(

@@ -128,9 +128,11 @@ public enum GigResponsesModule {
             // (or public.create_workspace, which makes the caller its owner).
             RowLevelSecurity.tenant(workspaces, column: "id", membership: workspaceMembers).repeatableObjects(),
             RowLevelSecurity.owner(workspaceMembers).repeatableObjects(),
+            // No DELETE for members: a gig is deleted through public.delete_gig, which locks its
+            // responses before the gig (a plain DELETE's cascade deadlocks against response updates).
             RowLevelSecurity.tenant(
                 gigs, membership: workspaceMembers, insertColumns: ["id", "workspace_id", "title"],
-                updateColumns: ["title"], delete: true
+                updateColumns: ["title"]
             ).repeatableObjects(),
             RowLevelSecurity.tenant(
                 responses, membership: workspaceMembers,

@@ -53,10 +53,26 @@ struct GigResponsesTests {
         try await withGigs { f in
             try await f.addResponses(5, to: f.gigs[0])
             try await f.addResponses(2, to: f.gigs[1])
-            try await f.client.run(as: .user(f.alice)) { conn in
-                try await conn.query("DELETE FROM public.gigs WHERE id = \(f.gigs[0])", logger: quietLogger).collect()
+            // A member deletes a gig through public.delete_gig; a direct DELETE is not granted.
+            let direct = await #expect(throws: InvariantsError.self) {
+                try await f.client.run(as: .user(f.alice)) { conn in
+                    try await conn.query("DELETE FROM public.gigs WHERE id = \(f.gigs[0])", logger: quietLogger).collect()
+                }
             }
+            #expect(direct?.kind == .insufficientPrivilege)
+            #expect(try await f.count("SELECT count(*) FROM public.gigs WHERE id = '\(f.gigs[0])'") == 1)
+            try await f.client.deleteGig(f.gigs[0], workspace: f.workspace, as: .user(f.alice))
             #expect(try await f.count("SELECT count(*) FROM public.responses WHERE entity_id = '\(f.gigs[0])'") == 0)
+            #expect(try await f.count("SELECT count(*) FROM public.gigs WHERE id = '\(f.gigs[0])'") == 0)
+            // Deleting it again, or a gig of another workspace, is "not found".
+            let again = await #expect(throws: InvariantsError.self) {
+                try await f.client.deleteGig(f.gigs[0], workspace: f.workspace, as: .user(f.alice))
+            }
+            #expect(again?.kind == .notFound)
+            let foreign = await #expect(throws: InvariantsError.self) {
+                try await f.client.deleteGig(f.otherGig, workspace: f.workspace, as: .user(f.alice))
+            }
+            #expect(foreign?.kind == .notFound)
             #expect(try await f.stored(f.gigs[1]) == (2, 2))
 
             let missing = await #expect(throws: InvariantsError.self) { try await f.addResponses(1, to: UUID()) }
@@ -211,10 +227,14 @@ struct GigResponsesTests {
                 let gigs = try await conn.scalar("SELECT count(*) FROM public.gigs WHERE workspace_id = \(f.workspace)", as: Int64.self)
                 let responses = try await conn.scalar("SELECT count(*) FROM public.responses WHERE workspace_id = \(f.workspace)", as: Int64.self)
                 let updated = try await conn.query("UPDATE public.responses SET status = 'REJECTED' WHERE workspace_id = \(f.workspace) RETURNING id", logger: quietLogger).collect().count
-                let deleted = try await conn.query("DELETE FROM public.gigs WHERE workspace_id = \(f.workspace) RETURNING id", logger: quietLogger).collect().count
-                return [gigs, responses, Int64(updated), Int64(deleted)]
+                return [gigs, responses, Int64(updated)]
             }
-            #expect(seen == [0, 0, 0, 0])
+            #expect(seen == [0, 0, 0])
+            let deleteGig = await #expect(throws: InvariantsError.self) {
+                try await f.client.deleteGig(f.gigs[0], workspace: f.workspace, as: .user(f.bob))
+            }
+            #expect(deleteGig?.kind == .forbidden)
+            #expect(try await f.count("SELECT count(*) FROM public.gigs WHERE id = '\(f.gigs[0])'") == 1)
             // Inserting into a workspace Bob is not in is refused by the policy.
             let insert = await #expect(throws: InvariantsError.self) {
                 try await f.client.run(as: .user(f.bob)) { conn in

@@ -70,16 +70,15 @@ extension ModelWorkRecordModule {
     /// transaction. Dismissing a model already dismissed changes nothing (`dismissed` false);
     /// a model never on this session's panel is IV404.
     ///
-    /// SECURITY DEFINER: users cannot write the panel or the counters directly. The session
+    /// Owner's rights (a ``PrivilegedFunction``): users cannot write the panel or the counters directly. The session
     /// is looked up with the caller's `auth.uid()`, so another user's session is "not found".
-    static let dismissModel = StoredFunction(
+    static let dismissModel = PrivilegedFunction(StoredFunction(
         QualifiedName("public", "dismiss_model"),
         arguments: [.init("p_session_id", .uuid), .init("p_model_id", .text), .init("p_note", .text)],
         returnsTable: [
             .init("dismissed", .boolean), .init("config_version", .bigint), .init("selected_models", .textArray),
             .init("dismissal_count", .bigint),
         ],
-        securityDefiner: true,
         body: """
             #variable_conflict use_column
             DECLARE
@@ -138,17 +137,16 @@ extension ModelWorkRecordModule {
                 RETURN QUERY SELECT v_dismissed, v_version,
                     ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels')), v_count;
             END
-            """)
+            """))
 
     /// `public.set_session_models(session_id, models, expected_version)`: replaces the panel
     /// when `expected_version` is still current, else IV409 (the caller re-reads and re-applies
     /// its own changes, so a dismiss made meanwhile is never undone). Settings of models
     /// no longer selected are dropped. An unchanged panel is not a change (no version bump).
-    static let setSessionModels = StoredFunction(
+    static let setSessionModels = PrivilegedFunction(StoredFunction(
         QualifiedName("public", "set_session_models"),
         arguments: [.init("p_session_id", .uuid), .init("p_models", .textArray), .init("p_expected_version", .bigint)],
         returnsTable: [.init("config_version", .bigint), .init("selected_models", .textArray)],
-        securityDefiner: true,
         body: """
             #variable_conflict use_column
             DECLARE
@@ -198,7 +196,7 @@ extension ModelWorkRecordModule {
                 END IF;
                 RETURN QUERY SELECT v_version, ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels'));
             END
-            """)
+            """))
 
     /// The most brains one user may give one model in one session, in total (``addBrains``):
     /// without a cap one account could give a model 500,000 brains and top the global board.
@@ -208,13 +206,12 @@ extension ModelWorkRecordModule {
     /// has a record in the caller's session (IV404 otherwise), up to ``brainsCap`` in total for
     /// that (user, session, model) — beyond it IV422 naming the cap, nothing added. The cap is
     /// part of the UPDATE's WHERE, so concurrent calls re-check it on the locked row and cannot
-    /// pass it together. SECURITY DEFINER: users cannot write counters; ownership is checked
+    /// pass it together. Owner's rights (a ``PrivilegedFunction``): users cannot write counters; ownership is checked
     /// through `auth.uid()`.
-    static let addBrains = StoredFunction(
+    static let addBrains = PrivilegedFunction(StoredFunction(
         QualifiedName("public", "add_brains"),
         arguments: [.init("p_session_id", .uuid), .init("p_model_id", .text), .init("p_brains", .integer)],
         returnsTable: [.init("total_brains", .bigint)],
-        securityDefiner: true,
         body: """
             #variable_conflict use_column
             DECLARE
@@ -249,7 +246,7 @@ extension ModelWorkRecordModule {
                 END IF;
                 RETURN QUERY SELECT v_total;
             END
-            """)
+            """))
 
     /// `public.model_statistics_summary(model_id)`: the caller's record per model (all
     /// sessions plus the lifetime row), or one model's. SECURITY INVOKER: RLS applies.
@@ -306,16 +303,16 @@ extension ModelWorkRecordModule {
     /// real use — a recorded response (written by the service, never by users): accounts that
     /// merely dismissed a model or gave it brains cannot make up the threshold.
     ///
-    /// SECURITY DEFINER because it reads across users; it returns no user id, session or
+    /// Owner's rights (a ``PrivilegedFunction``) because it reads across users; it returns no user id, session or
     /// timestamp, only aggregates.
-    static let globalLeaderboard = StoredFunction(
+    static let globalLeaderboard = PrivilegedFunction(StoredFunction(
         QualifiedName("public", "global_model_leaderboard"),
         arguments: [.init("p_min_users", .integer), .init("p_limit", .integer)],
         returnsTable: [
             .init("rank", .bigint), .init("model_id", .text), .init("user_count", .bigint), .init("response_count", .bigint),
             .init("total_brains", .bigint), .init("dismissal_count", .bigint),
         ],
-        volatility: .stable, securityDefiner: true,
+        volatility: .stable,
         body: """
             #variable_conflict use_column
             BEGIN
@@ -342,17 +339,15 @@ extension ModelWorkRecordModule {
                 ORDER BY 1
                 LIMIT p_limit;
             END
-            """)
+            """))
 
     static var functions: [RepeatableObject] {
         [
             recordModelResponse.repeatableObject(source: source, executableBy: [.serviceRole]),
-            dismissModel.repeatableObject(source: source, executableBy: [.authenticated]),
-            setSessionModels.repeatableObject(source: source, executableBy: [.authenticated]),
-            addBrains.repeatableObject(source: source, executableBy: [.authenticated]),
             statisticsSummary.repeatableObject(source: source, executableBy: [.authenticated]),
             myLeaderboard.repeatableObject(source: source, executableBy: [.authenticated]),
-            globalLeaderboard.repeatableObject(source: source, executableBy: [.authenticated]),
-        ]
+        ] + [dismissModel, setSessionModels, addBrains, globalLeaderboard].flatMap {
+            $0.repeatableObjects(source: source, executableBy: [.authenticated])
+        }
     }
 }

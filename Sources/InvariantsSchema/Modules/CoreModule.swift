@@ -6,7 +6,7 @@
 public enum CoreModule {
     public static var module: Module {
         Module("core", summary: "the invariants schema: error codes, counter repair audit, call_as, shared trigger functions",
-               migrations: [migration, repairAuditMigration], repeatables: repeatables)
+               migrations: [migration, repairAuditMigration, privateSchemaMigration], repeatables: repeatables)
     }
 
     static let errorCodes = QualifiedName("invariants", "error_codes")
@@ -40,8 +40,23 @@ public enum CoreModule {
                   steps: CounterCache.auditTable.createSteps())
     }
 
+    /// Schema `invariants_private`: the SECURITY DEFINER helpers behind the apps' API functions
+    /// (``PrivilegedFunction``), kept out of the schemas PostgREST serves.
+    public static var privateSchemaMigration: Migration {
+        let schema = PrivilegedFunction.helperSchema
+        let comment = "SECURITY DEFINER helpers behind the apps' API functions; not an API schema: never expose it."
+        return Migration(
+            module: "core", version: 3, name: "invariants_private", source: "InvariantsSchema.CoreModule.privateSchemaMigration",
+            steps: [
+                schema.createStep(),
+                MigrationStep("COMMENT ON SCHEMA " + SQLText.identifier(schema.name) + " IS " + SQLText.literal(comment)),
+            ])
+    }
+
     public static var repeatables: [RepeatableObject] {
-        CoreCallAs.repeatables + [schemaUsage, CounterCache.auditSecurity, UpdatedAt.sharedFunction(column: "updated_at")]
+        CoreCallAs.repeatables + [
+            schemaUsage, privateSchemaUsage, CounterCache.auditSecurity, UpdatedAt.sharedFunction(column: "updated_at"),
+        ]
     }
 
     /// `USAGE` on schema `invariants` for `service_role`: the drift views, the audit and the
@@ -56,5 +71,20 @@ public enum CoreModule {
                 "GRANT USAGE ON SCHEMA \(schema) TO \(DatabaseRole.serviceRole.sql)",
             ],
             dropStatements: ["REVOKE USAGE ON SCHEMA \(schema) FROM \(DatabaseRole.serviceRole.sql)"])
+    }
+
+    /// `USAGE` on schema `invariants_private` for `authenticated` and `service_role`: the API's
+    /// entry points run with the caller's rights and call the helpers there. Each helper's
+    /// EXECUTE is granted on its own; anon gets nothing.
+    public static var privateSchemaUsage: RepeatableObject {
+        let schema = SQLText.identifier(PrivilegedFunction.helperSchema.name)
+        let users = [DatabaseRole.authenticated, .serviceRole].map(\.sql).joined(separator: ", ")
+        return RepeatableObject(
+            kind: .grant, key: "grant usage on schema invariants_private", source: "CoreModule.privateSchemaUsage",
+            statements: [
+                "REVOKE ALL ON SCHEMA \(schema) FROM PUBLIC, \(DatabaseRole.allSQL)",
+                "GRANT USAGE ON SCHEMA \(schema) TO \(users)",
+            ],
+            dropStatements: ["REVOKE USAGE ON SCHEMA \(schema) FROM \(users)"])
     }
 }

@@ -1,12 +1,9 @@
--- Extension invariants_model_work_record, version dev.0df386a20987: the stored functions (and their EXECUTE
--- grants) of the declared invariants. Tables, triggers, policies and views come
--- from the migrations and the repeatable set, never from the extension.
---
--- Generated from the Swift declarations; do not edit by hand. A released version's
--- script is frozen (never rendered again), like a released migration.
--- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_model_work_record VERSION 'dev.0df386a20987';
--- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
+-- Extension invariants_model_work_record upgrade 0.3 → dev.ccd17755796f: 0 function(s) dropped,
+-- 9 created or replaced, 5 unchanged.
+-- Generated from the Swift declarations; do not edit by hand.
+-- Apply: ALTER EXTENSION invariants_model_work_record UPDATE TO 'dev.ccd17755796f';
+-- (`invariants migrate --stored-logic extension` first drops the triggers and other
+-- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_model_work_record" to load this file. \quit
 DO $guard$
 BEGIN
@@ -16,77 +13,6 @@ BEGIN
     END IF;
 END
 $guard$;
-
-DO $adopt$
-DECLARE
-    sig text;
-    f pg_catalog.regprocedure;
-    holder name;
-BEGIN
-    FOREACH sig IN ARRAY ARRAY[
-        '"invariants"."session_config_problem"(jsonb)',
-        '"public"."record_model_response"(uuid, text)',
-        '"public"."dismiss_model"(uuid, text, text)',
-        '"public"."set_session_models"(uuid, text[], bigint)',
-        '"public"."add_brains"(uuid, text, integer)',
-        '"public"."model_statistics_summary"(text)',
-        '"public"."my_model_leaderboard"(integer)',
-        '"public"."global_model_leaderboard"(integer, integer)',
-        '"invariants"."validate_session_config"()',
-        '"invariants"."fold_session_model_statistics"()'
-    ]::text[] LOOP
-        f := pg_catalog.to_regprocedure(sig);
-        CONTINUE WHEN f IS NULL;
-        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
-          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
-        IF holder IS NOT NULL THEN
-            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_model_work_record', f, holder
-                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
-        END IF;
-        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_model_work_record', f);
-    END LOOP;
-END
-$adopt$;
-
--- invariants:object {"checksum":"sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"session_config_problem\"(jsonb)"],"key":"function invariants.session_config_problem(jsonb)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "invariants"."session_config_problem"("p_config" jsonb)
-    RETURNS text
-    LANGUAGE sql
-    IMMUTABLE
-    SET search_path = ''
-AS $fn$
-SELECT CASE
-    WHEN p_config IS NULL OR pg_catalog.jsonb_typeof(p_config) <> 'object'
-        THEN 'session_config must be a JSON object'
-    WHEN NOT p_config ?& ARRAY['selectedModels', 'perModelSettings']
-        THEN 'session_config needs the keys selectedModels and perModelSettings'
-    WHEN (p_config - 'selectedModels' - 'perModelSettings') <> '{}'::jsonb
-        THEN 'session_config has unknown keys: ' || (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) FROM pg_catalog.jsonb_object_keys(p_config - 'selectedModels' - 'perModelSettings') AS k)
-    WHEN pg_catalog.jsonb_typeof(p_config -> 'selectedModels') <> 'array'
-        THEN 'selectedModels must be an array of model ids'
-    WHEN pg_catalog.jsonb_typeof(p_config -> 'perModelSettings') <> 'object'
-        THEN 'perModelSettings must be an object keyed by model id'
-    WHEN pg_catalog.jsonb_array_length(p_config -> 'selectedModels') > 64
-        THEN 'selectedModels holds more than 64 models'
-    WHEN EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_config -> 'selectedModels') AS e
-                 WHERE pg_catalog.jsonb_typeof(e) <> 'string' OR pg_catalog.char_length(e #>> '{}') NOT BETWEEN 1 AND 200)
-        THEN 'selectedModels must hold model ids of 1 to 200 characters'
-    WHEN (SELECT pg_catalog.count(DISTINCT e) <> pg_catalog.count(*) FROM pg_catalog.jsonb_array_elements_text(p_config -> 'selectedModels') AS e)
-        THEN 'selectedModels lists a model twice'
-    WHEN EXISTS (SELECT 1 FROM pg_catalog.jsonb_each(p_config -> 'perModelSettings') AS s
-                 WHERE pg_catalog.jsonb_typeof(s.value) <> 'object')
-        THEN 'perModelSettings values must be objects'
-    WHEN EXISTS (SELECT 1 FROM pg_catalog.jsonb_object_keys(p_config -> 'perModelSettings') AS k
-                 WHERE NOT (p_config -> 'selectedModels') ? k)
-        THEN 'perModelSettings has settings for a model that is not selected'
-    WHEN pg_catalog.octet_length(p_config::text) > 65536
-        THEN 'session_config is larger than 64 kB'
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."session_config_problem"(jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:001bd8bc04947e41d957b4071d94465a9d33e3eaa9da0fddd28a04c384216b43","drop":["DROP FUNCTION IF EXISTS \"public\".\"record_model_response\"(uuid, text)"],"key":"function public.record_model_response(uuid, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."record_model_response"("p_session_id" uuid, "p_model_id" text)
@@ -134,8 +60,8 @@ REVOKE EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) FROM PUB
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) TO "service_role";
 
--- invariants:object {"checksum":"sha256:e0681d6d58455f81564e5823489b6a708e8af5ea7551a8bfcc3c8a637b2f2a37","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
+-- invariants:object {"checksum":"sha256:47db56b7c29fe1c7136f487cde4281da708369349a54d550136166ca06669196","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"dismiss_model\"(uuid, text, text)"],"key":"function invariants_private.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
     RETURNS TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -206,13 +132,30 @@ END
 $fn$;
 
 -- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."dismiss_model"(uuid, text, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."dismiss_model"(uuid, text, text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:3e938f91ad3aa7c167c0b7b1ede6cceab7189f4e223eef9c9921219747190621","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
+    RETURNS TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM "invariants_private"."dismiss_model"("p_session_id", "p_model_id", "p_note");
+END
+$fn$;
+
+-- invariants:statement
 REVOKE EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:8f9a0225a4538264fe7e2e205b7d334f3ff45a5ee04ad0c9413bafa48fe74b7c","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
+-- invariants:object {"checksum":"sha256:695cc07dffc7bd2457c5790a0ecf5a7d1b2632d48d5b7777132edccf997dbe99","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function invariants_private.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
     RETURNS TABLE (config_version bigint, selected_models text[])
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -271,13 +214,30 @@ END
 $fn$;
 
 -- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."set_session_models"(uuid, text[], bigint) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."set_session_models"(uuid, text[], bigint) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:2a4da023343aa1a3d62bedcc5b8b20848b503992d47094d2e0bd5d4fe91d7048","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
+    RETURNS TABLE (config_version bigint, selected_models text[])
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM "invariants_private"."set_session_models"("p_session_id", "p_models", "p_expected_version");
+END
+$fn$;
+
+-- invariants:statement
 REVOKE EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:63da1c8b596c7547f555dd2df63f3850856749f54f7a0004636e1d49cf6c30d3","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
+-- invariants:object {"checksum":"sha256:d6d9d43cdd8f3b2267b7eae76d7a86eaf7df932119181656887fc5ffe2e15d2b","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"add_brains\"(uuid, text, integer)"],"key":"function invariants_private.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
     RETURNS TABLE (total_brains bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -324,66 +284,30 @@ END
 $fn$;
 
 -- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."add_brains"(uuid, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."add_brains"(uuid, text, integer) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:8cec957bbd90130422ef0a1a59a7c2fc4ee6003a55514e1dd00b4863bdfc9f0f","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
+    RETURNS TABLE (total_brains bigint)
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM "invariants_private"."add_brains"("p_session_id", "p_model_id", "p_brains");
+END
+$fn$;
+
+-- invariants:statement
 REVOKE EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf","drop":["DROP FUNCTION IF EXISTS \"public\".\"model_statistics_summary\"(text)"],"key":"function public.model_statistics_summary(text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."model_statistics_summary"("p_model_id" text)
-    RETURNS TABLE (model_id text, session_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)
-    LANGUAGE sql
-    STABLE
-    SET search_path = ''
-AS $fn$
-SELECT t.model_id,
-       pg_catalog.count(t.session_id) + COALESCE(pg_catalog.sum(t.folded_session_count), 0)::bigint,
-       pg_catalog.sum(t.response_count)::bigint,
-       pg_catalog.sum(t.total_brains)::bigint,
-       pg_catalog.sum(t.dismissal_count)::bigint,
-       pg_catalog.min(t.first_used_at),
-       pg_catalog.max(t.last_used_at)
-FROM public.model_statistics AS t
-WHERE t.user_id = (SELECT auth.uid()) AND (p_model_id IS NULL OR t.model_id = p_model_id)
-GROUP BY t.model_id
-ORDER BY t.model_id
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
-
--- invariants:statement
-GRANT EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) TO "authenticated";
-
--- invariants:object {"checksum":"sha256:dfb4d23aae95e291873476bac2e6ffdddc1cec6011d3e30b4a9e3104cb0f1f60","drop":["DROP FUNCTION IF EXISTS \"public\".\"my_model_leaderboard\"(integer)"],"key":"function public.my_model_leaderboard(integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."my_model_leaderboard"("p_limit" integer)
-    RETURNS TABLE (rank bigint, model_id text, response_count bigint, total_brains bigint, dismissal_count bigint)
-    LANGUAGE plpgsql
-    STABLE
-    SET search_path = ''
-AS $fn$
-#variable_conflict use_column
-BEGIN
-    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100 THEN
-        RAISE EXCEPTION 'limit must be between 1 and 100' USING ERRCODE = 'IV422', COLUMN = 'limit';
-    END IF;
-    RETURN QUERY
-    SELECT pg_catalog.row_number() OVER (ORDER BY m.total_brains DESC, m.response_count DESC, m.model_id),
-           m.model_id, m.response_count, m.total_brains, m.dismissal_count
-    FROM public.model_statistics_summary(NULL) AS m
-    ORDER BY 1
-    LIMIT p_limit;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) FROM PUBLIC, "anon", "authenticated", "service_role";
-
--- invariants:statement
-GRANT EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) TO "authenticated";
-
--- invariants:object {"checksum":"sha256:cd8dd3c5e50856ac9e9d180d41fb0d5586dfd2289ebf6baaf5921e3698304c90","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
+-- invariants:object {"checksum":"sha256:ebbb40de9aec9b0c0cb597f7356262ab2361df4426aa61d3b277a473277d4a0b","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"global_model_leaderboard\"(integer, integer)"],"key":"function invariants_private.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
     RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
     LANGUAGE plpgsql
     STABLE
@@ -418,89 +342,26 @@ END
 $fn$;
 
 -- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."global_model_leaderboard"(integer, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."global_model_leaderboard"(integer, integer) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:4f190a373fda045b078c688ecb04726fcc44d781f0a80226606125f6556d3f6d","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
+    RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM "invariants_private"."global_model_leaderboard"("p_min_users", "p_limit");
+END
+$fn$;
+
+-- invariants:statement
 REVOKE EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer) TO "authenticated";
-
--- invariants:object {"checksum":"sha256:affdb1c871cb9514d54f47c3aa8228195068256e61a7e7913b3d0bc46aec6d19","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"validate_session_config\"()"],"key":"function invariants.validate_session_config()","kind":"trigger function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "invariants"."validate_session_config"()
-    RETURNS trigger
-    LANGUAGE plpgsql
-    SECURITY DEFINER
-    SET search_path = ''
-AS $fn$
-DECLARE
-    problem text := invariants.session_config_problem(NEW.session_config);
-BEGIN
-    IF problem IS NOT NULL THEN
-        RAISE EXCEPTION '%', problem
-            USING ERRCODE = 'IV422', COLUMN = 'session_config';
-    END IF;
-    RETURN NEW;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."validate_session_config"() FROM PUBLIC, "anon", "authenticated", "service_role";
-
--- invariants:object {"checksum":"sha256:9fcedde72f1ce1f40b2036263ae08f38b8c468e4b4672aa1b035661d699db3c2","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"fold_session_model_statistics\"()"],"key":"function invariants.fold_session_model_statistics()","kind":"trigger function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "invariants"."fold_session_model_statistics"()
-    RETURNS trigger
-    LANGUAGE plpgsql
-    SECURITY DEFINER
-    SET search_path = ''
-AS $fn$
-DECLARE
-    expected bigint;
-    folded bigint;
-    removed bigint;
-BEGIN
-    -- A user being deleted loses all rows by the auth.users cascade: nothing to keep.
-    IF NOT EXISTS (SELECT 1 FROM auth.users AS u WHERE u.id = OLD.user_id) THEN
-        RETURN OLD;
-    END IF;
-    SELECT pg_catalog.count(*) INTO expected FROM (
-        SELECT 1 FROM public.model_statistics AS s
-        WHERE s.user_id = OLD.user_id AND s.session_id = OLD.id
-        ORDER BY s.model_id
-        FOR UPDATE
-    ) AS locked;
-    IF expected = 0 THEN
-        RETURN OLD;
-    END IF;
-    INSERT INTO public.model_statistics AS t (
-        user_id, model_id, session_id, response_count, total_brains, dismissal_count,
-        folded_session_count, last_dismissal_note, last_dismissed_at, first_used_at, last_used_at)
-    SELECT s.user_id, s.model_id, NULL, s.response_count, s.total_brains, s.dismissal_count,
-           1, s.last_dismissal_note, s.last_dismissed_at, s.first_used_at, s.last_used_at
-    FROM public.model_statistics AS s
-    WHERE s.user_id = OLD.user_id AND s.session_id = OLD.id
-    ORDER BY s.model_id
-    ON CONFLICT (user_id, model_id, session_id) DO UPDATE SET
-        response_count = t.response_count + EXCLUDED.response_count,
-        total_brains = t.total_brains + EXCLUDED.total_brains,
-        dismissal_count = t.dismissal_count + EXCLUDED.dismissal_count,
-        folded_session_count = t.folded_session_count + 1,
-        last_dismissal_note = CASE
-            WHEN t.last_dismissed_at IS NULL OR EXCLUDED.last_dismissed_at > t.last_dismissed_at
-            THEN EXCLUDED.last_dismissal_note ELSE t.last_dismissal_note END,
-        last_dismissed_at = GREATEST(t.last_dismissed_at, EXCLUDED.last_dismissed_at),
-        first_used_at = LEAST(t.first_used_at, EXCLUDED.first_used_at),
-        last_used_at = GREATEST(t.last_used_at, EXCLUDED.last_used_at);
-    GET DIAGNOSTICS folded = ROW_COUNT;
-    IF folded <> expected THEN
-        RAISE EXCEPTION 'folding session %: % statistics rows, % lifetime rows written', OLD.id, expected, folded;
-    END IF;
-    DELETE FROM public.model_statistics AS s WHERE s.user_id = OLD.user_id AND s.session_id = OLD.id;
-    GET DIAGNOSTICS removed = ROW_COUNT;
-    IF removed <> expected THEN
-        RAISE EXCEPTION 'folding session %: % statistics rows, % removed', OLD.id, expected, removed;
-    END IF;
-    RETURN OLD;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."fold_session_model_statistics"() FROM PUBLIC, "anon", "authenticated", "service_role";
 

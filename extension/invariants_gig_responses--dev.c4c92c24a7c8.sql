@@ -1,0 +1,687 @@
+-- Extension invariants_gig_responses, version dev.c4c92c24a7c8: the stored functions (and their EXECUTE
+-- grants) of the declared invariants. Tables, triggers, policies and views come
+-- from the migrations and the repeatable set, never from the extension.
+--
+-- Generated from the Swift declarations; do not edit by hand. A released version's
+-- script is frozen (never rendered again), like a released migration.
+-- Install: make -C extension install; then, after the migrations,
+--   CREATE EXTENSION invariants_gig_responses VERSION 'dev.c4c92c24a7c8';
+-- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
+\echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
+DO $guard$
+BEGIN
+    IF pg_catalog.to_regnamespace('invariants') IS NULL THEN
+        RAISE EXCEPTION 'extension invariants_gig_responses holds stored logic only: apply the migrations first'
+            USING HINT = 'invariants migrate --stored-logic extension (or psql -f each module''s migrations), then CREATE EXTENSION invariants_gig_responses';
+    END IF;
+END
+$guard$;
+
+DO $adopt$
+DECLARE
+    sig text;
+    f pg_catalog.regprocedure;
+    holder name;
+BEGIN
+    FOREACH sig IN ARRAY ARRAY[
+        '"invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)',
+        '"public"."delete_response"(uuid, uuid)',
+        '"public"."gig_response_counts"(uuid, uuid)',
+        '"public"."sync_all_response_counts"(boolean)',
+        '"invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)',
+        '"invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)',
+        '"public"."sync_gig_response_counts"(uuid, uuid, boolean)',
+        '"invariants_private"."sync_workspace_response_counts"(uuid, boolean)',
+        '"invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)',
+        '"public"."sync_workspace_response_counts"(uuid, boolean)',
+        '"invariants_private"."delete_gig"(uuid, uuid)',
+        '"invariants_private"."delete_gig_service"(uuid, uuid)',
+        '"public"."delete_gig"(uuid, uuid)',
+        '"invariants_private"."create_workspace"(text)',
+        '"public"."create_workspace"(text)',
+        '"invariants"."touch_public_responses_updated_at"()',
+        '"invariants"."count_gig_responses"()',
+        '"invariants"."count_gig_responses_truncate"()'
+    ]::text[] LOOP
+        f := pg_catalog.to_regprocedure(sig);
+        CONTINUE WHEN f IS NULL;
+        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
+          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
+        IF holder IS NOT NULL THEN
+            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_gig_responses', f, holder
+                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_gig_responses', f);
+    END LOOP;
+END
+$adopt$;
+
+-- invariants:object {"checksum":"sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+    RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    batch uuid[];
+BEGIN
+    -- Repair of counter cache gig_responses: "public"."gigs" from "public"."responses".
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'IV422';
+    END IF;
+    IF p_batch IS NOT NULL AND p_batch < 1 THEN
+        RAISE EXCEPTION 'batch size must be positive, got %', p_batch
+            USING ERRCODE = 'IV422', COLUMN = 'batch';
+    END IF;
+
+    -- 1. Lock the batch's parents in key order.
+    SELECT pg_catalog.array_agg(s.key ORDER BY s.key) INTO batch
+    FROM (
+        SELECT p."id" AS key FROM "public"."gigs" AS p
+        WHERE (p_parent IS NULL OR p."id" = p_parent)
+          AND (p_scope IS NULL OR p."workspace_id" = p_scope)
+          AND (p_after IS NULL OR p."id" > p_after)
+        ORDER BY p."id"
+        LIMIT p_batch
+        FOR NO KEY UPDATE
+    ) AS s;
+    IF batch IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint, NULL::uuid;
+        RETURN;
+    END IF;
+
+    -- 2. A new statement (a new snapshot): count, rewrite what differs (or all, when
+    --    forced), audit each changed value.
+    RETURN QUERY
+    WITH target AS (
+        SELECT p."id" AS key, p."workspace_id" AS scope_value,
+               p."responses" AS old0, (COALESCE(a.a0, 0)) AS new0,
+               p."new_responses" AS old1, (COALESCE(a.a1, 0)) AS new1
+        FROM "public"."gigs" AS p
+        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND r."entity_id" = ANY (batch) GROUP BY r."entity_id") AS a ON a.key = p."id"
+        WHERE p."id" = ANY (batch)
+    ), rewritten AS (
+        UPDATE "public"."gigs" AS p SET
+            "responses" = t.new0,
+            "new_responses" = t.new1
+        FROM target AS t
+        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1)
+        RETURNING p."id"
+    ), audited AS (
+        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
+               COALESCE(auth.uid()::text, SESSION_USER::text)
+        FROM target AS t
+        CROSS JOIN LATERAL (VALUES
+                ('responses', (t.old0)::numeric, (t.new0)::numeric),
+                    ('new_responses', (t.old1)::numeric, (t.new1)::numeric)
+            ) AS v (column_name, old_value, new_value)
+        WHERE v.old_value IS DISTINCT FROM v.new_value
+        RETURNING 1
+    )
+    SELECT pg_catalog.cardinality(batch)::bigint,
+           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1),
+           batch[pg_catalog.cardinality(batch)]
+    FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7","drop":["DROP FUNCTION IF EXISTS \"public\".\"delete_response\"(uuid, uuid)"],"key":"function public.delete_response(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."delete_response"("p_response_id" uuid, "p_workspace_id" uuid)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_response_id IS NULL THEN
+        RAISE EXCEPTION 'response_id is required' USING ERRCODE = 'IV422', COLUMN = 'response_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT pg_catalog.pg_has_role('service_role', 'USAGE') AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    DELETE FROM public.responses AS r
+    WHERE r.id = p_response_id AND r.workspace_id = p_workspace_id;
+    IF NOT FOUND THEN
+        -- Same answer for another workspace's response and a missing one.
+        RAISE EXCEPTION 'response % not found in workspace %', p_response_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'response_id';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:67c2668a0c9b3fcabae54851c717a1dcde9a1a910253e330265560d92fce2b50","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
+    RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT pg_catalog.pg_has_role('service_role', 'USAGE') AND NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    -- One statement, one snapshot: a writer's response and its counter change are
+    -- seen together or not at all.
+    RETURN QUERY
+    SELECT a.total, a.new_total, g.responses, g.new_responses,
+           a.total = g.responses AND a.new_total = g.new_responses
+    FROM public.gigs AS g
+    CROSS JOIN LATERAL (
+        SELECT pg_catalog.count(*) AS total,
+               pg_catalog.count(*) FILTER (WHERE r.status = 'NEW') AS new_total
+        FROM public.responses AS r
+        WHERE r.entity_type = 'gig' AND r.entity_id = g.id
+    ) AS a
+    WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, NULL, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.gigs AS g WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id) THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(p_gig_id, p_workspace_id, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:75bcbb9f8f84ce642a518207989cdaeb1128eab011b449dead52d57c52ca01fd","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts_service\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts_service"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.gigs AS g WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id) THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(p_gig_id, p_workspace_id, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:f6d8758d33afd8dc77d7066fbff7ebc22756281916f4b53eab67a48dc09eb319","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- The backend's path is chosen by a grant (EXECUTE on the service helper), never by claims.
+    IF pg_catalog.has_function_privilege('invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)', 'EXECUTE') THEN
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts_service"("p_gig_id", "p_workspace_id", "p_force");
+    ELSE
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts"("p_gig_id", "p_workspace_id", "p_force");
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:4b7f99939f3562156520cc504ede2ec7fb178e6215073cdb9d35de9e6d474cae","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.workspaces AS w WHERE w.id = p_workspace_id) THEN
+        RAISE EXCEPTION 'workspace % not found', p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'workspace_id';
+    END IF;
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, p_workspace_id, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:6f9321bb9247e5111e887e270fb8c81bf394536cab6c7d2e6d03721c6a4a3523","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts_service\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts_service(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts_service"("p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.workspaces AS w WHERE w.id = p_workspace_id) THEN
+        RAISE EXCEPTION 'workspace % not found', p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'workspace_id';
+    END IF;
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, p_workspace_id, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:cdf56a82053d66e3248e4eb9f520e7d5088aa87f2a06bf12f8071f27b4b109d4","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- The backend's path is chosen by a grant (EXECUTE on the service helper), never by claims.
+    IF pg_catalog.has_function_privilege('invariants_private.sync_workspace_response_counts_service(uuid, boolean)', 'EXECUTE') THEN
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_workspace_response_counts_service"("p_workspace_id", "p_force");
+    ELSE
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_workspace_response_counts"("p_workspace_id", "p_force");
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:f495d0534de1c1ba9432d83a0ea83301b66c3580e8af12d7eb3a7ca00edb1776","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig\"(uuid, uuid)"],"key":"function invariants_private.delete_gig(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."delete_gig"("p_gig_id" uuid, "p_workspace_id" uuid)
+    RETURNS void
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM public.workspace_members AS m
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = auth.uid()
+    ) THEN
+        RAISE EXCEPTION 'not a member of workspace %', p_workspace_id
+            USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
+    END IF;
+    PERFORM 1 FROM public.responses AS r
+    WHERE r.workspace_id = p_workspace_id AND r.gig_id = p_gig_id
+    ORDER BY r.id
+    FOR UPDATE;
+    DELETE FROM public.gigs AS g WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."delete_gig"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:4e898cb01210c16330b790c61cc96fb33a04799dceec60746f62532ca4a4e9db","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig_service\"(uuid, uuid)"],"key":"function invariants_private.delete_gig_service(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."delete_gig_service"("p_gig_id" uuid, "p_workspace_id" uuid)
+    RETURNS void
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF p_gig_id IS NULL THEN
+        RAISE EXCEPTION 'gig_id is required' USING ERRCODE = 'IV422', COLUMN = 'gig_id';
+    END IF;
+    IF p_workspace_id IS NULL THEN
+        RAISE EXCEPTION 'workspace_id is required' USING ERRCODE = 'IV422', COLUMN = 'workspace_id';
+    END IF;
+    PERFORM 1 FROM public.responses AS r
+    WHERE r.workspace_id = p_workspace_id AND r.gig_id = p_gig_id
+    ORDER BY r.id
+    FOR UPDATE;
+    DELETE FROM public.gigs AS g WHERE g.id = p_gig_id AND g.workspace_id = p_workspace_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'gig % not found in workspace %', p_gig_id, p_workspace_id
+            USING ERRCODE = 'IV404', COLUMN = 'gig_id';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig_service"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."delete_gig_service"(uuid, uuid) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:a9def74ed5be7d0c9d8e4ff5b81f0155fcc528c112e9bbfb73e48f14172442a6","drop":["DROP FUNCTION IF EXISTS \"public\".\"delete_gig\"(uuid, uuid)"],"key":"function public.delete_gig(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."delete_gig"("p_gig_id" uuid, "p_workspace_id" uuid)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- The backend's path is chosen by a grant (EXECUTE on the service helper), never by claims.
+    IF pg_catalog.has_function_privilege('invariants_private.delete_gig_service(uuid, uuid)', 'EXECUTE') THEN
+        PERFORM "invariants_private"."delete_gig_service"("p_gig_id", "p_workspace_id");
+    ELSE
+        PERFORM "invariants_private"."delete_gig"("p_gig_id", "p_workspace_id");
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."delete_gig"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."delete_gig"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:635fca41444315cbfacf3323b30d616103edfee9b22de21250ecb44124b79cff","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"create_workspace\"(text)"],"key":"function invariants_private.create_workspace(text)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."create_workspace"("p_name" text)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    new_id uuid;
+BEGIN
+    IF auth.uid() IS NULL THEN
+        RAISE EXCEPTION 'only a signed-in user can create a workspace' USING ERRCODE = 'IV403';
+    END IF;
+    IF p_name IS NULL OR pg_catalog.char_length(pg_catalog.btrim(p_name)) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'name must be 1 to 200 characters' USING ERRCODE = 'IV422', COLUMN = 'name';
+    END IF;
+    INSERT INTO public.workspaces (name) VALUES (pg_catalog.btrim(p_name)) RETURNING id INTO new_id;
+    INSERT INTO public.workspace_members (workspace_id, user_id, role) VALUES (new_id, auth.uid(), 'owner');
+    RETURN new_id;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants_private"."create_workspace"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants_private"."create_workspace"(text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:6966cf1a02e381d108724426143d2f8b0d811fa7b24111e5f279d2375fac5746","drop":["DROP FUNCTION IF EXISTS \"public\".\"create_workspace\"(text)"],"key":"function public.create_workspace(text)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."create_workspace"("p_name" text)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN "invariants_private"."create_workspace"("p_name");
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_responses_updated_at\"()"],"key":"function invariants.touch_public_responses_updated_at()","kind":"trigger function","source":"UpdatedAt(table: public.responses, column: updated_at)"}
+CREATE OR REPLACE FUNCTION "invariants"."touch_public_responses_updated_at"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant updated_at on column updated_at: the server clock owns it.
+    IF TG_OP = 'INSERT' THEN
+        NEW."updated_at" := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    -- Keep the old value; bump it only when something else changed.
+    -- Record-image equality (*=) works for every column type, json included.
+    NEW."updated_at" := OLD."updated_at";
+    -- Stored generated columns are NULL in NEW until after this trigger.
+    NEW."gig_id" := OLD."gig_id";
+    IF NEW *= OLD THEN
+        RETURN NEW;
+    END IF;
+    NEW."updated_at" := pg_catalog.now();
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:523bb1e83ede217f3f5ce249101edb77f4f4aaac2772c5d693f885ec4adebcad","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    missing_key uuid;
+BEGIN
+    -- Counter cache gig_responses (statement strategy): "public"."responses" → "public"."gigs".
+    IF TG_OP = 'INSERT' THEN
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        ), updated AS (
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + d.d0,
+                "new_responses" = p."new_responses" + d.d1
+            FROM deltas AS d
+            WHERE p."id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
+        LIMIT 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        -- A parent without a row is being deleted (a cascade): nothing to keep.
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        )
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + d.d0,
+            "new_responses" = p."new_responses" + d.d1
+        FROM deltas AS d
+        WHERE p."id" = d.key;
+    ELSE
+        -- Lock every parent this statement touches, in key order, before changing any:
+        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        PERFORM 1 FROM "public"."gigs" AS p
+        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        ORDER BY p."id"
+        FOR NO KEY UPDATE;
+        WITH deltas AS (
+            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
+            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
+            GROUP BY c.key
+            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        ), updated AS (
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + d.d0,
+                "new_responses" = p."new_responses" + d.d1
+            FROM deltas AS d
+            WHERE p."id" = d.key
+        )
+        -- A child pointing at a parent row that does not exist (asked of the parent
+        -- table's key index: an anti-join against the UPDATE's output is quadratic).
+        SELECT d.key INTO missing_key
+        FROM deltas AS d
+        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
+        LIMIT 1;
+    END IF;
+    IF missing_key IS NOT NULL THEN
+        RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', missing_key
+            USING ERRCODE = 'IV404';
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses_truncate\"()"],"key":"function invariants.count_gig_responses_truncate()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses_truncate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Counter cache gig_responses: "public"."responses" was truncated, so every count is zero.
+    UPDATE "public"."gigs" SET "responses" = 0, "new_responses" = 0 WHERE "responses" <> 0 OR "new_responses" <> 0;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses_truncate"() FROM PUBLIC;
+
