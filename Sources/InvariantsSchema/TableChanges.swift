@@ -18,6 +18,19 @@ extension Table {
         [alter("ALTER COLUMN " + SQLText.identifier(columnName) + " TYPE " + type.sql)]
     }
 
+    /// ``changeColumnTypeSteps(_:to:)`` for a column that views read. PostgreSQL refuses
+    /// `ALTER COLUMN … TYPE` on such a column (0A000, "cannot alter type of a column used by a
+    /// view or rule"), so `views` are dropped first (in reverse order: a view over another goes
+    /// first) and created again with their grants after (in order), all in the migration's one
+    /// transaction: readers wait on the lock and never see a view missing. The views are the
+    /// repeatable set's, rendered the same, so the ledger's checksum for each stays current; on a
+    /// database without them yet (a fresh install) they are created here and the repeatable set
+    /// replaces them with the same text.
+    public func changeColumnTypeSteps(_ columnName: String, to type: ColumnType, recreating views: [View]) -> [MigrationStep] {
+        views.reversed().map { MigrationStep($0.dropSQL) } + changeColumnTypeSteps(columnName, to: type)
+            + views.flatMap { view in ([view.createSQL] + view.grantStatements).map { MigrationStep($0) } }
+    }
+
     /// `ALTER TABLE … ADD CONSTRAINT …`. With `notValid` (foreign keys and checks only) existing
     /// rows are not checked now; validate them in a later migration with
     /// ``validateConstraintSteps(_:)``, which takes a weaker lock.

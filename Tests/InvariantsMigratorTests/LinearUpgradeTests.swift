@@ -16,10 +16,13 @@ struct LinearUpgradeTests {
     /// Module migrations added after release 0.3 (the first module release): a database of any
     /// earlier release gets these on its first migrate, after the mapping.
     static let migrationsSinceRelease03 = [
-        "core/0003_invariants_private.sql",
+        "core/0003_invariants_private.sql", "auth/0002_auth_uid_claim_errors.sql",
         "chat_logs/0003_saved_chat_length_checks.sql", "chat_logs/0004_validate_saved_chat_length_checks.sql",
-        "chat_logs/0005_cost_alerts.sql",
+        "chat_logs/0005_cost_alerts.sql", "chat_logs/0006_named_field_lengths.sql",
+        "chat_logs/0007_validate_named_field_lengths.sql",
         "generations/0002_job_input_limits.sql", "generations/0003_validate_job_input_limits.sql",
+        "generations/0004_same_owner_source_indexes.sql", "generations/0005_same_owner_source_key.sql",
+        "generations/0006_validate_same_owner_source_key.sql",
         "support_chat/0002_same_session_key_indexes.sql",
     ]
     static let user = "00000000-0000-0000-0000-0000000000aa"
@@ -68,6 +71,7 @@ struct LinearUpgradeTests {
             #expect(plan.modules == ["core", "auth", "model_work_record", "chat_logs"], "a plain migrate keeps what the database had")
             // Only what 0.1 lacked runs: the installed modules' later versions.
             #expect(plan.migrations == ["core/0002_counter_repairs.sql", "core/0003_invariants_private.sql",
+                                        "auth/0002_auth_uid_claim_errors.sql",
                                         "chat_logs/0002_chat_logs_cost_index.sql"]
                     + Self.migrationsSinceRelease03.filter { $0.hasPrefix("chat_logs/") })
             let report = try await migrator.migrate(on: connection)
@@ -78,7 +82,8 @@ struct LinearUpgradeTests {
             #expect(try await connection.scalar("""
                 SELECT string_agg(module || ' ' || version || ' ← ' || coalesce(linear_version::text, 'new'), ', ' ORDER BY module, version)
                 FROM invariants.module_migrations
-                """, as: String.self) == "auth 1 ← 2, chat_logs 1 ← 4, chat_logs 2 ← new, chat_logs 3 ← new, chat_logs 4 ← new, chat_logs 5 ← new, "
+                """, as: String.self) == "auth 1 ← 2, auth 2 ← new, chat_logs 1 ← 4, chat_logs 2 ← new, chat_logs 3 ← new, chat_logs 4 ← new, chat_logs 5 ← new, "
+                + "chat_logs 6 ← new, chat_logs 7 ← new, "
                 + "core 1 ← 1, "
                 + "core 2 ← new, core 3 ← new, model_work_record 1 ← 3")
             #expect(try await migrator.status(on: connection).isUpToDate)

@@ -32,7 +32,7 @@ struct ModuleInstallTests {
             #expect(report.modules == ["core", "auth", "gig_responses"])
             #expect(report.appliedMigrations == ["core/0001_invariants_core.sql", "core/0002_counter_repairs.sql",
                                                  "core/0003_invariants_private.sql", "auth/0001_auth_shim.sql",
-                                                 "gig_responses/0001_gig_responses.sql"])
+                                                 "auth/0002_auth_uid_claim_errors.sql", "gig_responses/0001_gig_responses.sql"])
             #expect(try await present(connection) == ["core", "auth", "gig_responses"])
             #expect(try await connection.scalar("SELECT count(*) FROM pg_proc WHERE proname IN ('dismiss_model', 'log_chat', 'add_brains')", as: Int64.self) == 0,
                     "no other app's functions")
@@ -73,7 +73,8 @@ struct ModuleInstallTests {
             #expect(second.appliedMigrations == ["chat_logs/0001_chat_logs.sql", "chat_logs/0002_chat_logs_cost_index.sql",
                                                  "chat_logs/0003_saved_chat_length_checks.sql",
                                                  "chat_logs/0004_validate_saved_chat_length_checks.sql",
-                                                 "chat_logs/0005_cost_alerts.sql"])
+                                                 "chat_logs/0005_cost_alerts.sql", "chat_logs/0006_named_field_lengths.sql",
+                                                 "chat_logs/0007_validate_named_field_lengths.sql"])
             #expect(try await present(connection) == ["core", "auth", "gig_responses", "chat_logs"])
             #expect(try await connection.scalar("SELECT 'public.gigs'::regclass::oid::bigint", as: Int64.self) == gigsOID)
             let status = try await Migrator(catalog: catalog, logger: testLogger).status(on: connection)
@@ -139,8 +140,11 @@ struct ModuleInstallTests {
             #expect(plan.steps.map(\.kind).prefix(2) == [.ledger, .ledger])
             #expect(plan.migrations == ["core/0001_invariants_core.sql", "core/0002_counter_repairs.sql",
                                         "core/0003_invariants_private.sql", "auth/0001_auth_shim.sql",
+                                        "auth/0002_auth_uid_claim_errors.sql",
                                         "generations/0001_generations.sql", "generations/0002_job_input_limits.sql",
-                                        "generations/0003_validate_job_input_limits.sql"])
+                                        "generations/0003_validate_job_input_limits.sql",
+                                        "generations/0004_same_owner_source_indexes.sql", "generations/0005_same_owner_source_key.sql",
+                                        "generations/0006_validate_same_owner_source_key.sql"])
             let generations = try #require(plan.steps.first { $0.title == "generations/0001_generations.sql" })
             #expect(generations.statements.first == "SET LOCAL lock_timeout = '5000ms'")
             #expect(generations.statements.last?.contains("installed_modules") == true)
@@ -214,7 +218,7 @@ extension ModuleInstallTests {
             #expect(message.contains("module auth needs module core applied through version 2 first"), "\(message)")
             #expect(try await connection.exists("auth.users") == false)
             for file in ["core/migrations/0002_counter_repairs.sql", "core/migrations/0003_invariants_private.sql",
-                         "auth/migrations/0001_auth_shim.sql"] {
+                         "auth/migrations/0001_auth_shim.sql", "auth/migrations/0002_auth_uid_claim_errors.sql"] {
                 let (status, stderr) = try psql(database.url, file: sql + file)
                 try #require(status == 0, "\(file): \(stderr)")
             }

@@ -59,6 +59,8 @@ struct AuthShimTests {
 
         let report = try await Migrator(catalog: try projectCatalog(), logger: quietLogger).migrate(on: connection)
         #expect(report.appliedMigrations.contains("auth/0001_auth_shim.sql"))
+        // auth 2 replaces only the shim's own auth.uid() (issue 16, finding 13).
+        #expect(report.appliedMigrations.contains("auth/0002_auth_uid_claim_errors.sql"))
         #expect(try await connection.scalar("SELECT auth.uid()", as: UUID.self) == theirs, "Supabase's auth.uid() is untouched")
         #expect(try await connection.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users' AND column_name = 'phone'", as: Int64.self) == 1)
         #expect(try await connection.scalar("SELECT to_regprocedure('auth.role()') IS NOT NULL", as: Bool.self), "missing pieces are added")

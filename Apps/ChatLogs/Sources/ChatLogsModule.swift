@@ -20,7 +20,8 @@ public import InvariantsSchema
 public enum ChatLogsModule {
     public static var module: Module {
         Module("chat_logs", dependsOn: ["core", "auth"], summary: "seed 003: chat logs, saved chats, daily usage, cost alerts",
-               migrations: [migration, costIndexMigration, namedLengthsMigration, validateLengthsMigration, costAlertsMigration],
+               migrations: [migration, costIndexMigration, namedLengthsMigration, validateLengthsMigration, costAlertsMigration]
+                   + ChatLogsFieldLengths.migrations,
                repeatables: repeatables, checks: checks,
                tables: [costAlerts, savedChats, usageThresholds, usageDaily, chatLogs, profiles].map(\.qualifiedName),
                declaredTables: [costAlerts, savedChats, usageThresholds, usageDaily, chatLogs, profiles])
@@ -47,10 +48,8 @@ public enum ChatLogsModule {
     /// Favorites' question and response get limits: a standalone favorite (no log) holds
     /// whatever the client sent, and 1 MB strings were accepted. A log longer than the limits
     /// cannot be saved as a favorite (the same check refuses the copy), with 23514 naming the
-    /// check. (Seed 003's `varchar(100)` display name and `varchar(500)` note still refuse an
-    /// overlong value with 22001, which names no field; `save_chat` checks the note first.
-    /// Turning them into `text` plus a named check needs the views over them dropped and
-    /// re-created around the type change — not done yet.)
+    /// check. (Seed 003's `varchar(100)` display name and `varchar(500)` note are `text` with a
+    /// named check since migration 6: ``ChatLogsFieldLengths``.)
     static let lengthChecks: [(table: Table, check: Check)] = [
         (savedChats, Check("char_length(question) <= 20000", name: "saved_chats_question_length")),
         (savedChats, Check("char_length(response) <= 200000", name: "saved_chats_response_length")),

@@ -18,8 +18,8 @@ import InvariantsSchema
 enum ChatLogsViews {
     static let source = "ChatLogs.ChatLogsViews"
 
-    static func view(_ name: String, readers: [DatabaseRole], _ body: String) -> RepeatableObject {
-        View(QualifiedName("public", name), readers: readers, query: body).repeatableObject(source: source)
+    static func view(_ name: String, readers: [DatabaseRole], _ body: String) -> View {
+        View(QualifiedName("public", name), readers: readers, query: body)
     }
 
     /// Seed 003's "most expensive queries" index (built concurrently: migration 2 of chat_logs).
@@ -74,5 +74,7 @@ enum ChatLogsViews {
         LIMIT 20
         """)
 
-    static var repeatables: [RepeatableObject] { [activityByUser, popularTools, dailyCosts, mostExpensive] }
+    static var repeatables: [RepeatableObject] {
+        [activityByUser, popularTools, dailyCosts, mostExpensive].map { $0.repeatableObject(source: source) }
+    }
 }

@@ -13,6 +13,10 @@ public import InvariantsSchema
 ///   `completed` appends `{url, job_id, edited, at}` to its source card's `output_data.images` and
 ///   adds `tokens_cost` to `tokens_used` in one statement; exactly once; same owner only;
 ///   otherwise a new card for the job's owner. The card is recorded in `generation_jobs.generation_id`.
+/// - `source_generation_id` names a card of the job's own user (``GenerationsSameOwner``): the
+///   key is `(user_id, source_generation_id) → generations (user_id, id)`, so another user's card
+///   is refused exactly like an unknown id (23503, same constraint and message), and deleting a
+///   card nulls only `source_generation_id` of its owner's jobs.
 /// - the source id may come from `source_generation_id`, or — for the seed's edge functions,
 ///   which put it "in description or in product_images as metadata" — from
 ///   ``GenerationsHistory/legacySourceFunction``'s documented formats.
@@ -24,7 +28,8 @@ public import InvariantsSchema
 public enum GenerationsModule {
     public static var module: Module {
         Module("generations", dependsOn: ["core", "auth"], summary: "seed 002: generation jobs, history cards, edits appended to their source",
-               migrations: [migration, inputLimitsMigration, validateInputLimitsMigration],
+               migrations: [migration, inputLimitsMigration, validateInputLimitsMigration]
+                   + GenerationsSameOwner.migrations,
                repeatables: repeatables, checks: checks,
                tables: [generationJobs, generations].map(\.qualifiedName),
                declaredTables: [generationJobs, generations])

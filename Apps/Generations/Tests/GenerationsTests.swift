@@ -148,13 +148,17 @@ struct GenerationsTests {
         try await withGenerations { f in
             let aliceCard = try await f.card(for: f.alice, tokens: 10)
             let before = try await f.text("SELECT to_jsonb(g)::text FROM public.generations g WHERE id = '\(aliceCard)'")
-            // Bob names Alice's card (directly, and through the legacy description).
-            let direct = try await f.edit(aliceCard, for: f.bob, url: "https://img.example/bob.png", tokens: 3)
+            // Bob names Alice's card directly: refused exactly as an unknown id (issue 16, finding 9;
+            // GenerationsSameOwnerTests). Through the legacy description it becomes Bob's new card.
+            let direct = await #expect(throws: InvariantsError.self) {
+                try await f.client.createGenerationJob(.edit(of: aliceCard, for: f.bob), as: .user(f.bob))
+            }
+            #expect(direct?.kind == .foreignKeyViolation)
             let viaLegacy = try await f.client.createGenerationJob(
                 NewGenerationJob(userID: f.bob, category: "edit", description: "sourceGenerationId=\(aliceCard)"), as: .user(f.bob))
             let legacyDone = try await f.client.completeGenerationJob(viaLegacy, imageURL: "https://img.example/bob2.png", tokensCost: 3)
             #expect(try await f.text("SELECT to_jsonb(g)::text FROM public.generations g WHERE id = '\(aliceCard)'") == before)
-            for done in [direct, legacyDone] {
+            for done in [legacyDone] {
                 let card = try await f.client.generation(try #require(done.generationID), as: .user(f.bob))
                 #expect(card.userID == f.bob)
                 #expect(card.images.map(\.url) == [done.imageURL!])

@@ -66,7 +66,7 @@ public enum AuthModule {
 
     public static var module: Module {
         Module("auth", dependsOn: ["core"], summary: "Supabase-compatible roles, auth.users and auth.uid() where absent",
-               migrations: [migration])
+               migrations: [migration, AuthClaimErrors.migration])
     }
 
     public static var migration: Migration {

@@ -75,8 +75,8 @@ BEGIN
             USING ERRCODE = 'IV409';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
-                   WHERE "module" = 'auth' AND "version" >= 1) THEN
-        RAISE EXCEPTION 'module % needs module % applied through version % first', 'chat_logs', 'auth', 1
+                   WHERE "module" = 'auth' AND "version" >= 2) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'chat_logs', 'auth', 2
             USING ERRCODE = 'IV409';
     END IF;
 END
