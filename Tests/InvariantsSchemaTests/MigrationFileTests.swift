@@ -90,7 +90,7 @@ struct MigrationFileTests {
         try catalog.validate()
         #expect(try catalog.renderedFiles() == ProjectCatalog.catalog.renderedFiles())
         #expect(try catalog.renderedFiles().keys.sorted().prefix(3) == [
-            "MODULES", "auth/migrations/0001_auth_shim.sql", "auth/repeatable.sql",
+            "MODULES", "auth/migrations/0001_auth_shim.sql", "auth/migrations/0002_auth_uid_claim_errors.sql",
         ])
     }
 
