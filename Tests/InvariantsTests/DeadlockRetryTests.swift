@@ -13,10 +13,20 @@ import Testing
 struct DeadlockRetryTests {
     final class Attempts: Sendable {
         let count = Atomic<Int>(0)
+        /// First locks taken: each transaction waits, holding its first row, until both hold one.
+        let firstLocks = Atomic<Int>(0)
+
+        /// Returns once both transactions hold their first row (at once on the victim's retry).
+        func bothHoldOne() async throws {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while firstLocks.load(ordering: .relaxed) < 2 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
     }
 
-    /// Two transactions taking two rows in opposite orders, each pausing after its first lock
-    /// so that the other takes its own: a deadlock every time.
+    /// Two transactions taking two rows in opposite orders, each waiting after its first lock
+    /// until the other holds its own: a deadlock every time, however loaded the machine.
     @Test("two opposite-order transactions: one is the victim, runs again, and both commit")
     func oppositeOrders() async throws {
         let logger: Logger = {
@@ -39,7 +49,8 @@ struct DeadlockRetryTests {
                         attempts.count.add(1, ordering: .relaxed)
                         _ = try await conn.query(
                             "UPDATE public.deadlock_pair SET hits = hits + 1 WHERE id = \(first)", logger: logger).collect()
-                        _ = try await conn.query("SELECT pg_sleep(0.3)", logger: logger).collect()
+                        attempts.firstLocks.add(1, ordering: .relaxed)
+                        try await attempts.bothHoldOne()
                         _ = try await conn.query(
                             "UPDATE public.deadlock_pair SET hits = hits + 1 WHERE id = \(second)", logger: logger).collect()
                     }
