@@ -18,11 +18,13 @@ public struct InvariantsError: Error, Sendable, CustomStringConvertible, CustomD
             case illegalTransition, forbidden, notFound, conflict, invalidInput
             case serializationFailure, deadlock, lockTimeout, queryCanceled, insufficientPrivilege
             case migrationFailed, checksumMismatch, databaseIsNewer, migrationLockTimeout, invalidMigrationFile
-            case timeout, clientShutDown, server, other
+            case timeout, clientShutDown, server, other, invalidToken
         }
 
         private let base: Base
         private init(_ base: Base) { self.base = base }
+        /// ``invalidToken``, declared in TokenFailure.swift next to its reasons.
+        init(tokenKind: Void) { self.base = .invalidToken }
 
         /// The kind's name, e.g. `notFound`.
         public var rawValue: String { base.rawValue }
@@ -107,6 +109,8 @@ public struct InvariantsError: Error, Sendable, CustomStringConvertible, CustomD
     public var column: String?
     public var detail: String?
     public var hint: String?
+    /// Why a token was refused, for ``Kind/invalidToken``; nil otherwise.
+    public var tokenFailure: TokenFailure?
 
     public init(
         _ kind: Kind, _ message: String, sqlState: String? = nil, constraint: String? = nil,

@@ -7,6 +7,10 @@ public struct UserContext: Sendable, Hashable {
     public var role: DatabaseRole
     public var userID: UUID?
     public var email: String?
+    /// The payload of the access token this context was verified from (``SupabaseTokenVerifier``),
+    /// sent as `request.jwt.claims` so `auth.jwt()` sees every claim, as on Supabase; nil for a
+    /// context made in code. Only the verifier sets it: an unverified payload never reaches SQL.
+    public internal(set) var verifiedClaimsJSON: String?
 
     public init(role: DatabaseRole, userID: UUID? = nil, email: String? = nil) {
         self.role = role
@@ -27,7 +31,9 @@ public struct UserContext: Sendable, Hashable {
 
     /// The claims as JSON, as PostgREST puts them in `request.jwt.claims` (keys sorted).
     /// Built by hand: it is made on every call, and three known keys need no JSONEncoder.
+    /// A verified token's own payload when there is one (``verifiedClaimsJSON``).
     public var claimsJSON: String {
+        if let verifiedClaimsJSON { return verifiedClaimsJSON }
         var fields = [(String, String)]()
         if let email { fields.append(("email", email)) }
         fields.append(("role", role.rawValue))
