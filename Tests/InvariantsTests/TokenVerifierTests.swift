@@ -41,11 +41,11 @@ struct TokenVerifierTests {
     /// An ES256 key and an RS256 key, and the JWKS that publishes their public halves.
     struct AsymmetricKeys {
         let ecdsa = ES256PrivateKey()
-        let rsa: Insecure.RSA.PrivateKey
+        let rsa: JWTKit.Insecure.RSA.PrivateKey
         let jwks: String
 
         init() throws {
-            rsa = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+            rsa = try JWTKit.Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
             let ec = ecdsa.parameters!
             let primitives = try rsa.publicKey.getKeyPrimitives()
             func b64url(_ data: Data) -> String {
