@@ -350,7 +350,7 @@ public enum SecurityLint {
 
     /// splinter 0029: a SECURITY DEFINER function in a schema the API serves that a signed-in
     /// user may run — every caller gets the owner's rights through `/rpc`. Keep such work in
-    /// a helper outside the API schemas (``PrivilegedFunction`` in the declarations).
+    /// a helper outside the API schemas (`PrivilegedFunction` in the declarations).
     public static let authenticatedSecurityDefinerFunctionExecutable = Rule(
         name: "authenticated_security_definer_function_executable",
         summary: "a SECURITY DEFINER function in an API schema is executable by authenticated",

@@ -80,7 +80,7 @@ public struct DeclaredCall<Arguments: DeclaredArgumentList, each Column: Declare
         self.function = function
     }
 
-    /// The call of a ``PrivilegedFunction``'s entry point (its declared name, arguments and
+    /// The call of a `PrivilegedFunction`'s entry point (its declared name, arguments and
     /// result: the API the app exposes).
     public init<each Argument>(
         _ function: PrivilegedFunction, arguments: (repeat each Argument).Type, row: (repeat each Column).Type

@@ -141,6 +141,12 @@ REVOKE ALL ON SCHEMA "invariants" FROM PUBLIC, "anon", "authenticated", "service
 -- invariants:statement
 GRANT USAGE ON SCHEMA "invariants" TO "service_role";
 
+-- invariants:object {"checksum":"sha256:0f7a08331505ee01ffe52fab971b6a132292ac889a06642a4c15a17453c15073","drop":["REVOKE USAGE ON SCHEMA \"invariants_private\" FROM \"authenticated\", \"service_role\""],"key":"grant usage on schema invariants_private","kind":"grant","source":"CoreModule.privateSchemaUsage"}
+REVOKE ALL ON SCHEMA "invariants_private" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT USAGE ON SCHEMA "invariants_private" TO "authenticated", "service_role";
+
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES ('function invariants.call_as(text, text, text, text[])', 'function', 'sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4',
@@ -169,6 +175,14 @@ ON CONFLICT ("key") DO UPDATE
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES ('grant usage on schema invariants', 'grant', 'sha256:ab4785f5f8205acd3b874e40431eb487081a63609038be2529017815d865cc2e',
         ARRAY['REVOKE USAGE ON SCHEMA "invariants" FROM "service_role"']::text[], 'core')
+ON CONFLICT ("key") DO UPDATE
+    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+        "applied_at" = now(), "applied_by" = current_user;
+
+INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
+VALUES ('grant usage on schema invariants_private', 'grant', 'sha256:0f7a08331505ee01ffe52fab971b6a132292ac889a06642a4c15a17453c15073',
+        ARRAY['REVOKE USAGE ON SCHEMA "invariants_private" FROM "authenticated", "service_role"']::text[], 'core')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

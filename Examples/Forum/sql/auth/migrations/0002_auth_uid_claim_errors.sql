@@ -70,8 +70,8 @@ BEGIN
             USING ERRCODE = 'IV409';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM "invariants"."module_migrations"
-                   WHERE "module" = 'core' AND "version" >= 2) THEN
-        RAISE EXCEPTION 'module % needs module % applied through version % first', 'auth', 'core', 2
+                   WHERE "module" = 'core' AND "version" >= 3) THEN
+        RAISE EXCEPTION 'module % needs module % applied through version % first', 'auth', 'core', 3
             USING ERRCODE = 'IV409';
     END IF;
 END
