@@ -31,13 +31,14 @@ struct CounterTables: Sendable {
     static func install(_ strategy: CounterCache.Strategy, on connection: PostgresConnection) async throws -> CounterTables {
         try await connection.run("INSERT INTO public.workspaces (id, name) VALUES ('\(workspace)', 'bench') ON CONFLICT DO NOTHING")
         let real = GigResponsesModule.counters
-        if strategy == real.strategy {
-            return CounterTables(strategy: strategy, counter: real)
+        var tables = CounterTables(strategy: strategy, counter: real)
+        if strategy != real.strategy {
+            let copy = GigResponsesModule.copy(inSchema: "bench_\(strategy.rawValue)", strategy: strategy)
+            for statement in copy.installStatements { try await connection.run(statement) }
+            tables.counter = copy.counter
         }
-        let copy = GigResponsesModule.copy(inSchema: "bench_\(strategy.rawValue)", strategy: strategy)
-        for statement in copy.installStatements { try await connection.run(statement) }
-        let counter = copy.counter
-        return CounterTables(strategy: strategy, counter: counter)
+        try await tables.installFloor(on: connection)
+        return tables
     }
 
     /// Gigs 1…count in the bench workspace.
@@ -58,10 +59,83 @@ struct CounterTables: Sendable {
         }
     }
 
-    /// The baseline: `DISABLE TRIGGER USER` keeps the foreign keys (system triggers) and drops
-    /// every user trigger — the counter's and `updated_at`.
-    func setTriggers(enabled: Bool, on connection: PostgresConnection) async throws {
-        try await connection.run("ALTER TABLE \(responses) \(enabled ? "ENABLE" : "DISABLE") TRIGGER USER")
+    /// Which triggers fire on the child table during a timed run.
+    enum Mode: Sendable {
+        /// The generated counter triggers (and updated_at): what is measured.
+        case generated
+        /// No user trigger (foreign keys kept): the "no trigger" baseline.
+        case none
+        /// The hand-written safe floor, a row trigger: one UPDATE of the parent per row.
+        case floorRow
+        /// The hand-written safe floor, a statement trigger: lock the statement's parents in key
+        /// order, then one grouped UPDATE from the transition table.
+        case floorStatement
+    }
+
+    private var floorSchema: String { "\"bench_floor_\(strategy.rawValue)\"" }
+    private static let floorRowTrigger = "\"bench_floor_row\""
+    private static let floorStatementTrigger = "\"bench_floor_statement\""
+    /// The child's non-counter trigger, kept by the floors (a same-shaped table has it too).
+    private static let updatedAtTrigger = "\"zz_invariants_updated_at\""
+
+    /// Creates the floor triggers, disabled: the least a safe counter trigger must do on these
+    /// tables — SECURITY DEFINER with `SET search_path = ''` like the generated ones, insert only
+    /// (the benchmarks only insert), the same counters (so the drift view checks the floor too).
+    func installFloor(on connection: PostgresConnection) async throws {
+        try await connection.run("CREATE SCHEMA IF NOT EXISTS \(floorSchema)")
+        try await connection.run("""
+            CREATE OR REPLACE FUNCTION \(floorSchema).count_row() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+            BEGIN
+                IF NEW.entity_type = 'gig' THEN
+                    UPDATE \(gigs) AS g
+                    SET responses = g.responses + 1, new_responses = g.new_responses + (NEW.status = 'NEW')::int
+                    WHERE g.workspace_id = NEW.workspace_id AND g.id = NEW.entity_id;
+                END IF;
+                RETURN NULL;
+            END $$
+            """)
+        try await connection.run("""
+            CREATE OR REPLACE FUNCTION \(floorSchema).count_statement() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+            BEGIN
+                PERFORM 1 FROM \(gigs) AS g
+                WHERE (g.workspace_id, g.id) IN (
+                    SELECT n.workspace_id, n.entity_id FROM new_rows AS n WHERE n.entity_type = 'gig')
+                ORDER BY g.workspace_id, g.id FOR NO KEY UPDATE OF g;
+                UPDATE \(gigs) AS g SET responses = g.responses + d.responses, new_responses = g.new_responses + d.fresh
+                FROM (SELECT n.workspace_id, n.entity_id, count(*) AS responses, sum((n.status = 'NEW')::int) AS fresh
+                      FROM new_rows AS n WHERE n.entity_type = 'gig' GROUP BY 1, 2) AS d
+                WHERE g.workspace_id = d.workspace_id AND g.id = d.entity_id;
+                RETURN NULL;
+            END $$
+            """)
+        try await connection.run("""
+            CREATE OR REPLACE TRIGGER \(Self.floorRowTrigger) AFTER INSERT ON \(responses)
+            FOR EACH ROW EXECUTE FUNCTION \(floorSchema).count_row()
+            """)
+        try await connection.run("""
+            CREATE OR REPLACE TRIGGER \(Self.floorStatementTrigger) AFTER INSERT ON \(responses)
+            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION \(floorSchema).count_statement()
+            """)
+        try await setMode(.generated, on: connection)
+    }
+
+    /// Switches the child's triggers to `mode`. `DISABLE TRIGGER USER` keeps the foreign keys
+    /// (system triggers) and drops every user trigger — the counter's and `updated_at`.
+    func setMode(_ mode: Mode, on connection: PostgresConnection) async throws {
+        var statements: [String] = []
+        switch mode {
+        case .generated:
+            statements = ["ENABLE TRIGGER USER", "DISABLE TRIGGER \(Self.floorRowTrigger)",
+                          "DISABLE TRIGGER \(Self.floorStatementTrigger)"]
+        case .none:
+            statements = ["DISABLE TRIGGER USER"]
+        case .floorRow, .floorStatement:
+            let floor = mode == .floorRow ? Self.floorRowTrigger : Self.floorStatementTrigger
+            statements = ["DISABLE TRIGGER USER", "ENABLE TRIGGER \(Self.updatedAtTrigger)", "ENABLE TRIGGER \(floor)"]
+        }
+        try await connection.run("ALTER TABLE \(responses) " + statements.joined(separator: ", "))
     }
 
     /// Throws unless the drift view is empty (the counters are exact, pending deltas included).
@@ -70,17 +144,15 @@ struct CounterTables: Sendable {
         guard drifted == 0 else { throw BenchError("\(drifted) drifted counters in \(drift) after a measured run") }
     }
 
-    /// One run: reset, triggers off for the baseline, `body` timed, triggers back on; the
-    /// measured run's counters are checked afterwards.
-    func timedRun(baseline: Bool, on connection: PostgresConnection, _ body: () async throws -> Void) async throws -> Double {
+    /// One run: reset (generated triggers on, so the TRUNCATE trigger zeroes the counters), the
+    /// triggers of `mode`, `body` timed, generated triggers back on; every run that keeps
+    /// counters (generated or floor) is checked for exactness afterwards.
+    func timedRun(_ mode: Mode, on connection: PostgresConnection, _ body: () async throws -> Void) async throws -> Double {
         try await reset(on: connection)
-        if baseline { try await setTriggers(enabled: false, on: connection) }
+        if mode != .generated { try await setMode(mode, on: connection) }
         let elapsed = try await seconds(body)
-        if baseline {
-            try await setTriggers(enabled: true, on: connection)
-        } else {
-            try await checkNoDrift(on: connection)
-        }
+        if mode != .generated { try await setMode(.generated, on: connection) }
+        if mode != .none { try await checkNoDrift(on: connection) }
         return elapsed
     }
 }

@@ -43,10 +43,10 @@ enum CounterHotParentBenchmark {
                 func clients(baseline: Bool) async throws -> Double {
                     var tps = 0.0
                     try await tables.reset(on: connection)
-                    if baseline { try await tables.setTriggers(enabled: false, on: connection) }
+                    if baseline { try await tables.setMode(.none, on: connection) }
                     tps = try pgbench.run(script: script, clients: 8, transactions: perClient)
                     if baseline {
-                        try await tables.setTriggers(enabled: true, on: connection)
+                        try await tables.setMode(.generated, on: connection)
                     } else {
                         try await tables.checkNoDrift(on: connection)
                         if strategy == .deltas {

@@ -79,6 +79,37 @@ func interleaved(
     return result
 }
 
+/// Like ``interleaved(rounds:label:warmUp:measured:baseline:)`` with a second baseline (e.g. a
+/// hand-written floor next to "no trigger"): the three run in a rotating order each round, so
+/// all three see the same noise. Returns measured against each baseline.
+func interleaved(
+    rounds: Int, label: String,
+    measured: () async throws -> Double, floor: () async throws -> Double, baseline: () async throws -> Double
+) async throws -> (floor: Comparison, baseline: Comparison) {
+    var vsFloor = Comparison(), vsBaseline = Comparison()
+    for round in 0...rounds {
+        var values = [0.0, 0.0, 0.0]
+        for step in 0..<3 {
+            let which = (round + step) % 3
+            switch which {
+            case 0: values[0] = try await measured()
+            case 1: values[1] = try await floor()
+            default: values[2] = try await baseline()
+            }
+        }
+        if round > 0 {
+            vsFloor.measured.append(values[0])
+            vsFloor.baseline.append(values[1])
+            vsBaseline.measured.append(values[0])
+            vsBaseline.baseline.append(values[2])
+        }
+        let text = values.map { String(format: "%.4g", $0) }
+        BenchLog.line("  \(label) round \(round)\(round == 0 ? " (warm-up)" : ""): measured \(text[0]), floor \(text[1]), "
+            + "no trigger \(text[2])")
+    }
+    return (vsFloor, vsBaseline)
+}
+
 /// Wall-clock seconds of `body`.
 func seconds(_ body: () async throws -> Void) async rethrows -> Double {
     let clock = ContinuousClock()
