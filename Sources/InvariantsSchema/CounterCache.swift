@@ -83,13 +83,16 @@ public struct CounterCache: Hashable, Sendable {
     public var scope: String?
     public var scopeType: ColumnType?
     public var counters: [Counter]
+    /// Parent columns set once by the earliest matching inserted child, in the same UPDATE.
+    public var setOnce: [SetOnce]
     public var strategy: Strategy
 
     /// Counters on `parent` kept from `child` rows linked by `link`; `scope` names a tenant column
-    /// both tables carry, `strategy` how writes reach the parent.
+    /// both tables carry, `strategy` how writes reach the parent; `setOnce` parent columns the
+    /// same UPDATE sets from the earliest matching inserted child (``Strategy/statement`` only).
     public init(
         name: String, parent: Table, parentKey: String = "id", child: Table, link: Link,
-        scope: String? = nil, counters: [Counter], strategy: Strategy = .row
+        scope: String? = nil, counters: [Counter], setOnce: [SetOnce] = [], strategy: Strategy = .row
     ) {
         self.name = name
         self.parent = parent.qualifiedName
@@ -100,7 +103,17 @@ public struct CounterCache: Hashable, Sendable {
         self.scope = scope
         self.scopeType = scope.flatMap { parent.column($0)?.type }
         self.counters = counters
+        self.setOnce = setOnce.map { value in
+            var typed = value
+            typed.earliestType = child.column(value.earliest)?.type.sql ?? "text"
+            return typed
+        }
         self.strategy = strategy
+        precondition(setOnce.isEmpty || strategy == .statement, "CounterCache \(name): set-once columns need the statement strategy")
+        for value in setOnce {
+            precondition(parent.column(value.column) != nil, "CounterCache \(name): \(parent.name) has no column \(value.column)")
+            precondition(child.column(value.earliest) != nil, "CounterCache \(name): \(child.name) has no column \(value.earliest)")
+        }
         precondition(parent.column(parentKey) != nil, "CounterCache \(name): \(parent.name) has no column \(parentKey)")
         for counter in counters {
             precondition(parent.column(counter.column) != nil, "CounterCache \(name): \(parent.name) has no column \(counter.column)")
@@ -163,7 +176,8 @@ public struct CounterCache: Hashable, Sendable {
     /// `RAISE` for a child pointing at a missing parent row.
     func raiseMissingParent(_ key: String) -> String {
         """
-        RAISE EXCEPTION 'counter %: % row % does not exist', \(SQLText.literal(name)), \(SQLText.literal(parent.sql)), \(key)
+        RAISE EXCEPTION 'counter %: % row % does not exist',
+                    \(SQLText.literal(name)), \(SQLText.literal(parent.sql)), \(key)
                     USING ERRCODE = \(ProjectErrorCode.notFound.sqlLiteral)
         """
     }
@@ -245,11 +259,17 @@ public struct CounterCache: Hashable, Sendable {
         { delta in counters.indices.map { "\(delta($0)) <> 0" }.joined(separator: " OR ") }
     }
 
+    /// The row trigger's variable for counter `index` in the OLD or NEW image, named after its
+    /// column (`responses_old`).
+    func imageVariable(_ index: Int, _ image: String) -> String {
+        valueName(counters[index].column, index: index) + "_" + image.lowercased()
+    }
+
     /// Variables of a row trigger: each image's parent key and contributions.
     private var rowImageDeclarations: String {
         (["old_key \(keyType);", "new_key \(keyType);"] + counters.indices.flatMap { i in
             let type = deltaType(counters[i])
-            return ["old_\(i) \(type) := 0::\(type);", "new_\(i) \(type) := 0::\(type);"]
+            return ["\(imageVariable(i, "old")) \(type) := 0::\(type);", "\(imageVariable(i, "new")) \(type) := 0::\(type);"]
         }).joined(separator: "\n    ")
     }
 
@@ -257,7 +277,7 @@ public struct CounterCache: Hashable, Sendable {
     private var readRowImages: String {
         func read(_ image: String) -> String {
             (["\(image.lowercased())_key := \(keyExpression(image));"]
-                + counters.indices.map { "\(image.lowercased())_\($0) := \(contribution(counters[$0], image));" })
+                + counters.indices.map { "\(imageVariable($0, image)) := \(contribution(counters[$0], image));" })
                 .joined(separator: "\n        ")
         }
         return """
@@ -282,9 +302,9 @@ public struct CounterCache: Hashable, Sendable {
 
                 IF old_key IS NOT DISTINCT FROM new_key THEN
                     -- Same parent (or none): one UPDATE with the net change.
-                    IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0) - old_\($0)" })) THEN
+                    IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" })) THEN
                         UPDATE \(table) AS p SET
-                            \(setClause("p") { "(new_\($0) - old_\($0))" })
+                            \(setClause("p") { "(\(imageVariable($0, "new")) - \(imageVariable($0, "old")))" })
                         WHERE p.\(key) = new_key;
                         IF NOT FOUND THEN
                             \(raiseMissingParent("new_key"));
@@ -301,101 +321,19 @@ public struct CounterCache: Hashable, Sendable {
                     ORDER BY p.\(key)
                     FOR NO KEY UPDATE;
                 END IF;
-                IF old_key IS NOT NULL AND (\(anyDeltaNonZero { "old_\($0)" })) THEN
+                IF old_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "old"))" })) THEN
                     -- No row: the parent is being deleted (a cascade) — nothing to keep.
                     UPDATE \(table) AS p SET
-                        \(setClause("p") { "(-old_\($0))" })
+                        \(setClause("p") { "(-\(imageVariable($0, "old")))" })
                     WHERE p.\(key) = old_key;
                 END IF;
-                IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0)" })) THEN
+                IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "new"))" })) THEN
                     UPDATE \(table) AS p SET
-                        \(setClause("p") { "new_\($0)" })
+                        \(setClause("p") { "\(imageVariable($0, "new"))" })
                     WHERE p.\(key) = new_key;
                     IF NOT FOUND THEN
                         \(raiseMissingParent("new_key"));
                     END IF;
-                END IF;
-                RETURN NULL;
-            END
-            """
-    }
-
-    /// `SELECT key, sum(contribution)… FROM <rows> AS r WHERE key IS NOT NULL GROUP BY key`
-    /// over a transition table, signed.
-    func groupedContributions(_ rows: String, sign: String) -> String {
-        let sums = counters.map { "\(sign)\(contribution($0, "r"))" }
-        let key = keyExpression("r")
-        return "SELECT \(key) AS key, " + sums.enumerated().map { "\($1) AS d\($0)" }.joined(separator: ", ")
-            + ", \(sign == "" ? "true" : "false") AS from_new FROM \(rows) AS r WHERE \(key) IS NOT NULL"
-    }
-
-    private var statementBody: String {
-        let table = parent.sql
-        let key = parentKeySQL
-        let sums = counters.indices.map { "sum(c.d\($0)) AS d\($0)" }.joined(separator: ", ")
-        let having = counters.indices.map { "sum(c.d\($0)) <> 0" }.joined(separator: " OR ")
-        func apply(_ changes: String, checkMissing: Bool) -> String {
-            let lock = """
-                -- Lock every parent this statement touches, in key order, before changing any:
-                        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
-                        PERFORM 1 FROM \(table) AS p
-                        WHERE p.\(key) IN (SELECT c.key FROM (\(changes)) AS c)
-                        ORDER BY p.\(key)
-                        FOR NO KEY UPDATE;
-                """
-            guard checkMissing else {
-                return lock + """
-
-                            WITH deltas AS (
-                                SELECT c.key, \(sums)
-                                FROM (\(changes)) AS c
-                                GROUP BY c.key
-                                HAVING \(having)
-                            )
-                            UPDATE \(table) AS p SET
-                                \(setClause("p", indent: 12) { "d.d\($0)" })
-                            FROM deltas AS d
-                            WHERE p.\(key) = d.key;
-                    """
-            }
-            return lock + """
-
-                        WITH deltas AS (
-                            SELECT c.key, \(sums), bool_or(c.from_new) AS from_new
-                            FROM (\(changes)) AS c
-                            GROUP BY c.key
-                            HAVING \(having)
-                        ), updated AS (
-                            UPDATE \(table) AS p SET
-                                \(setClause("p") { "d.d\($0)" })
-                            FROM deltas AS d
-                            WHERE p.\(key) = d.key
-                        )
-                        -- A child pointing at a parent row that does not exist (asked of the parent
-                        -- table's key index: an anti-join against the UPDATE's output is quadratic).
-                        SELECT d.key INTO missing_key
-                        FROM deltas AS d
-                        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM \(table) AS x WHERE x.\(key) = d.key)
-                        LIMIT 1;
-                """
-        }
-        let inserted = groupedContributions("new_rows", sign: "")
-        let deleted = groupedContributions("old_rows", sign: "-")
-        return """
-            DECLARE
-                missing_key \(keyType);
-            BEGIN
-                -- Counter cache \(SQLText.commentSafe(name)) (statement strategy): \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(table)).
-                IF TG_OP = 'INSERT' THEN
-                    \(apply(inserted, checkMissing: true))
-                ELSIF TG_OP = 'DELETE' THEN
-                    -- A parent without a row is being deleted (a cascade): nothing to keep.
-                    \(apply(deleted, checkMissing: false))
-                ELSE
-                    \(apply(inserted + " UNION ALL " + deleted, checkMissing: true))
-                END IF;
-                IF missing_key IS NOT NULL THEN
-                    \(raiseMissingParent("missing_key"));
                 END IF;
                 RETURN NULL;
             END
@@ -414,19 +352,19 @@ public struct CounterCache: Hashable, Sendable {
                 -- and never lock the parent row; \(SQLText.commentSafe(foldFunctionName.sql))() folds the deltas in.
                 \(readRowImages)
                 IF old_key IS NOT DISTINCT FROM new_key THEN
-                    IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0) - old_\($0)" })) THEN
+                    IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" })) THEN
                         INSERT INTO \(deltas) (parent_key, \(deltaColumns))
-                        VALUES (new_key, \((0..<n).map { "new_\($0) - old_\($0)" }.joined(separator: ", ")));
+                        VALUES (new_key, \((0..<n).map { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" }.joined(separator: ", ")));
                     END IF;
                     RETURN NULL;
                 END IF;
-                IF old_key IS NOT NULL AND (\(anyDeltaNonZero { "old_\($0)" })) THEN
+                IF old_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "old"))" })) THEN
                     INSERT INTO \(deltas) (parent_key, \(deltaColumns))
-                    VALUES (old_key, \((0..<n).map { "-old_\($0)" }.joined(separator: ", ")));
+                    VALUES (old_key, \((0..<n).map { "-\(imageVariable($0, "old"))" }.joined(separator: ", ")));
                 END IF;
-                IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "new_\($0)" })) THEN
+                IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "new"))" })) THEN
                     INSERT INTO \(deltas) (parent_key, \(deltaColumns))
-                    VALUES (new_key, \((0..<n).map { "new_\($0)" }.joined(separator: ", ")));
+                    VALUES (new_key, \((0..<n).map { "\(imageVariable($0, "new"))" }.joined(separator: ", ")));
                 END IF;
                 RETURN NULL;
             END

@@ -189,6 +189,28 @@ extension Ledger {
         ]
     }
 
+    /// Upserts the ledger rows of `objects`, all owned by `module`, in one multi-row statement
+    /// (the end of a module's `repeatable.sql`).
+    public static func recordStatement(for objects: [RepeatableObject], module: String) -> String {
+        let rows = objects.map { object in
+            let drops = object.dropStatements.map(SQLText.literal).joined(separator: ", ")
+            return """
+                (\(SQLText.literal(object.key)), \(SQLText.literal(object.kind.rawValue)),
+                     \(SQLText.literal(RepeatableSetFile.checksum(of: object))),
+                     ARRAY[\(drops)]::text[], \(SQLText.literal(module)))
+                """
+        }
+        return """
+        INSERT INTO \(repeatableTable.sql) ("key", "kind", "checksum", "drop_statements", "module")
+        VALUES
+        \(rows.joined(separator: ",\n"))
+        ON CONFLICT ("key") DO UPDATE
+            SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
+                "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
+                "applied_at" = now(), "applied_by" = current_user
+        """
+    }
+
     /// Upserts the ledger row of a repeatable object owned by `module`.
     public static func recordStatement(for object: RepeatableObject, module: String) -> String {
         let drops = object.dropStatements.map(SQLText.literal).joined(separator: ", ")

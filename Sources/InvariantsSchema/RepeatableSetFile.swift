@@ -85,7 +85,7 @@ public enum RepeatableSetFile {
         out += Ledger.moduleBootstrapStatements.map { $0 + ";\n" }.joined(separator: "\n") + "\n"
         out += objectBlocks(objects)
         out += MigrationFile.psqlMarker + "\n"
-        out += objects.map { Ledger.recordStatement(for: $0, module: module) + ";\n" }.joined(separator: "\n")
+        if !objects.isEmpty { out += Ledger.recordStatement(for: objects, module: module) + ";\n" }
         out += "COMMIT;\n"
         return out
     }

@@ -532,232 +532,94 @@ CREATE POLICY "usage_thresholds_owner_select" ON "public"."usage_thresholds"
 
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.chat_logs_validate()', 'function', 'sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_logs_validate"()']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)', 'function', 'sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.saved_chats_copy()', 'function', 'sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."saved_chats_copy"()']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.save_chat(bigint, text)', 'function', 'sha256:dc99861a5111d0e716353f98c4c7da627d723bd5762efcfd6ec3f84c92d143fd',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."save_chat"(bigint, text)']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.chat_logs_usage()', 'function', 'sha256:a8a87c2c214b760f38fc80a61cc37f0c603f2fb9d16e641f87132c9139441933',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_logs_usage"()']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_logs.chat_logs_validate', 'trigger', 'sha256:f99f407ad6983ed2112bfdfbb515fec5759e9f53407d6cd533924bf3f584a3eb',
-        ARRAY['DROP TRIGGER IF EXISTS "chat_logs_validate" ON "public"."chat_logs"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.saved_chats.saved_chats_copy', 'trigger', 'sha256:be7b8d5f19176ebd574731115db5acc99de603657cb8e1c2744f62b35b6ec938',
-        ARRAY['DROP TRIGGER IF EXISTS "saved_chats_copy" ON "public"."saved_chats"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_logs.chat_logs_usage', 'trigger', 'sha256:e2c6e6e342498407dedcdc32bfa0f039b4f6f0ac2fb4bfc372515f49afd62fcf',
-        ARRAY['DROP TRIGGER IF EXISTS "chat_logs_usage" ON "public"."chat_logs"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view public.v_chat_activity_by_user', 'view', 'sha256:28269ce5a49190652fd5211f83cb46b44ebf716b11c58b9810f2373744a21d23',
-        ARRAY['DROP VIEW IF EXISTS "public"."v_chat_activity_by_user"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view public.v_chat_popular_tools', 'view', 'sha256:1300bece2420f2d5a0ece97ba7a4d4b2450a879ba45bfe18d02c83c0cb46def6',
-        ARRAY['DROP VIEW IF EXISTS "public"."v_chat_popular_tools"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view public.v_chat_daily_costs', 'view', 'sha256:e76e7e4d1e1eb3d36bb2a0fba952ac3e410e161f9307938f663fd2ece782f899',
-        ARRAY['DROP VIEW IF EXISTS "public"."v_chat_daily_costs"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view public.v_chat_most_expensive', 'view', 'sha256:8740377a310579d1c795fc68c18ee001ae632c0b4e3a718560f2d4214dd796f5',
-        ARRAY['DROP VIEW IF EXISTS "public"."v_chat_most_expensive"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.profiles', 'table security', 'sha256:83a2e93b69f17808e6ec696e68f00822f75530eba4e7054b4eb6babb32fae1fd',
-        ARRAY[]::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.chat_logs', 'table security', 'sha256:d1f90c6b0fd7506599ef75bd4f2a5e912317d43cb2cb529848f62ef28d9ba085',
-        ARRAY[]::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.saved_chats', 'table security', 'sha256:ce7c443c0d5360dac537b3ffcbb656fb648565bff5ac14dfab1433ded4738e54',
-        ARRAY[]::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.usage_daily', 'table security', 'sha256:54785dca29b0bd1ee890c7e9fe95dfa490f9ccd94f6562f69dd3ec2d3ffa920e',
-        ARRAY[]::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.cost_alerts', 'table security', 'sha256:c7ae978bf328d8667f50974b19f8b879a3539c5c9f84c28ee025c042612d5437',
-        ARRAY[]::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.usage_thresholds', 'table security', 'sha256:15566b6319292cd830321edae01ea509a09494c6c08b4c509b56f6d97eebcaa1',
-        ARRAY[]::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.profiles.profiles_owner_select', 'policy', 'sha256:5915dcb97a9b345dd2370b434e797e71d423decfdd02577bf4dcd40ef8ad19c8',
-        ARRAY['DROP POLICY IF EXISTS "profiles_owner_select" ON "public"."profiles"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.profiles.profiles_owner_insert', 'policy', 'sha256:8f93a8fa897636f811cb59e8c897572bd5f83b7f7daeded9c2917d122aeedd52',
-        ARRAY['DROP POLICY IF EXISTS "profiles_owner_insert" ON "public"."profiles"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.profiles.profiles_owner_update', 'policy', 'sha256:158cad5539c0e9f583a7a2e42120dbd558bc8205236cd21286808cedea05e745',
-        ARRAY['DROP POLICY IF EXISTS "profiles_owner_update" ON "public"."profiles"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.chat_logs.chat_logs_owner_select', 'policy', 'sha256:63e3b82263a53e6b6c4c4cd754a3b07aee76610706b06526078444df97569622',
-        ARRAY['DROP POLICY IF EXISTS "chat_logs_owner_select" ON "public"."chat_logs"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.saved_chats.saved_chats_owner_select', 'policy', 'sha256:92fba9e55c2e500380c01524bfb45ab0bfc3bce5fc96ca44789985fb07bfdd7d',
-        ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_select" ON "public"."saved_chats"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.saved_chats.saved_chats_owner_insert', 'policy', 'sha256:f9da88d1c686c2056f6084de18ccc0e38ec2abdfde48c4e983e9f668e9974c69',
-        ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_insert" ON "public"."saved_chats"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.saved_chats.saved_chats_owner_update', 'policy', 'sha256:bf09c59e4efc722d2e41f5c7a3fb6aa64668a7a7734b27fd1d2d36d12e42600f',
-        ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_update" ON "public"."saved_chats"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.saved_chats.saved_chats_owner_delete', 'policy', 'sha256:65e6238dbb11e0c3a9718cae1a6c9469c55448897bcf41caa02d4b01a2666d3d',
-        ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_delete" ON "public"."saved_chats"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.usage_daily.usage_daily_owner_select', 'policy', 'sha256:dcaa87bbf35f0006a182a4bdaa93885786099196090f8ce61139332c0b01c773',
-        ARRAY['DROP POLICY IF EXISTS "usage_daily_owner_select" ON "public"."usage_daily"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.cost_alerts.cost_alerts_owner_select', 'policy', 'sha256:167d9e47895977a0d57fff03e9b89a16a64430653ade760e2d5b921638cbbdad',
-        ARRAY['DROP POLICY IF EXISTS "cost_alerts_owner_select" ON "public"."cost_alerts"']::text[], 'chat_logs')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.usage_thresholds.usage_thresholds_owner_select', 'policy', 'sha256:a78b60819c2b7239c32d2e213e3c43d5f8f5c0e0e27c70b140e81b26385e636e',
-        ARRAY['DROP POLICY IF EXISTS "usage_thresholds_owner_select" ON "public"."usage_thresholds"']::text[], 'chat_logs')
+VALUES
+('function invariants.chat_logs_validate()', 'function',
+     'sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_logs_validate"()']::text[], 'chat_logs'),
+('function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)', 'function',
+     'sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)']::text[], 'chat_logs'),
+('function invariants.saved_chats_copy()', 'function',
+     'sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."saved_chats_copy"()']::text[], 'chat_logs'),
+('function public.save_chat(bigint, text)', 'function',
+     'sha256:dc99861a5111d0e716353f98c4c7da627d723bd5762efcfd6ec3f84c92d143fd',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."save_chat"(bigint, text)']::text[], 'chat_logs'),
+('function invariants.chat_logs_usage()', 'function',
+     'sha256:a8a87c2c214b760f38fc80a61cc37f0c603f2fb9d16e641f87132c9139441933',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_logs_usage"()']::text[], 'chat_logs'),
+('trigger public.chat_logs.chat_logs_validate', 'trigger',
+     'sha256:f99f407ad6983ed2112bfdfbb515fec5759e9f53407d6cd533924bf3f584a3eb',
+     ARRAY['DROP TRIGGER IF EXISTS "chat_logs_validate" ON "public"."chat_logs"']::text[], 'chat_logs'),
+('trigger public.saved_chats.saved_chats_copy', 'trigger',
+     'sha256:be7b8d5f19176ebd574731115db5acc99de603657cb8e1c2744f62b35b6ec938',
+     ARRAY['DROP TRIGGER IF EXISTS "saved_chats_copy" ON "public"."saved_chats"']::text[], 'chat_logs'),
+('trigger public.chat_logs.chat_logs_usage', 'trigger',
+     'sha256:e2c6e6e342498407dedcdc32bfa0f039b4f6f0ac2fb4bfc372515f49afd62fcf',
+     ARRAY['DROP TRIGGER IF EXISTS "chat_logs_usage" ON "public"."chat_logs"']::text[], 'chat_logs'),
+('view public.v_chat_activity_by_user', 'view',
+     'sha256:28269ce5a49190652fd5211f83cb46b44ebf716b11c58b9810f2373744a21d23',
+     ARRAY['DROP VIEW IF EXISTS "public"."v_chat_activity_by_user"']::text[], 'chat_logs'),
+('view public.v_chat_popular_tools', 'view',
+     'sha256:1300bece2420f2d5a0ece97ba7a4d4b2450a879ba45bfe18d02c83c0cb46def6',
+     ARRAY['DROP VIEW IF EXISTS "public"."v_chat_popular_tools"']::text[], 'chat_logs'),
+('view public.v_chat_daily_costs', 'view',
+     'sha256:e76e7e4d1e1eb3d36bb2a0fba952ac3e410e161f9307938f663fd2ece782f899',
+     ARRAY['DROP VIEW IF EXISTS "public"."v_chat_daily_costs"']::text[], 'chat_logs'),
+('view public.v_chat_most_expensive', 'view',
+     'sha256:8740377a310579d1c795fc68c18ee001ae632c0b4e3a718560f2d4214dd796f5',
+     ARRAY['DROP VIEW IF EXISTS "public"."v_chat_most_expensive"']::text[], 'chat_logs'),
+('table security public.profiles', 'table security',
+     'sha256:83a2e93b69f17808e6ec696e68f00822f75530eba4e7054b4eb6babb32fae1fd',
+     ARRAY[]::text[], 'chat_logs'),
+('table security public.chat_logs', 'table security',
+     'sha256:d1f90c6b0fd7506599ef75bd4f2a5e912317d43cb2cb529848f62ef28d9ba085',
+     ARRAY[]::text[], 'chat_logs'),
+('table security public.saved_chats', 'table security',
+     'sha256:ce7c443c0d5360dac537b3ffcbb656fb648565bff5ac14dfab1433ded4738e54',
+     ARRAY[]::text[], 'chat_logs'),
+('table security public.usage_daily', 'table security',
+     'sha256:54785dca29b0bd1ee890c7e9fe95dfa490f9ccd94f6562f69dd3ec2d3ffa920e',
+     ARRAY[]::text[], 'chat_logs'),
+('table security public.cost_alerts', 'table security',
+     'sha256:c7ae978bf328d8667f50974b19f8b879a3539c5c9f84c28ee025c042612d5437',
+     ARRAY[]::text[], 'chat_logs'),
+('table security public.usage_thresholds', 'table security',
+     'sha256:15566b6319292cd830321edae01ea509a09494c6c08b4c509b56f6d97eebcaa1',
+     ARRAY[]::text[], 'chat_logs'),
+('policy public.profiles.profiles_owner_select', 'policy',
+     'sha256:5915dcb97a9b345dd2370b434e797e71d423decfdd02577bf4dcd40ef8ad19c8',
+     ARRAY['DROP POLICY IF EXISTS "profiles_owner_select" ON "public"."profiles"']::text[], 'chat_logs'),
+('policy public.profiles.profiles_owner_insert', 'policy',
+     'sha256:8f93a8fa897636f811cb59e8c897572bd5f83b7f7daeded9c2917d122aeedd52',
+     ARRAY['DROP POLICY IF EXISTS "profiles_owner_insert" ON "public"."profiles"']::text[], 'chat_logs'),
+('policy public.profiles.profiles_owner_update', 'policy',
+     'sha256:158cad5539c0e9f583a7a2e42120dbd558bc8205236cd21286808cedea05e745',
+     ARRAY['DROP POLICY IF EXISTS "profiles_owner_update" ON "public"."profiles"']::text[], 'chat_logs'),
+('policy public.chat_logs.chat_logs_owner_select', 'policy',
+     'sha256:63e3b82263a53e6b6c4c4cd754a3b07aee76610706b06526078444df97569622',
+     ARRAY['DROP POLICY IF EXISTS "chat_logs_owner_select" ON "public"."chat_logs"']::text[], 'chat_logs'),
+('policy public.saved_chats.saved_chats_owner_select', 'policy',
+     'sha256:92fba9e55c2e500380c01524bfb45ab0bfc3bce5fc96ca44789985fb07bfdd7d',
+     ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_select" ON "public"."saved_chats"']::text[], 'chat_logs'),
+('policy public.saved_chats.saved_chats_owner_insert', 'policy',
+     'sha256:f9da88d1c686c2056f6084de18ccc0e38ec2abdfde48c4e983e9f668e9974c69',
+     ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_insert" ON "public"."saved_chats"']::text[], 'chat_logs'),
+('policy public.saved_chats.saved_chats_owner_update', 'policy',
+     'sha256:bf09c59e4efc722d2e41f5c7a3fb6aa64668a7a7734b27fd1d2d36d12e42600f',
+     ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_update" ON "public"."saved_chats"']::text[], 'chat_logs'),
+('policy public.saved_chats.saved_chats_owner_delete', 'policy',
+     'sha256:65e6238dbb11e0c3a9718cae1a6c9469c55448897bcf41caa02d4b01a2666d3d',
+     ARRAY['DROP POLICY IF EXISTS "saved_chats_owner_delete" ON "public"."saved_chats"']::text[], 'chat_logs'),
+('policy public.usage_daily.usage_daily_owner_select', 'policy',
+     'sha256:dcaa87bbf35f0006a182a4bdaa93885786099196090f8ce61139332c0b01c773',
+     ARRAY['DROP POLICY IF EXISTS "usage_daily_owner_select" ON "public"."usage_daily"']::text[], 'chat_logs'),
+('policy public.cost_alerts.cost_alerts_owner_select', 'policy',
+     'sha256:167d9e47895977a0d57fff03e9b89a16a64430653ade760e2d5b921638cbbdad',
+     ARRAY['DROP POLICY IF EXISTS "cost_alerts_owner_select" ON "public"."cost_alerts"']::text[], 'chat_logs'),
+('policy public.usage_thresholds.usage_thresholds_owner_select', 'policy',
+     'sha256:a78b60819c2b7239c32d2e213e3c43d5f8f5c0e0e27c70b140e81b26385e636e',
+     ARRAY['DROP POLICY IF EXISTS "usage_thresholds_owner_select" ON "public"."usage_thresholds"']::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

@@ -364,152 +364,64 @@ CREATE POLICY "generation_jobs_owner_insert" ON "public"."generation_jobs"
 
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.legacy_source_generation_id(text, jsonb)', 'function', 'sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."legacy_source_generation_id"(text, jsonb)']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.notification_queue_usage()', 'function', 'sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."notification_queue_usage"()']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.state_public_generation_jobs_status()', 'trigger function', 'sha256:acec664fce46f48e6a6e4353aa43e9d630027af4611bbcc2f25b28f7d07b5458',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status"()']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.state_public_generation_jobs_status_final()', 'trigger function', 'sha256:fa7d7b242951e5988cea62e78e7bd96d929ca1dd33d36efc3f4bfcd3a5cd00f9',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status_final"()']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.save_completed_generation_to_history()', 'trigger function', 'sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."save_completed_generation_to_history"()']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.generation_jobs_notify()', 'trigger function', 'sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."generation_jobs_notify"()']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.generation_jobs.invariants_state_status', 'trigger', 'sha256:4828f73cbb05a2467bb0dc672c3baa56fd50075babbd92f9a1bf9eee62dbe256',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."generation_jobs"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.generation_jobs.invariants_state_status_final', 'trigger', 'sha256:7989a451c029640d3ee02242acc50858ea85dba4d927bae32cc0a3a2a903db19',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status_final" ON "public"."generation_jobs"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.generation_jobs.save_completed_generation_to_history', 'trigger', 'sha256:cb448272ce92502edb20826cd55dce55651828728710f2d73caf5cfe212d2316',
-        ARRAY['DROP TRIGGER IF EXISTS "save_completed_generation_to_history" ON "public"."generation_jobs"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.generation_jobs.generation_jobs_notify', 'trigger', 'sha256:a1c659023077737f3298fe86b5609c1a67a27c5219cf96c24a0223a804a0d865',
-        ARRAY['DROP TRIGGER IF EXISTS "generation_jobs_notify" ON "public"."generation_jobs"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.generations.zz_invariants_updated_at', 'trigger', 'sha256:71a16e6e1cea8fd290d39c317beb2a3413cbdd174ef8ecd92132f469b1aef81d',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."generations"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.generation_jobs.zz_invariants_updated_at', 'trigger', 'sha256:21cf6847244e8b86e7299c886834baa8aa2cfe9371b5cc51fc336ba8b69040a5',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."generation_jobs"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view public.generation_tasks', 'view', 'sha256:2ba7b751fa7997a12da2f624991c0cdd8e6cc72c672f95207cfb784d0987d182',
-        ARRAY['DROP VIEW IF EXISTS "public"."generation_tasks"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.generations', 'table security', 'sha256:c5e98ee863e644f98c762959dbe3493e834ee7febf07f63d735377fc6dbc40d7',
-        ARRAY[]::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.generation_jobs', 'table security', 'sha256:fac1be17487b23d20f08d6fc98ac1cbdb882bdad55abafa4972507135dd5f109',
-        ARRAY[]::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.generations.generations_owner_select', 'policy', 'sha256:257787a7a64d4cc610827118e67fce32c3390ad8fedcff1ed909590191a79e7e',
-        ARRAY['DROP POLICY IF EXISTS "generations_owner_select" ON "public"."generations"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.generations.generations_owner_delete', 'policy', 'sha256:44375a6bfed18e5f96da0fee9eae8969eee8d2625b3e285afdb68ea2d3be515e',
-        ARRAY['DROP POLICY IF EXISTS "generations_owner_delete" ON "public"."generations"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.generation_jobs.generation_jobs_owner_select', 'policy', 'sha256:94a689aba140146c52cf15e346759f43a6c728f344b59e6bb80e23908bf1cc8b',
-        ARRAY['DROP POLICY IF EXISTS "generation_jobs_owner_select" ON "public"."generation_jobs"']::text[], 'generations')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.generation_jobs.generation_jobs_owner_insert', 'policy', 'sha256:42081b4e4c65b1e9b7471d87f4828b4ccecbd726bbcb5bf0aa3a03af9810711c',
-        ARRAY['DROP POLICY IF EXISTS "generation_jobs_owner_insert" ON "public"."generation_jobs"']::text[], 'generations')
+VALUES
+('function invariants.legacy_source_generation_id(text, jsonb)', 'function',
+     'sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."legacy_source_generation_id"(text, jsonb)']::text[], 'generations'),
+('function public.notification_queue_usage()', 'function',
+     'sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."notification_queue_usage"()']::text[], 'generations'),
+('function invariants.state_public_generation_jobs_status()', 'trigger function',
+     'sha256:acec664fce46f48e6a6e4353aa43e9d630027af4611bbcc2f25b28f7d07b5458',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status"()']::text[], 'generations'),
+('function invariants.state_public_generation_jobs_status_final()', 'trigger function',
+     'sha256:fa7d7b242951e5988cea62e78e7bd96d929ca1dd33d36efc3f4bfcd3a5cd00f9',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status_final"()']::text[], 'generations'),
+('function invariants.save_completed_generation_to_history()', 'trigger function',
+     'sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."save_completed_generation_to_history"()']::text[], 'generations'),
+('function invariants.generation_jobs_notify()', 'trigger function',
+     'sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."generation_jobs_notify"()']::text[], 'generations'),
+('trigger public.generation_jobs.invariants_state_status', 'trigger',
+     'sha256:4828f73cbb05a2467bb0dc672c3baa56fd50075babbd92f9a1bf9eee62dbe256',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."generation_jobs"']::text[], 'generations'),
+('trigger public.generation_jobs.invariants_state_status_final', 'trigger',
+     'sha256:7989a451c029640d3ee02242acc50858ea85dba4d927bae32cc0a3a2a903db19',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status_final" ON "public"."generation_jobs"']::text[], 'generations'),
+('trigger public.generation_jobs.save_completed_generation_to_history', 'trigger',
+     'sha256:cb448272ce92502edb20826cd55dce55651828728710f2d73caf5cfe212d2316',
+     ARRAY['DROP TRIGGER IF EXISTS "save_completed_generation_to_history" ON "public"."generation_jobs"']::text[], 'generations'),
+('trigger public.generation_jobs.generation_jobs_notify', 'trigger',
+     'sha256:a1c659023077737f3298fe86b5609c1a67a27c5219cf96c24a0223a804a0d865',
+     ARRAY['DROP TRIGGER IF EXISTS "generation_jobs_notify" ON "public"."generation_jobs"']::text[], 'generations'),
+('trigger public.generations.zz_invariants_updated_at', 'trigger',
+     'sha256:71a16e6e1cea8fd290d39c317beb2a3413cbdd174ef8ecd92132f469b1aef81d',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."generations"']::text[], 'generations'),
+('trigger public.generation_jobs.zz_invariants_updated_at', 'trigger',
+     'sha256:21cf6847244e8b86e7299c886834baa8aa2cfe9371b5cc51fc336ba8b69040a5',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."generation_jobs"']::text[], 'generations'),
+('view public.generation_tasks', 'view',
+     'sha256:2ba7b751fa7997a12da2f624991c0cdd8e6cc72c672f95207cfb784d0987d182',
+     ARRAY['DROP VIEW IF EXISTS "public"."generation_tasks"']::text[], 'generations'),
+('table security public.generations', 'table security',
+     'sha256:c5e98ee863e644f98c762959dbe3493e834ee7febf07f63d735377fc6dbc40d7',
+     ARRAY[]::text[], 'generations'),
+('table security public.generation_jobs', 'table security',
+     'sha256:fac1be17487b23d20f08d6fc98ac1cbdb882bdad55abafa4972507135dd5f109',
+     ARRAY[]::text[], 'generations'),
+('policy public.generations.generations_owner_select', 'policy',
+     'sha256:257787a7a64d4cc610827118e67fce32c3390ad8fedcff1ed909590191a79e7e',
+     ARRAY['DROP POLICY IF EXISTS "generations_owner_select" ON "public"."generations"']::text[], 'generations'),
+('policy public.generations.generations_owner_delete', 'policy',
+     'sha256:44375a6bfed18e5f96da0fee9eae8969eee8d2625b3e285afdb68ea2d3be515e',
+     ARRAY['DROP POLICY IF EXISTS "generations_owner_delete" ON "public"."generations"']::text[], 'generations'),
+('policy public.generation_jobs.generation_jobs_owner_select', 'policy',
+     'sha256:94a689aba140146c52cf15e346759f43a6c728f344b59e6bb80e23908bf1cc8b',
+     ARRAY['DROP POLICY IF EXISTS "generation_jobs_owner_select" ON "public"."generation_jobs"']::text[], 'generations'),
+('policy public.generation_jobs.generation_jobs_owner_insert', 'policy',
+     'sha256:42081b4e4c65b1e9b7471d87f4828b4ccecbd726bbcb5bf0aa3a03af9810711c',
+     ARRAY['DROP POLICY IF EXISTS "generation_jobs_owner_insert" ON "public"."generation_jobs"']::text[], 'generations')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

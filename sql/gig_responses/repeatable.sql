@@ -564,7 +564,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:523bb1e83ede217f3f5ce249101edb77f4f4aaac2772c5d693f885ec4adebcad","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:8f4204d88021ecc4ca31ac6c2db7923946ae9c387365e38891a6ca5b06ec4727","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -572,82 +572,114 @@ CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    parent_keys uuid[];
+    responses_deltas bigint[];
+    new_responses_deltas bigint[];
+    updated_parents bigint;
     missing_key uuid;
 BEGIN
-    -- Counter cache gig_responses (statement strategy): "public"."responses" → "public"."gigs".
+    -- Counter cache gig_responses (statement strategy):
+    -- "public"."responses" → "public"."gigs".
     IF TG_OP = 'INSERT' THEN
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
-        PERFORM 1 FROM "public"."gigs" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
-        ORDER BY p."id"
-        FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
-            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
-        ), updated AS (
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + d.d0,
-                "new_responses" = p."new_responses" + d.d1
-            FROM deltas AS d
-            WHERE p."id" = d.key
+        WITH changes AS (
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
+                   1::bigint AS responses,
+                   CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
+            FROM new_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.responses) AS responses,
+                   sum(c.new_responses) AS new_responses
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.responses) <> 0
+                OR sum(c.new_responses) <> 0
         )
-        -- A child pointing at a parent row that does not exist (asked of the parent
-        -- table's key index: an anti-join against the UPDATE's output is quadratic).
-        SELECT d.key INTO missing_key
-        FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
-        LIMIT 1;
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.responses ORDER BY d.parent_key),
+               array_agg(d.new_responses ORDER BY d.parent_key)
+        INTO parent_keys, responses_deltas, new_responses_deltas
+        FROM deltas AS d;
     ELSIF TG_OP = 'DELETE' THEN
-        -- A parent without a row is being deleted (a cascade): nothing to keep.
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
-        PERFORM 1 FROM "public"."gigs" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
-        ORDER BY p."id"
-        FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1
-            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
+        WITH changes AS (
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
+                   -1::bigint AS responses,
+                   -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
+            FROM old_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.responses) AS responses,
+                   sum(c.new_responses) AS new_responses
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.responses) <> 0
+                OR sum(c.new_responses) <> 0
         )
-        UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + d.d0,
-            "new_responses" = p."new_responses" + d.d1
-        FROM deltas AS d
-        WHERE p."id" = d.key;
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.responses ORDER BY d.parent_key),
+               array_agg(d.new_responses ORDER BY d.parent_key)
+        INTO parent_keys, responses_deltas, new_responses_deltas
+        FROM deltas AS d;
     ELSE
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        WITH changes AS (
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
+                   1::bigint AS responses,
+                   CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
+            FROM new_rows AS r
+            UNION ALL
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
+                   -1::bigint AS responses,
+                   -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
+            FROM old_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.responses) AS responses,
+                   sum(c.new_responses) AS new_responses
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.responses) <> 0
+                OR sum(c.new_responses) <> 0
+        )
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.responses ORDER BY d.parent_key),
+               array_agg(d.new_responses ORDER BY d.parent_key)
+        INTO parent_keys, responses_deltas, new_responses_deltas
+        FROM deltas AS d;
+    END IF;
+    IF parent_keys IS NULL THEN
+        RETURN NULL;  -- no counter changes
+    END IF;
+    IF cardinality(parent_keys) > 1 THEN
+        -- Several parents: lock them in key order before changing any.
         PERFORM 1 FROM "public"."gigs" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c)
+        WHERE p."id" = ANY (parent_keys)
         ORDER BY p."id"
         FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
-            FROM (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, 1::bigint AS d0, CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, true AS from_new FROM new_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL UNION ALL SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS key, -1::bigint AS d0, -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS d1, false AS from_new FROM old_rows AS r WHERE CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
-        ), updated AS (
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + d.d0,
-                "new_responses" = p."new_responses" + d.d1
-            FROM deltas AS d
-            WHERE p."id" = d.key
-        )
-        -- A child pointing at a parent row that does not exist (asked of the parent
-        -- table's key index: an anti-join against the UPDATE's output is quadratic).
-        SELECT d.key INTO missing_key
-        FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = d.key)
-        LIMIT 1;
     END IF;
-    IF missing_key IS NOT NULL THEN
-        RAISE EXCEPTION 'counter %: % row % does not exist', 'gig_responses', '"public"."gigs"', missing_key
-            USING ERRCODE = 'IV404';
+    UPDATE "public"."gigs" AS p SET
+        "responses" = p."responses" + d.responses,
+        "new_responses" = p."new_responses" + d.new_responses
+    FROM unnest(parent_keys, responses_deltas, new_responses_deltas)
+        AS d(parent_key, responses, new_responses)
+    WHERE p."id" = d.parent_key;
+    GET DIAGNOSTICS updated_parents = ROW_COUNT;
+    -- Fewer rows than parents: one is gone. A parent being deleted (a cascade) has nothing
+    -- to keep; one that a new child row names is an error.
+    IF updated_parents < cardinality(parent_keys) AND TG_OP <> 'DELETE' THEN
+        SELECT k.parent_key INTO missing_key
+        FROM new_rows AS r
+        CROSS JOIN LATERAL (SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key) AS k
+        WHERE k.parent_key IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM "public"."gigs" AS x WHERE x."id" = k.parent_key)
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'gig_responses', '"public"."gigs"', missing_key
+                USING ERRCODE = 'IV404';
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -872,304 +904,121 @@ CREATE POLICY "responses_member_delete" ON "public"."responses"
 
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)', 'function', 'sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.delete_response(uuid, uuid)', 'function', 'sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."delete_response"(uuid, uuid)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.gig_response_counts(uuid, uuid)', 'function', 'sha256:67c2668a0c9b3fcabae54851c717a1dcde9a1a910253e330265560d92fce2b50',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."gig_response_counts"(uuid, uuid)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.sync_all_response_counts(boolean)', 'function', 'sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."sync_all_response_counts"(boolean)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)', 'function', 'sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)', 'function', 'sha256:75bcbb9f8f84ce642a518207989cdaeb1128eab011b449dead52d57c52ca01fd',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.sync_gig_response_counts(uuid, uuid, boolean)', 'function', 'sha256:f6d8758d33afd8dc77d7066fbff7ebc22756281916f4b53eab67a48dc09eb319',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."sync_gig_response_counts"(uuid, uuid, boolean)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.sync_workspace_response_counts(uuid, boolean)', 'function', 'sha256:4b7f99939f3562156520cc504ede2ec7fb178e6215073cdb9d35de9e6d474cae',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_workspace_response_counts"(uuid, boolean)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.sync_workspace_response_counts_service(uuid, boolean)', 'function', 'sha256:6f9321bb9247e5111e887e270fb8c81bf394536cab6c7d2e6d03721c6a4a3523',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.sync_workspace_response_counts(uuid, boolean)', 'function', 'sha256:cdf56a82053d66e3248e4eb9f520e7d5088aa87f2a06bf12f8071f27b4b109d4',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."sync_workspace_response_counts"(uuid, boolean)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.delete_gig(uuid, uuid)', 'function', 'sha256:f495d0534de1c1ba9432d83a0ea83301b66c3580e8af12d7eb3a7ca00edb1776',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."delete_gig"(uuid, uuid)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.delete_gig_service(uuid, uuid)', 'function', 'sha256:4e898cb01210c16330b790c61cc96fb33a04799dceec60746f62532ca4a4e9db',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."delete_gig_service"(uuid, uuid)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.delete_gig(uuid, uuid)', 'function', 'sha256:a9def74ed5be7d0c9d8e4ff5b81f0155fcc528c112e9bbfb73e48f14172442a6',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."delete_gig"(uuid, uuid)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.create_workspace(text)', 'function', 'sha256:635fca41444315cbfacf3323b30d616103edfee9b22de21250ecb44124b79cff',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."create_workspace"(text)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.create_workspace(text)', 'function', 'sha256:6966cf1a02e381d108724426143d2f8b0d811fa7b24111e5f279d2375fac5746',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."create_workspace"(text)']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.touch_public_responses_updated_at()', 'trigger function', 'sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"()']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.count_gig_responses()', 'trigger function', 'sha256:523bb1e83ede217f3f5ce249101edb77f4f4aaac2772c5d693f885ec4adebcad',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.count_gig_responses_truncate()', 'trigger function', 'sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses_truncate"()']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.gigs.zz_invariants_updated_at', 'trigger', 'sha256:0f55d7249595001148620ef537fb9eb9343d6d8bd69b89224c04be92b11a1611',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."gigs"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.responses.zz_invariants_updated_at', 'trigger', 'sha256:e45aba0c6ca5d9a3cea56f333b828b4a28bf3d6dc71b205eb083312d4207590b',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."responses"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.responses.invariants_count_gig_responses_insert', 'trigger', 'sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_insert" ON "public"."responses"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.responses.invariants_count_gig_responses_delete', 'trigger', 'sha256:4770add8bad24e54623fdb626c4a5d2f4e2f9fff76e7b7d5d66d3782d05efb58',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_delete" ON "public"."responses"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.responses.invariants_count_gig_responses_update', 'trigger', 'sha256:9dfb68e9c89ba6d88889834b820443c0f3e18e96305fc71e864672adfa359c0c',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_update" ON "public"."responses"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.responses.invariants_count_gig_responses_truncate', 'trigger', 'sha256:f15303cb9d5d4039c86a53bdc4aff0248b59e0473f54d6705468b0e663c5be6e',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_truncate" ON "public"."responses"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view invariants.gig_responses_drift', 'view', 'sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31',
-        ARRAY['DROP VIEW IF EXISTS "invariants"."gig_responses_drift"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.workspaces', 'table security', 'sha256:3f64c651d4428e5f976972169b09b779a22e5d3d1464cb9831557950e829344a',
-        ARRAY[]::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.workspace_members', 'table security', 'sha256:d8f7379b6b442a8f3be36d11ccecb301900b67d2aa70bdd2541e200c117c1f28',
-        ARRAY[]::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.gigs', 'table security', 'sha256:1c0c485da4b737e6ec2b6efc5092261ac785a46173eb69ff5c8a39f8da540cb5',
-        ARRAY[]::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.responses', 'table security', 'sha256:a870fbd9df71f1000ee49e021d119798a77ab85648b95b16e0da4200ad626910',
-        ARRAY[]::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.workspaces.workspaces_member_select', 'policy', 'sha256:c5fe2d1ba250bda110430700122422225fcd2071f44ff30c5acb563133749b9f',
-        ARRAY['DROP POLICY IF EXISTS "workspaces_member_select" ON "public"."workspaces"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.workspace_members.workspace_members_owner_select', 'policy', 'sha256:c4b0fa7c3045af1e8d1cc0957de940b02dcd6775085b506a9a27586179fda4bd',
-        ARRAY['DROP POLICY IF EXISTS "workspace_members_owner_select" ON "public"."workspace_members"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.gigs.gigs_member_select', 'policy', 'sha256:32edac55811f0fab5560b0c75b36831a5bb375ebf50849fc84ba1b12ad7c123e',
-        ARRAY['DROP POLICY IF EXISTS "gigs_member_select" ON "public"."gigs"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.gigs.gigs_member_insert', 'policy', 'sha256:10e04075da4b7128c0c85f0758b557557bc622f62572301b12b6d97bc3255ef4',
-        ARRAY['DROP POLICY IF EXISTS "gigs_member_insert" ON "public"."gigs"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.gigs.gigs_member_update', 'policy', 'sha256:cebd8401e31ba3213c9c58cf984a6a1e1355b0fa3a9c8f3d192dea5ee29cd69b',
-        ARRAY['DROP POLICY IF EXISTS "gigs_member_update" ON "public"."gigs"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.responses.responses_member_select', 'policy', 'sha256:2adc914728413d4cfc6045c9f1a0c683100a4bd6649c250e224aa9cf56d48a4a',
-        ARRAY['DROP POLICY IF EXISTS "responses_member_select" ON "public"."responses"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.responses.responses_member_insert', 'policy', 'sha256:3d7b16fefa2a11f5715be2fe22b85f6a46419f7aebb799b047b3843a9e9438e9',
-        ARRAY['DROP POLICY IF EXISTS "responses_member_insert" ON "public"."responses"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.responses.responses_member_update', 'policy', 'sha256:9baa9f7937371feabd8c2d4c5d29e8a588caefd5863d035538cc3527e8ad5cbe',
-        ARRAY['DROP POLICY IF EXISTS "responses_member_update" ON "public"."responses"']::text[], 'gig_responses')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.responses.responses_member_delete', 'policy', 'sha256:2aafcc3c0362257e77be7eddee2cd4538fb2ac6107398cc0ae1580e1340f5128',
-        ARRAY['DROP POLICY IF EXISTS "responses_member_delete" ON "public"."responses"']::text[], 'gig_responses')
+VALUES
+('function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)', 'function',
+     'sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)']::text[], 'gig_responses'),
+('function public.delete_response(uuid, uuid)', 'function',
+     'sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."delete_response"(uuid, uuid)']::text[], 'gig_responses'),
+('function public.gig_response_counts(uuid, uuid)', 'function',
+     'sha256:67c2668a0c9b3fcabae54851c717a1dcde9a1a910253e330265560d92fce2b50',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."gig_response_counts"(uuid, uuid)']::text[], 'gig_responses'),
+('function public.sync_all_response_counts(boolean)', 'function',
+     'sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."sync_all_response_counts"(boolean)']::text[], 'gig_responses'),
+('function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)', 'function',
+     'sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)']::text[], 'gig_responses'),
+('function invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)', 'function',
+     'sha256:75bcbb9f8f84ce642a518207989cdaeb1128eab011b449dead52d57c52ca01fd',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)']::text[], 'gig_responses'),
+('function public.sync_gig_response_counts(uuid, uuid, boolean)', 'function',
+     'sha256:f6d8758d33afd8dc77d7066fbff7ebc22756281916f4b53eab67a48dc09eb319',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."sync_gig_response_counts"(uuid, uuid, boolean)']::text[], 'gig_responses'),
+('function invariants_private.sync_workspace_response_counts(uuid, boolean)', 'function',
+     'sha256:4b7f99939f3562156520cc504ede2ec7fb178e6215073cdb9d35de9e6d474cae',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_workspace_response_counts"(uuid, boolean)']::text[], 'gig_responses'),
+('function invariants_private.sync_workspace_response_counts_service(uuid, boolean)', 'function',
+     'sha256:6f9321bb9247e5111e887e270fb8c81bf394536cab6c7d2e6d03721c6a4a3523',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)']::text[], 'gig_responses'),
+('function public.sync_workspace_response_counts(uuid, boolean)', 'function',
+     'sha256:cdf56a82053d66e3248e4eb9f520e7d5088aa87f2a06bf12f8071f27b4b109d4',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."sync_workspace_response_counts"(uuid, boolean)']::text[], 'gig_responses'),
+('function invariants_private.delete_gig(uuid, uuid)', 'function',
+     'sha256:f495d0534de1c1ba9432d83a0ea83301b66c3580e8af12d7eb3a7ca00edb1776',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."delete_gig"(uuid, uuid)']::text[], 'gig_responses'),
+('function invariants_private.delete_gig_service(uuid, uuid)', 'function',
+     'sha256:4e898cb01210c16330b790c61cc96fb33a04799dceec60746f62532ca4a4e9db',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."delete_gig_service"(uuid, uuid)']::text[], 'gig_responses'),
+('function public.delete_gig(uuid, uuid)', 'function',
+     'sha256:a9def74ed5be7d0c9d8e4ff5b81f0155fcc528c112e9bbfb73e48f14172442a6',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."delete_gig"(uuid, uuid)']::text[], 'gig_responses'),
+('function invariants_private.create_workspace(text)', 'function',
+     'sha256:635fca41444315cbfacf3323b30d616103edfee9b22de21250ecb44124b79cff',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."create_workspace"(text)']::text[], 'gig_responses'),
+('function public.create_workspace(text)', 'function',
+     'sha256:6966cf1a02e381d108724426143d2f8b0d811fa7b24111e5f279d2375fac5746',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."create_workspace"(text)']::text[], 'gig_responses'),
+('function invariants.touch_public_responses_updated_at()', 'trigger function',
+     'sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"()']::text[], 'gig_responses'),
+('function invariants.count_gig_responses()', 'trigger function',
+     'sha256:8f4204d88021ecc4ca31ac6c2db7923946ae9c387365e38891a6ca5b06ec4727',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[], 'gig_responses'),
+('function invariants.count_gig_responses_truncate()', 'trigger function',
+     'sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses_truncate"()']::text[], 'gig_responses'),
+('trigger public.gigs.zz_invariants_updated_at', 'trigger',
+     'sha256:0f55d7249595001148620ef537fb9eb9343d6d8bd69b89224c04be92b11a1611',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."gigs"']::text[], 'gig_responses'),
+('trigger public.responses.zz_invariants_updated_at', 'trigger',
+     'sha256:e45aba0c6ca5d9a3cea56f333b828b4a28bf3d6dc71b205eb083312d4207590b',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."responses"']::text[], 'gig_responses'),
+('trigger public.responses.invariants_count_gig_responses_insert', 'trigger',
+     'sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_insert" ON "public"."responses"']::text[], 'gig_responses'),
+('trigger public.responses.invariants_count_gig_responses_delete', 'trigger',
+     'sha256:4770add8bad24e54623fdb626c4a5d2f4e2f9fff76e7b7d5d66d3782d05efb58',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_delete" ON "public"."responses"']::text[], 'gig_responses'),
+('trigger public.responses.invariants_count_gig_responses_update', 'trigger',
+     'sha256:9dfb68e9c89ba6d88889834b820443c0f3e18e96305fc71e864672adfa359c0c',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_update" ON "public"."responses"']::text[], 'gig_responses'),
+('trigger public.responses.invariants_count_gig_responses_truncate', 'trigger',
+     'sha256:f15303cb9d5d4039c86a53bdc4aff0248b59e0473f54d6705468b0e663c5be6e',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_truncate" ON "public"."responses"']::text[], 'gig_responses'),
+('view invariants.gig_responses_drift', 'view',
+     'sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31',
+     ARRAY['DROP VIEW IF EXISTS "invariants"."gig_responses_drift"']::text[], 'gig_responses'),
+('table security public.workspaces', 'table security',
+     'sha256:3f64c651d4428e5f976972169b09b779a22e5d3d1464cb9831557950e829344a',
+     ARRAY[]::text[], 'gig_responses'),
+('table security public.workspace_members', 'table security',
+     'sha256:d8f7379b6b442a8f3be36d11ccecb301900b67d2aa70bdd2541e200c117c1f28',
+     ARRAY[]::text[], 'gig_responses'),
+('table security public.gigs', 'table security',
+     'sha256:1c0c485da4b737e6ec2b6efc5092261ac785a46173eb69ff5c8a39f8da540cb5',
+     ARRAY[]::text[], 'gig_responses'),
+('table security public.responses', 'table security',
+     'sha256:a870fbd9df71f1000ee49e021d119798a77ab85648b95b16e0da4200ad626910',
+     ARRAY[]::text[], 'gig_responses'),
+('policy public.workspaces.workspaces_member_select', 'policy',
+     'sha256:c5fe2d1ba250bda110430700122422225fcd2071f44ff30c5acb563133749b9f',
+     ARRAY['DROP POLICY IF EXISTS "workspaces_member_select" ON "public"."workspaces"']::text[], 'gig_responses'),
+('policy public.workspace_members.workspace_members_owner_select', 'policy',
+     'sha256:c4b0fa7c3045af1e8d1cc0957de940b02dcd6775085b506a9a27586179fda4bd',
+     ARRAY['DROP POLICY IF EXISTS "workspace_members_owner_select" ON "public"."workspace_members"']::text[], 'gig_responses'),
+('policy public.gigs.gigs_member_select', 'policy',
+     'sha256:32edac55811f0fab5560b0c75b36831a5bb375ebf50849fc84ba1b12ad7c123e',
+     ARRAY['DROP POLICY IF EXISTS "gigs_member_select" ON "public"."gigs"']::text[], 'gig_responses'),
+('policy public.gigs.gigs_member_insert', 'policy',
+     'sha256:10e04075da4b7128c0c85f0758b557557bc622f62572301b12b6d97bc3255ef4',
+     ARRAY['DROP POLICY IF EXISTS "gigs_member_insert" ON "public"."gigs"']::text[], 'gig_responses'),
+('policy public.gigs.gigs_member_update', 'policy',
+     'sha256:cebd8401e31ba3213c9c58cf984a6a1e1355b0fa3a9c8f3d192dea5ee29cd69b',
+     ARRAY['DROP POLICY IF EXISTS "gigs_member_update" ON "public"."gigs"']::text[], 'gig_responses'),
+('policy public.responses.responses_member_select', 'policy',
+     'sha256:2adc914728413d4cfc6045c9f1a0c683100a4bd6649c250e224aa9cf56d48a4a',
+     ARRAY['DROP POLICY IF EXISTS "responses_member_select" ON "public"."responses"']::text[], 'gig_responses'),
+('policy public.responses.responses_member_insert', 'policy',
+     'sha256:3d7b16fefa2a11f5715be2fe22b85f6a46419f7aebb799b047b3843a9e9438e9',
+     ARRAY['DROP POLICY IF EXISTS "responses_member_insert" ON "public"."responses"']::text[], 'gig_responses'),
+('policy public.responses.responses_member_update', 'policy',
+     'sha256:9baa9f7937371feabd8c2d4c5d29e8a588caefd5863d035538cc3527e8ad5cbe',
+     ARRAY['DROP POLICY IF EXISTS "responses_member_update" ON "public"."responses"']::text[], 'gig_responses'),
+('policy public.responses.responses_member_delete', 'policy',
+     'sha256:2aafcc3c0362257e77be7eddee2cd4538fb2ac6107398cc0ae1580e1340f5128',
+     ARRAY['DROP POLICY IF EXISTS "responses_member_delete" ON "public"."responses"']::text[], 'gig_responses')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

@@ -669,200 +669,82 @@ CREATE POLICY "model_statistics_owner_select" ON "public"."model_statistics"
 
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.session_config_problem(jsonb)', 'function', 'sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."session_config_problem"(jsonb)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.record_model_response(uuid, text)', 'function', 'sha256:001bd8bc04947e41d957b4071d94465a9d33e3eaa9da0fddd28a04c384216b43',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."record_model_response"(uuid, text)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.model_statistics_summary(text)', 'function', 'sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."model_statistics_summary"(text)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.my_model_leaderboard(integer)', 'function', 'sha256:dfb4d23aae95e291873476bac2e6ffdddc1cec6011d3e30b4a9e3104cb0f1f60',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."my_model_leaderboard"(integer)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.dismiss_model(uuid, text, text)', 'function', 'sha256:47db56b7c29fe1c7136f487cde4281da708369349a54d550136166ca06669196',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."dismiss_model"(uuid, text, text)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.dismiss_model(uuid, text, text)', 'function', 'sha256:3e938f91ad3aa7c167c0b7b1ede6cceab7189f4e223eef9c9921219747190621',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."dismiss_model"(uuid, text, text)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.set_session_models(uuid, text[], bigint)', 'function', 'sha256:695cc07dffc7bd2457c5790a0ecf5a7d1b2632d48d5b7777132edccf997dbe99',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."set_session_models"(uuid, text[], bigint)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.set_session_models(uuid, text[], bigint)', 'function', 'sha256:2a4da023343aa1a3d62bedcc5b8b20848b503992d47094d2e0bd5d4fe91d7048',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."set_session_models"(uuid, text[], bigint)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.add_brains(uuid, text, integer)', 'function', 'sha256:d6d9d43cdd8f3b2267b7eae76d7a86eaf7df932119181656887fc5ffe2e15d2b',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."add_brains"(uuid, text, integer)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.add_brains(uuid, text, integer)', 'function', 'sha256:8cec957bbd90130422ef0a1a59a7c2fc4ee6003a55514e1dd00b4863bdfc9f0f',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."add_brains"(uuid, text, integer)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants_private.global_model_leaderboard(integer, integer)', 'function', 'sha256:ebbb40de9aec9b0c0cb597f7356262ab2361df4426aa61d3b277a473277d4a0b',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."global_model_leaderboard"(integer, integer)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.global_model_leaderboard(integer, integer)', 'function', 'sha256:4f190a373fda045b078c688ecb04726fcc44d781f0a80226606125f6556d3f6d',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."global_model_leaderboard"(integer, integer)']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.validate_session_config()', 'trigger function', 'sha256:affdb1c871cb9514d54f47c3aa8228195068256e61a7e7913b3d0bc46aec6d19',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."validate_session_config"()']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.fold_session_model_statistics()', 'trigger function', 'sha256:9fcedde72f1ce1f40b2036263ae08f38b8c468e4b4672aa1b035661d699db3c2',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."fold_session_model_statistics"()']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.sessions.zz_invariants_updated_at', 'trigger', 'sha256:621dac01370a00938af0d0ecd2e84ab74b773b9035909f929a744623b657d555',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."sessions"']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.model_statistics.zz_invariants_updated_at', 'trigger', 'sha256:ebe0e2ecab2d5eb24d1486eb18f312107436f3214cad4310e3eb3f4638d1cfa5',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."model_statistics"']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.sessions.validate_session_config', 'trigger', 'sha256:e057a50c9f01c5a039a665e29eef24e592c4a5ec1e56046f83c74632e78fb9fb',
-        ARRAY['DROP TRIGGER IF EXISTS "validate_session_config" ON "public"."sessions"']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.sessions.fold_model_statistics', 'trigger', 'sha256:ac09269cdb41e6d51b83ac856d1810309412f9bdce60f93272b9d78995c2b023',
-        ARRAY['DROP TRIGGER IF EXISTS "fold_model_statistics" ON "public"."sessions"']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.sessions', 'table security', 'sha256:f7ffa0df9679fcac3d10a64236800488a424fb052ce63a5100c64189d83a577c',
-        ARRAY[]::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.model_statistics', 'table security', 'sha256:c941603658e8e44d08f10fee389197d79ba1c028c1b47efbc3924933fd51ca74',
-        ARRAY[]::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.sessions.sessions_owner_select', 'policy', 'sha256:c3a8190504004dad2e5ac9e32173c72bccc1c15328398c83fc4a0bfa39a99826',
-        ARRAY['DROP POLICY IF EXISTS "sessions_owner_select" ON "public"."sessions"']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.sessions.sessions_owner_insert', 'policy', 'sha256:81b60671145e2b3c908fff1922a548b00ecd4daec202f2867df9c17e31b2549b',
-        ARRAY['DROP POLICY IF EXISTS "sessions_owner_insert" ON "public"."sessions"']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.sessions.sessions_owner_update', 'policy', 'sha256:ff3045f3cbdb1c3f5b44734c492e0d3769d42975fec69ccf491632cb10bb3348',
-        ARRAY['DROP POLICY IF EXISTS "sessions_owner_update" ON "public"."sessions"']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.sessions.sessions_owner_delete', 'policy', 'sha256:97d3502cd72204b955980331eefcd146d162f5053e68c93c2b2f5e432b212d46',
-        ARRAY['DROP POLICY IF EXISTS "sessions_owner_delete" ON "public"."sessions"']::text[], 'model_work_record')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.model_statistics.model_statistics_owner_select', 'policy', 'sha256:412b8df3ca0125c14f8183e89a213546fe83074232037cc3eca4e3098f33155d',
-        ARRAY['DROP POLICY IF EXISTS "model_statistics_owner_select" ON "public"."model_statistics"']::text[], 'model_work_record')
+VALUES
+('function invariants.session_config_problem(jsonb)', 'function',
+     'sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."session_config_problem"(jsonb)']::text[], 'model_work_record'),
+('function public.record_model_response(uuid, text)', 'function',
+     'sha256:001bd8bc04947e41d957b4071d94465a9d33e3eaa9da0fddd28a04c384216b43',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."record_model_response"(uuid, text)']::text[], 'model_work_record'),
+('function public.model_statistics_summary(text)', 'function',
+     'sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."model_statistics_summary"(text)']::text[], 'model_work_record'),
+('function public.my_model_leaderboard(integer)', 'function',
+     'sha256:dfb4d23aae95e291873476bac2e6ffdddc1cec6011d3e30b4a9e3104cb0f1f60',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."my_model_leaderboard"(integer)']::text[], 'model_work_record'),
+('function invariants_private.dismiss_model(uuid, text, text)', 'function',
+     'sha256:47db56b7c29fe1c7136f487cde4281da708369349a54d550136166ca06669196',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."dismiss_model"(uuid, text, text)']::text[], 'model_work_record'),
+('function public.dismiss_model(uuid, text, text)', 'function',
+     'sha256:3e938f91ad3aa7c167c0b7b1ede6cceab7189f4e223eef9c9921219747190621',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."dismiss_model"(uuid, text, text)']::text[], 'model_work_record'),
+('function invariants_private.set_session_models(uuid, text[], bigint)', 'function',
+     'sha256:695cc07dffc7bd2457c5790a0ecf5a7d1b2632d48d5b7777132edccf997dbe99',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."set_session_models"(uuid, text[], bigint)']::text[], 'model_work_record'),
+('function public.set_session_models(uuid, text[], bigint)', 'function',
+     'sha256:2a4da023343aa1a3d62bedcc5b8b20848b503992d47094d2e0bd5d4fe91d7048',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."set_session_models"(uuid, text[], bigint)']::text[], 'model_work_record'),
+('function invariants_private.add_brains(uuid, text, integer)', 'function',
+     'sha256:d6d9d43cdd8f3b2267b7eae76d7a86eaf7df932119181656887fc5ffe2e15d2b',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."add_brains"(uuid, text, integer)']::text[], 'model_work_record'),
+('function public.add_brains(uuid, text, integer)', 'function',
+     'sha256:8cec957bbd90130422ef0a1a59a7c2fc4ee6003a55514e1dd00b4863bdfc9f0f',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."add_brains"(uuid, text, integer)']::text[], 'model_work_record'),
+('function invariants_private.global_model_leaderboard(integer, integer)', 'function',
+     'sha256:ebbb40de9aec9b0c0cb597f7356262ab2361df4426aa61d3b277a473277d4a0b',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."global_model_leaderboard"(integer, integer)']::text[], 'model_work_record'),
+('function public.global_model_leaderboard(integer, integer)', 'function',
+     'sha256:4f190a373fda045b078c688ecb04726fcc44d781f0a80226606125f6556d3f6d',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."global_model_leaderboard"(integer, integer)']::text[], 'model_work_record'),
+('function invariants.validate_session_config()', 'trigger function',
+     'sha256:affdb1c871cb9514d54f47c3aa8228195068256e61a7e7913b3d0bc46aec6d19',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."validate_session_config"()']::text[], 'model_work_record'),
+('function invariants.fold_session_model_statistics()', 'trigger function',
+     'sha256:9fcedde72f1ce1f40b2036263ae08f38b8c468e4b4672aa1b035661d699db3c2',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."fold_session_model_statistics"()']::text[], 'model_work_record'),
+('trigger public.sessions.zz_invariants_updated_at', 'trigger',
+     'sha256:621dac01370a00938af0d0ecd2e84ab74b773b9035909f929a744623b657d555',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."sessions"']::text[], 'model_work_record'),
+('trigger public.model_statistics.zz_invariants_updated_at', 'trigger',
+     'sha256:ebe0e2ecab2d5eb24d1486eb18f312107436f3214cad4310e3eb3f4638d1cfa5',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."model_statistics"']::text[], 'model_work_record'),
+('trigger public.sessions.validate_session_config', 'trigger',
+     'sha256:e057a50c9f01c5a039a665e29eef24e592c4a5ec1e56046f83c74632e78fb9fb',
+     ARRAY['DROP TRIGGER IF EXISTS "validate_session_config" ON "public"."sessions"']::text[], 'model_work_record'),
+('trigger public.sessions.fold_model_statistics', 'trigger',
+     'sha256:ac09269cdb41e6d51b83ac856d1810309412f9bdce60f93272b9d78995c2b023',
+     ARRAY['DROP TRIGGER IF EXISTS "fold_model_statistics" ON "public"."sessions"']::text[], 'model_work_record'),
+('table security public.sessions', 'table security',
+     'sha256:f7ffa0df9679fcac3d10a64236800488a424fb052ce63a5100c64189d83a577c',
+     ARRAY[]::text[], 'model_work_record'),
+('table security public.model_statistics', 'table security',
+     'sha256:c941603658e8e44d08f10fee389197d79ba1c028c1b47efbc3924933fd51ca74',
+     ARRAY[]::text[], 'model_work_record'),
+('policy public.sessions.sessions_owner_select', 'policy',
+     'sha256:c3a8190504004dad2e5ac9e32173c72bccc1c15328398c83fc4a0bfa39a99826',
+     ARRAY['DROP POLICY IF EXISTS "sessions_owner_select" ON "public"."sessions"']::text[], 'model_work_record'),
+('policy public.sessions.sessions_owner_insert', 'policy',
+     'sha256:81b60671145e2b3c908fff1922a548b00ecd4daec202f2867df9c17e31b2549b',
+     ARRAY['DROP POLICY IF EXISTS "sessions_owner_insert" ON "public"."sessions"']::text[], 'model_work_record'),
+('policy public.sessions.sessions_owner_update', 'policy',
+     'sha256:ff3045f3cbdb1c3f5b44734c492e0d3769d42975fec69ccf491632cb10bb3348',
+     ARRAY['DROP POLICY IF EXISTS "sessions_owner_update" ON "public"."sessions"']::text[], 'model_work_record'),
+('policy public.sessions.sessions_owner_delete', 'policy',
+     'sha256:97d3502cd72204b955980331eefcd146d162f5053e68c93c2b2f5e432b212d46',
+     ARRAY['DROP POLICY IF EXISTS "sessions_owner_delete" ON "public"."sessions"']::text[], 'model_work_record'),
+('policy public.model_statistics.model_statistics_owner_select', 'policy',
+     'sha256:412b8df3ca0125c14f8183e89a213546fe83074232037cc3eca4e3098f33155d',
+     ARRAY['DROP POLICY IF EXISTS "model_statistics_owner_select" ON "public"."model_statistics"']::text[], 'model_work_record')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

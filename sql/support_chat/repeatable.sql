@@ -253,7 +253,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:be7e3c526418255faaaa14ec2156e634e35bb00c7ac39fdcf6bd31c5a880b361","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:7e91b8c96eb65684f8d70e0f57267309b954ab47f9a35246647cfb8a5c3d0950","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -261,85 +261,143 @@ CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    parent_keys text[];
+    total_messages_deltas bigint[];
+    ai_messages_deltas bigint[];
+    human_messages_deltas bigint[];
+    earliest_created_at_values timestamp with time zone[];
+    updated_parents bigint;
     missing_key text;
 BEGIN
-    -- Counter cache chat_session_messages (statement strategy): "public"."chat_messages" → "public"."chat_sessions".
+    -- Counter cache chat_session_messages (statement strategy):
+    -- "public"."chat_messages" → "public"."chat_sessions".
     IF TG_OP = 'INSERT' THEN
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
-        PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
-        ORDER BY p."session_id"
-        FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
-        ), updated AS (
-            UPDATE "public"."chat_sessions" AS p SET
-                "total_messages" = p."total_messages" + d.d0,
-                "ai_messages" = p."ai_messages" + d.d1,
-                "human_messages" = p."human_messages" + d.d2
-            FROM deltas AS d
-            WHERE p."session_id" = d.key
+        WITH changes AS (
+            SELECT r."session_id" AS parent_key,
+                   1::bigint AS total_messages,
+                   CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages,
+                   CASE WHEN r."role" = 'assistant' THEN r."created_at" END AS earliest_created_at
+            FROM new_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.total_messages) AS total_messages,
+                   sum(c.ai_messages) AS ai_messages,
+                   sum(c.human_messages) AS human_messages,
+                   min(c.earliest_created_at) AS earliest_created_at
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.total_messages) <> 0
+                OR sum(c.ai_messages) <> 0
+                OR sum(c.human_messages) <> 0
+                OR min(c.earliest_created_at) IS NOT NULL
         )
-        -- A child pointing at a parent row that does not exist (asked of the parent
-        -- table's key index: an anti-join against the UPDATE's output is quadratic).
-        SELECT d.key INTO missing_key
-        FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = d.key)
-        LIMIT 1;
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.total_messages ORDER BY d.parent_key),
+               array_agg(d.ai_messages ORDER BY d.parent_key),
+               array_agg(d.human_messages ORDER BY d.parent_key),
+               array_agg(d.earliest_created_at ORDER BY d.parent_key)
+        INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas,
+             earliest_created_at_values
+        FROM deltas AS d;
     ELSIF TG_OP = 'DELETE' THEN
-        -- A parent without a row is being deleted (a cascade): nothing to keep.
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
-        PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
-        ORDER BY p."session_id"
-        FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2
-            FROM (SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
+        WITH changes AS (
+            SELECT r."session_id" AS parent_key,
+                   -1::bigint AS total_messages,
+                   -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages
+            FROM old_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.total_messages) AS total_messages,
+                   sum(c.ai_messages) AS ai_messages,
+                   sum(c.human_messages) AS human_messages
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.total_messages) <> 0
+                OR sum(c.ai_messages) <> 0
+                OR sum(c.human_messages) <> 0
         )
-        UPDATE "public"."chat_sessions" AS p SET
-            "total_messages" = p."total_messages" + d.d0,
-            "ai_messages" = p."ai_messages" + d.d1,
-            "human_messages" = p."human_messages" + d.d2
-        FROM deltas AS d
-        WHERE p."session_id" = d.key;
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.total_messages ORDER BY d.parent_key),
+               array_agg(d.ai_messages ORDER BY d.parent_key),
+               array_agg(d.human_messages ORDER BY d.parent_key)
+        INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas
+        FROM deltas AS d;
     ELSE
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        WITH changes AS (
+            SELECT r."session_id" AS parent_key,
+                   1::bigint AS total_messages,
+                   CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages
+            FROM new_rows AS r
+            UNION ALL
+            SELECT r."session_id" AS parent_key,
+                   -1::bigint AS total_messages,
+                   -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages
+            FROM old_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.total_messages) AS total_messages,
+                   sum(c.ai_messages) AS ai_messages,
+                   sum(c.human_messages) AS human_messages
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.total_messages) <> 0
+                OR sum(c.ai_messages) <> 0
+                OR sum(c.human_messages) <> 0
+        )
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.total_messages ORDER BY d.parent_key),
+               array_agg(d.ai_messages ORDER BY d.parent_key),
+               array_agg(d.human_messages ORDER BY d.parent_key)
+        INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas
+        FROM deltas AS d;
+    END IF;
+    IF parent_keys IS NULL THEN
+        RETURN NULL;  -- no counter changes
+    END IF;
+    IF cardinality(parent_keys) > 1 THEN
+        -- Several parents: lock them in key order before changing any.
         PERFORM 1 FROM "public"."chat_sessions" AS p
-        WHERE p."session_id" IN (SELECT c.key FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c)
+        WHERE p."session_id" = ANY (parent_keys)
         ORDER BY p."session_id"
         FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, sum(c.d2) AS d2, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."session_id" AS key, 1::bigint AS d0, CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, true AS from_new FROM new_rows AS r WHERE r."session_id" IS NOT NULL UNION ALL SELECT r."session_id" AS key, -1::bigint AS d0, -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS d1, -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS d2, false AS from_new FROM old_rows AS r WHERE r."session_id" IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0 OR sum(c.d2) <> 0
-        ), updated AS (
-            UPDATE "public"."chat_sessions" AS p SET
-                "total_messages" = p."total_messages" + d.d0,
-                "ai_messages" = p."ai_messages" + d.d1,
-                "human_messages" = p."human_messages" + d.d2
-            FROM deltas AS d
-            WHERE p."session_id" = d.key
-        )
-        -- A child pointing at a parent row that does not exist (asked of the parent
-        -- table's key index: an anti-join against the UPDATE's output is quadratic).
-        SELECT d.key INTO missing_key
-        FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = d.key)
-        LIMIT 1;
     END IF;
-    IF missing_key IS NOT NULL THEN
-        RAISE EXCEPTION 'counter %: % row % does not exist', 'chat_session_messages', '"public"."chat_sessions"', missing_key
-            USING ERRCODE = 'IV404';
+    UPDATE "public"."chat_sessions" AS p SET
+        "total_messages" = p."total_messages" + d.total_messages,
+        "ai_messages" = p."ai_messages" + d.ai_messages,
+        "human_messages" = p."human_messages" + d.human_messages,
+        "first_response_time_ms" = COALESCE(p."first_response_time_ms",
+            CASE WHEN d.earliest_created_at IS NOT NULL THEN
+                LEAST(GREATEST(0, pg_catalog.round(
+                    pg_catalog.date_part('epoch', d.earliest_created_at - p.created_at) * 1000)),
+                    2147483647)::integer
+            END)
+    FROM unnest(parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas,
+                earliest_created_at_values)
+        AS d(parent_key, total_messages, ai_messages, human_messages,
+             earliest_created_at)
+    WHERE p."session_id" = d.parent_key;
+    GET DIAGNOSTICS updated_parents = ROW_COUNT;
+    -- Fewer rows than parents: one is gone. A parent being deleted (a cascade) has nothing
+    -- to keep; one that a new child row names is an error.
+    IF updated_parents < cardinality(parent_keys) AND TG_OP <> 'DELETE' THEN
+        SELECT k.parent_key INTO missing_key
+        FROM new_rows AS r
+        CROSS JOIN LATERAL (SELECT r."session_id" AS parent_key) AS k
+        WHERE k.parent_key IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = k.parent_key)
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'chat_session_messages', '"public"."chat_sessions"', missing_key
+                USING ERRCODE = 'IV404';
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -364,31 +422,6 @@ $fn$;
 
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages_truncate"() FROM PUBLIC;
-
--- invariants:object {"checksum":"sha256:bdeced6c6313952e07dbd90aeddfb6331011cd2e272d9eb8e0279780c1becd41","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response\"()"],"key":"function invariants.chat_first_response()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
-CREATE OR REPLACE FUNCTION "invariants"."chat_first_response"()
-    RETURNS trigger
-    LANGUAGE plpgsql
-    SECURITY DEFINER
-    SET search_path = ''
-AS $fn$
-BEGIN
-    -- Sessions are already locked in key order by the counter trigger
-    -- (invariants_count_… fires first: AFTER triggers run in name order).
-    UPDATE public.chat_sessions AS s
-       SET first_response_time_ms = LEAST(GREATEST(0, pg_catalog.round(
-               pg_catalog.date_part('epoch', f.first_at - s.created_at) * 1000)), 2147483647)::integer
-      FROM (SELECT n.session_id, pg_catalog.min(n.created_at) AS first_at
-              FROM new_rows AS n
-             WHERE n.role = 'assistant'
-             GROUP BY n.session_id) AS f
-     WHERE s.session_id = f.session_id AND s.first_response_time_ms IS NULL;
-    RETURN NULL;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_first_response_once"()
@@ -508,17 +541,11 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:a4a1ae9eed93e60b9e3aa24f0b1f4eb511526d03ed7cc89a6727cc71628c0871","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response\" ON \"public\".\"chat_messages\""],"key":"trigger public.chat_messages.invariants_first_response","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
-CREATE OR REPLACE TRIGGER "invariants_first_response"
-    AFTER INSERT ON "public"."chat_messages"
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT
-    EXECUTE FUNCTION "invariants"."chat_first_response"();
-
--- invariants:object {"checksum":"sha256:c6c5b3329231bbff4d6d52b58c320926cd64e776564ba48f34e686c4e277a361","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response_once\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_first_response_once","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:a45fdbe7bfdc5b811fdd80cf243756479838a5c34ab9e1e99c7ef8f20d0744bd","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response_once\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_first_response_once","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE TRIGGER "invariants_first_response_once"
     BEFORE UPDATE OF "first_response_time_ms" ON "public"."chat_sessions"
     FOR EACH ROW
+    WHEN (OLD.first_response_time_ms IS NOT NULL AND NEW.first_response_time_ms IS DISTINCT FROM OLD.first_response_time_ms)
     EXECUTE FUNCTION "invariants"."chat_first_response_once"();
 
 -- invariants:object {"checksum":"sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809","drop":["DROP TRIGGER IF EXISTS \"invariants_state_approval_status\" ON \"public\".\"tool_executions\""],"key":"trigger public.tool_executions.invariants_state_approval_status","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
@@ -658,224 +685,85 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."learning_records" TO "se
 
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.repair_chat_session_messages(text, text, boolean, text, integer)', 'function', 'sha256:741ac5abc3ab03dec2c49fa44263d9322777650dbb52ec6d050309d6e45ff8e7',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function public.apply_learning_record(uuid, boolean)', 'function', 'sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028',
-        ARRAY['DROP FUNCTION IF EXISTS "public"."apply_learning_record"(uuid, boolean)']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.state_public_chat_sessions_status()', 'trigger function', 'sha256:5a2f10720423a7d413b1f2f5dad35541b7993450037772f5f74c8fe5a238432e',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_chat_sessions_status"()']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.state_public_tool_executions_status()', 'trigger function', 'sha256:5d8fd4b662d3c8db2d45b43061555454a92443770b377c5139ce9fae38ab5855',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_status"()']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.count_chat_session_messages()', 'trigger function', 'sha256:be7e3c526418255faaaa14ec2156e634e35bb00c7ac39fdcf6bd31c5a880b361',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages"()']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.count_chat_session_messages_truncate()', 'trigger function', 'sha256:387bafff86e1d3e1dd5a9b29ec893bbe2e62927671924c8c1fd9fc3faa7e0a1e',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages_truncate"()']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.chat_first_response()', 'trigger function', 'sha256:bdeced6c6313952e07dbd90aeddfb6331011cd2e272d9eb8e0279780c1becd41',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_first_response"()']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.chat_first_response_once()', 'trigger function', 'sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_first_response_once"()']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.state_public_tool_executions_approval_status()', 'trigger function', 'sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_approval_status"()']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_sessions.invariants_state_status', 'trigger', 'sha256:1379d2308dd7e902f53e0aab595d8655c98209e8487528f80beb863a5cb2120e',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."chat_sessions"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.tool_executions.invariants_state_status', 'trigger', 'sha256:ce4e495d91b8434722c8012dde3180619c945fd7721da52a2d0eed8ca79a4395',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."tool_executions"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_messages.invariants_count_chat_session_messages_insert', 'trigger', 'sha256:7fee41e49a5ed9a9160d56443389dd82d7fa33e86b91d4be242b671e6cf05aeb',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_insert" ON "public"."chat_messages"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_messages.invariants_count_chat_session_messages_delete', 'trigger', 'sha256:0339b5eebd0a20092d36d842313b39f4c5027f47fd62c0639e2ffadf347dcfc5',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_delete" ON "public"."chat_messages"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_messages.invariants_count_chat_session_messages_update', 'trigger', 'sha256:c659a7a41218a97f23e9b7e3ac93773e589f73b560e5c558e2b8f01495eb676a',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_update" ON "public"."chat_messages"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_messages.invariants_count_chat_session_messages_truncate', 'trigger', 'sha256:04eaea5176c468fcc5a018e3a7b2e7e0117cee9e08ca3e97c162ed2f40b10a36',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_truncate" ON "public"."chat_messages"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_sessions.zz_invariants_updated_at', 'trigger', 'sha256:d921a741e5e9d56ed5a32c75175356cccbf6da75c881eb1f6b15c3dc238f65fd',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."chat_sessions"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_messages.invariants_first_response', 'trigger', 'sha256:a4a1ae9eed93e60b9e3aa24f0b1f4eb511526d03ed7cc89a6727cc71628c0871',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_first_response" ON "public"."chat_messages"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.chat_sessions.invariants_first_response_once', 'trigger', 'sha256:c6c5b3329231bbff4d6d52b58c320926cd64e776564ba48f34e686c4e277a361',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_first_response_once" ON "public"."chat_sessions"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.tool_executions.invariants_state_approval_status', 'trigger', 'sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_approval_status" ON "public"."tool_executions"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view invariants.chat_session_messages_drift', 'view', 'sha256:24daab92fa0fb96dff76d2e17d708d1dec3ab405085fc7b872c8b89e6e4d83fb',
-        ARRAY['DROP VIEW IF EXISTS "invariants"."chat_session_messages_drift"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view public.v_session_stats', 'view', 'sha256:d76e73ff9a8bf716f48e127f7d66ab2a3dfa28056b7f80ecf4cf694cdc28b439',
-        ARRAY['DROP VIEW IF EXISTS "public"."v_session_stats"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view public.v_cost_by_category', 'view', 'sha256:76335fb75134b947235bd2b4dbf9fb9acceec366fcc2551cb5bf9ca590dd9b6c',
-        ARRAY['DROP VIEW IF EXISTS "public"."v_cost_by_category"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view public.v_pipeline_funnel', 'view', 'sha256:0ef82dc908ea1bea0b665628a9fe0a948cb085049f3782690a58c24961974d7a',
-        ARRAY['DROP VIEW IF EXISTS "public"."v_pipeline_funnel"']::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.chat_sessions', 'table security', 'sha256:c0e70502c0d54111719009052801797e9e010223858a2f1648df37951d5bec3c',
-        ARRAY[]::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.chat_messages', 'table security', 'sha256:dd50b2e7839dffe7783ca8de49d3952175400bd4aa79b1c9dfd052a240f57717',
-        ARRAY[]::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.agent_traces', 'table security', 'sha256:f218ad05c67b4db738911a6440534f5cf0a13e81e3202aa6592ee45cab380c10',
-        ARRAY[]::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.tool_executions', 'table security', 'sha256:d34d3b88a938db9c8e31247f3a0803090a8e98a92cb9f3e943d3c6125ee4e786',
-        ARRAY[]::text[], 'support_chat')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.learning_records', 'table security', 'sha256:d2466a976d6c1d0457df86e3f2665f8f5379314cabfd7bfa69a1979d2e2bfba5',
-        ARRAY[]::text[], 'support_chat')
+VALUES
+('function invariants.repair_chat_session_messages(text, text, boolean, text, integer)', 'function',
+     'sha256:741ac5abc3ab03dec2c49fa44263d9322777650dbb52ec6d050309d6e45ff8e7',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)']::text[], 'support_chat'),
+('function public.apply_learning_record(uuid, boolean)', 'function',
+     'sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028',
+     ARRAY['DROP FUNCTION IF EXISTS "public"."apply_learning_record"(uuid, boolean)']::text[], 'support_chat'),
+('function invariants.state_public_chat_sessions_status()', 'trigger function',
+     'sha256:5a2f10720423a7d413b1f2f5dad35541b7993450037772f5f74c8fe5a238432e',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_chat_sessions_status"()']::text[], 'support_chat'),
+('function invariants.state_public_tool_executions_status()', 'trigger function',
+     'sha256:5d8fd4b662d3c8db2d45b43061555454a92443770b377c5139ce9fae38ab5855',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_status"()']::text[], 'support_chat'),
+('function invariants.count_chat_session_messages()', 'trigger function',
+     'sha256:7e91b8c96eb65684f8d70e0f57267309b954ab47f9a35246647cfb8a5c3d0950',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages"()']::text[], 'support_chat'),
+('function invariants.count_chat_session_messages_truncate()', 'trigger function',
+     'sha256:387bafff86e1d3e1dd5a9b29ec893bbe2e62927671924c8c1fd9fc3faa7e0a1e',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages_truncate"()']::text[], 'support_chat'),
+('function invariants.chat_first_response_once()', 'trigger function',
+     'sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_first_response_once"()']::text[], 'support_chat'),
+('function invariants.state_public_tool_executions_approval_status()', 'trigger function',
+     'sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_approval_status"()']::text[], 'support_chat'),
+('trigger public.chat_sessions.invariants_state_status', 'trigger',
+     'sha256:1379d2308dd7e902f53e0aab595d8655c98209e8487528f80beb863a5cb2120e',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."chat_sessions"']::text[], 'support_chat'),
+('trigger public.tool_executions.invariants_state_status', 'trigger',
+     'sha256:ce4e495d91b8434722c8012dde3180619c945fd7721da52a2d0eed8ca79a4395',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."tool_executions"']::text[], 'support_chat'),
+('trigger public.chat_messages.invariants_count_chat_session_messages_insert', 'trigger',
+     'sha256:7fee41e49a5ed9a9160d56443389dd82d7fa33e86b91d4be242b671e6cf05aeb',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_insert" ON "public"."chat_messages"']::text[], 'support_chat'),
+('trigger public.chat_messages.invariants_count_chat_session_messages_delete', 'trigger',
+     'sha256:0339b5eebd0a20092d36d842313b39f4c5027f47fd62c0639e2ffadf347dcfc5',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_delete" ON "public"."chat_messages"']::text[], 'support_chat'),
+('trigger public.chat_messages.invariants_count_chat_session_messages_update', 'trigger',
+     'sha256:c659a7a41218a97f23e9b7e3ac93773e589f73b560e5c558e2b8f01495eb676a',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_update" ON "public"."chat_messages"']::text[], 'support_chat'),
+('trigger public.chat_messages.invariants_count_chat_session_messages_truncate', 'trigger',
+     'sha256:04eaea5176c468fcc5a018e3a7b2e7e0117cee9e08ca3e97c162ed2f40b10a36',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_truncate" ON "public"."chat_messages"']::text[], 'support_chat'),
+('trigger public.chat_sessions.zz_invariants_updated_at', 'trigger',
+     'sha256:d921a741e5e9d56ed5a32c75175356cccbf6da75c881eb1f6b15c3dc238f65fd',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."chat_sessions"']::text[], 'support_chat'),
+('trigger public.chat_sessions.invariants_first_response_once', 'trigger',
+     'sha256:a45fdbe7bfdc5b811fdd80cf243756479838a5c34ab9e1e99c7ef8f20d0744bd',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_first_response_once" ON "public"."chat_sessions"']::text[], 'support_chat'),
+('trigger public.tool_executions.invariants_state_approval_status', 'trigger',
+     'sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_approval_status" ON "public"."tool_executions"']::text[], 'support_chat'),
+('view invariants.chat_session_messages_drift', 'view',
+     'sha256:24daab92fa0fb96dff76d2e17d708d1dec3ab405085fc7b872c8b89e6e4d83fb',
+     ARRAY['DROP VIEW IF EXISTS "invariants"."chat_session_messages_drift"']::text[], 'support_chat'),
+('view public.v_session_stats', 'view',
+     'sha256:d76e73ff9a8bf716f48e127f7d66ab2a3dfa28056b7f80ecf4cf694cdc28b439',
+     ARRAY['DROP VIEW IF EXISTS "public"."v_session_stats"']::text[], 'support_chat'),
+('view public.v_cost_by_category', 'view',
+     'sha256:76335fb75134b947235bd2b4dbf9fb9acceec366fcc2551cb5bf9ca590dd9b6c',
+     ARRAY['DROP VIEW IF EXISTS "public"."v_cost_by_category"']::text[], 'support_chat'),
+('view public.v_pipeline_funnel', 'view',
+     'sha256:0ef82dc908ea1bea0b665628a9fe0a948cb085049f3782690a58c24961974d7a',
+     ARRAY['DROP VIEW IF EXISTS "public"."v_pipeline_funnel"']::text[], 'support_chat'),
+('table security public.chat_sessions', 'table security',
+     'sha256:c0e70502c0d54111719009052801797e9e010223858a2f1648df37951d5bec3c',
+     ARRAY[]::text[], 'support_chat'),
+('table security public.chat_messages', 'table security',
+     'sha256:dd50b2e7839dffe7783ca8de49d3952175400bd4aa79b1c9dfd052a240f57717',
+     ARRAY[]::text[], 'support_chat'),
+('table security public.agent_traces', 'table security',
+     'sha256:f218ad05c67b4db738911a6440534f5cf0a13e81e3202aa6592ee45cab380c10',
+     ARRAY[]::text[], 'support_chat'),
+('table security public.tool_executions', 'table security',
+     'sha256:d34d3b88a938db9c8e31247f3a0803090a8e98a92cb9f3e943d3c6125ee4e786',
+     ARRAY[]::text[], 'support_chat'),
+('table security public.learning_records', 'table security',
+     'sha256:d2466a976d6c1d0457df86e3f2665f8f5379314cabfd7bfa69a1979d2e2bfba5',
+     ARRAY[]::text[], 'support_chat')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

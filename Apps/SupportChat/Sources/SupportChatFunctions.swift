@@ -1,10 +1,10 @@
 import InvariantsSchema
 
 /// Seed 001's derived fields and calls that are not a declaration kind:
-/// - `first_response_time_ms`: an AFTER INSERT statement trigger on `chat_messages` sets it on
-///   sessions that have none yet from the statement's earliest `assistant` message (capped at
-///   2147483647, the seed's `integer`: a first answer after 24.8 days would overflow); a BEFORE
-///   UPDATE trigger on `chat_sessions` refuses to change it once set (IV409).
+/// - `first_response_time_ms`: set by the message counter's own UPDATE of the session
+///   (``SupportChatModule/firstResponse``); a BEFORE UPDATE trigger on `chat_sessions` refuses
+///   to change it once set (IV409). Its WHEN clause keeps the counter's UPDATE, which names the
+///   column on every message, from calling the function.
 /// - `approval_status` of a tool execution (``approval``): NULL unless approval is required,
 ///   then `pending → approved | rejected`; deciding needs `approved_by` (IV422) and sets
 ///   `approved_at`; `approved_at` is only ever written by this trigger; `requires_approval` is
@@ -18,29 +18,6 @@ enum SupportChatFunctions {
     static let invalid = ProjectErrorCode.invalidInput.sqlLiteral
     static let conflict = ProjectErrorCode.conflict.sqlLiteral
     static let notFound = ProjectErrorCode.notFound.sqlLiteral
-
-    /// SECURITY DEFINER: it must reach the session row whatever the writer's privileges.
-    static let firstResponse = StoredFunction(
-        Schema.invariants("chat_first_response"), returns: "trigger", securityDefiner: true,
-        body: """
-            BEGIN
-                -- Sessions are already locked in key order by the counter trigger
-                -- (invariants_count_… fires first: AFTER triggers run in name order).
-                UPDATE public.chat_sessions AS s
-                   SET first_response_time_ms = LEAST(GREATEST(0, pg_catalog.round(
-                           pg_catalog.date_part('epoch', f.first_at - s.created_at) * 1000)), 2147483647)::integer
-                  FROM (SELECT n.session_id, pg_catalog.min(n.created_at) AS first_at
-                          FROM new_rows AS n
-                         WHERE n.role = 'assistant'
-                         GROUP BY n.session_id) AS f
-                 WHERE s.session_id = f.session_id AND s.first_response_time_ms IS NULL;
-                RETURN NULL;
-            END
-            """)
-
-    static let firstResponseTrigger = Trigger(
-        "invariants_first_response", on: QualifiedName("public", "chat_messages"), .after, [.insert],
-        level: .statement, referencing: .init(new: "new_rows"), executing: firstResponse)
 
     static let firstResponseOnce = StoredFunction(
         Schema.invariants("chat_first_response_once"), returns: "trigger",
@@ -59,7 +36,9 @@ enum SupportChatFunctions {
 
     static let firstResponseOnceTrigger = Trigger(
         "invariants_first_response_once", on: QualifiedName("public", "chat_sessions"), .before,
-        [.update(of: ["first_response_time_ms"])], executing: firstResponseOnce)
+        [.update(of: ["first_response_time_ms"])],
+        when: "OLD.first_response_time_ms IS NOT NULL AND NEW.first_response_time_ms IS DISTINCT FROM OLD.first_response_time_ms",
+        executing: firstResponseOnce)
 
     /// The approval state machine of `tool_executions`. Named to fire before the status machine
     /// (`invariants_state_status`), so approving and starting in one UPDATE works.
@@ -151,13 +130,12 @@ enum SupportChatFunctions {
 
     static var repeatables: [RepeatableObject] {
         var objects: [RepeatableObject] = []
-        for function in [firstResponse, firstResponseOnce, approval] {
+        for function in [firstResponseOnce, approval] {
             var object = function.repeatableObject(source: source, executableBy: [])
             object.kind = .triggerFunction
             objects.append(object)
         }
         return objects + [
-            firstResponseTrigger.repeatableObject(source: source),
             firstResponseOnceTrigger.repeatableObject(source: source),
             approvalTrigger.repeatableObject(source: source),
             applyLearningRecord.repeatableObject(source: source, executableBy: [.serviceRole]),

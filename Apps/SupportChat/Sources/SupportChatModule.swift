@@ -15,7 +15,8 @@ public import InvariantsSchema
 ///   `assistant`; `human_messages` counts role `user` (the customer); `system` and `tool`
 ///   messages count only in `total_messages`.
 /// - `first_response_time_ms` is set once, by the first committed `assistant` message:
-///   `message.created_at - session.created_at` in milliseconds; changing it later is refused (IV409).
+///   `message.created_at - session.created_at` in milliseconds, in the counters' own UPDATE of
+///   the session (``firstResponse``); changing it later is refused (IV409).
 /// - session `status` (``sessionStatus``): `active → escalated | resolved | closed`,
 ///   `escalated → active | resolved | closed`, `resolved → active` (the customer writes again)
 ///   `| closed`; `closed` is terminal. Entering `resolved` sets `resolved_at` and
@@ -377,5 +378,19 @@ public enum SupportChatModule {
             .count("ai_messages", where: .init("role", in: ["assistant"])),
             .count("human_messages", where: .init("role", in: ["user"])),
         ],
+        setOnce: [firstResponse],
         strategy: .statement)
+
+    /// `first_response_time_ms`: the delay from the session's start to its first `assistant`
+    /// message, set in the counter's UPDATE of the session (one UPDATE per message, not two).
+    /// Capped at 2147483647, the seed's `integer`: a first answer after 24.8 days would overflow.
+    public static let firstResponse = CounterCache.SetOnce(
+        "first_response_time_ms", earliest: "created_at", where: .init("role", in: ["assistant"])
+    ) { earliest, session in
+        """
+        LEAST(GREATEST(0, pg_catalog.round(
+            pg_catalog.date_part('epoch', \(earliest) - \(session).created_at) * 1000)),
+            2147483647)::integer
+        """
+    }
 }

@@ -1,0 +1,172 @@
+-- Extension invariants_support_chat upgrade 0.3 → dev.9c9fd7236069: 1 function(s) dropped,
+-- 1 created or replaced, 7 unchanged.
+-- Generated from the Swift declarations; do not edit by hand.
+-- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.9c9fd7236069';
+-- (`invariants migrate --stored-logic extension` first drops the triggers and other
+-- objects that still use a dropped function, then updates, then re-creates them.)
+\echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
+DO $guard$
+BEGIN
+    IF pg_catalog.to_regnamespace('invariants') IS NULL THEN
+        RAISE EXCEPTION 'extension invariants_support_chat holds stored logic only: apply the migrations first'
+            USING HINT = 'invariants migrate --stored-logic extension (or psql -f each module''s migrations), then CREATE EXTENSION invariants_support_chat';
+    END IF;
+END
+$guard$;
+
+-- removed: function invariants.chat_first_response()
+DROP FUNCTION IF EXISTS "invariants"."chat_first_response"();
+
+-- invariants:object {"checksum":"sha256:7e91b8c96eb65684f8d70e0f57267309b954ab47f9a35246647cfb8a5c3d0950","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    parent_keys text[];
+    total_messages_deltas bigint[];
+    ai_messages_deltas bigint[];
+    human_messages_deltas bigint[];
+    earliest_created_at_values timestamp with time zone[];
+    updated_parents bigint;
+    missing_key text;
+BEGIN
+    -- Counter cache chat_session_messages (statement strategy):
+    -- "public"."chat_messages" → "public"."chat_sessions".
+    IF TG_OP = 'INSERT' THEN
+        WITH changes AS (
+            SELECT r."session_id" AS parent_key,
+                   1::bigint AS total_messages,
+                   CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages,
+                   CASE WHEN r."role" = 'assistant' THEN r."created_at" END AS earliest_created_at
+            FROM new_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.total_messages) AS total_messages,
+                   sum(c.ai_messages) AS ai_messages,
+                   sum(c.human_messages) AS human_messages,
+                   min(c.earliest_created_at) AS earliest_created_at
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.total_messages) <> 0
+                OR sum(c.ai_messages) <> 0
+                OR sum(c.human_messages) <> 0
+                OR min(c.earliest_created_at) IS NOT NULL
+        )
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.total_messages ORDER BY d.parent_key),
+               array_agg(d.ai_messages ORDER BY d.parent_key),
+               array_agg(d.human_messages ORDER BY d.parent_key),
+               array_agg(d.earliest_created_at ORDER BY d.parent_key)
+        INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas,
+             earliest_created_at_values
+        FROM deltas AS d;
+    ELSIF TG_OP = 'DELETE' THEN
+        WITH changes AS (
+            SELECT r."session_id" AS parent_key,
+                   -1::bigint AS total_messages,
+                   -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages
+            FROM old_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.total_messages) AS total_messages,
+                   sum(c.ai_messages) AS ai_messages,
+                   sum(c.human_messages) AS human_messages
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.total_messages) <> 0
+                OR sum(c.ai_messages) <> 0
+                OR sum(c.human_messages) <> 0
+        )
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.total_messages ORDER BY d.parent_key),
+               array_agg(d.ai_messages ORDER BY d.parent_key),
+               array_agg(d.human_messages ORDER BY d.parent_key)
+        INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas
+        FROM deltas AS d;
+    ELSE
+        WITH changes AS (
+            SELECT r."session_id" AS parent_key,
+                   1::bigint AS total_messages,
+                   CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages
+            FROM new_rows AS r
+            UNION ALL
+            SELECT r."session_id" AS parent_key,
+                   -1::bigint AS total_messages,
+                   -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages
+            FROM old_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.total_messages) AS total_messages,
+                   sum(c.ai_messages) AS ai_messages,
+                   sum(c.human_messages) AS human_messages
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.total_messages) <> 0
+                OR sum(c.ai_messages) <> 0
+                OR sum(c.human_messages) <> 0
+        )
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.total_messages ORDER BY d.parent_key),
+               array_agg(d.ai_messages ORDER BY d.parent_key),
+               array_agg(d.human_messages ORDER BY d.parent_key)
+        INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas
+        FROM deltas AS d;
+    END IF;
+    IF parent_keys IS NULL THEN
+        RETURN NULL;  -- no counter changes
+    END IF;
+    IF cardinality(parent_keys) > 1 THEN
+        -- Several parents: lock them in key order before changing any.
+        PERFORM 1 FROM "public"."chat_sessions" AS p
+        WHERE p."session_id" = ANY (parent_keys)
+        ORDER BY p."session_id"
+        FOR NO KEY UPDATE;
+    END IF;
+    UPDATE "public"."chat_sessions" AS p SET
+        "total_messages" = p."total_messages" + d.total_messages,
+        "ai_messages" = p."ai_messages" + d.ai_messages,
+        "human_messages" = p."human_messages" + d.human_messages,
+        "first_response_time_ms" = COALESCE(p."first_response_time_ms",
+            CASE WHEN d.earliest_created_at IS NOT NULL THEN
+                LEAST(GREATEST(0, pg_catalog.round(
+                    pg_catalog.date_part('epoch', d.earliest_created_at - p.created_at) * 1000)),
+                    2147483647)::integer
+            END)
+    FROM unnest(parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas,
+                earliest_created_at_values)
+        AS d(parent_key, total_messages, ai_messages, human_messages,
+             earliest_created_at)
+    WHERE p."session_id" = d.parent_key;
+    GET DIAGNOSTICS updated_parents = ROW_COUNT;
+    -- Fewer rows than parents: one is gone. A parent being deleted (a cascade) has nothing
+    -- to keep; one that a new child row names is an error.
+    IF updated_parents < cardinality(parent_keys) AND TG_OP <> 'DELETE' THEN
+        SELECT k.parent_key INTO missing_key
+        FROM new_rows AS r
+        CROSS JOIN LATERAL (SELECT r."session_id" AS parent_key) AS k
+        WHERE k.parent_key IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM "public"."chat_sessions" AS x WHERE x."session_id" = k.parent_key)
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'chat_session_messages', '"public"."chat_sessions"', missing_key
+                USING ERRCODE = 'IV404';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages"() FROM PUBLIC;
+
