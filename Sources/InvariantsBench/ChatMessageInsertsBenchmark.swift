@@ -108,7 +108,7 @@ enum ChatMessageInsertsBenchmark {
     /// No messages, counters zero (the TRUNCATE trigger), no first response yet (set with triggers
     /// off: the set-once guard refuses clearing it), vacuumed.
     static func reset(on connection: PostgresConnection) async throws {
-        try await connection.run("TRUNCATE public.agent_traces, public.chat_messages")
+        try await connection.run("TRUNCATE public.tool_executions, public.agent_traces, public.chat_messages")
         try await connection.run("SET session_replication_role = replica")
         try await connection.run("UPDATE public.chat_sessions SET first_response_time_ms = NULL WHERE first_response_time_ms IS NOT NULL")
         try await connection.run("RESET session_replication_role")

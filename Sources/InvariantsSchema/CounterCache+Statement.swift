@@ -60,7 +60,8 @@ extension CounterCache {
 
     /// Statement 1: the changes grouped per parent, into the sorted arrays (at column 0).
     private func groupIntoArrays(changes: String, withSetOnce: Bool) -> String {
-        var sums = counters.indices.map { "sum(c.\(changeColumn($0))) AS \(changeColumn($0))" }
+        // sum(bigint) is numeric: cast back to the variable's type.
+        var sums = counters.indices.map { "sum(c.\(changeColumn($0)))::\(deltaType(counters[$0])) AS \(changeColumn($0))" }
         var changed = counters.indices.map { "sum(c.\(changeColumn($0))) <> 0" }
         var aggregates = ["array_agg(d.parent_key ORDER BY d.parent_key)"]
             + counters.indices.map { "array_agg(d.\(changeColumn($0)) ORDER BY d.parent_key)" }
@@ -122,7 +123,8 @@ extension CounterCache {
         let deleted = projection("old_rows", sign: "-", withSetOnce: false)
         let both = insertedOnly + "\nUNION ALL\n" + deleted
         let childKey = keyExpression("r")
-        let declarations = ["parent_keys \(keyType)[];"]
+        let declarations = [rowImageDeclarations, "old_image record;", "new_image record;", "statement_rows bigint;",
+                            "parent_keys \(keyType)[];"]
             + counters.indices.map { "\(deltasVariable($0)) \(deltaType(counters[$0]))[];" }
             + setOnce.indices.map { "\(earliestVariable($0)) \(setOnce[$0].earliestType)[];" }
             + ["updated_parents bigint;", "missing_key \(keyType);"]
@@ -132,6 +134,30 @@ extension CounterCache {
             BEGIN
                 -- Counter cache \(SQLText.commentSafe(name)) (statement strategy):
                 -- \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(table)).
+
+                -- The statement's first child row and how many there are.
+                IF TG_OP = 'DELETE' THEN
+                    SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+                    FROM old_rows AS r LIMIT 1;
+                    statement_rows := old_image.statement_rows;
+                ELSE
+                    SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+                    FROM new_rows AS r LIMIT 1;
+                    statement_rows := new_image.statement_rows;
+                END IF;
+                IF statement_rows IS NULL THEN
+                    RETURN NULL;  -- no row
+                END IF;
+                IF statement_rows = 1 THEN
+                    -- One child row (every single-row write): a row trigger's work, no grouping.
+                    IF TG_OP = 'UPDATE' THEN
+                        SELECT r.* INTO old_image FROM old_rows AS r;
+                    END IF;
+                    \(readRowImages(old: "old_image", new: "new_image").indentingContinuation(by: 4))
+                    \(rowChanges.indentingContinuation(by: 4))
+                END IF;
+
+                -- Several child rows: grouped per parent.
                 IF TG_OP = 'INSERT' THEN
                     \(groupIntoArrays(changes: inserted, withSetOnce: !setOnce.isEmpty).indentingContinuation(by: 8))
                 ELSIF TG_OP = 'DELETE' THEN
@@ -161,7 +187,7 @@ extension CounterCache {
                       AND NOT EXISTS (SELECT 1 FROM \(table) AS x WHERE x.\(key) = k.parent_key)
                     LIMIT 1;
                     IF FOUND THEN
-                        \(raiseMissingParent("missing_key").indentingContinuation(by: 4));
+                        \(raiseMissingParent("missing_key").indentingContinuation(by: 12));
                     END IF;
                 END IF;
                 RETURN NULL;

@@ -173,12 +173,12 @@ public struct CounterCache: Hashable, Sendable {
     var tableKey: String { ObjectName.keyPart(parent.schema) + "." + ObjectName.keyPart(parent.name) }
     var source: String { "CounterCache(\(ObjectName.keyPart(name)))" }
 
-    /// `RAISE` for a child pointing at a missing parent row.
+    /// `RAISE` for a child pointing at a missing parent row (at column 0).
     func raiseMissingParent(_ key: String) -> String {
         """
         RAISE EXCEPTION 'counter %: % row % does not exist',
-                    \(SQLText.literal(name)), \(SQLText.literal(parent.sql)), \(key)
-                    USING ERRCODE = \(ProjectErrorCode.notFound.sqlLiteral)
+            \(SQLText.literal(name)), \(SQLText.literal(parent.sql)), \(key)
+            USING ERRCODE = \(ProjectErrorCode.notFound.sqlLiteral)
         """
     }
 
@@ -255,8 +255,9 @@ public struct CounterCache: Hashable, Sendable {
         }.joined(separator: ",\n" + String(repeating: " ", count: indent))
     }
 
-    var anyDeltaNonZero: (_ delta: (Int) -> String) -> String {
-        { delta in counters.indices.map { "\(delta($0)) <> 0" }.joined(separator: " OR ") }
+    /// `d0 <> 0` for every counter, one per line after the first (indented by `indent`), OR-ed.
+    func anyNonZero(indent: Int, _ delta: (Int) -> String) -> String {
+        counters.indices.map { "\(delta($0)) <> 0" }.joined(separator: "\n" + String(repeating: " ", count: indent) + "OR ")
     }
 
     /// The row trigger's variable for counter `index` in the OLD or NEW image, named after its
@@ -266,48 +267,61 @@ public struct CounterCache: Hashable, Sendable {
     }
 
     /// Variables of a row trigger: each image's parent key and contributions.
-    private var rowImageDeclarations: String {
+    var rowImageDeclarations: String {
         (["old_key \(keyType);", "new_key \(keyType);"] + counters.indices.flatMap { i in
             let type = deltaType(counters[i])
             return ["\(imageVariable(i, "old")) \(type) := 0::\(type);", "\(imageVariable(i, "new")) \(type) := 0::\(type);"]
-        }).joined(separator: "\n    ")
+        } + setOnce.indices.map { "\(setOnceVariable($0)) \(setOnce[$0].earliestType);" }).joined(separator: "\n    ")
     }
 
-    /// Reads the parent key and the contributions of OLD (not on INSERT) and NEW (not on DELETE).
-    private var readRowImages: String {
-        func read(_ image: String) -> String {
-            (["\(image.lowercased())_key := \(keyExpression(image));"]
-                + counters.indices.map { "\(imageVariable($0, image)) := \(contribution(counters[$0], image));" })
+    /// Reads the parent key and the contributions of the old image (not on INSERT) and the new
+    /// one (not on DELETE): `OLD` and `NEW` in a row trigger.
+    func readRowImages(old: String = "OLD", new: String = "NEW") -> String {
+        func read(_ image: String, _ prefix: String) -> String {
+            (["\(prefix)_key := \(keyExpression(image));"]
+                + counters.indices.map { "\(imageVariable($0, prefix)) := \(contribution(counters[$0], image));" })
                 .joined(separator: "\n        ")
         }
+        // Only read on INSERT: the new image is not assigned on a DELETE.
+        let offered = setOnce.isEmpty ? "" : "\n    IF TG_OP = 'INSERT' THEN" + setOnce.indices.map {
+            "\n        \(setOnceVariable($0)) := \(setOnce[$0].childValue(new));"
+        }.joined() + "\n    END IF;"
         return """
             IF TG_OP <> 'INSERT' THEN
-                    \(read("OLD"))
+                    \(read(old, "old"))
                 END IF;
                 IF TG_OP <> 'DELETE' THEN
-                    \(read("NEW"))
+                    \(read(new, "new"))
                 END IF;
-            """
+            """ + offered
     }
 
-    private var rowBody: String {
+    /// The row path's variable for set-once value `index`: what an inserted row offers
+    /// (`new_earliest_created_at`), NULL unless the row is inserted and matches.
+    func setOnceVariable(_ index: Int) -> String { "new_" + earliestColumn(index) }
+
+    /// The set-once columns in the UPDATE of the new parent.
+    private var rowSetOnceAssignments: String {
+        setOnce.indices.map {
+            ",\n            " + setOnce[$0].assignment(earliest: setOnceVariable($0), parent: "p").indentingContinuation(by: 12)
+        }.joined()
+    }
+
+    /// After ``readRowImages(old:new:)``: one UPDATE when the parent stays, else both parents
+    /// locked in key order and each updated; ends with `RETURN NULL`.
+    var rowChanges: String {
         let table = parent.sql
         let key = parentKeySQL
+        let setOnceOffered = setOnce.indices.map { "\n        OR \(setOnceVariable($0)) IS NOT NULL" }.joined()
         return """
-            DECLARE
-                \(rowImageDeclarations)
-            BEGIN
-                -- Counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(table)).
-                \(readRowImages)
-
-                IF old_key IS NOT DISTINCT FROM new_key THEN
+            IF old_key IS NOT DISTINCT FROM new_key THEN
                     -- Same parent (or none): one UPDATE with the net change.
-                    IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" })) THEN
+                    IF new_key IS NOT NULL AND (\(anyNonZero(indent: 12) { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" })) THEN
                         UPDATE \(table) AS p SET
                             \(setClause("p") { "(\(imageVariable($0, "new")) - \(imageVariable($0, "old")))" })
                         WHERE p.\(key) = new_key;
                         IF NOT FOUND THEN
-                            \(raiseMissingParent("new_key"));
+                            \(raiseMissingParent("new_key").indentingContinuation(by: 16));
                         END IF;
                     END IF;
                     RETURN NULL;
@@ -321,23 +335,35 @@ public struct CounterCache: Hashable, Sendable {
                     ORDER BY p.\(key)
                     FOR NO KEY UPDATE;
                 END IF;
-                IF old_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "old"))" })) THEN
+                IF old_key IS NOT NULL AND (\(anyNonZero(indent: 8) { "\(imageVariable($0, "old"))" })) THEN
                     -- No row: the parent is being deleted (a cascade) — nothing to keep.
                     UPDATE \(table) AS p SET
-                        \(setClause("p") { "(-\(imageVariable($0, "old")))" })
+                        \(setClause("p", indent: 12) { "(-\(imageVariable($0, "old")))" })
                     WHERE p.\(key) = old_key;
                 END IF;
-                IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "new"))" })) THEN
+                IF new_key IS NOT NULL AND (\(anyNonZero(indent: 8) { "\(imageVariable($0, "new"))" })\(setOnceOffered)) THEN
                     UPDATE \(table) AS p SET
-                        \(setClause("p") { "\(imageVariable($0, "new"))" })
+                        \(setClause("p", indent: 12) { "\(imageVariable($0, "new"))" })\(rowSetOnceAssignments)
                     WHERE p.\(key) = new_key;
                     IF NOT FOUND THEN
-                        \(raiseMissingParent("new_key"));
+                        \(raiseMissingParent("new_key").indentingContinuation(by: 12));
                     END IF;
                 END IF;
                 RETURN NULL;
-            END
             """
+    }
+
+    private var rowBody: String {
+        """
+        DECLARE
+            \(rowImageDeclarations)
+        BEGIN
+            -- Counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(parent.sql)).
+            \(readRowImages())
+
+            \(rowChanges)
+        END
+        """
     }
 
     private var deltaBody: String {
@@ -350,19 +376,19 @@ public struct CounterCache: Hashable, Sendable {
             BEGIN
                 -- Counter cache \(SQLText.commentSafe(name)) (delta strategy): writers append to \(SQLText.commentSafe(deltas))
                 -- and never lock the parent row; \(SQLText.commentSafe(foldFunctionName.sql))() folds the deltas in.
-                \(readRowImages)
+                \(readRowImages())
                 IF old_key IS NOT DISTINCT FROM new_key THEN
-                    IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" })) THEN
+                    IF new_key IS NOT NULL AND (\(anyNonZero(indent: 12) { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" })) THEN
                         INSERT INTO \(deltas) (parent_key, \(deltaColumns))
                         VALUES (new_key, \((0..<n).map { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" }.joined(separator: ", ")));
                     END IF;
                     RETURN NULL;
                 END IF;
-                IF old_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "old"))" })) THEN
+                IF old_key IS NOT NULL AND (\(anyNonZero(indent: 8) { "\(imageVariable($0, "old"))" })) THEN
                     INSERT INTO \(deltas) (parent_key, \(deltaColumns))
                     VALUES (old_key, \((0..<n).map { "-\(imageVariable($0, "old"))" }.joined(separator: ", ")));
                 END IF;
-                IF new_key IS NOT NULL AND (\(anyDeltaNonZero { "\(imageVariable($0, "new"))" })) THEN
+                IF new_key IS NOT NULL AND (\(anyNonZero(indent: 8) { "\(imageVariable($0, "new"))" })) THEN
                     INSERT INTO \(deltas) (parent_key, \(deltaColumns))
                     VALUES (new_key, \((0..<n).map { "\(imageVariable($0, "new"))" }.joined(separator: ", ")));
                 END IF;

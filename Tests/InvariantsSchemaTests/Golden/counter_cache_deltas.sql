@@ -23,37 +23,40 @@ AS $fn$
 DECLARE
     old_key bigint;
     new_key bigint;
-    old_0 bigint := 0::bigint;
-    new_0 bigint := 0::bigint;
-    old_1 numeric := 0::numeric;
-    new_1 numeric := 0::numeric;
+    open_tasks_old bigint := 0::bigint;
+    open_tasks_new bigint := 0::bigint;
+    estimate_old numeric := 0::numeric;
+    estimate_new numeric := 0::numeric;
 BEGIN
     -- Counter cache project_tasks (delta strategy): writers append to "invariants"."counter_deltas_project_tasks"
     -- and never lock the parent row; "invariants"."fold_project_tasks"() folds the deltas in.
     IF TG_OP <> 'INSERT' THEN
         old_key := OLD."project_id";
-        old_0 := CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
-        old_1 := COALESCE(OLD."hours", 0)::numeric;
+        open_tasks_old := CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+        estimate_old := COALESCE(OLD."hours", 0)::numeric;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := NEW."project_id";
-        new_0 := CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
-        new_1 := COALESCE(NEW."hours", 0)::numeric;
+        open_tasks_new := CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+        estimate_new := COALESCE(NEW."hours", 0)::numeric;
     END IF;
     IF old_key IS NOT DISTINCT FROM new_key THEN
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0 OR new_1 - old_1 <> 0) THEN
+        IF new_key IS NOT NULL AND (open_tasks_new - open_tasks_old <> 0
+            OR estimate_new - estimate_old <> 0) THEN
             INSERT INTO "invariants"."counter_deltas_project_tasks" (parent_key, d0, d1)
-            VALUES (new_key, new_0 - old_0, new_1 - old_1);
+            VALUES (new_key, open_tasks_new - open_tasks_old, estimate_new - estimate_old);
         END IF;
         RETURN NULL;
     END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0 OR old_1 <> 0) THEN
+    IF old_key IS NOT NULL AND (open_tasks_old <> 0
+        OR estimate_old <> 0) THEN
         INSERT INTO "invariants"."counter_deltas_project_tasks" (parent_key, d0, d1)
-        VALUES (old_key, -old_0, -old_1);
+        VALUES (old_key, -open_tasks_old, -estimate_old);
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0 OR new_1 <> 0) THEN
+    IF new_key IS NOT NULL AND (open_tasks_new <> 0
+        OR estimate_new <> 0) THEN
         INSERT INTO "invariants"."counter_deltas_project_tasks" (parent_key, d0, d1)
-        VALUES (new_key, new_0, new_1);
+        VALUES (new_key, open_tasks_new, estimate_new);
     END IF;
     RETURN NULL;
 END

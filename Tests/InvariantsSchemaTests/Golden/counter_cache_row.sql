@@ -9,33 +9,35 @@ AS $fn$
 DECLARE
     old_key bigint;
     new_key bigint;
-    old_0 bigint := 0::bigint;
-    new_0 bigint := 0::bigint;
-    old_1 numeric := 0::numeric;
-    new_1 numeric := 0::numeric;
+    open_tasks_old bigint := 0::bigint;
+    open_tasks_new bigint := 0::bigint;
+    estimate_old numeric := 0::numeric;
+    estimate_new numeric := 0::numeric;
 BEGIN
     -- Counter cache project_tasks: "public"."tasks" → "public"."projects".
     IF TG_OP <> 'INSERT' THEN
         old_key := OLD."project_id";
-        old_0 := CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
-        old_1 := COALESCE(OLD."hours", 0)::numeric;
+        open_tasks_old := CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+        estimate_old := COALESCE(OLD."hours", 0)::numeric;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := NEW."project_id";
-        new_0 := CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
-        new_1 := COALESCE(NEW."hours", 0)::numeric;
+        open_tasks_new := CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+        estimate_new := COALESCE(NEW."hours", 0)::numeric;
     END IF;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0 OR new_1 - old_1 <> 0) THEN
+        IF new_key IS NOT NULL AND (open_tasks_new - open_tasks_old <> 0
+            OR estimate_new - estimate_old <> 0) THEN
             UPDATE "public"."projects" AS p SET
-                "open_tasks" = p."open_tasks" + (new_0 - old_0),
-                "estimate" = p."estimate" + (new_1 - old_1)
+                "open_tasks" = p."open_tasks" + (open_tasks_new - open_tasks_old),
+                "estimate" = p."estimate" + (estimate_new - estimate_old)
             WHERE p."id" = new_key;
             IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist', 'project_tasks', '"public"."projects"', new_key
-            USING ERRCODE = 'IV404';
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'project_tasks', '"public"."projects"', new_key
+                    USING ERRCODE = 'IV404';
             END IF;
         END IF;
         RETURN NULL;
@@ -49,21 +51,24 @@ BEGIN
         ORDER BY p."id"
         FOR NO KEY UPDATE;
     END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0 OR old_1 <> 0) THEN
+    IF old_key IS NOT NULL AND (open_tasks_old <> 0
+        OR estimate_old <> 0) THEN
         -- No row: the parent is being deleted (a cascade) — nothing to keep.
         UPDATE "public"."projects" AS p SET
-            "open_tasks" = p."open_tasks" + (-old_0),
-                "estimate" = p."estimate" + (-old_1)
+            "open_tasks" = p."open_tasks" + (-open_tasks_old),
+            "estimate" = p."estimate" + (-estimate_old)
         WHERE p."id" = old_key;
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0 OR new_1 <> 0) THEN
+    IF new_key IS NOT NULL AND (open_tasks_new <> 0
+        OR estimate_new <> 0) THEN
         UPDATE "public"."projects" AS p SET
-            "open_tasks" = p."open_tasks" + new_0,
-                "estimate" = p."estimate" + new_1
+            "open_tasks" = p."open_tasks" + open_tasks_new,
+            "estimate" = p."estimate" + estimate_new
         WHERE p."id" = new_key;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'counter %: % row % does not exist', 'project_tasks', '"public"."projects"', new_key
-            USING ERRCODE = 'IV404';
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'project_tasks', '"public"."projects"', new_key
+                USING ERRCODE = 'IV404';
         END IF;
     END IF;
     RETURN NULL;

@@ -7,82 +7,201 @@ CREATE OR REPLACE FUNCTION "invariants"."count_project_tasks"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    old_key bigint;
+    new_key bigint;
+    open_tasks_old bigint := 0::bigint;
+    open_tasks_new bigint := 0::bigint;
+    estimate_old numeric := 0::numeric;
+    estimate_new numeric := 0::numeric;
+    old_image record;
+    new_image record;
+    statement_rows bigint;
+    parent_keys bigint[];
+    open_tasks_deltas bigint[];
+    estimate_deltas numeric[];
+    updated_parents bigint;
     missing_key bigint;
 BEGIN
-    -- Counter cache project_tasks (statement strategy): "public"."tasks" → "public"."projects".
-    IF TG_OP = 'INSERT' THEN
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
-        PERFORM 1 FROM "public"."projects" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, COALESCE(r."hours", 0)::numeric AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
-        ORDER BY p."id"
-        FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, COALESCE(r."hours", 0)::numeric AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
-        ), updated AS (
-            UPDATE "public"."projects" AS p SET
-                "open_tasks" = p."open_tasks" + d.d0,
-                "estimate" = p."estimate" + d.d1
-            FROM deltas AS d
-            WHERE p."id" = d.key
-        )
-        -- A child pointing at a parent row that does not exist (asked of the parent
-        -- table's key index: an anti-join against the UPDATE's output is quadratic).
-        SELECT d.key INTO missing_key
-        FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."projects" AS x WHERE x."id" = d.key)
-        LIMIT 1;
-    ELSIF TG_OP = 'DELETE' THEN
-        -- A parent without a row is being deleted (a cascade): nothing to keep.
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
-        PERFORM 1 FROM "public"."projects" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, -COALESCE(r."hours", 0)::numeric AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
-        ORDER BY p."id"
-        FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1
-            FROM (SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, -COALESCE(r."hours", 0)::numeric AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
-        )
-        UPDATE "public"."projects" AS p SET
-            "open_tasks" = p."open_tasks" + d.d0,
-            "estimate" = p."estimate" + d.d1
-        FROM deltas AS d
-        WHERE p."id" = d.key;
+    -- Counter cache project_tasks (statement strategy):
+    -- "public"."tasks" → "public"."projects".
+
+    -- The statement's first child row and how many there are.
+    IF TG_OP = 'DELETE' THEN
+        SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+        FROM old_rows AS r LIMIT 1;
+        statement_rows := old_image.statement_rows;
     ELSE
-        -- Lock every parent this statement touches, in key order, before changing any:
-        -- a grouped UPDATE alone locks in plan order and two bulk writers could deadlock.
+        SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+        FROM new_rows AS r LIMIT 1;
+        statement_rows := new_image.statement_rows;
+    END IF;
+    IF statement_rows IS NULL THEN
+        RETURN NULL;  -- no row
+    END IF;
+    IF statement_rows = 1 THEN
+        -- One child row (every single-row write): a row trigger's work, no grouping.
+        IF TG_OP = 'UPDATE' THEN
+            SELECT r.* INTO old_image FROM old_rows AS r;
+        END IF;
+        IF TG_OP <> 'INSERT' THEN
+            old_key := old_image."project_id";
+            open_tasks_old := CASE WHEN old_image."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+            estimate_old := COALESCE(old_image."hours", 0)::numeric;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            new_key := new_image."project_id";
+            open_tasks_new := CASE WHEN new_image."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+            estimate_new := COALESCE(new_image."hours", 0)::numeric;
+        END IF;
+        IF old_key IS NOT DISTINCT FROM new_key THEN
+            -- Same parent (or none): one UPDATE with the net change.
+            IF new_key IS NOT NULL AND (open_tasks_new - open_tasks_old <> 0
+                OR estimate_new - estimate_old <> 0) THEN
+                UPDATE "public"."projects" AS p SET
+                    "open_tasks" = p."open_tasks" + (open_tasks_new - open_tasks_old),
+                    "estimate" = p."estimate" + (estimate_new - estimate_old)
+                WHERE p."id" = new_key;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'counter %: % row % does not exist',
+                        'project_tasks', '"public"."projects"', new_key
+                        USING ERRCODE = 'IV404';
+                END IF;
+            END IF;
+            RETURN NULL;
+        END IF;
+
+        -- A move between two parents: lock both in key order, so two opposite moves
+        -- cannot deadlock.
+        IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+            PERFORM 1 FROM "public"."projects" AS p
+            WHERE p."id" IN (old_key, new_key)
+            ORDER BY p."id"
+            FOR NO KEY UPDATE;
+        END IF;
+        IF old_key IS NOT NULL AND (open_tasks_old <> 0
+            OR estimate_old <> 0) THEN
+            -- No row: the parent is being deleted (a cascade) — nothing to keep.
+            UPDATE "public"."projects" AS p SET
+                "open_tasks" = p."open_tasks" + (-open_tasks_old),
+                "estimate" = p."estimate" + (-estimate_old)
+            WHERE p."id" = old_key;
+        END IF;
+        IF new_key IS NOT NULL AND (open_tasks_new <> 0
+            OR estimate_new <> 0) THEN
+            UPDATE "public"."projects" AS p SET
+                "open_tasks" = p."open_tasks" + open_tasks_new,
+                "estimate" = p."estimate" + estimate_new
+            WHERE p."id" = new_key;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'project_tasks', '"public"."projects"', new_key
+                    USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- Several child rows: grouped per parent.
+    IF TG_OP = 'INSERT' THEN
+        WITH changes AS (
+            SELECT r."project_id" AS parent_key,
+                   CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS open_tasks,
+                   COALESCE(r."hours", 0)::numeric AS estimate
+            FROM new_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.open_tasks)::bigint AS open_tasks,
+                   sum(c.estimate)::numeric AS estimate
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.open_tasks) <> 0
+                OR sum(c.estimate) <> 0
+        )
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.open_tasks ORDER BY d.parent_key),
+               array_agg(d.estimate ORDER BY d.parent_key)
+        INTO parent_keys, open_tasks_deltas, estimate_deltas
+        FROM deltas AS d;
+    ELSIF TG_OP = 'DELETE' THEN
+        WITH changes AS (
+            SELECT r."project_id" AS parent_key,
+                   -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS open_tasks,
+                   -COALESCE(r."hours", 0)::numeric AS estimate
+            FROM old_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.open_tasks)::bigint AS open_tasks,
+                   sum(c.estimate)::numeric AS estimate
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.open_tasks) <> 0
+                OR sum(c.estimate) <> 0
+        )
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.open_tasks ORDER BY d.parent_key),
+               array_agg(d.estimate ORDER BY d.parent_key)
+        INTO parent_keys, open_tasks_deltas, estimate_deltas
+        FROM deltas AS d;
+    ELSE
+        WITH changes AS (
+            SELECT r."project_id" AS parent_key,
+                   CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS open_tasks,
+                   COALESCE(r."hours", 0)::numeric AS estimate
+            FROM new_rows AS r
+            UNION ALL
+            SELECT r."project_id" AS parent_key,
+                   -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS open_tasks,
+                   -COALESCE(r."hours", 0)::numeric AS estimate
+            FROM old_rows AS r
+        ), deltas AS (
+            SELECT c.parent_key,
+                   sum(c.open_tasks)::bigint AS open_tasks,
+                   sum(c.estimate)::numeric AS estimate
+            FROM changes AS c
+            WHERE c.parent_key IS NOT NULL
+            GROUP BY c.parent_key
+            HAVING sum(c.open_tasks) <> 0
+                OR sum(c.estimate) <> 0
+        )
+        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
+               array_agg(d.open_tasks ORDER BY d.parent_key),
+               array_agg(d.estimate ORDER BY d.parent_key)
+        INTO parent_keys, open_tasks_deltas, estimate_deltas
+        FROM deltas AS d;
+    END IF;
+    IF parent_keys IS NULL THEN
+        RETURN NULL;  -- no counter changes
+    END IF;
+    IF cardinality(parent_keys) > 1 THEN
+        -- Several parents: lock them in key order before changing any.
         PERFORM 1 FROM "public"."projects" AS p
-        WHERE p."id" IN (SELECT c.key FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, COALESCE(r."hours", 0)::numeric AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL UNION ALL SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, -COALESCE(r."hours", 0)::numeric AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c)
+        WHERE p."id" = ANY (parent_keys)
         ORDER BY p."id"
         FOR NO KEY UPDATE;
-        WITH deltas AS (
-            SELECT c.key, sum(c.d0) AS d0, sum(c.d1) AS d1, bool_or(c.from_new) AS from_new
-            FROM (SELECT r."project_id" AS key, CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, COALESCE(r."hours", 0)::numeric AS d1, true AS from_new FROM new_rows AS r WHERE r."project_id" IS NOT NULL UNION ALL SELECT r."project_id" AS key, -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS d0, -COALESCE(r."hours", 0)::numeric AS d1, false AS from_new FROM old_rows AS r WHERE r."project_id" IS NOT NULL) AS c
-            GROUP BY c.key
-            HAVING sum(c.d0) <> 0 OR sum(c.d1) <> 0
-        ), updated AS (
-            UPDATE "public"."projects" AS p SET
-                "open_tasks" = p."open_tasks" + d.d0,
-                "estimate" = p."estimate" + d.d1
-            FROM deltas AS d
-            WHERE p."id" = d.key
-        )
-        -- A child pointing at a parent row that does not exist (asked of the parent
-        -- table's key index: an anti-join against the UPDATE's output is quadratic).
-        SELECT d.key INTO missing_key
-        FROM deltas AS d
-        WHERE d.from_new AND NOT EXISTS (SELECT 1 FROM "public"."projects" AS x WHERE x."id" = d.key)
-        LIMIT 1;
     END IF;
-    IF missing_key IS NOT NULL THEN
-        RAISE EXCEPTION 'counter %: % row % does not exist', 'project_tasks', '"public"."projects"', missing_key
-            USING ERRCODE = 'IV404';
+    UPDATE "public"."projects" AS p SET
+        "open_tasks" = p."open_tasks" + d.open_tasks,
+        "estimate" = p."estimate" + d.estimate
+    FROM unnest(parent_keys, open_tasks_deltas, estimate_deltas)
+        AS d(parent_key, open_tasks, estimate)
+    WHERE p."id" = d.parent_key;
+    GET DIAGNOSTICS updated_parents = ROW_COUNT;
+    -- Fewer rows than parents: one is gone. A parent being deleted (a cascade) has nothing
+    -- to keep; one that a new child row names is an error.
+    IF updated_parents < cardinality(parent_keys) AND TG_OP <> 'DELETE' THEN
+        SELECT k.parent_key INTO missing_key
+        FROM new_rows AS r
+        CROSS JOIN LATERAL (SELECT r."project_id" AS parent_key) AS k
+        WHERE k.parent_key IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM "public"."projects" AS x WHERE x."id" = k.parent_key)
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'project_tasks', '"public"."projects"', missing_key
+                USING ERRCODE = 'IV404';
+        END IF;
     END IF;
     RETURN NULL;
 END

@@ -1,7 +1,7 @@
--- Extension invariants_gig_responses upgrade 0.3 → dev.f9544ff01800: 0 function(s) dropped,
+-- Extension invariants_gig_responses upgrade 0.3 → dev.6cd925cf9803: 0 function(s) dropped,
 -- 14 created or replaced, 4 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.f9544ff01800';
+-- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.6cd925cf9803';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
@@ -407,7 +407,7 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:8f4204d88021ecc4ca31ac6c2db7923946ae9c387365e38891a6ca5b06ec4727","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:cc588e0556efa6b94f7c5179285f5c5aa947d2481c5a1df7a0e316c277a4a446","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -415,6 +415,15 @@ CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    old_key uuid;
+    new_key uuid;
+    responses_old bigint := 0::bigint;
+    responses_new bigint := 0::bigint;
+    new_responses_old bigint := 0::bigint;
+    new_responses_new bigint := 0::bigint;
+    old_image record;
+    new_image record;
+    statement_rows bigint;
     parent_keys uuid[];
     responses_deltas bigint[];
     new_responses_deltas bigint[];
@@ -423,6 +432,84 @@ DECLARE
 BEGIN
     -- Counter cache gig_responses (statement strategy):
     -- "public"."responses" → "public"."gigs".
+
+    -- The statement's first child row and how many there are.
+    IF TG_OP = 'DELETE' THEN
+        SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+        FROM old_rows AS r LIMIT 1;
+        statement_rows := old_image.statement_rows;
+    ELSE
+        SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+        FROM new_rows AS r LIMIT 1;
+        statement_rows := new_image.statement_rows;
+    END IF;
+    IF statement_rows IS NULL THEN
+        RETURN NULL;  -- no row
+    END IF;
+    IF statement_rows = 1 THEN
+        -- One child row (every single-row write): a row trigger's work, no grouping.
+        IF TG_OP = 'UPDATE' THEN
+            SELECT r.* INTO old_image FROM old_rows AS r;
+        END IF;
+        IF TG_OP <> 'INSERT' THEN
+            old_key := CASE WHEN old_image."entity_type" = 'gig' THEN old_image."entity_id" END;
+            responses_old := 1::bigint;
+            new_responses_old := CASE WHEN old_image."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            new_key := CASE WHEN new_image."entity_type" = 'gig' THEN new_image."entity_id" END;
+            responses_new := 1::bigint;
+            new_responses_new := CASE WHEN new_image."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
+        END IF;
+        IF old_key IS NOT DISTINCT FROM new_key THEN
+            -- Same parent (or none): one UPDATE with the net change.
+            IF new_key IS NOT NULL AND (responses_new - responses_old <> 0
+                OR new_responses_new - new_responses_old <> 0) THEN
+                UPDATE "public"."gigs" AS p SET
+                    "responses" = p."responses" + (responses_new - responses_old),
+                    "new_responses" = p."new_responses" + (new_responses_new - new_responses_old)
+                WHERE p."id" = new_key;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'counter %: % row % does not exist',
+                        'gig_responses', '"public"."gigs"', new_key
+                        USING ERRCODE = 'IV404';
+                END IF;
+            END IF;
+            RETURN NULL;
+        END IF;
+
+        -- A move between two parents: lock both in key order, so two opposite moves
+        -- cannot deadlock.
+        IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+            PERFORM 1 FROM "public"."gigs" AS p
+            WHERE p."id" IN (old_key, new_key)
+            ORDER BY p."id"
+            FOR NO KEY UPDATE;
+        END IF;
+        IF old_key IS NOT NULL AND (responses_old <> 0
+            OR new_responses_old <> 0) THEN
+            -- No row: the parent is being deleted (a cascade) — nothing to keep.
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + (-responses_old),
+                "new_responses" = p."new_responses" + (-new_responses_old)
+            WHERE p."id" = old_key;
+        END IF;
+        IF new_key IS NOT NULL AND (responses_new <> 0
+            OR new_responses_new <> 0) THEN
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + responses_new,
+                "new_responses" = p."new_responses" + new_responses_new
+            WHERE p."id" = new_key;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'gig_responses', '"public"."gigs"', new_key
+                    USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- Several child rows: grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
@@ -431,8 +518,8 @@ BEGIN
             FROM new_rows AS r
         ), deltas AS (
             SELECT c.parent_key,
-                   sum(c.responses) AS responses,
-                   sum(c.new_responses) AS new_responses
+                   sum(c.responses)::bigint AS responses,
+                   sum(c.new_responses)::bigint AS new_responses
             FROM changes AS c
             WHERE c.parent_key IS NOT NULL
             GROUP BY c.parent_key
@@ -452,8 +539,8 @@ BEGIN
             FROM old_rows AS r
         ), deltas AS (
             SELECT c.parent_key,
-                   sum(c.responses) AS responses,
-                   sum(c.new_responses) AS new_responses
+                   sum(c.responses)::bigint AS responses,
+                   sum(c.new_responses)::bigint AS new_responses
             FROM changes AS c
             WHERE c.parent_key IS NOT NULL
             GROUP BY c.parent_key
@@ -478,8 +565,8 @@ BEGIN
             FROM old_rows AS r
         ), deltas AS (
             SELECT c.parent_key,
-                   sum(c.responses) AS responses,
-                   sum(c.new_responses) AS new_responses
+                   sum(c.responses)::bigint AS responses,
+                   sum(c.new_responses)::bigint AS new_responses
             FROM changes AS c
             WHERE c.parent_key IS NOT NULL
             GROUP BY c.parent_key

@@ -1,11 +1,11 @@
--- Extension invariants_support_chat, version dev.9c9fd7236069: the stored functions (and their EXECUTE
+-- Extension invariants_support_chat, version dev.8c6186249b74: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_support_chat VERSION 'dev.9c9fd7236069';
+--   CREATE EXTENSION invariants_support_chat VERSION 'dev.8c6186249b74';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
 DO $guard$
@@ -255,7 +255,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:7e91b8c96eb65684f8d70e0f57267309b954ab47f9a35246647cfb8a5c3d0950","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:ed8522ab942dfd35baf46180ea911d86f66e51dc9a6d80c3add4b6ce645833f0","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -263,6 +263,18 @@ CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    old_key text;
+    new_key text;
+    total_messages_old bigint := 0::bigint;
+    total_messages_new bigint := 0::bigint;
+    ai_messages_old bigint := 0::bigint;
+    ai_messages_new bigint := 0::bigint;
+    human_messages_old bigint := 0::bigint;
+    human_messages_new bigint := 0::bigint;
+    new_earliest_created_at timestamp with time zone;
+    old_image record;
+    new_image record;
+    statement_rows bigint;
     parent_keys text[];
     total_messages_deltas bigint[];
     ai_messages_deltas bigint[];
@@ -273,6 +285,102 @@ DECLARE
 BEGIN
     -- Counter cache chat_session_messages (statement strategy):
     -- "public"."chat_messages" → "public"."chat_sessions".
+
+    -- The statement's first child row and how many there are.
+    IF TG_OP = 'DELETE' THEN
+        SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+        FROM old_rows AS r LIMIT 1;
+        statement_rows := old_image.statement_rows;
+    ELSE
+        SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+        FROM new_rows AS r LIMIT 1;
+        statement_rows := new_image.statement_rows;
+    END IF;
+    IF statement_rows IS NULL THEN
+        RETURN NULL;  -- no row
+    END IF;
+    IF statement_rows = 1 THEN
+        -- One child row (every single-row write): a row trigger's work, no grouping.
+        IF TG_OP = 'UPDATE' THEN
+            SELECT r.* INTO old_image FROM old_rows AS r;
+        END IF;
+        IF TG_OP <> 'INSERT' THEN
+            old_key := old_image."session_id";
+            total_messages_old := 1::bigint;
+            ai_messages_old := CASE WHEN old_image."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END;
+            human_messages_old := CASE WHEN old_image."role" = 'user' THEN 1::bigint ELSE 0::bigint END;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            new_key := new_image."session_id";
+            total_messages_new := 1::bigint;
+            ai_messages_new := CASE WHEN new_image."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END;
+            human_messages_new := CASE WHEN new_image."role" = 'user' THEN 1::bigint ELSE 0::bigint END;
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            new_earliest_created_at := CASE WHEN new_image."role" = 'assistant' THEN new_image."created_at" END;
+        END IF;
+        IF old_key IS NOT DISTINCT FROM new_key THEN
+            -- Same parent (or none): one UPDATE with the net change.
+            IF new_key IS NOT NULL AND (total_messages_new - total_messages_old <> 0
+                OR ai_messages_new - ai_messages_old <> 0
+                OR human_messages_new - human_messages_old <> 0) THEN
+                UPDATE "public"."chat_sessions" AS p SET
+                    "total_messages" = p."total_messages" + (total_messages_new - total_messages_old),
+                    "ai_messages" = p."ai_messages" + (ai_messages_new - ai_messages_old),
+                    "human_messages" = p."human_messages" + (human_messages_new - human_messages_old)
+                WHERE p."session_id" = new_key;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'counter %: % row % does not exist',
+                        'chat_session_messages', '"public"."chat_sessions"', new_key
+                        USING ERRCODE = 'IV404';
+                END IF;
+            END IF;
+            RETURN NULL;
+        END IF;
+
+        -- A move between two parents: lock both in key order, so two opposite moves
+        -- cannot deadlock.
+        IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+            PERFORM 1 FROM "public"."chat_sessions" AS p
+            WHERE p."session_id" IN (old_key, new_key)
+            ORDER BY p."session_id"
+            FOR NO KEY UPDATE;
+        END IF;
+        IF old_key IS NOT NULL AND (total_messages_old <> 0
+            OR ai_messages_old <> 0
+            OR human_messages_old <> 0) THEN
+            -- No row: the parent is being deleted (a cascade) — nothing to keep.
+            UPDATE "public"."chat_sessions" AS p SET
+                "total_messages" = p."total_messages" + (-total_messages_old),
+                "ai_messages" = p."ai_messages" + (-ai_messages_old),
+                "human_messages" = p."human_messages" + (-human_messages_old)
+            WHERE p."session_id" = old_key;
+        END IF;
+        IF new_key IS NOT NULL AND (total_messages_new <> 0
+            OR ai_messages_new <> 0
+            OR human_messages_new <> 0
+            OR new_earliest_created_at IS NOT NULL) THEN
+            UPDATE "public"."chat_sessions" AS p SET
+                "total_messages" = p."total_messages" + total_messages_new,
+                "ai_messages" = p."ai_messages" + ai_messages_new,
+                "human_messages" = p."human_messages" + human_messages_new,
+                "first_response_time_ms" = COALESCE(p."first_response_time_ms",
+                    CASE WHEN new_earliest_created_at IS NOT NULL THEN
+                        LEAST(GREATEST(0, pg_catalog.round(
+                            pg_catalog.date_part('epoch', new_earliest_created_at - p.created_at) * 1000)),
+                            2147483647)::integer
+                    END)
+            WHERE p."session_id" = new_key;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'chat_session_messages', '"public"."chat_sessions"', new_key
+                    USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- Several child rows: grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT r."session_id" AS parent_key,
@@ -283,9 +391,9 @@ BEGIN
             FROM new_rows AS r
         ), deltas AS (
             SELECT c.parent_key,
-                   sum(c.total_messages) AS total_messages,
-                   sum(c.ai_messages) AS ai_messages,
-                   sum(c.human_messages) AS human_messages,
+                   sum(c.total_messages)::bigint AS total_messages,
+                   sum(c.ai_messages)::bigint AS ai_messages,
+                   sum(c.human_messages)::bigint AS human_messages,
                    min(c.earliest_created_at) AS earliest_created_at
             FROM changes AS c
             WHERE c.parent_key IS NOT NULL
@@ -312,9 +420,9 @@ BEGIN
             FROM old_rows AS r
         ), deltas AS (
             SELECT c.parent_key,
-                   sum(c.total_messages) AS total_messages,
-                   sum(c.ai_messages) AS ai_messages,
-                   sum(c.human_messages) AS human_messages
+                   sum(c.total_messages)::bigint AS total_messages,
+                   sum(c.ai_messages)::bigint AS ai_messages,
+                   sum(c.human_messages)::bigint AS human_messages
             FROM changes AS c
             WHERE c.parent_key IS NOT NULL
             GROUP BY c.parent_key
@@ -343,9 +451,9 @@ BEGIN
             FROM old_rows AS r
         ), deltas AS (
             SELECT c.parent_key,
-                   sum(c.total_messages) AS total_messages,
-                   sum(c.ai_messages) AS ai_messages,
-                   sum(c.human_messages) AS human_messages
+                   sum(c.total_messages)::bigint AS total_messages,
+                   sum(c.ai_messages)::bigint AS ai_messages,
+                   sum(c.human_messages)::bigint AS human_messages
             FROM changes AS c
             WHERE c.parent_key IS NOT NULL
             GROUP BY c.parent_key
