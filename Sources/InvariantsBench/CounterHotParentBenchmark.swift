@@ -75,6 +75,10 @@ enum CounterHotParentBenchmark {
                         benchmark: "counter `.deltas`, fold",
                         measured: "`\(tables.counter.foldFunctionName.sql)()` of one round's \(folded.formatted()) delta rows into the gig",
                         measuredValue: Spread(Array(folds.suffix(rounds))), unit: .seconds))
+                    rows.append(ResultRow(
+                        benchmark: "counter `.deltas`, fold per delta",
+                        measured: "the same fold's time per delta row (\(folded.formatted()) deltas, one gig)",
+                        measuredValue: Spread(Array(folds.suffix(rounds)).map { $0 / Double(max(folded, 1)) }), unit: .seconds))
                 }
                 try await connection.run("TRUNCATE \(tables.responses)")
             }

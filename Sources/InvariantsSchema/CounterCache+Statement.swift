@@ -58,6 +58,27 @@ extension CounterCache {
             .joined(separator: ",\n" + String(repeating: " ", count: indent))
     }
 
+    /// The first row of a transition table into the row path's variables (`new_key`,
+    /// `responses_new`, …, and what an inserted row offers a set-once column), with the table's
+    /// row count first when `counting` (at column 0).
+    private func probe(_ rows: String, image: String, counting: Bool) -> String {
+        var columns = ["\(keyExpression("r"))"] + counters.map { contribution($0, "r") }
+        var targets = ["\(image)_key"] + counters.indices.map { imageVariable($0, image) }
+        if image == "new" {
+            columns += setOnce.map { "CASE WHEN TG_OP = 'INSERT' THEN \($0.childValue("r")) END" }
+            targets += setOnce.indices.map(setOnceVariable)
+        }
+        if counting {
+            columns.insert("(SELECT count(*) FROM \(rows))", at: 0)
+            targets.insert("statement_rows", at: 0)
+        }
+        return """
+            SELECT \(columns.joined(separator: ",\n       "))
+            INTO \(wrapped(targets, indent: 5))
+            FROM \(rows) AS r\(counting ? " LIMIT 1" : "");
+            """
+    }
+
     /// Statement 1: the changes grouped per parent, into the sorted arrays (at column 0).
     private func groupIntoArrays(changes: String, withSetOnce: Bool) -> String {
         // sum(bigint) is numeric: cast back to the variable's type.
@@ -123,7 +144,7 @@ extension CounterCache {
         let deleted = projection("old_rows", sign: "-", withSetOnce: false)
         let both = insertedOnly + "\nUNION ALL\n" + deleted
         let childKey = keyExpression("r")
-        let declarations = [rowImageDeclarations, "old_image record;", "new_image record;", "statement_rows bigint;",
+        let declarations = [rowImageDeclarations, "statement_rows bigint;",
                             "parent_keys \(keyType)[];"]
             + counters.indices.map { "\(deltasVariable($0)) \(deltaType(counters[$0]))[];" }
             + setOnce.indices.map { "\(earliestVariable($0)) \(setOnce[$0].earliestType)[];" }
@@ -135,15 +156,11 @@ extension CounterCache {
                 -- Counter cache \(SQLText.commentSafe(name)) (statement strategy):
                 -- \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(table)).
 
-                -- The statement's first child row and how many there are.
+                -- The statement's first child row (its parent and changes) and how many rows there are.
                 IF TG_OP = 'DELETE' THEN
-                    SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
-                    FROM old_rows AS r LIMIT 1;
-                    statement_rows := old_image.statement_rows;
+                    \(probe("old_rows", image: "old", counting: true).indentingContinuation(by: 8))
                 ELSE
-                    SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
-                    FROM new_rows AS r LIMIT 1;
-                    statement_rows := new_image.statement_rows;
+                    \(probe("new_rows", image: "new", counting: true).indentingContinuation(by: 8))
                 END IF;
                 IF statement_rows IS NULL THEN
                     RETURN NULL;  -- no row
@@ -151,9 +168,8 @@ extension CounterCache {
                 IF statement_rows = 1 THEN
                     -- One child row (every single-row write): a row trigger's work, no grouping.
                     IF TG_OP = 'UPDATE' THEN
-                        SELECT r.* INTO old_image FROM old_rows AS r;
+                        \(probe("old_rows", image: "old", counting: false).indentingContinuation(by: 12))
                     END IF;
-                    \(readRowImages(old: "old_image", new: "new_image").indentingContinuation(by: 4))
                     \(rowChanges.indentingContinuation(by: 4))
                 END IF;
 

@@ -253,7 +253,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:ed8522ab942dfd35baf46180ea911d86f66e51dc9a6d80c3add4b6ce645833f0","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:06b4e46fdc43817240567cb1247b1ff821cebe969283ae8b827790470fe56a72","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -270,8 +270,6 @@ DECLARE
     human_messages_old bigint := 0::bigint;
     human_messages_new bigint := 0::bigint;
     new_earliest_created_at timestamp with time zone;
-    old_image record;
-    new_image record;
     statement_rows bigint;
     parent_keys text[];
     total_messages_deltas bigint[];
@@ -284,15 +282,26 @@ BEGIN
     -- Counter cache chat_session_messages (statement strategy):
     -- "public"."chat_messages" → "public"."chat_sessions".
 
-    -- The statement's first child row and how many there are.
+    -- The statement's first child row (its parent and changes) and how many rows there are.
     IF TG_OP = 'DELETE' THEN
-        SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+        SELECT (SELECT count(*) FROM old_rows),
+               r."session_id",
+               1::bigint,
+               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, old_key, total_messages_old, ai_messages_old,
+             human_messages_old
         FROM old_rows AS r LIMIT 1;
-        statement_rows := old_image.statement_rows;
     ELSE
-        SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+        SELECT (SELECT count(*) FROM new_rows),
+               r."session_id",
+               1::bigint,
+               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN TG_OP = 'INSERT' THEN CASE WHEN r."role" = 'assistant' THEN r."created_at" END END
+        INTO statement_rows, new_key, total_messages_new, ai_messages_new,
+             human_messages_new, new_earliest_created_at
         FROM new_rows AS r LIMIT 1;
-        statement_rows := new_image.statement_rows;
     END IF;
     IF statement_rows IS NULL THEN
         RETURN NULL;  -- no row
@@ -300,22 +309,12 @@ BEGIN
     IF statement_rows = 1 THEN
         -- One child row (every single-row write): a row trigger's work, no grouping.
         IF TG_OP = 'UPDATE' THEN
-            SELECT r.* INTO old_image FROM old_rows AS r;
-        END IF;
-        IF TG_OP <> 'INSERT' THEN
-            old_key := old_image."session_id";
-            total_messages_old := 1::bigint;
-            ai_messages_old := CASE WHEN old_image."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END;
-            human_messages_old := CASE WHEN old_image."role" = 'user' THEN 1::bigint ELSE 0::bigint END;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            new_key := new_image."session_id";
-            total_messages_new := 1::bigint;
-            ai_messages_new := CASE WHEN new_image."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END;
-            human_messages_new := CASE WHEN new_image."role" = 'user' THEN 1::bigint ELSE 0::bigint END;
-        END IF;
-        IF TG_OP = 'INSERT' THEN
-            new_earliest_created_at := CASE WHEN new_image."role" = 'assistant' THEN new_image."created_at" END;
+            SELECT r."session_id",
+                   1::bigint,
+                   CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+                   CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
+            INTO old_key, total_messages_old, ai_messages_old, human_messages_old
+            FROM old_rows AS r;
         END IF;
         IF old_key IS NOT DISTINCT FROM new_key THEN
             -- Same parent (or none): one UPDATE with the net change.
@@ -807,7 +806,7 @@ VALUES
      'sha256:5d8fd4b662d3c8db2d45b43061555454a92443770b377c5139ce9fae38ab5855',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_status"()']::text[], 'support_chat'),
 ('function invariants.count_chat_session_messages()', 'trigger function',
-     'sha256:ed8522ab942dfd35baf46180ea911d86f66e51dc9a6d80c3add4b6ce645833f0',
+     'sha256:06b4e46fdc43817240567cb1247b1ff821cebe969283ae8b827790470fe56a72',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages"()']::text[], 'support_chat'),
 ('function invariants.count_chat_session_messages_truncate()', 'trigger function',
      'sha256:387bafff86e1d3e1dd5a9b29ec893bbe2e62927671924c8c1fd9fc3faa7e0a1e',

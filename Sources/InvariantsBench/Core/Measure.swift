@@ -18,7 +18,7 @@ struct Spread: Sendable {
 
 /// What a number is, for printing.
 enum Unit: Sendable {
-    /// Seconds (printed as ms below 1 s).
+    /// Seconds (printed as ms below 1 s, µs below 0.1 ms).
     case seconds
     /// Per second, e.g. `rows/s`.
     case rate(String)
@@ -27,6 +27,7 @@ enum Unit: Sendable {
         switch self {
         case .seconds:
             switch value {
+            case ..<0.0001: return String(format: "%.2f µs", value * 1_000_000)
             case ..<0.01: return String(format: "%.2f ms", value * 1000)
             case ..<0.1: return String(format: "%.1f ms", value * 1000)
             case ..<1: return String(format: "%.0f ms", value * 1000)

@@ -13,8 +13,6 @@ DECLARE
     open_tasks_new bigint := 0::bigint;
     estimate_old numeric := 0::numeric;
     estimate_new numeric := 0::numeric;
-    old_image record;
-    new_image record;
     statement_rows bigint;
     parent_keys bigint[];
     open_tasks_deltas bigint[];
@@ -25,15 +23,21 @@ BEGIN
     -- Counter cache project_tasks (statement strategy):
     -- "public"."tasks" → "public"."projects".
 
-    -- The statement's first child row and how many there are.
+    -- The statement's first child row (its parent and changes) and how many rows there are.
     IF TG_OP = 'DELETE' THEN
-        SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+        SELECT (SELECT count(*) FROM old_rows),
+               r."project_id",
+               CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+               COALESCE(r."hours", 0)::numeric
+        INTO statement_rows, old_key, open_tasks_old, estimate_old
         FROM old_rows AS r LIMIT 1;
-        statement_rows := old_image.statement_rows;
     ELSE
-        SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+        SELECT (SELECT count(*) FROM new_rows),
+               r."project_id",
+               CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+               COALESCE(r."hours", 0)::numeric
+        INTO statement_rows, new_key, open_tasks_new, estimate_new
         FROM new_rows AS r LIMIT 1;
-        statement_rows := new_image.statement_rows;
     END IF;
     IF statement_rows IS NULL THEN
         RETURN NULL;  -- no row
@@ -41,17 +45,11 @@ BEGIN
     IF statement_rows = 1 THEN
         -- One child row (every single-row write): a row trigger's work, no grouping.
         IF TG_OP = 'UPDATE' THEN
-            SELECT r.* INTO old_image FROM old_rows AS r;
-        END IF;
-        IF TG_OP <> 'INSERT' THEN
-            old_key := old_image."project_id";
-            open_tasks_old := CASE WHEN old_image."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
-            estimate_old := COALESCE(old_image."hours", 0)::numeric;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            new_key := new_image."project_id";
-            open_tasks_new := CASE WHEN new_image."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
-            estimate_new := COALESCE(new_image."hours", 0)::numeric;
+            SELECT r."project_id",
+                   CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+                   COALESCE(r."hours", 0)::numeric
+            INTO old_key, open_tasks_old, estimate_old
+            FROM old_rows AS r;
         END IF;
         IF old_key IS NOT DISTINCT FROM new_key THEN
             -- Same parent (or none): one UPDATE with the net change.

@@ -1,7 +1,7 @@
--- Extension invariants_support_chat upgrade 0.3 → dev.8c6186249b74: 1 function(s) dropped,
+-- Extension invariants_support_chat upgrade 0.3 → dev.533dfe027e7d: 1 function(s) dropped,
 -- 1 created or replaced, 7 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.8c6186249b74';
+-- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.533dfe027e7d';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
@@ -17,7 +17,7 @@ $guard$;
 -- removed: function invariants.chat_first_response()
 DROP FUNCTION IF EXISTS "invariants"."chat_first_response"();
 
--- invariants:object {"checksum":"sha256:ed8522ab942dfd35baf46180ea911d86f66e51dc9a6d80c3add4b6ce645833f0","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:06b4e46fdc43817240567cb1247b1ff821cebe969283ae8b827790470fe56a72","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -34,8 +34,6 @@ DECLARE
     human_messages_old bigint := 0::bigint;
     human_messages_new bigint := 0::bigint;
     new_earliest_created_at timestamp with time zone;
-    old_image record;
-    new_image record;
     statement_rows bigint;
     parent_keys text[];
     total_messages_deltas bigint[];
@@ -48,15 +46,26 @@ BEGIN
     -- Counter cache chat_session_messages (statement strategy):
     -- "public"."chat_messages" → "public"."chat_sessions".
 
-    -- The statement's first child row and how many there are.
+    -- The statement's first child row (its parent and changes) and how many rows there are.
     IF TG_OP = 'DELETE' THEN
-        SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+        SELECT (SELECT count(*) FROM old_rows),
+               r."session_id",
+               1::bigint,
+               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, old_key, total_messages_old, ai_messages_old,
+             human_messages_old
         FROM old_rows AS r LIMIT 1;
-        statement_rows := old_image.statement_rows;
     ELSE
-        SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+        SELECT (SELECT count(*) FROM new_rows),
+               r."session_id",
+               1::bigint,
+               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN TG_OP = 'INSERT' THEN CASE WHEN r."role" = 'assistant' THEN r."created_at" END END
+        INTO statement_rows, new_key, total_messages_new, ai_messages_new,
+             human_messages_new, new_earliest_created_at
         FROM new_rows AS r LIMIT 1;
-        statement_rows := new_image.statement_rows;
     END IF;
     IF statement_rows IS NULL THEN
         RETURN NULL;  -- no row
@@ -64,22 +73,12 @@ BEGIN
     IF statement_rows = 1 THEN
         -- One child row (every single-row write): a row trigger's work, no grouping.
         IF TG_OP = 'UPDATE' THEN
-            SELECT r.* INTO old_image FROM old_rows AS r;
-        END IF;
-        IF TG_OP <> 'INSERT' THEN
-            old_key := old_image."session_id";
-            total_messages_old := 1::bigint;
-            ai_messages_old := CASE WHEN old_image."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END;
-            human_messages_old := CASE WHEN old_image."role" = 'user' THEN 1::bigint ELSE 0::bigint END;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            new_key := new_image."session_id";
-            total_messages_new := 1::bigint;
-            ai_messages_new := CASE WHEN new_image."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END;
-            human_messages_new := CASE WHEN new_image."role" = 'user' THEN 1::bigint ELSE 0::bigint END;
-        END IF;
-        IF TG_OP = 'INSERT' THEN
-            new_earliest_created_at := CASE WHEN new_image."role" = 'assistant' THEN new_image."created_at" END;
+            SELECT r."session_id",
+                   1::bigint,
+                   CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+                   CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
+            INTO old_key, total_messages_old, ai_messages_old, human_messages_old
+            FROM old_rows AS r;
         END IF;
         IF old_key IS NOT DISTINCT FROM new_key THEN
             -- Same parent (or none): one UPDATE with the net change.

@@ -1,7 +1,7 @@
--- Extension invariants_gig_responses upgrade 0.3 → dev.6cd925cf9803: 0 function(s) dropped,
+-- Extension invariants_gig_responses upgrade 0.3 → dev.8490c2977ab3: 0 function(s) dropped,
 -- 14 created or replaced, 4 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.6cd925cf9803';
+-- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.8490c2977ab3';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
@@ -407,7 +407,7 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:cc588e0556efa6b94f7c5179285f5c5aa947d2481c5a1df7a0e316c277a4a446","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:2955f4fe418f913dd27ca538ddc747793d00892c227ecfbda7570a717214fc55","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -421,8 +421,6 @@ DECLARE
     responses_new bigint := 0::bigint;
     new_responses_old bigint := 0::bigint;
     new_responses_new bigint := 0::bigint;
-    old_image record;
-    new_image record;
     statement_rows bigint;
     parent_keys uuid[];
     responses_deltas bigint[];
@@ -433,15 +431,21 @@ BEGIN
     -- Counter cache gig_responses (statement strategy):
     -- "public"."responses" → "public"."gigs".
 
-    -- The statement's first child row and how many there are.
+    -- The statement's first child row (its parent and changes) and how many rows there are.
     IF TG_OP = 'DELETE' THEN
-        SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+        SELECT (SELECT count(*) FROM old_rows),
+               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
+               1::bigint,
+               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, old_key, responses_old, new_responses_old
         FROM old_rows AS r LIMIT 1;
-        statement_rows := old_image.statement_rows;
     ELSE
-        SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+        SELECT (SELECT count(*) FROM new_rows),
+               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
+               1::bigint,
+               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, new_key, responses_new, new_responses_new
         FROM new_rows AS r LIMIT 1;
-        statement_rows := new_image.statement_rows;
     END IF;
     IF statement_rows IS NULL THEN
         RETURN NULL;  -- no row
@@ -449,17 +453,11 @@ BEGIN
     IF statement_rows = 1 THEN
         -- One child row (every single-row write): a row trigger's work, no grouping.
         IF TG_OP = 'UPDATE' THEN
-            SELECT r.* INTO old_image FROM old_rows AS r;
-        END IF;
-        IF TG_OP <> 'INSERT' THEN
-            old_key := CASE WHEN old_image."entity_type" = 'gig' THEN old_image."entity_id" END;
-            responses_old := 1::bigint;
-            new_responses_old := CASE WHEN old_image."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            new_key := CASE WHEN new_image."entity_type" = 'gig' THEN new_image."entity_id" END;
-            responses_new := 1::bigint;
-            new_responses_new := CASE WHEN new_image."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
+                   1::bigint,
+                   CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+            INTO old_key, responses_old, new_responses_old
+            FROM old_rows AS r;
         END IF;
         IF old_key IS NOT DISTINCT FROM new_key THEN
             -- Same parent (or none): one UPDATE with the net change.

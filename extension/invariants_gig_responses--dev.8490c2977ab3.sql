@@ -1,11 +1,11 @@
--- Extension invariants_gig_responses, version dev.6cd925cf9803: the stored functions (and their EXECUTE
+-- Extension invariants_gig_responses, version dev.8490c2977ab3: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_gig_responses VERSION 'dev.6cd925cf9803';
+--   CREATE EXTENSION invariants_gig_responses VERSION 'dev.8490c2977ab3';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
 DO $guard$
@@ -576,7 +576,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:cc588e0556efa6b94f7c5179285f5c5aa947d2481c5a1df7a0e316c277a4a446","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:2955f4fe418f913dd27ca538ddc747793d00892c227ecfbda7570a717214fc55","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -590,8 +590,6 @@ DECLARE
     responses_new bigint := 0::bigint;
     new_responses_old bigint := 0::bigint;
     new_responses_new bigint := 0::bigint;
-    old_image record;
-    new_image record;
     statement_rows bigint;
     parent_keys uuid[];
     responses_deltas bigint[];
@@ -602,15 +600,21 @@ BEGIN
     -- Counter cache gig_responses (statement strategy):
     -- "public"."responses" → "public"."gigs".
 
-    -- The statement's first child row and how many there are.
+    -- The statement's first child row (its parent and changes) and how many rows there are.
     IF TG_OP = 'DELETE' THEN
-        SELECT r.*, (SELECT count(*) FROM old_rows) AS statement_rows INTO old_image
+        SELECT (SELECT count(*) FROM old_rows),
+               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
+               1::bigint,
+               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, old_key, responses_old, new_responses_old
         FROM old_rows AS r LIMIT 1;
-        statement_rows := old_image.statement_rows;
     ELSE
-        SELECT r.*, (SELECT count(*) FROM new_rows) AS statement_rows INTO new_image
+        SELECT (SELECT count(*) FROM new_rows),
+               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
+               1::bigint,
+               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, new_key, responses_new, new_responses_new
         FROM new_rows AS r LIMIT 1;
-        statement_rows := new_image.statement_rows;
     END IF;
     IF statement_rows IS NULL THEN
         RETURN NULL;  -- no row
@@ -618,17 +622,11 @@ BEGIN
     IF statement_rows = 1 THEN
         -- One child row (every single-row write): a row trigger's work, no grouping.
         IF TG_OP = 'UPDATE' THEN
-            SELECT r.* INTO old_image FROM old_rows AS r;
-        END IF;
-        IF TG_OP <> 'INSERT' THEN
-            old_key := CASE WHEN old_image."entity_type" = 'gig' THEN old_image."entity_id" END;
-            responses_old := 1::bigint;
-            new_responses_old := CASE WHEN old_image."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            new_key := CASE WHEN new_image."entity_type" = 'gig' THEN new_image."entity_id" END;
-            responses_new := 1::bigint;
-            new_responses_new := CASE WHEN new_image."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END;
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
+                   1::bigint,
+                   CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+            INTO old_key, responses_old, new_responses_old
+            FROM old_rows AS r;
         END IF;
         IF old_key IS NOT DISTINCT FROM new_key THEN
             -- Same parent (or none): one UPDATE with the net change.
