@@ -1,16 +1,19 @@
-/// The ``CounterCache/Strategy/statement`` body: at most three statements per child statement,
-/// two for a statement that changes one parent (every single-row write).
+/// The ``CounterCache/Strategy/statement`` body: fast on single rows and on bulk statements.
 ///
-/// 1. The transition table is projected once (`changes`: the parent key and what each row adds
-///    to every counter) and grouped per parent into arrays sorted by key, one per counter
-///    (`responses_deltas`).
-/// 2. Only when more than one parent changes: they are locked in key order (`FOR NO KEY
-///    UPDATE`), so two bulk writers cannot deadlock — an UPDATE alone locks in plan order. One
-///    parent needs no ordering: the UPDATE's own lock is the only one.
-/// 3. One UPDATE of the parents from the arrays. It runs in a statement of its own, after the
-///    locks, with a snapshot that sees the rows it locked: an UPDATE in the same statement as the
-///    locking would update the versions its older snapshot saw, and following their update
-///    chains takes tuple locks that other waiters hold (deadlocks, measured).
+/// - **One inserted or deleted row** (every single-row INSERT or DELETE): one UPDATE of its
+///   parent from the transition table, guarded by the table's row count — the statement a
+///   hand-written row trigger runs. One parent needs no lock ordering.
+/// - **One updated row**: its old and new parent and changes are read into the row path's
+///   variables and the row strategy's logic runs (one UPDATE, or both parents locked in key
+///   order for a move).
+/// - **Several rows**: the transition table is projected once (`changes`: the parent key and what
+///   each row adds to every counter) and grouped per parent into aligned arrays, one per counter
+///   (`responses_deltas`); with two or more parents they are locked in key order (`FOR NO KEY
+///   UPDATE`), so two bulk writers cannot deadlock; then one UPDATE from `unnest(…)`. It runs in a
+///   statement of its own, after the locks, with a snapshot that sees the rows it locked: an
+///   UPDATE in the same statement as the locking would update the versions its older snapshot
+///   saw, and following their update chains takes tuple locks that other waiters hold
+///   (deadlocks, measured).
 ///
 /// A parent a new child row names that was not there to update raises IV404: the UPDATE's row
 /// count says whether one is missing, and only then is the transition table searched for it.
@@ -79,18 +82,45 @@ extension CounterCache {
             """
     }
 
+    /// The one-row path of an INSERT or DELETE: the UPDATE of the row's parent, when the
+    /// transition table has exactly one row (at column 0).
+    private func oneRowUpdate(_ changes: String, rows: String) -> String {
+        var assignments = counters.indices.map { index -> String in
+            let column = SQLText.identifier(counters[index].column)
+            return "\(column) = p.\(column) + d.\(changeColumn(index))"
+        }
+        if rows == "new_rows" {
+            assignments += setOnce.indices.map {
+                setOnce[$0].assignment(earliest: "d.\(earliestColumn($0))", parent: "p").indentingContinuation(by: 4)
+            }
+        }
+        var changed = counters.indices.map { "d.\(changeColumn($0)) <> 0" }
+        if rows == "new_rows" { changed += setOnce.indices.map { "d.\(earliestColumn($0)) IS NOT NULL" } }
+        return """
+            UPDATE \(parent.sql) AS p SET
+                \(assignments.joined(separator: ",\n    "))
+            FROM (
+                \(changes.indentingContinuation(by: 4))
+            ) AS d
+            WHERE p.\(parentKeySQL) = d.parent_key
+              AND (SELECT count(*) FROM \(rows)) = 1
+              AND (\(changed.joined(separator: "\n       OR ")));
+            """
+    }
+
     /// Statement 1: the changes grouped per parent, into the sorted arrays (at column 0).
     private func groupIntoArrays(changes: String, withSetOnce: Bool) -> String {
         // sum(bigint) is numeric: cast back to the variable's type.
         var sums = counters.indices.map { "sum(c.\(changeColumn($0)))::\(deltaType(counters[$0])) AS \(changeColumn($0))" }
         var changed = counters.indices.map { "sum(c.\(changeColumn($0))) <> 0" }
-        var aggregates = ["array_agg(d.parent_key ORDER BY d.parent_key)"]
-            + counters.indices.map { "array_agg(d.\(changeColumn($0)) ORDER BY d.parent_key)" }
+        // One pass over the grouped rows: the arrays are aligned (the same rows in the same order);
+        // no order is needed, the lock below sorts.
+        var aggregates = ["array_agg(d.parent_key)"] + counters.indices.map { "array_agg(d.\(changeColumn($0)))" }
         var targets = ["parent_keys"] + counters.indices.map(deltasVariable)
         if withSetOnce {
             sums += setOnce.indices.map { "min(c.\(earliestColumn($0))) AS \(earliestColumn($0))" }
             changed += setOnce.indices.map { "min(c.\(earliestColumn($0))) IS NOT NULL" }
-            aggregates += setOnce.indices.map { "array_agg(d.\(earliestColumn($0)) ORDER BY d.parent_key)" }
+            aggregates += setOnce.indices.map { "array_agg(d.\(earliestColumn($0)))" }
             targets += setOnce.indices.map(earliestVariable)
         }
         return """
@@ -156,24 +186,32 @@ extension CounterCache {
                 -- Counter cache \(SQLText.commentSafe(name)) (statement strategy):
                 -- \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(table)).
 
-                -- The statement's first child row (its parent and changes) and how many rows there are.
-                IF TG_OP = 'DELETE' THEN
-                    \(probe("old_rows", image: "old", counting: true).indentingContinuation(by: 8))
-                ELSE
-                    \(probe("new_rows", image: "new", counting: true).indentingContinuation(by: 8))
-                END IF;
-                IF statement_rows IS NULL THEN
-                    RETURN NULL;  -- no row
-                END IF;
-                IF statement_rows = 1 THEN
-                    -- One child row (every single-row write): a row trigger's work, no grouping.
-                    IF TG_OP = 'UPDATE' THEN
-                        \(probe("old_rows", image: "old", counting: false).indentingContinuation(by: 12))
+                IF TG_OP = 'INSERT' THEN
+                    -- One inserted row (every single-row INSERT): one UPDATE of its parent, as a row
+                    -- trigger does. Not found: several rows, no parent, or a missing one (below).
+                    \(oneRowUpdate(inserted, rows: "new_rows").indentingContinuation(by: 8))
+                    IF FOUND THEN
+                        RETURN NULL;
                     END IF;
-                    \(rowChanges.indentingContinuation(by: 4))
+                ELSIF TG_OP = 'DELETE' THEN
+                    \(oneRowUpdate(deleted, rows: "old_rows").indentingContinuation(by: 8))
+                    IF FOUND THEN
+                        RETURN NULL;
+                    END IF;
+                ELSE
+                    -- An UPDATE: the first row's parents and changes, and how many rows there are.
+                    \(probe("new_rows", image: "new", counting: true).indentingContinuation(by: 8))
+                    IF statement_rows IS NULL THEN
+                        RETURN NULL;  -- no row
+                    END IF;
+                    IF statement_rows = 1 THEN
+                        -- One updated row: a row trigger's work (a move locks both parents in key order).
+                        \(probe("old_rows", image: "old", counting: false).indentingContinuation(by: 12))
+                        \(rowChanges.indentingContinuation(by: 8))
+                    END IF;
                 END IF;
 
-                -- Several child rows: grouped per parent.
+                -- Several child rows (or a single one that did not find its parent): grouped per parent.
                 IF TG_OP = 'INSERT' THEN
                     \(groupIntoArrays(changes: inserted, withSetOnce: !setOnce.isEmpty).indentingContinuation(by: 8))
                 ELSIF TG_OP = 'DELETE' THEN

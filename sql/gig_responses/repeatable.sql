@@ -564,7 +564,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:2955f4fe418f913dd27ca538ddc747793d00892c227ecfbda7570a717214fc55","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:5da9dd3443f192be18a2448d2eca83380aa504f4a36abe626d9d304b0c5543d4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -588,41 +588,98 @@ BEGIN
     -- Counter cache gig_responses (statement strategy):
     -- "public"."responses" → "public"."gigs".
 
-    -- The statement's first child row (its parent and changes) and how many rows there are.
-    IF TG_OP = 'DELETE' THEN
-        SELECT (SELECT count(*) FROM old_rows),
-               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
-               1::bigint,
-               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
-        INTO statement_rows, old_key, responses_old, new_responses_old
-        FROM old_rows AS r LIMIT 1;
+    IF TG_OP = 'INSERT' THEN
+        -- One inserted row (every single-row INSERT): one UPDATE of its parent, as a row
+        -- trigger does. Not found: several rows, no parent, or a missing one (below).
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + d.responses,
+            "new_responses" = p."new_responses" + d.new_responses
+        FROM (
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
+                   1::bigint AS responses,
+                   CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
+            FROM new_rows AS r
+        ) AS d
+        WHERE p."id" = d.parent_key
+          AND (SELECT count(*) FROM new_rows) = 1
+          AND (d.responses <> 0
+               OR d.new_responses <> 0);
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + d.responses,
+            "new_responses" = p."new_responses" + d.new_responses
+        FROM (
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
+                   -1::bigint AS responses,
+                   -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
+            FROM old_rows AS r
+        ) AS d
+        WHERE p."id" = d.parent_key
+          AND (SELECT count(*) FROM old_rows) = 1
+          AND (d.responses <> 0
+               OR d.new_responses <> 0);
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
     ELSE
+        -- An UPDATE: the first row's parents and changes, and how many rows there are.
         SELECT (SELECT count(*) FROM new_rows),
                CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
                1::bigint,
                CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
         INTO statement_rows, new_key, responses_new, new_responses_new
         FROM new_rows AS r LIMIT 1;
-    END IF;
-    IF statement_rows IS NULL THEN
-        RETURN NULL;  -- no row
-    END IF;
-    IF statement_rows = 1 THEN
-        -- One child row (every single-row write): a row trigger's work, no grouping.
-        IF TG_OP = 'UPDATE' THEN
+        IF statement_rows IS NULL THEN
+            RETURN NULL;  -- no row
+        END IF;
+        IF statement_rows = 1 THEN
+            -- One updated row: a row trigger's work (a move locks both parents in key order).
             SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
                    1::bigint,
                    CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
             INTO old_key, responses_old, new_responses_old
             FROM old_rows AS r;
-        END IF;
-        IF old_key IS NOT DISTINCT FROM new_key THEN
-            -- Same parent (or none): one UPDATE with the net change.
-            IF new_key IS NOT NULL AND (responses_new - responses_old <> 0
-                OR new_responses_new - new_responses_old <> 0) THEN
+            IF old_key IS NOT DISTINCT FROM new_key THEN
+                -- Same parent (or none): one UPDATE with the net change.
+                IF new_key IS NOT NULL AND (responses_new - responses_old <> 0
+                    OR new_responses_new - new_responses_old <> 0) THEN
+                    UPDATE "public"."gigs" AS p SET
+                        "responses" = p."responses" + (responses_new - responses_old),
+                        "new_responses" = p."new_responses" + (new_responses_new - new_responses_old)
+                    WHERE p."id" = new_key;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'counter %: % row % does not exist',
+                            'gig_responses', '"public"."gigs"', new_key
+                            USING ERRCODE = 'IV404';
+                    END IF;
+                END IF;
+                RETURN NULL;
+            END IF;
+
+            -- A move between two parents: lock both in key order, so two opposite moves
+            -- cannot deadlock.
+            IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+                PERFORM 1 FROM "public"."gigs" AS p
+                WHERE p."id" IN (old_key, new_key)
+                ORDER BY p."id"
+                FOR NO KEY UPDATE;
+            END IF;
+            IF old_key IS NOT NULL AND (responses_old <> 0
+                OR new_responses_old <> 0) THEN
+                -- No row: the parent is being deleted (a cascade) — nothing to keep.
                 UPDATE "public"."gigs" AS p SET
-                    "responses" = p."responses" + (responses_new - responses_old),
-                    "new_responses" = p."new_responses" + (new_responses_new - new_responses_old)
+                    "responses" = p."responses" + (-responses_old),
+                    "new_responses" = p."new_responses" + (-new_responses_old)
+                WHERE p."id" = old_key;
+            END IF;
+            IF new_key IS NOT NULL AND (responses_new <> 0
+                OR new_responses_new <> 0) THEN
+                UPDATE "public"."gigs" AS p SET
+                    "responses" = p."responses" + responses_new,
+                    "new_responses" = p."new_responses" + new_responses_new
                 WHERE p."id" = new_key;
                 IF NOT FOUND THEN
                     RAISE EXCEPTION 'counter %: % row % does not exist',
@@ -632,39 +689,9 @@ BEGIN
             END IF;
             RETURN NULL;
         END IF;
-
-        -- A move between two parents: lock both in key order, so two opposite moves
-        -- cannot deadlock.
-        IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
-            PERFORM 1 FROM "public"."gigs" AS p
-            WHERE p."id" IN (old_key, new_key)
-            ORDER BY p."id"
-            FOR NO KEY UPDATE;
-        END IF;
-        IF old_key IS NOT NULL AND (responses_old <> 0
-            OR new_responses_old <> 0) THEN
-            -- No row: the parent is being deleted (a cascade) — nothing to keep.
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + (-responses_old),
-                "new_responses" = p."new_responses" + (-new_responses_old)
-            WHERE p."id" = old_key;
-        END IF;
-        IF new_key IS NOT NULL AND (responses_new <> 0
-            OR new_responses_new <> 0) THEN
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + responses_new,
-                "new_responses" = p."new_responses" + new_responses_new
-            WHERE p."id" = new_key;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist',
-                    'gig_responses', '"public"."gigs"', new_key
-                    USING ERRCODE = 'IV404';
-            END IF;
-        END IF;
-        RETURN NULL;
     END IF;
 
-    -- Several child rows: grouped per parent.
+    -- Several child rows (or a single one that did not find its parent): grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
@@ -681,9 +708,9 @@ BEGIN
             HAVING sum(c.responses) <> 0
                 OR sum(c.new_responses) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.responses ORDER BY d.parent_key),
-               array_agg(d.new_responses ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.responses),
+               array_agg(d.new_responses)
         INTO parent_keys, responses_deltas, new_responses_deltas
         FROM deltas AS d;
     ELSIF TG_OP = 'DELETE' THEN
@@ -702,9 +729,9 @@ BEGIN
             HAVING sum(c.responses) <> 0
                 OR sum(c.new_responses) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.responses ORDER BY d.parent_key),
-               array_agg(d.new_responses ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.responses),
+               array_agg(d.new_responses)
         INTO parent_keys, responses_deltas, new_responses_deltas
         FROM deltas AS d;
     ELSE
@@ -728,9 +755,9 @@ BEGIN
             HAVING sum(c.responses) <> 0
                 OR sum(c.new_responses) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.responses ORDER BY d.parent_key),
-               array_agg(d.new_responses ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.responses),
+               array_agg(d.new_responses)
         INTO parent_keys, responses_deltas, new_responses_deltas
         FROM deltas AS d;
     END IF;
@@ -1039,7 +1066,7 @@ VALUES
      'sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"()']::text[], 'gig_responses'),
 ('function invariants.count_gig_responses()', 'trigger function',
-     'sha256:2955f4fe418f913dd27ca538ddc747793d00892c227ecfbda7570a717214fc55',
+     'sha256:5da9dd3443f192be18a2448d2eca83380aa504f4a36abe626d9d304b0c5543d4',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[], 'gig_responses'),
 ('function invariants.count_gig_responses_truncate()', 'trigger function',
      'sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc',

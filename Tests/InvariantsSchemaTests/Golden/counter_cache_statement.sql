@@ -23,41 +23,98 @@ BEGIN
     -- Counter cache project_tasks (statement strategy):
     -- "public"."tasks" → "public"."projects".
 
-    -- The statement's first child row (its parent and changes) and how many rows there are.
-    IF TG_OP = 'DELETE' THEN
-        SELECT (SELECT count(*) FROM old_rows),
-               r."project_id",
-               CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
-               COALESCE(r."hours", 0)::numeric
-        INTO statement_rows, old_key, open_tasks_old, estimate_old
-        FROM old_rows AS r LIMIT 1;
+    IF TG_OP = 'INSERT' THEN
+        -- One inserted row (every single-row INSERT): one UPDATE of its parent, as a row
+        -- trigger does. Not found: several rows, no parent, or a missing one (below).
+        UPDATE "public"."projects" AS p SET
+            "open_tasks" = p."open_tasks" + d.open_tasks,
+            "estimate" = p."estimate" + d.estimate
+        FROM (
+            SELECT r."project_id" AS parent_key,
+                   CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS open_tasks,
+                   COALESCE(r."hours", 0)::numeric AS estimate
+            FROM new_rows AS r
+        ) AS d
+        WHERE p."id" = d.parent_key
+          AND (SELECT count(*) FROM new_rows) = 1
+          AND (d.open_tasks <> 0
+               OR d.estimate <> 0);
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE "public"."projects" AS p SET
+            "open_tasks" = p."open_tasks" + d.open_tasks,
+            "estimate" = p."estimate" + d.estimate
+        FROM (
+            SELECT r."project_id" AS parent_key,
+                   -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS open_tasks,
+                   -COALESCE(r."hours", 0)::numeric AS estimate
+            FROM old_rows AS r
+        ) AS d
+        WHERE p."id" = d.parent_key
+          AND (SELECT count(*) FROM old_rows) = 1
+          AND (d.open_tasks <> 0
+               OR d.estimate <> 0);
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
     ELSE
+        -- An UPDATE: the first row's parents and changes, and how many rows there are.
         SELECT (SELECT count(*) FROM new_rows),
                r."project_id",
                CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
                COALESCE(r."hours", 0)::numeric
         INTO statement_rows, new_key, open_tasks_new, estimate_new
         FROM new_rows AS r LIMIT 1;
-    END IF;
-    IF statement_rows IS NULL THEN
-        RETURN NULL;  -- no row
-    END IF;
-    IF statement_rows = 1 THEN
-        -- One child row (every single-row write): a row trigger's work, no grouping.
-        IF TG_OP = 'UPDATE' THEN
+        IF statement_rows IS NULL THEN
+            RETURN NULL;  -- no row
+        END IF;
+        IF statement_rows = 1 THEN
+            -- One updated row: a row trigger's work (a move locks both parents in key order).
             SELECT r."project_id",
                    CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
                    COALESCE(r."hours", 0)::numeric
             INTO old_key, open_tasks_old, estimate_old
             FROM old_rows AS r;
-        END IF;
-        IF old_key IS NOT DISTINCT FROM new_key THEN
-            -- Same parent (or none): one UPDATE with the net change.
-            IF new_key IS NOT NULL AND (open_tasks_new - open_tasks_old <> 0
-                OR estimate_new - estimate_old <> 0) THEN
+            IF old_key IS NOT DISTINCT FROM new_key THEN
+                -- Same parent (or none): one UPDATE with the net change.
+                IF new_key IS NOT NULL AND (open_tasks_new - open_tasks_old <> 0
+                    OR estimate_new - estimate_old <> 0) THEN
+                    UPDATE "public"."projects" AS p SET
+                        "open_tasks" = p."open_tasks" + (open_tasks_new - open_tasks_old),
+                        "estimate" = p."estimate" + (estimate_new - estimate_old)
+                    WHERE p."id" = new_key;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'counter %: % row % does not exist',
+                            'project_tasks', '"public"."projects"', new_key
+                            USING ERRCODE = 'IV404';
+                    END IF;
+                END IF;
+                RETURN NULL;
+            END IF;
+
+            -- A move between two parents: lock both in key order, so two opposite moves
+            -- cannot deadlock.
+            IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+                PERFORM 1 FROM "public"."projects" AS p
+                WHERE p."id" IN (old_key, new_key)
+                ORDER BY p."id"
+                FOR NO KEY UPDATE;
+            END IF;
+            IF old_key IS NOT NULL AND (open_tasks_old <> 0
+                OR estimate_old <> 0) THEN
+                -- No row: the parent is being deleted (a cascade) — nothing to keep.
                 UPDATE "public"."projects" AS p SET
-                    "open_tasks" = p."open_tasks" + (open_tasks_new - open_tasks_old),
-                    "estimate" = p."estimate" + (estimate_new - estimate_old)
+                    "open_tasks" = p."open_tasks" + (-open_tasks_old),
+                    "estimate" = p."estimate" + (-estimate_old)
+                WHERE p."id" = old_key;
+            END IF;
+            IF new_key IS NOT NULL AND (open_tasks_new <> 0
+                OR estimate_new <> 0) THEN
+                UPDATE "public"."projects" AS p SET
+                    "open_tasks" = p."open_tasks" + open_tasks_new,
+                    "estimate" = p."estimate" + estimate_new
                 WHERE p."id" = new_key;
                 IF NOT FOUND THEN
                     RAISE EXCEPTION 'counter %: % row % does not exist',
@@ -67,39 +124,9 @@ BEGIN
             END IF;
             RETURN NULL;
         END IF;
-
-        -- A move between two parents: lock both in key order, so two opposite moves
-        -- cannot deadlock.
-        IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
-            PERFORM 1 FROM "public"."projects" AS p
-            WHERE p."id" IN (old_key, new_key)
-            ORDER BY p."id"
-            FOR NO KEY UPDATE;
-        END IF;
-        IF old_key IS NOT NULL AND (open_tasks_old <> 0
-            OR estimate_old <> 0) THEN
-            -- No row: the parent is being deleted (a cascade) — nothing to keep.
-            UPDATE "public"."projects" AS p SET
-                "open_tasks" = p."open_tasks" + (-open_tasks_old),
-                "estimate" = p."estimate" + (-estimate_old)
-            WHERE p."id" = old_key;
-        END IF;
-        IF new_key IS NOT NULL AND (open_tasks_new <> 0
-            OR estimate_new <> 0) THEN
-            UPDATE "public"."projects" AS p SET
-                "open_tasks" = p."open_tasks" + open_tasks_new,
-                "estimate" = p."estimate" + estimate_new
-            WHERE p."id" = new_key;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist',
-                    'project_tasks', '"public"."projects"', new_key
-                    USING ERRCODE = 'IV404';
-            END IF;
-        END IF;
-        RETURN NULL;
     END IF;
 
-    -- Several child rows: grouped per parent.
+    -- Several child rows (or a single one that did not find its parent): grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT r."project_id" AS parent_key,
@@ -116,9 +143,9 @@ BEGIN
             HAVING sum(c.open_tasks) <> 0
                 OR sum(c.estimate) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.open_tasks ORDER BY d.parent_key),
-               array_agg(d.estimate ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.open_tasks),
+               array_agg(d.estimate)
         INTO parent_keys, open_tasks_deltas, estimate_deltas
         FROM deltas AS d;
     ELSIF TG_OP = 'DELETE' THEN
@@ -137,9 +164,9 @@ BEGIN
             HAVING sum(c.open_tasks) <> 0
                 OR sum(c.estimate) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.open_tasks ORDER BY d.parent_key),
-               array_agg(d.estimate ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.open_tasks),
+               array_agg(d.estimate)
         INTO parent_keys, open_tasks_deltas, estimate_deltas
         FROM deltas AS d;
     ELSE
@@ -163,9 +190,9 @@ BEGIN
             HAVING sum(c.open_tasks) <> 0
                 OR sum(c.estimate) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.open_tasks ORDER BY d.parent_key),
-               array_agg(d.estimate ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.open_tasks),
+               array_agg(d.estimate)
         INTO parent_keys, open_tasks_deltas, estimate_deltas
         FROM deltas AS d;
     END IF;

@@ -1,9 +1,12 @@
--- Extension invariants_gig_responses upgrade 0.3 → dev.8490c2977ab3: 0 function(s) dropped,
--- 14 created or replaced, 4 unchanged.
--- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.8490c2977ab3';
--- (`invariants migrate --stored-logic extension` first drops the triggers and other
--- objects that still use a dropped function, then updates, then re-creates them.)
+-- Extension invariants_gig_responses, version dev.e3b85cb5a71c: the stored functions (and their EXECUTE
+-- grants) of the declared invariants. Tables, triggers, policies and views come
+-- from the migrations and the repeatable set, never from the extension.
+--
+-- Generated from the Swift declarations; do not edit by hand. A released version's
+-- script is frozen (never rendered again), like a released migration.
+-- Install: make -C extension install; then, after the migrations,
+--   CREATE EXTENSION invariants_gig_responses VERSION 'dev.e3b85cb5a71c';
+-- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
 DO $guard$
 BEGIN
@@ -13,6 +16,124 @@ BEGIN
     END IF;
 END
 $guard$;
+
+DO $adopt$
+DECLARE
+    sig text;
+    f pg_catalog.regprocedure;
+    holder name;
+BEGIN
+    FOREACH sig IN ARRAY ARRAY[
+        '"invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)',
+        '"public"."delete_response"(uuid, uuid)',
+        '"public"."gig_response_counts"(uuid, uuid)',
+        '"public"."sync_all_response_counts"(boolean)',
+        '"invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)',
+        '"invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)',
+        '"public"."sync_gig_response_counts"(uuid, uuid, boolean)',
+        '"invariants_private"."sync_workspace_response_counts"(uuid, boolean)',
+        '"invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)',
+        '"public"."sync_workspace_response_counts"(uuid, boolean)',
+        '"invariants_private"."delete_gig"(uuid, uuid)',
+        '"invariants_private"."delete_gig_service"(uuid, uuid)',
+        '"public"."delete_gig"(uuid, uuid)',
+        '"invariants_private"."create_workspace"(text)',
+        '"public"."create_workspace"(text)',
+        '"invariants"."touch_public_responses_updated_at"()',
+        '"invariants"."count_gig_responses"()',
+        '"invariants"."count_gig_responses_truncate"()'
+    ]::text[] LOOP
+        f := pg_catalog.to_regprocedure(sig);
+        CONTINUE WHEN f IS NULL;
+        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
+          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
+        IF holder IS NOT NULL THEN
+            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_gig_responses', f, holder
+                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_gig_responses', f);
+    END LOOP;
+END
+$adopt$;
+
+-- invariants:object {"checksum":"sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+    RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    batch uuid[];
+BEGIN
+    -- Repair of counter cache gig_responses: "public"."gigs" from "public"."responses".
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'IV422';
+    END IF;
+    IF p_batch IS NOT NULL AND p_batch < 1 THEN
+        RAISE EXCEPTION 'batch size must be positive, got %', p_batch
+            USING ERRCODE = 'IV422', COLUMN = 'batch';
+    END IF;
+
+    -- 1. Lock the batch's parents in key order.
+    SELECT pg_catalog.array_agg(s.key ORDER BY s.key) INTO batch
+    FROM (
+        SELECT p."id" AS key FROM "public"."gigs" AS p
+        WHERE (p_parent IS NULL OR p."id" = p_parent)
+          AND (p_scope IS NULL OR p."workspace_id" = p_scope)
+          AND (p_after IS NULL OR p."id" > p_after)
+        ORDER BY p."id"
+        LIMIT p_batch
+        FOR NO KEY UPDATE
+    ) AS s;
+    IF batch IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint, NULL::uuid;
+        RETURN;
+    END IF;
+
+    -- 2. A new statement (a new snapshot): count, rewrite what differs (or all, when
+    --    forced), audit each changed value.
+    RETURN QUERY
+    WITH target AS (
+        SELECT p."id" AS key, p."workspace_id" AS scope_value,
+               p."responses" AS old0, (COALESCE(a.a0, 0)) AS new0,
+               p."new_responses" AS old1, (COALESCE(a.a1, 0)) AS new1
+        FROM "public"."gigs" AS p
+        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND r."entity_id" = ANY (batch) GROUP BY r."entity_id") AS a ON a.key = p."id"
+        WHERE p."id" = ANY (batch)
+    ), rewritten AS (
+        UPDATE "public"."gigs" AS p SET
+            "responses" = t.new0,
+            "new_responses" = t.new1
+        FROM target AS t
+        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1)
+        RETURNING p."id"
+    ), audited AS (
+        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
+               COALESCE(auth.uid()::text, SESSION_USER::text)
+        FROM target AS t
+        CROSS JOIN LATERAL (VALUES
+                ('responses', (t.old0)::numeric, (t.new0)::numeric),
+                    ('new_responses', (t.old1)::numeric, (t.new1)::numeric)
+            ) AS v (column_name, old_value, new_value)
+        WHERE v.old_value IS DISTINCT FROM v.new_value
+        RETURNING 1
+    )
+    SELECT pg_catalog.cardinality(batch)::bigint,
+           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1),
+           batch[pg_catalog.cardinality(batch)]
+    FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) TO "service_role";
 
 -- invariants:object {"checksum":"sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7","drop":["DROP FUNCTION IF EXISTS \"public\".\"delete_response\"(uuid, uuid)"],"key":"function public.delete_response(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."delete_response"("p_response_id" uuid, "p_workspace_id" uuid)
@@ -96,6 +217,26 @@ REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLI
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, NULL, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
 
 -- invariants:object {"checksum":"sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
@@ -407,7 +548,35 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:2955f4fe418f913dd27ca538ddc747793d00892c227ecfbda7570a717214fc55","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_responses_updated_at\"()"],"key":"function invariants.touch_public_responses_updated_at()","kind":"trigger function","source":"UpdatedAt(table: public.responses, column: updated_at)"}
+CREATE OR REPLACE FUNCTION "invariants"."touch_public_responses_updated_at"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant updated_at on column updated_at: the server clock owns it.
+    IF TG_OP = 'INSERT' THEN
+        NEW."updated_at" := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    -- Keep the old value; bump it only when something else changed.
+    -- Record-image equality (*=) works for every column type, json included.
+    NEW."updated_at" := OLD."updated_at";
+    -- Stored generated columns are NULL in NEW until after this trigger.
+    NEW."gig_id" := OLD."gig_id";
+    IF NEW *= OLD THEN
+        RETURN NEW;
+    END IF;
+    NEW."updated_at" := pg_catalog.now();
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:5da9dd3443f192be18a2448d2eca83380aa504f4a36abe626d9d304b0c5543d4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -431,41 +600,98 @@ BEGIN
     -- Counter cache gig_responses (statement strategy):
     -- "public"."responses" → "public"."gigs".
 
-    -- The statement's first child row (its parent and changes) and how many rows there are.
-    IF TG_OP = 'DELETE' THEN
-        SELECT (SELECT count(*) FROM old_rows),
-               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
-               1::bigint,
-               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
-        INTO statement_rows, old_key, responses_old, new_responses_old
-        FROM old_rows AS r LIMIT 1;
+    IF TG_OP = 'INSERT' THEN
+        -- One inserted row (every single-row INSERT): one UPDATE of its parent, as a row
+        -- trigger does. Not found: several rows, no parent, or a missing one (below).
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + d.responses,
+            "new_responses" = p."new_responses" + d.new_responses
+        FROM (
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
+                   1::bigint AS responses,
+                   CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
+            FROM new_rows AS r
+        ) AS d
+        WHERE p."id" = d.parent_key
+          AND (SELECT count(*) FROM new_rows) = 1
+          AND (d.responses <> 0
+               OR d.new_responses <> 0);
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE "public"."gigs" AS p SET
+            "responses" = p."responses" + d.responses,
+            "new_responses" = p."new_responses" + d.new_responses
+        FROM (
+            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
+                   -1::bigint AS responses,
+                   -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
+            FROM old_rows AS r
+        ) AS d
+        WHERE p."id" = d.parent_key
+          AND (SELECT count(*) FROM old_rows) = 1
+          AND (d.responses <> 0
+               OR d.new_responses <> 0);
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
     ELSE
+        -- An UPDATE: the first row's parents and changes, and how many rows there are.
         SELECT (SELECT count(*) FROM new_rows),
                CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
                1::bigint,
                CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
         INTO statement_rows, new_key, responses_new, new_responses_new
         FROM new_rows AS r LIMIT 1;
-    END IF;
-    IF statement_rows IS NULL THEN
-        RETURN NULL;  -- no row
-    END IF;
-    IF statement_rows = 1 THEN
-        -- One child row (every single-row write): a row trigger's work, no grouping.
-        IF TG_OP = 'UPDATE' THEN
+        IF statement_rows IS NULL THEN
+            RETURN NULL;  -- no row
+        END IF;
+        IF statement_rows = 1 THEN
+            -- One updated row: a row trigger's work (a move locks both parents in key order).
             SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
                    1::bigint,
                    CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
             INTO old_key, responses_old, new_responses_old
             FROM old_rows AS r;
-        END IF;
-        IF old_key IS NOT DISTINCT FROM new_key THEN
-            -- Same parent (or none): one UPDATE with the net change.
-            IF new_key IS NOT NULL AND (responses_new - responses_old <> 0
-                OR new_responses_new - new_responses_old <> 0) THEN
+            IF old_key IS NOT DISTINCT FROM new_key THEN
+                -- Same parent (or none): one UPDATE with the net change.
+                IF new_key IS NOT NULL AND (responses_new - responses_old <> 0
+                    OR new_responses_new - new_responses_old <> 0) THEN
+                    UPDATE "public"."gigs" AS p SET
+                        "responses" = p."responses" + (responses_new - responses_old),
+                        "new_responses" = p."new_responses" + (new_responses_new - new_responses_old)
+                    WHERE p."id" = new_key;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'counter %: % row % does not exist',
+                            'gig_responses', '"public"."gigs"', new_key
+                            USING ERRCODE = 'IV404';
+                    END IF;
+                END IF;
+                RETURN NULL;
+            END IF;
+
+            -- A move between two parents: lock both in key order, so two opposite moves
+            -- cannot deadlock.
+            IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+                PERFORM 1 FROM "public"."gigs" AS p
+                WHERE p."id" IN (old_key, new_key)
+                ORDER BY p."id"
+                FOR NO KEY UPDATE;
+            END IF;
+            IF old_key IS NOT NULL AND (responses_old <> 0
+                OR new_responses_old <> 0) THEN
+                -- No row: the parent is being deleted (a cascade) — nothing to keep.
                 UPDATE "public"."gigs" AS p SET
-                    "responses" = p."responses" + (responses_new - responses_old),
-                    "new_responses" = p."new_responses" + (new_responses_new - new_responses_old)
+                    "responses" = p."responses" + (-responses_old),
+                    "new_responses" = p."new_responses" + (-new_responses_old)
+                WHERE p."id" = old_key;
+            END IF;
+            IF new_key IS NOT NULL AND (responses_new <> 0
+                OR new_responses_new <> 0) THEN
+                UPDATE "public"."gigs" AS p SET
+                    "responses" = p."responses" + responses_new,
+                    "new_responses" = p."new_responses" + new_responses_new
                 WHERE p."id" = new_key;
                 IF NOT FOUND THEN
                     RAISE EXCEPTION 'counter %: % row % does not exist',
@@ -475,39 +701,9 @@ BEGIN
             END IF;
             RETURN NULL;
         END IF;
-
-        -- A move between two parents: lock both in key order, so two opposite moves
-        -- cannot deadlock.
-        IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
-            PERFORM 1 FROM "public"."gigs" AS p
-            WHERE p."id" IN (old_key, new_key)
-            ORDER BY p."id"
-            FOR NO KEY UPDATE;
-        END IF;
-        IF old_key IS NOT NULL AND (responses_old <> 0
-            OR new_responses_old <> 0) THEN
-            -- No row: the parent is being deleted (a cascade) — nothing to keep.
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + (-responses_old),
-                "new_responses" = p."new_responses" + (-new_responses_old)
-            WHERE p."id" = old_key;
-        END IF;
-        IF new_key IS NOT NULL AND (responses_new <> 0
-            OR new_responses_new <> 0) THEN
-            UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + responses_new,
-                "new_responses" = p."new_responses" + new_responses_new
-            WHERE p."id" = new_key;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist',
-                    'gig_responses', '"public"."gigs"', new_key
-                    USING ERRCODE = 'IV404';
-            END IF;
-        END IF;
-        RETURN NULL;
     END IF;
 
-    -- Several child rows: grouped per parent.
+    -- Several child rows (or a single one that did not find its parent): grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
@@ -524,9 +720,9 @@ BEGIN
             HAVING sum(c.responses) <> 0
                 OR sum(c.new_responses) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.responses ORDER BY d.parent_key),
-               array_agg(d.new_responses ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.responses),
+               array_agg(d.new_responses)
         INTO parent_keys, responses_deltas, new_responses_deltas
         FROM deltas AS d;
     ELSIF TG_OP = 'DELETE' THEN
@@ -545,9 +741,9 @@ BEGIN
             HAVING sum(c.responses) <> 0
                 OR sum(c.new_responses) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.responses ORDER BY d.parent_key),
-               array_agg(d.new_responses ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.responses),
+               array_agg(d.new_responses)
         INTO parent_keys, responses_deltas, new_responses_deltas
         FROM deltas AS d;
     ELSE
@@ -571,9 +767,9 @@ BEGIN
             HAVING sum(c.responses) <> 0
                 OR sum(c.new_responses) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.responses ORDER BY d.parent_key),
-               array_agg(d.new_responses ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.responses),
+               array_agg(d.new_responses)
         INTO parent_keys, responses_deltas, new_responses_deltas
         FROM deltas AS d;
     END IF;
@@ -615,4 +811,21 @@ $fn$;
 
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses_truncate\"()"],"key":"function invariants.count_gig_responses_truncate()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses_truncate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Counter cache gig_responses: "public"."responses" was truncated, so every count is zero.
+    UPDATE "public"."gigs" SET "responses" = 0, "new_responses" = 0 WHERE "responses" <> 0 OR "new_responses" <> 0;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses_truncate"() FROM PUBLIC;
 

@@ -1,11 +1,11 @@
--- Extension invariants_support_chat, version dev.533dfe027e7d: the stored functions (and their EXECUTE
+-- Extension invariants_support_chat, version dev.8ebb65423768: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_support_chat VERSION 'dev.533dfe027e7d';
+--   CREATE EXTENSION invariants_support_chat VERSION 'dev.8ebb65423768';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
 DO $guard$
@@ -255,7 +255,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:06b4e46fdc43817240567cb1247b1ff821cebe969283ae8b827790470fe56a72","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:3d221c273100f6f3168b1767175b8d4e074004de19d48fe033eb36c7c9325163","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -284,17 +284,58 @@ BEGIN
     -- Counter cache chat_session_messages (statement strategy):
     -- "public"."chat_messages" → "public"."chat_sessions".
 
-    -- The statement's first child row (its parent and changes) and how many rows there are.
-    IF TG_OP = 'DELETE' THEN
-        SELECT (SELECT count(*) FROM old_rows),
-               r."session_id",
-               1::bigint,
-               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
-               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
-        INTO statement_rows, old_key, total_messages_old, ai_messages_old,
-             human_messages_old
-        FROM old_rows AS r LIMIT 1;
+    IF TG_OP = 'INSERT' THEN
+        -- One inserted row (every single-row INSERT): one UPDATE of its parent, as a row
+        -- trigger does. Not found: several rows, no parent, or a missing one (below).
+        UPDATE "public"."chat_sessions" AS p SET
+            "total_messages" = p."total_messages" + d.total_messages,
+            "ai_messages" = p."ai_messages" + d.ai_messages,
+            "human_messages" = p."human_messages" + d.human_messages,
+            "first_response_time_ms" = COALESCE(p."first_response_time_ms",
+                CASE WHEN d.earliest_created_at IS NOT NULL THEN
+                    LEAST(GREATEST(0, pg_catalog.round(
+                        pg_catalog.date_part('epoch', d.earliest_created_at - p.created_at) * 1000)),
+                        2147483647)::integer
+                END)
+        FROM (
+            SELECT r."session_id" AS parent_key,
+                   1::bigint AS total_messages,
+                   CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages,
+                   CASE WHEN r."role" = 'assistant' THEN r."created_at" END AS earliest_created_at
+            FROM new_rows AS r
+        ) AS d
+        WHERE p."session_id" = d.parent_key
+          AND (SELECT count(*) FROM new_rows) = 1
+          AND (d.total_messages <> 0
+               OR d.ai_messages <> 0
+               OR d.human_messages <> 0
+               OR d.earliest_created_at IS NOT NULL);
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE "public"."chat_sessions" AS p SET
+            "total_messages" = p."total_messages" + d.total_messages,
+            "ai_messages" = p."ai_messages" + d.ai_messages,
+            "human_messages" = p."human_messages" + d.human_messages
+        FROM (
+            SELECT r."session_id" AS parent_key,
+                   -1::bigint AS total_messages,
+                   -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
+                   -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages
+            FROM old_rows AS r
+        ) AS d
+        WHERE p."session_id" = d.parent_key
+          AND (SELECT count(*) FROM old_rows) = 1
+          AND (d.total_messages <> 0
+               OR d.ai_messages <> 0
+               OR d.human_messages <> 0);
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
     ELSE
+        -- An UPDATE: the first row's parents and changes, and how many rows there are.
         SELECT (SELECT count(*) FROM new_rows),
                r."session_id",
                1::bigint,
@@ -304,29 +345,68 @@ BEGIN
         INTO statement_rows, new_key, total_messages_new, ai_messages_new,
              human_messages_new, new_earliest_created_at
         FROM new_rows AS r LIMIT 1;
-    END IF;
-    IF statement_rows IS NULL THEN
-        RETURN NULL;  -- no row
-    END IF;
-    IF statement_rows = 1 THEN
-        -- One child row (every single-row write): a row trigger's work, no grouping.
-        IF TG_OP = 'UPDATE' THEN
+        IF statement_rows IS NULL THEN
+            RETURN NULL;  -- no row
+        END IF;
+        IF statement_rows = 1 THEN
+            -- One updated row: a row trigger's work (a move locks both parents in key order).
             SELECT r."session_id",
                    1::bigint,
                    CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
                    CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
             INTO old_key, total_messages_old, ai_messages_old, human_messages_old
             FROM old_rows AS r;
-        END IF;
-        IF old_key IS NOT DISTINCT FROM new_key THEN
-            -- Same parent (or none): one UPDATE with the net change.
-            IF new_key IS NOT NULL AND (total_messages_new - total_messages_old <> 0
-                OR ai_messages_new - ai_messages_old <> 0
-                OR human_messages_new - human_messages_old <> 0) THEN
+            IF old_key IS NOT DISTINCT FROM new_key THEN
+                -- Same parent (or none): one UPDATE with the net change.
+                IF new_key IS NOT NULL AND (total_messages_new - total_messages_old <> 0
+                    OR ai_messages_new - ai_messages_old <> 0
+                    OR human_messages_new - human_messages_old <> 0) THEN
+                    UPDATE "public"."chat_sessions" AS p SET
+                        "total_messages" = p."total_messages" + (total_messages_new - total_messages_old),
+                        "ai_messages" = p."ai_messages" + (ai_messages_new - ai_messages_old),
+                        "human_messages" = p."human_messages" + (human_messages_new - human_messages_old)
+                    WHERE p."session_id" = new_key;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'counter %: % row % does not exist',
+                            'chat_session_messages', '"public"."chat_sessions"', new_key
+                            USING ERRCODE = 'IV404';
+                    END IF;
+                END IF;
+                RETURN NULL;
+            END IF;
+
+            -- A move between two parents: lock both in key order, so two opposite moves
+            -- cannot deadlock.
+            IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
+                PERFORM 1 FROM "public"."chat_sessions" AS p
+                WHERE p."session_id" IN (old_key, new_key)
+                ORDER BY p."session_id"
+                FOR NO KEY UPDATE;
+            END IF;
+            IF old_key IS NOT NULL AND (total_messages_old <> 0
+                OR ai_messages_old <> 0
+                OR human_messages_old <> 0) THEN
+                -- No row: the parent is being deleted (a cascade) — nothing to keep.
                 UPDATE "public"."chat_sessions" AS p SET
-                    "total_messages" = p."total_messages" + (total_messages_new - total_messages_old),
-                    "ai_messages" = p."ai_messages" + (ai_messages_new - ai_messages_old),
-                    "human_messages" = p."human_messages" + (human_messages_new - human_messages_old)
+                    "total_messages" = p."total_messages" + (-total_messages_old),
+                    "ai_messages" = p."ai_messages" + (-ai_messages_old),
+                    "human_messages" = p."human_messages" + (-human_messages_old)
+                WHERE p."session_id" = old_key;
+            END IF;
+            IF new_key IS NOT NULL AND (total_messages_new <> 0
+                OR ai_messages_new <> 0
+                OR human_messages_new <> 0
+                OR new_earliest_created_at IS NOT NULL) THEN
+                UPDATE "public"."chat_sessions" AS p SET
+                    "total_messages" = p."total_messages" + total_messages_new,
+                    "ai_messages" = p."ai_messages" + ai_messages_new,
+                    "human_messages" = p."human_messages" + human_messages_new,
+                    "first_response_time_ms" = COALESCE(p."first_response_time_ms",
+                        CASE WHEN new_earliest_created_at IS NOT NULL THEN
+                            LEAST(GREATEST(0, pg_catalog.round(
+                                pg_catalog.date_part('epoch', new_earliest_created_at - p.created_at) * 1000)),
+                                2147483647)::integer
+                        END)
                 WHERE p."session_id" = new_key;
                 IF NOT FOUND THEN
                     RAISE EXCEPTION 'counter %: % row % does not exist',
@@ -336,50 +416,9 @@ BEGIN
             END IF;
             RETURN NULL;
         END IF;
-
-        -- A move between two parents: lock both in key order, so two opposite moves
-        -- cannot deadlock.
-        IF old_key IS NOT NULL AND new_key IS NOT NULL THEN
-            PERFORM 1 FROM "public"."chat_sessions" AS p
-            WHERE p."session_id" IN (old_key, new_key)
-            ORDER BY p."session_id"
-            FOR NO KEY UPDATE;
-        END IF;
-        IF old_key IS NOT NULL AND (total_messages_old <> 0
-            OR ai_messages_old <> 0
-            OR human_messages_old <> 0) THEN
-            -- No row: the parent is being deleted (a cascade) — nothing to keep.
-            UPDATE "public"."chat_sessions" AS p SET
-                "total_messages" = p."total_messages" + (-total_messages_old),
-                "ai_messages" = p."ai_messages" + (-ai_messages_old),
-                "human_messages" = p."human_messages" + (-human_messages_old)
-            WHERE p."session_id" = old_key;
-        END IF;
-        IF new_key IS NOT NULL AND (total_messages_new <> 0
-            OR ai_messages_new <> 0
-            OR human_messages_new <> 0
-            OR new_earliest_created_at IS NOT NULL) THEN
-            UPDATE "public"."chat_sessions" AS p SET
-                "total_messages" = p."total_messages" + total_messages_new,
-                "ai_messages" = p."ai_messages" + ai_messages_new,
-                "human_messages" = p."human_messages" + human_messages_new,
-                "first_response_time_ms" = COALESCE(p."first_response_time_ms",
-                    CASE WHEN new_earliest_created_at IS NOT NULL THEN
-                        LEAST(GREATEST(0, pg_catalog.round(
-                            pg_catalog.date_part('epoch', new_earliest_created_at - p.created_at) * 1000)),
-                            2147483647)::integer
-                    END)
-            WHERE p."session_id" = new_key;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist',
-                    'chat_session_messages', '"public"."chat_sessions"', new_key
-                    USING ERRCODE = 'IV404';
-            END IF;
-        END IF;
-        RETURN NULL;
     END IF;
 
-    -- Several child rows: grouped per parent.
+    -- Several child rows (or a single one that did not find its parent): grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT r."session_id" AS parent_key,
@@ -402,11 +441,11 @@ BEGIN
                 OR sum(c.human_messages) <> 0
                 OR min(c.earliest_created_at) IS NOT NULL
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.total_messages ORDER BY d.parent_key),
-               array_agg(d.ai_messages ORDER BY d.parent_key),
-               array_agg(d.human_messages ORDER BY d.parent_key),
-               array_agg(d.earliest_created_at ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.total_messages),
+               array_agg(d.ai_messages),
+               array_agg(d.human_messages),
+               array_agg(d.earliest_created_at)
         INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas,
              earliest_created_at_values
         FROM deltas AS d;
@@ -429,10 +468,10 @@ BEGIN
                 OR sum(c.ai_messages) <> 0
                 OR sum(c.human_messages) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.total_messages ORDER BY d.parent_key),
-               array_agg(d.ai_messages ORDER BY d.parent_key),
-               array_agg(d.human_messages ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.total_messages),
+               array_agg(d.ai_messages),
+               array_agg(d.human_messages)
         INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas
         FROM deltas AS d;
     ELSE
@@ -460,10 +499,10 @@ BEGIN
                 OR sum(c.ai_messages) <> 0
                 OR sum(c.human_messages) <> 0
         )
-        SELECT array_agg(d.parent_key ORDER BY d.parent_key),
-               array_agg(d.total_messages ORDER BY d.parent_key),
-               array_agg(d.ai_messages ORDER BY d.parent_key),
-               array_agg(d.human_messages ORDER BY d.parent_key)
+        SELECT array_agg(d.parent_key),
+               array_agg(d.total_messages),
+               array_agg(d.ai_messages),
+               array_agg(d.human_messages)
         INTO parent_keys, total_messages_deltas, ai_messages_deltas, human_messages_deltas
         FROM deltas AS d;
     END IF;
