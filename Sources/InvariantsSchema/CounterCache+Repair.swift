@@ -165,6 +165,8 @@ extension CounterCache {
         let body = """
             DECLARE
                 batch \(keyType)[];
+                -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+                repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
             BEGIN
                 -- Repair of counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(table)) from \(SQLText.commentSafe(child.sql)).
                 IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -210,7 +212,7 @@ extension CounterCache {
                 ), audited AS (
                     INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
                     SELECT \(SQLText.literal(name)), \(SQLText.literal(parent.sql)), t.key::text, \(scopeValue), v.column_name, v.old_value, v.new_value,
-                           COALESCE(auth.uid()::text, SESSION_USER::text)
+                           repairer
                     FROM target AS t
                     CROSS JOIN LATERAL (VALUES
                             \(auditValues)

@@ -376,6 +376,15 @@ public struct CounterCache: Hashable, Sendable {
             BEGIN
                 -- Counter cache \(SQLText.commentSafe(name)) (delta strategy): writers append to \(SQLText.commentSafe(deltas))
                 -- and never lock the parent row; \(SQLText.commentSafe(foldFunctionName.sql))() folds the deltas in.
+                IF TG_OP = 'INSERT' THEN
+                    -- An insert (the hot path): one delta row straight from NEW.
+                    IF (\(keyExpression("NEW"))) IS NOT NULL
+                       AND (\(anyNonZero(indent: 12) { contribution(counters[$0], "NEW") })) THEN
+                        INSERT INTO \(deltas) (parent_key, \(deltaColumns))
+                        VALUES (\(([keyExpression("NEW")] + counters.map { contribution($0, "NEW") }).joined(separator: ",\n                    ")));
+                    END IF;
+                    RETURN NULL;
+                END IF;
                 \(readRowImages())
                 IF old_key IS NOT DISTINCT FROM new_key THEN
                     IF new_key IS NOT NULL AND (\(anyNonZero(indent: 12) { "\(imageVariable($0, "new")) - \(imageVariable($0, "old"))" })) THEN

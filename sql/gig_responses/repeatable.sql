@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:3b7648d9284d3d0d909615a4c7911c54dac68328a6516497ebc892d0ffeba2f1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -54,6 +54,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, 
 AS $fn$
 DECLARE
     batch uuid[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache gig_responses: "public"."gigs" from "public"."responses".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -101,7 +103,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('responses', (t.old0)::numeric, (t.new0)::numeric),
@@ -1018,7 +1020,7 @@ CREATE POLICY "responses_member_delete" ON "public"."responses"
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)', 'function',
-     'sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd',
+     'sha256:3b7648d9284d3d0d909615a4c7911c54dac68328a6516497ebc892d0ffeba2f1',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)']::text[], 'gig_responses'),
 ('function public.delete_response(uuid, uuid)', 'function',
      'sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7',

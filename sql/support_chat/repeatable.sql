@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:741ac5abc3ab03dec2c49fa44263d9322777650dbb52ec6d050309d6e45ff8e7","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:1327178a428982584d84eaad0bc50d324de46d48689c8f513deaeec14037612b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key text)
     LANGUAGE plpgsql
@@ -54,6 +54,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent
 AS $fn$
 DECLARE
     batch text[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache chat_session_messages: "public"."chat_sessions" from "public"."chat_messages".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -103,7 +105,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'chat_session_messages', '"public"."chat_sessions"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('total_messages', (t.old0)::numeric, (t.new0)::numeric),
@@ -833,7 +835,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."learning_records" TO "se
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_chat_session_messages(text, text, boolean, text, integer)', 'function',
-     'sha256:741ac5abc3ab03dec2c49fa44263d9322777650dbb52ec6d050309d6e45ff8e7',
+     'sha256:1327178a428982584d84eaad0bc50d324de46d48689c8f513deaeec14037612b',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)']::text[], 'support_chat'),
 ('function public.apply_learning_record(uuid, boolean)', 'function',
      'sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028',

@@ -30,6 +30,18 @@ DECLARE
 BEGIN
     -- Counter cache project_tasks (delta strategy): writers append to "invariants"."counter_deltas_project_tasks"
     -- and never lock the parent row; "invariants"."fold_project_tasks"() folds the deltas in.
+    IF TG_OP = 'INSERT' THEN
+        -- An insert (the hot path): one delta row straight from NEW.
+        IF (NEW."project_id") IS NOT NULL
+           AND (CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END <> 0
+            OR COALESCE(NEW."hours", 0)::numeric <> 0) THEN
+            INSERT INTO "invariants"."counter_deltas_project_tasks" (parent_key, d0, d1)
+            VALUES (NEW."project_id",
+                    CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+                    COALESCE(NEW."hours", 0)::numeric);
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         old_key := OLD."project_id";
         open_tasks_old := CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
@@ -124,6 +136,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_project_tasks"("p_parent" bigint
 AS $fn$
 DECLARE
     batch bigint[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache project_tasks: "public"."projects" from "public"."tasks".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -175,7 +189,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'project_tasks', '"public"."projects"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('open_tasks', (t.old0 + COALESCE(t.pending0, 0))::numeric, (t.new0 + COALESCE(t.pending0, 0))::numeric),

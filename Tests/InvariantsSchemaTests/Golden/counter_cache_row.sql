@@ -136,6 +136,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_project_tasks"("p_parent" bigint
 AS $fn$
 DECLARE
     batch bigint[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache project_tasks: "public"."projects" from "public"."tasks".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -183,7 +185,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'project_tasks', '"public"."projects"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('open_tasks', (t.old0)::numeric, (t.new0)::numeric),

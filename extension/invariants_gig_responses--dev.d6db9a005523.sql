@@ -1,11 +1,11 @@
--- Extension invariants_gig_responses, version dev.e3b85cb5a71c: the stored functions (and their EXECUTE
+-- Extension invariants_gig_responses, version dev.d6db9a005523: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_gig_responses VERSION 'dev.e3b85cb5a71c';
+--   CREATE EXTENSION invariants_gig_responses VERSION 'dev.d6db9a005523';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
 DO $guard$
@@ -57,7 +57,7 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:27e4ea4b99a83daa5e0f9bb7057588fa386b67360b431e7338f3b0c56f5bb0cd","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:3b7648d9284d3d0d909615a4c7911c54dac68328a6516497ebc892d0ffeba2f1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -66,6 +66,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, 
 AS $fn$
 DECLARE
     batch uuid[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache gig_responses: "public"."gigs" from "public"."responses".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -113,7 +115,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('responses', (t.old0)::numeric, (t.new0)::numeric),

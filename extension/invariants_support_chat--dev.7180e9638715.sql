@@ -1,11 +1,11 @@
--- Extension invariants_support_chat, version dev.8ebb65423768: the stored functions (and their EXECUTE
+-- Extension invariants_support_chat, version dev.7180e9638715: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_support_chat VERSION 'dev.8ebb65423768';
+--   CREATE EXTENSION invariants_support_chat VERSION 'dev.7180e9638715';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
 DO $guard$
@@ -47,7 +47,7 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:741ac5abc3ab03dec2c49fa44263d9322777650dbb52ec6d050309d6e45ff8e7","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:1327178a428982584d84eaad0bc50d324de46d48689c8f513deaeec14037612b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key text)
     LANGUAGE plpgsql
@@ -56,6 +56,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent
 AS $fn$
 DECLARE
     batch text[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache chat_session_messages: "public"."chat_sessions" from "public"."chat_messages".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -105,7 +107,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'chat_session_messages', '"public"."chat_sessions"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('total_messages', (t.old0)::numeric, (t.new0)::numeric),

@@ -1,7 +1,7 @@
--- Extension invariants_support_chat upgrade 0.3 → dev.8ebb65423768: 1 function(s) dropped,
--- 1 created or replaced, 7 unchanged.
+-- Extension invariants_support_chat upgrade 0.3 → dev.7180e9638715: 1 function(s) dropped,
+-- 2 created or replaced, 6 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.8ebb65423768';
+-- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.7180e9638715';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
@@ -16,6 +16,89 @@ $guard$;
 
 -- removed: function invariants.chat_first_response()
 DROP FUNCTION IF EXISTS "invariants"."chat_first_response"();
+
+-- invariants:object {"checksum":"sha256:1327178a428982584d84eaad0bc50d324de46d48689c8f513deaeec14037612b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
+    RETURNS TABLE (checked bigint, fixed bigint, last_key text)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+DECLARE
+    batch text[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+BEGIN
+    -- Repair of counter cache chat_session_messages: "public"."chat_sessions" from "public"."chat_messages".
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'IV422';
+    END IF;
+    IF p_batch IS NOT NULL AND p_batch < 1 THEN
+        RAISE EXCEPTION 'batch size must be positive, got %', p_batch
+            USING ERRCODE = 'IV422', COLUMN = 'batch';
+    END IF;
+
+    -- 1. Lock the batch's parents in key order.
+    SELECT pg_catalog.array_agg(s.key ORDER BY s.key) INTO batch
+    FROM (
+        SELECT p."session_id" AS key FROM "public"."chat_sessions" AS p
+        WHERE (p_parent IS NULL OR p."session_id" = p_parent)
+          AND p_scope IS NULL
+          AND (p_after IS NULL OR p."session_id" > p_after)
+        ORDER BY p."session_id"
+        LIMIT p_batch
+        FOR NO KEY UPDATE
+    ) AS s;
+    IF batch IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint, NULL::text;
+        RETURN;
+    END IF;
+
+    -- 2. A new statement (a new snapshot): count, rewrite what differs (or all, when
+    --    forced), audit each changed value.
+    RETURN QUERY
+    WITH target AS (
+        SELECT p."session_id" AS key, NULL AS scope_value,
+               p."total_messages" AS old0, (COALESCE(a.a0, 0)) AS new0,
+               p."ai_messages" AS old1, (COALESCE(a.a1, 0)) AS new1,
+               p."human_messages" AS old2, (COALESCE(a.a2, 0)) AS new2
+        FROM "public"."chat_sessions" AS p
+        LEFT JOIN (SELECT r."session_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."role" = 'assistant'), 0) AS a1, COALESCE(count(*) FILTER (WHERE r."role" = 'user'), 0) AS a2 FROM "public"."chat_messages" AS r WHERE r."session_id" IS NOT NULL AND r."session_id" = ANY (batch) GROUP BY r."session_id") AS a ON a.key = p."session_id"
+        WHERE p."session_id" = ANY (batch)
+    ), rewritten AS (
+        UPDATE "public"."chat_sessions" AS p SET
+            "total_messages" = t.new0,
+            "ai_messages" = t.new1,
+            "human_messages" = t.new2
+        FROM target AS t
+        WHERE p."session_id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1 OR t.old2 IS DISTINCT FROM t.new2)
+        RETURNING p."session_id"
+    ), audited AS (
+        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'chat_session_messages', '"public"."chat_sessions"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
+               repairer
+        FROM target AS t
+        CROSS JOIN LATERAL (VALUES
+                ('total_messages', (t.old0)::numeric, (t.new0)::numeric),
+                    ('ai_messages', (t.old1)::numeric, (t.new1)::numeric),
+                    ('human_messages', (t.old2)::numeric, (t.new2)::numeric)
+            ) AS v (column_name, old_value, new_value)
+        WHERE v.old_value IS DISTINCT FROM v.new_value
+        RETURNING 1
+    )
+    SELECT pg_catalog.cardinality(batch)::bigint,
+           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1 OR t.old2 IS DISTINCT FROM t.new2),
+           batch[pg_catalog.cardinality(batch)]
+    FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) TO "service_role";
 
 -- invariants:object {"checksum":"sha256:3d221c273100f6f3168b1767175b8d4e074004de19d48fe033eb36c7c9325163","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
