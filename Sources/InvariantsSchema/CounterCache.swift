@@ -409,12 +409,14 @@ public struct CounterCache: Hashable, Sendable {
     /// After TRUNCATE of the child every counter is zero (RLS and row triggers do not see a TRUNCATE).
     public var truncateFunction: StoredFunction {
         let table = parent.sql
-        let zero = counters.map { "\(SQLText.identifier($0.column)) = 0" }.joined(separator: ", ")
-        let nonZero = counters.map { "\(SQLText.identifier($0.column)) <> 0" }.joined(separator: " OR ")
+        let zero = counters.map { "\(SQLText.identifier($0.column)) = 0" }.joined(separator: ",\n        ")
+        let nonZero = counters.map { "\(SQLText.identifier($0.column)) <> 0" }.joined(separator: "\n       OR ")
         var body = """
             BEGIN
                 -- Counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(child.sql)) was truncated, so every count is zero.
-                UPDATE \(table) SET \(zero) WHERE \(nonZero);
+                UPDATE \(table) SET
+                    \(zero)
+                WHERE \(nonZero);
             """
         if strategy == .deltas {
             body += "\n    DELETE FROM \(deltaTable.qualifiedName.sql);"

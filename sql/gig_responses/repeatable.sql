@@ -802,7 +802,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_gig_responses"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses_truncate\"()"],"key":"function invariants.count_gig_responses_truncate()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:d2ce28087ba9397905148640e518bd49a17532226027f01a8d505c805031cb9d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses_truncate\"()"],"key":"function invariants.count_gig_responses_truncate()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses_truncate"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -811,7 +811,11 @@ CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache gig_responses: "public"."responses" was truncated, so every count is zero.
-    UPDATE "public"."gigs" SET "responses" = 0, "new_responses" = 0 WHERE "responses" <> 0 OR "new_responses" <> 0;
+    UPDATE "public"."gigs" SET
+        "responses" = 0,
+        "new_responses" = 0
+    WHERE "responses" <> 0
+       OR "new_responses" <> 0;
     RETURN NULL;
 END
 $fn$;
@@ -1071,7 +1075,7 @@ VALUES
      'sha256:5da9dd3443f192be18a2448d2eca83380aa504f4a36abe626d9d304b0c5543d4',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[], 'gig_responses'),
 ('function invariants.count_gig_responses_truncate()', 'trigger function',
-     'sha256:65e134de081b59d12e3a1514de72fcd96ffe3502d28241cddd02feb7de27c8dc',
+     'sha256:d2ce28087ba9397905148640e518bd49a17532226027f01a8d505c805031cb9d',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses_truncate"()']::text[], 'gig_responses'),
 ('trigger public.gigs.zz_invariants_updated_at', 'trigger',
      'sha256:0f55d7249595001148620ef537fb9eb9343d6d8bd69b89224c04be92b11a1611',

@@ -554,7 +554,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:387bafff86e1d3e1dd5a9b29ec893bbe2e62927671924c8c1fd9fc3faa7e0a1e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages_truncate\"()"],"key":"function invariants.count_chat_session_messages_truncate()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:f46304b583f5d2b4186dcd09cb99fc26ef99a7dffd2a34cf67c7c189817f46d1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages_truncate\"()"],"key":"function invariants.count_chat_session_messages_truncate()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages_truncate"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -563,7 +563,13 @@ CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache chat_session_messages: "public"."chat_messages" was truncated, so every count is zero.
-    UPDATE "public"."chat_sessions" SET "total_messages" = 0, "ai_messages" = 0, "human_messages" = 0 WHERE "total_messages" <> 0 OR "ai_messages" <> 0 OR "human_messages" <> 0;
+    UPDATE "public"."chat_sessions" SET
+        "total_messages" = 0,
+        "ai_messages" = 0,
+        "human_messages" = 0
+    WHERE "total_messages" <> 0
+       OR "ai_messages" <> 0
+       OR "human_messages" <> 0;
     RETURN NULL;
 END
 $fn$;
@@ -850,7 +856,7 @@ VALUES
      'sha256:3d221c273100f6f3168b1767175b8d4e074004de19d48fe033eb36c7c9325163',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages"()']::text[], 'support_chat'),
 ('function invariants.count_chat_session_messages_truncate()', 'trigger function',
-     'sha256:387bafff86e1d3e1dd5a9b29ec893bbe2e62927671924c8c1fd9fc3faa7e0a1e',
+     'sha256:f46304b583f5d2b4186dcd09cb99fc26ef99a7dffd2a34cf67c7c189817f46d1',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages_truncate"()']::text[], 'support_chat'),
 ('function invariants.chat_first_response_once()', 'trigger function',
      'sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c',

@@ -1,11 +1,11 @@
--- Extension invariants_support_chat, version dev.7180e9638715: the stored functions (and their EXECUTE
+-- Extension invariants_support_chat, version dev.eaf7a47cfeca: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_support_chat VERSION 'dev.7180e9638715';
+--   CREATE EXTENSION invariants_support_chat VERSION 'dev.eaf7a47cfeca';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
 DO $guard$
@@ -556,7 +556,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:387bafff86e1d3e1dd5a9b29ec893bbe2e62927671924c8c1fd9fc3faa7e0a1e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages_truncate\"()"],"key":"function invariants.count_chat_session_messages_truncate()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:f46304b583f5d2b4186dcd09cb99fc26ef99a7dffd2a34cf67c7c189817f46d1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages_truncate\"()"],"key":"function invariants.count_chat_session_messages_truncate()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages_truncate"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -565,7 +565,13 @@ CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache chat_session_messages: "public"."chat_messages" was truncated, so every count is zero.
-    UPDATE "public"."chat_sessions" SET "total_messages" = 0, "ai_messages" = 0, "human_messages" = 0 WHERE "total_messages" <> 0 OR "ai_messages" <> 0 OR "human_messages" <> 0;
+    UPDATE "public"."chat_sessions" SET
+        "total_messages" = 0,
+        "ai_messages" = 0,
+        "human_messages" = 0
+    WHERE "total_messages" <> 0
+       OR "ai_messages" <> 0
+       OR "human_messages" <> 0;
     RETURN NULL;
 END
 $fn$;

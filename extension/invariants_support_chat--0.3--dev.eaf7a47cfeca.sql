@@ -1,7 +1,7 @@
--- Extension invariants_support_chat upgrade 0.3 → dev.7180e9638715: 1 function(s) dropped,
--- 2 created or replaced, 6 unchanged.
+-- Extension invariants_support_chat upgrade 0.3 → dev.eaf7a47cfeca: 1 function(s) dropped,
+-- 3 created or replaced, 5 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.7180e9638715';
+-- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.eaf7a47cfeca';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
@@ -398,4 +398,27 @@ $fn$;
 
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:f46304b583f5d2b4186dcd09cb99fc26ef99a7dffd2a34cf67c7c189817f46d1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages_truncate\"()"],"key":"function invariants.count_chat_session_messages_truncate()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages_truncate"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Counter cache chat_session_messages: "public"."chat_messages" was truncated, so every count is zero.
+    UPDATE "public"."chat_sessions" SET
+        "total_messages" = 0,
+        "ai_messages" = 0,
+        "human_messages" = 0
+    WHERE "total_messages" <> 0
+       OR "ai_messages" <> 0
+       OR "human_messages" <> 0;
+    RETURN NULL;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages_truncate"() FROM PUBLIC;
 
