@@ -267,10 +267,14 @@ public struct CounterCache: Hashable, Sendable {
     }
 
     /// Variables of a row trigger: each image's parent key and contributions.
-    var rowImageDeclarations: String {
+    /// `zeroed`: each contribution starts at 0 (a row trigger reads only one image on INSERT and
+    /// DELETE); the statement body reads both images before using them, and skips the
+    /// initializers, which run on every call.
+    func rowImageDeclarations(zeroed: Bool = true) -> String {
         (["old_key \(keyType);", "new_key \(keyType);"] + counters.indices.flatMap { i in
             let type = deltaType(counters[i])
-            return ["\(imageVariable(i, "old")) \(type) := 0::\(type);", "\(imageVariable(i, "new")) \(type) := 0::\(type);"]
+            let initial = zeroed ? " := 0::\(type)" : ""
+            return ["\(imageVariable(i, "old")) \(type)\(initial);", "\(imageVariable(i, "new")) \(type)\(initial);"]
         } + setOnce.indices.map { "\(setOnceVariable($0)) \(setOnce[$0].earliestType);" }).joined(separator: "\n    ")
     }
 
@@ -356,7 +360,7 @@ public struct CounterCache: Hashable, Sendable {
     private var rowBody: String {
         """
         DECLARE
-            \(rowImageDeclarations)
+            \(rowImageDeclarations())
         BEGIN
             -- Counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(parent.sql)).
             \(readRowImages())
@@ -372,7 +376,7 @@ public struct CounterCache: Hashable, Sendable {
         let deltas = deltaTable.qualifiedName.sql
         return """
             DECLARE
-                \(rowImageDeclarations)
+                \(rowImageDeclarations())
             BEGIN
                 -- Counter cache \(SQLText.commentSafe(name)) (delta strategy): writers append to \(SQLText.commentSafe(deltas))
                 -- and never lock the parent row; \(SQLText.commentSafe(foldFunctionName.sql))() folds the deltas in.

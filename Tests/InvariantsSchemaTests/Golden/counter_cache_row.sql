@@ -88,7 +88,11 @@ CREATE OR REPLACE FUNCTION "invariants"."count_project_tasks_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache project_tasks: "public"."tasks" was truncated, so every count is zero.
-    UPDATE "public"."projects" SET "open_tasks" = 0, "estimate" = 0 WHERE "open_tasks" <> 0 OR "estimate" <> 0;
+    UPDATE "public"."projects" SET
+        "open_tasks" = 0,
+        "estimate" = 0
+    WHERE "open_tasks" <> 0
+       OR "estimate" <> 0;
     RETURN NULL;
 END
 $fn$;

@@ -9,10 +9,10 @@ AS $fn$
 DECLARE
     old_key bigint;
     new_key bigint;
-    open_tasks_old bigint := 0::bigint;
-    open_tasks_new bigint := 0::bigint;
-    estimate_old numeric := 0::numeric;
-    estimate_new numeric := 0::numeric;
+    open_tasks_old bigint;
+    open_tasks_new bigint;
+    estimate_old numeric;
+    estimate_new numeric;
     statement_rows bigint;
     parent_keys bigint[];
     open_tasks_deltas bigint[];
@@ -23,53 +23,53 @@ BEGIN
     -- Counter cache project_tasks (statement strategy):
     -- "public"."tasks" → "public"."projects".
 
+    -- The statement's first child row (its parent and changes) and how many rows there are.
     IF TG_OP = 'INSERT' THEN
-        -- One inserted row (every single-row INSERT): one UPDATE of its parent, as a row
-        -- trigger does. Not found: several rows, no parent, or a missing one (below).
-        UPDATE "public"."projects" AS p SET
-            "open_tasks" = p."open_tasks" + d.open_tasks,
-            "estimate" = p."estimate" + d.estimate
-        FROM (
-            SELECT r."project_id" AS parent_key,
-                   CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS open_tasks,
-                   COALESCE(r."hours", 0)::numeric AS estimate
-            FROM new_rows AS r
-        ) AS d
-        WHERE p."id" = d.parent_key
-          AND (SELECT count(*) FROM new_rows) = 1
-          AND (d.open_tasks <> 0
-               OR d.estimate <> 0);
-        IF FOUND THEN
-            RETURN NULL;
-        END IF;
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE "public"."projects" AS p SET
-            "open_tasks" = p."open_tasks" + d.open_tasks,
-            "estimate" = p."estimate" + d.estimate
-        FROM (
-            SELECT r."project_id" AS parent_key,
-                   -CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END AS open_tasks,
-                   -COALESCE(r."hours", 0)::numeric AS estimate
-            FROM old_rows AS r
-        ) AS d
-        WHERE p."id" = d.parent_key
-          AND (SELECT count(*) FROM old_rows) = 1
-          AND (d.open_tasks <> 0
-               OR d.estimate <> 0);
-        IF FOUND THEN
-            RETURN NULL;
-        END IF;
-    ELSE
-        -- An UPDATE: the first row's parents and changes, and how many rows there are.
         SELECT (SELECT count(*) FROM new_rows),
                r."project_id",
                CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
                COALESCE(r."hours", 0)::numeric
         INTO statement_rows, new_key, open_tasks_new, estimate_new
         FROM new_rows AS r LIMIT 1;
-        IF statement_rows IS NULL THEN
-            RETURN NULL;  -- no row
+        IF statement_rows = 1 THEN
+            -- One inserted row (every single-row INSERT): one UPDATE of its parent.
+            UPDATE "public"."projects" AS p SET
+                "open_tasks" = p."open_tasks" + open_tasks_new,
+                "estimate" = p."estimate" + estimate_new
+            WHERE p."id" = new_key
+              AND (open_tasks_new <> 0
+                   OR estimate_new <> 0);
+            IF NOT FOUND AND new_key IS NOT NULL AND (open_tasks_new <> 0
+                OR estimate_new <> 0) THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'project_tasks', '"public"."projects"', new_key
+                    USING ERRCODE = 'IV404';
+            END IF;
+            RETURN NULL;
         END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT (SELECT count(*) FROM old_rows),
+               r."project_id",
+               CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+               COALESCE(r."hours", 0)::numeric
+        INTO statement_rows, old_key, open_tasks_old, estimate_old
+        FROM old_rows AS r LIMIT 1;
+        IF statement_rows = 1 THEN
+            UPDATE "public"."projects" AS p SET
+                "open_tasks" = p."open_tasks" + (-open_tasks_old),
+                "estimate" = p."estimate" + (-estimate_old)
+            WHERE p."id" = old_key
+              AND (open_tasks_old <> 0
+                   OR estimate_old <> 0);
+            RETURN NULL;
+        END IF;
+    ELSE
+        SELECT (SELECT count(*) FROM new_rows),
+               r."project_id",
+               CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+               COALESCE(r."hours", 0)::numeric
+        INTO statement_rows, new_key, open_tasks_new, estimate_new
+        FROM new_rows AS r LIMIT 1;
         IF statement_rows = 1 THEN
             -- One updated row: a row trigger's work (a move locks both parents in key order).
             SELECT r."project_id",
@@ -125,8 +125,11 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
+    IF statement_rows IS NULL THEN
+        RETURN NULL;  -- no row
+    END IF;
 
-    -- Several child rows (or a single one that did not find its parent): grouped per parent.
+    -- Several child rows: grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT r."project_id" AS parent_key,
@@ -245,7 +248,11 @@ CREATE OR REPLACE FUNCTION "invariants"."count_project_tasks_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache project_tasks: "public"."tasks" was truncated, so every count is zero.
-    UPDATE "public"."projects" SET "open_tasks" = 0, "estimate" = 0 WHERE "open_tasks" <> 0 OR "estimate" <> 0;
+    UPDATE "public"."projects" SET
+        "open_tasks" = 0,
+        "estimate" = 0
+    WHERE "open_tasks" <> 0
+       OR "estimate" <> 0;
     RETURN NULL;
 END
 $fn$;

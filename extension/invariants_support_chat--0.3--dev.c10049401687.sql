@@ -1,7 +1,7 @@
--- Extension invariants_support_chat upgrade 0.3 → dev.eaf7a47cfeca: 1 function(s) dropped,
+-- Extension invariants_support_chat upgrade 0.3 → dev.c10049401687: 1 function(s) dropped,
 -- 3 created or replaced, 5 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.eaf7a47cfeca';
+-- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.c10049401687';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
@@ -100,7 +100,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, tex
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:3d221c273100f6f3168b1767175b8d4e074004de19d48fe033eb36c7c9325163","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:35e139c515004bf1c849b9ab27ab82495d6f8678500b5f83615dfcbdebd35ebf","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -110,12 +110,12 @@ AS $fn$
 DECLARE
     old_key text;
     new_key text;
-    total_messages_old bigint := 0::bigint;
-    total_messages_new bigint := 0::bigint;
-    ai_messages_old bigint := 0::bigint;
-    ai_messages_new bigint := 0::bigint;
-    human_messages_old bigint := 0::bigint;
-    human_messages_new bigint := 0::bigint;
+    total_messages_old bigint;
+    total_messages_new bigint;
+    ai_messages_old bigint;
+    ai_messages_new bigint;
+    human_messages_old bigint;
+    human_messages_new bigint;
     new_earliest_created_at timestamp with time zone;
     statement_rows bigint;
     parent_keys text[];
@@ -129,58 +129,8 @@ BEGIN
     -- Counter cache chat_session_messages (statement strategy):
     -- "public"."chat_messages" → "public"."chat_sessions".
 
+    -- The statement's first child row (its parent and changes) and how many rows there are.
     IF TG_OP = 'INSERT' THEN
-        -- One inserted row (every single-row INSERT): one UPDATE of its parent, as a row
-        -- trigger does. Not found: several rows, no parent, or a missing one (below).
-        UPDATE "public"."chat_sessions" AS p SET
-            "total_messages" = p."total_messages" + d.total_messages,
-            "ai_messages" = p."ai_messages" + d.ai_messages,
-            "human_messages" = p."human_messages" + d.human_messages,
-            "first_response_time_ms" = COALESCE(p."first_response_time_ms",
-                CASE WHEN d.earliest_created_at IS NOT NULL THEN
-                    LEAST(GREATEST(0, pg_catalog.round(
-                        pg_catalog.date_part('epoch', d.earliest_created_at - p.created_at) * 1000)),
-                        2147483647)::integer
-                END)
-        FROM (
-            SELECT r."session_id" AS parent_key,
-                   1::bigint AS total_messages,
-                   CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
-                   CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages,
-                   CASE WHEN r."role" = 'assistant' THEN r."created_at" END AS earliest_created_at
-            FROM new_rows AS r
-        ) AS d
-        WHERE p."session_id" = d.parent_key
-          AND (SELECT count(*) FROM new_rows) = 1
-          AND (d.total_messages <> 0
-               OR d.ai_messages <> 0
-               OR d.human_messages <> 0
-               OR d.earliest_created_at IS NOT NULL);
-        IF FOUND THEN
-            RETURN NULL;
-        END IF;
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE "public"."chat_sessions" AS p SET
-            "total_messages" = p."total_messages" + d.total_messages,
-            "ai_messages" = p."ai_messages" + d.ai_messages,
-            "human_messages" = p."human_messages" + d.human_messages
-        FROM (
-            SELECT r."session_id" AS parent_key,
-                   -1::bigint AS total_messages,
-                   -CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END AS ai_messages,
-                   -CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END AS human_messages
-            FROM old_rows AS r
-        ) AS d
-        WHERE p."session_id" = d.parent_key
-          AND (SELECT count(*) FROM old_rows) = 1
-          AND (d.total_messages <> 0
-               OR d.ai_messages <> 0
-               OR d.human_messages <> 0);
-        IF FOUND THEN
-            RETURN NULL;
-        END IF;
-    ELSE
-        -- An UPDATE: the first row's parents and changes, and how many rows there are.
         SELECT (SELECT count(*) FROM new_rows),
                r."session_id",
                1::bigint,
@@ -190,9 +140,63 @@ BEGIN
         INTO statement_rows, new_key, total_messages_new, ai_messages_new,
              human_messages_new, new_earliest_created_at
         FROM new_rows AS r LIMIT 1;
-        IF statement_rows IS NULL THEN
-            RETURN NULL;  -- no row
+        IF statement_rows = 1 THEN
+            -- One inserted row (every single-row INSERT): one UPDATE of its parent.
+            UPDATE "public"."chat_sessions" AS p SET
+                "total_messages" = p."total_messages" + total_messages_new,
+                "ai_messages" = p."ai_messages" + ai_messages_new,
+                "human_messages" = p."human_messages" + human_messages_new,
+                "first_response_time_ms" = COALESCE(p."first_response_time_ms",
+                    CASE WHEN new_earliest_created_at IS NOT NULL THEN
+                        LEAST(GREATEST(0, pg_catalog.round(
+                            pg_catalog.date_part('epoch', new_earliest_created_at - p.created_at) * 1000)),
+                            2147483647)::integer
+                    END)
+            WHERE p."session_id" = new_key
+              AND (total_messages_new <> 0
+                   OR ai_messages_new <> 0
+                   OR human_messages_new <> 0
+                   OR new_earliest_created_at IS NOT NULL);
+            IF NOT FOUND AND new_key IS NOT NULL AND (total_messages_new <> 0
+                OR ai_messages_new <> 0
+                OR human_messages_new <> 0
+                OR new_earliest_created_at IS NOT NULL) THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'chat_session_messages', '"public"."chat_sessions"', new_key
+                    USING ERRCODE = 'IV404';
+            END IF;
+            RETURN NULL;
         END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT (SELECT count(*) FROM old_rows),
+               r."session_id",
+               1::bigint,
+               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, old_key, total_messages_old, ai_messages_old,
+             human_messages_old
+        FROM old_rows AS r LIMIT 1;
+        IF statement_rows = 1 THEN
+            UPDATE "public"."chat_sessions" AS p SET
+                "total_messages" = p."total_messages" + (-total_messages_old),
+                "ai_messages" = p."ai_messages" + (-ai_messages_old),
+                "human_messages" = p."human_messages" + (-human_messages_old)
+            WHERE p."session_id" = old_key
+              AND (total_messages_old <> 0
+                   OR ai_messages_old <> 0
+                   OR human_messages_old <> 0);
+            RETURN NULL;
+        END IF;
+    ELSE
+        SELECT (SELECT count(*) FROM new_rows),
+               r."session_id",
+               1::bigint,
+               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END,
+               CASE WHEN TG_OP = 'INSERT' THEN CASE WHEN r."role" = 'assistant' THEN r."created_at" END END
+        INTO statement_rows, new_key, total_messages_new, ai_messages_new,
+             human_messages_new, new_earliest_created_at
+        FROM new_rows AS r LIMIT 1;
         IF statement_rows = 1 THEN
             -- One updated row: a row trigger's work (a move locks both parents in key order).
             SELECT r."session_id",
@@ -262,8 +266,11 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
+    IF statement_rows IS NULL THEN
+        RETURN NULL;  -- no row
+    END IF;
 
-    -- Several child rows (or a single one that did not find its parent): grouped per parent.
+    -- Several child rows: grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT r."session_id" AS parent_key,

@@ -1,7 +1,7 @@
--- Extension invariants_gig_responses upgrade 0.3 → dev.25479328ab59: 0 function(s) dropped,
+-- Extension invariants_gig_responses upgrade 0.3 → dev.0ddbd3eaaa8f: 0 function(s) dropped,
 -- 16 created or replaced, 2 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.25479328ab59';
+-- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.0ddbd3eaaa8f';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
@@ -487,7 +487,7 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:5da9dd3443f192be18a2448d2eca83380aa504f4a36abe626d9d304b0c5543d4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -497,10 +497,10 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    responses_old bigint := 0::bigint;
-    responses_new bigint := 0::bigint;
-    new_responses_old bigint := 0::bigint;
-    new_responses_new bigint := 0::bigint;
+    responses_old bigint;
+    responses_new bigint;
+    new_responses_old bigint;
+    new_responses_new bigint;
     statement_rows bigint;
     parent_keys uuid[];
     responses_deltas bigint[];
@@ -511,53 +511,53 @@ BEGIN
     -- Counter cache gig_responses (statement strategy):
     -- "public"."responses" → "public"."gigs".
 
+    -- The statement's first child row (its parent and changes) and how many rows there are.
     IF TG_OP = 'INSERT' THEN
-        -- One inserted row (every single-row INSERT): one UPDATE of its parent, as a row
-        -- trigger does. Not found: several rows, no parent, or a missing one (below).
-        UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + d.responses,
-            "new_responses" = p."new_responses" + d.new_responses
-        FROM (
-            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
-                   1::bigint AS responses,
-                   CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
-            FROM new_rows AS r
-        ) AS d
-        WHERE p."id" = d.parent_key
-          AND (SELECT count(*) FROM new_rows) = 1
-          AND (d.responses <> 0
-               OR d.new_responses <> 0);
-        IF FOUND THEN
-            RETURN NULL;
-        END IF;
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE "public"."gigs" AS p SET
-            "responses" = p."responses" + d.responses,
-            "new_responses" = p."new_responses" + d.new_responses
-        FROM (
-            SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
-                   -1::bigint AS responses,
-                   -CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END AS new_responses
-            FROM old_rows AS r
-        ) AS d
-        WHERE p."id" = d.parent_key
-          AND (SELECT count(*) FROM old_rows) = 1
-          AND (d.responses <> 0
-               OR d.new_responses <> 0);
-        IF FOUND THEN
-            RETURN NULL;
-        END IF;
-    ELSE
-        -- An UPDATE: the first row's parents and changes, and how many rows there are.
         SELECT (SELECT count(*) FROM new_rows),
                CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
                1::bigint,
                CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
         INTO statement_rows, new_key, responses_new, new_responses_new
         FROM new_rows AS r LIMIT 1;
-        IF statement_rows IS NULL THEN
-            RETURN NULL;  -- no row
+        IF statement_rows = 1 THEN
+            -- One inserted row (every single-row INSERT): one UPDATE of its parent.
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + responses_new,
+                "new_responses" = p."new_responses" + new_responses_new
+            WHERE p."id" = new_key
+              AND (responses_new <> 0
+                   OR new_responses_new <> 0);
+            IF NOT FOUND AND new_key IS NOT NULL AND (responses_new <> 0
+                OR new_responses_new <> 0) THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'gig_responses', '"public"."gigs"', new_key
+                    USING ERRCODE = 'IV404';
+            END IF;
+            RETURN NULL;
         END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT (SELECT count(*) FROM old_rows),
+               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
+               1::bigint,
+               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, old_key, responses_old, new_responses_old
+        FROM old_rows AS r LIMIT 1;
+        IF statement_rows = 1 THEN
+            UPDATE "public"."gigs" AS p SET
+                "responses" = p."responses" + (-responses_old),
+                "new_responses" = p."new_responses" + (-new_responses_old)
+            WHERE p."id" = old_key
+              AND (responses_old <> 0
+                   OR new_responses_old <> 0);
+            RETURN NULL;
+        END IF;
+    ELSE
+        SELECT (SELECT count(*) FROM new_rows),
+               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
+               1::bigint,
+               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+        INTO statement_rows, new_key, responses_new, new_responses_new
+        FROM new_rows AS r LIMIT 1;
         IF statement_rows = 1 THEN
             -- One updated row: a row trigger's work (a move locks both parents in key order).
             SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
@@ -613,8 +613,11 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
+    IF statement_rows IS NULL THEN
+        RETURN NULL;  -- no row
+    END IF;
 
-    -- Several child rows (or a single one that did not find its parent): grouped per parent.
+    -- Several child rows: grouped per parent.
     IF TG_OP = 'INSERT' THEN
         WITH changes AS (
             SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key,
