@@ -94,8 +94,11 @@ enum ChatMessageInsertsBenchmark {
         try await setMode(.generated, on: connection)
     }
 
-    /// chat_messages has no other user trigger: the floor is its only one.
+    /// chat_messages has no other user trigger: the floor is its only one. The generated
+    /// triggers are dropped outside their mode (`GeneratedTriggers`: a disabled trigger with a
+    /// transition table still makes PostgreSQL capture the rows).
     static func setMode(_ mode: Mode, on connection: PostgresConnection) async throws {
+        try await GeneratedTriggers(table: "public.chat_messages").set(present: mode == .generated, on: connection)
         let statements: String
         switch mode {
         case .generated: statements = "ENABLE TRIGGER USER, DISABLE TRIGGER \(floorTrigger)"

@@ -3,7 +3,9 @@
 // indexes kept; "no trigger", reported) and the hand-written safe floor (`CounterTables.installFloor`:
 // updated_at kept, SECURITY DEFINER with search_path '' like ours; issue 17):
 //   a. single-row inserts from 8 clients (pgbench, prepared) over 10,000 gigs — row floor, goal ≥ 0.90×
+//      (`.deltas`: ≥ 1.0×, a delta row must cost less than the parent UPDATE)
 //   b. one 10,000-row INSERT … SELECT over 100 gigs                           — statement floor, goal ≥ 0.90×
+//      for `.statement` (reported for the single-row strategies)
 //   c. one 10,000-row INSERT … SELECT over 10,000 gigs, one child each        — statement floor, reported
 import Foundation
 import InvariantsSchema
@@ -91,7 +93,10 @@ enum CounterInsertsBenchmark {
                 }
 
                 // b, c. One INSERT … SELECT.
-                for (shape, gigs, goal) in [("b", 100, [GoalClause.ratioAtLeast(0.90)]), ("c", gigCount, [GoalClause]())] {
+                // The bulk goal is the statement strategy's (one declaration fast on both shapes);
+                // .row and .deltas are single-row strategies, their bulk rows are reported.
+                let bulkGoal = strategy == .statement ? [GoalClause.ratioAtLeast(0.90)] : []
+                for (shape, gigs, goal) in [("b", 100, bulkGoal), ("c", gigCount, [GoalClause]())] {
                     let sql = """
                         INSERT INTO \(tables.responses) (workspace_id, entity_id)
                         SELECT '\(CounterTables.workspace)', \(CounterTables.gigID("1 + g % \(gigs)")) FROM generate_series(1, \(bulkRows)) g

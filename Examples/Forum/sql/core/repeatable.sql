@@ -149,40 +149,22 @@ GRANT USAGE ON SCHEMA "invariants_private" TO "authenticated", "service_role";
 
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.call_as(text, text, text, text[])', 'function', 'sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."call_as"(text, text, text, text[])']::text[], 'core')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.touch_updated_at()', 'trigger function', 'sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_updated_at"()']::text[], 'core')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security invariants.counter_repairs', 'table security', 'sha256:1aed81b33235ce918455d65171a6d810061cd75a6e3ff6a32176c89861edfcfa',
-        ARRAY[]::text[], 'core')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('grant usage on schema invariants', 'grant', 'sha256:ab4785f5f8205acd3b874e40431eb487081a63609038be2529017815d865cc2e',
-        ARRAY['REVOKE USAGE ON SCHEMA "invariants" FROM "service_role"']::text[], 'core')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('grant usage on schema invariants_private', 'grant', 'sha256:0f7a08331505ee01ffe52fab971b6a132292ac889a06642a4c15a17453c15073',
-        ARRAY['REVOKE USAGE ON SCHEMA "invariants_private" FROM "authenticated", "service_role"']::text[], 'core')
+VALUES
+('function invariants.call_as(text, text, text, text[])', 'function',
+     'sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."call_as"(text, text, text, text[])']::text[], 'core'),
+('function invariants.touch_updated_at()', 'trigger function',
+     'sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_updated_at"()']::text[], 'core'),
+('table security invariants.counter_repairs', 'table security',
+     'sha256:1aed81b33235ce918455d65171a6d810061cd75a6e3ff6a32176c89861edfcfa',
+     ARRAY[]::text[], 'core'),
+('grant usage on schema invariants', 'grant',
+     'sha256:ab4785f5f8205acd3b874e40431eb487081a63609038be2529017815d865cc2e',
+     ARRAY['REVOKE USAGE ON SCHEMA "invariants" FROM "service_role"']::text[], 'core'),
+('grant usage on schema invariants_private', 'grant',
+     'sha256:0f7a08331505ee01ffe52fab971b6a132292ac889a06642a4c15a17453c15073',
+     ARRAY['REVOKE USAGE ON SCHEMA "invariants_private" FROM "authenticated", "service_role"']::text[], 'core')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:4f21ef0ecaa42bd7027f11fc8b49e34d0acc2423a552173b4e75ca9113743258","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:0806b85be6ddbac1f8939f8da54c2f188ebe35e15cc6642e13de88392b5d4053","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -54,6 +54,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, 
 AS $fn$
 DECLARE
     batch uuid[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache post_comments: "public"."posts" from "public"."comments".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -99,7 +101,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'post_comments', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('comment_count', (t.old0)::numeric, (t.new0)::numeric)
@@ -120,7 +122,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:fdfbb0a1e19906e5de324844b7c6e335835b49f1d965c3e37beef260a9a9e2af","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:42a29bd98db44dae7141160cd62951ae4967a67234c62e8436307b88634714b8","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -129,6 +131,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_
 AS $fn$
 DECLARE
     batch uuid[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache post_votes: "public"."posts" from "public"."votes".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -174,7 +178,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'post_votes', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('vote_score', (t.old0)::numeric, (t.new0)::numeric)
@@ -341,7 +345,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."save_summary_to_post"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:0ee0204bb15b144fc01ab0f65dfc209a4f1bc64fd6df33f484bdfea46e57c196","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:80f4a4af6023f595dadf95400a6cd11722a7ee2bcaf3a40661178a57c034cb8d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_comments"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -351,28 +355,29 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    old_0 bigint := 0::bigint;
-    new_0 bigint := 0::bigint;
+    comment_count_old bigint := 0::bigint;
+    comment_count_new bigint := 0::bigint;
 BEGIN
     -- Counter cache post_comments: "public"."comments" → "public"."posts".
     IF TG_OP <> 'INSERT' THEN
         old_key := OLD."post_id";
-        old_0 := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+        comment_count_old := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := NEW."post_id";
-        new_0 := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+        comment_count_new := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
     END IF;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0) THEN
+        IF new_key IS NOT NULL AND (comment_count_new - comment_count_old <> 0) THEN
             UPDATE "public"."posts" AS p SET
-                "comment_count" = p."comment_count" + (new_0 - old_0)
+                "comment_count" = p."comment_count" + (comment_count_new - comment_count_old)
             WHERE p."id" = new_key;
             IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist', 'post_comments', '"public"."posts"', new_key
-            USING ERRCODE = 'IV404';
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'post_comments', '"public"."posts"', new_key
+                    USING ERRCODE = 'IV404';
             END IF;
         END IF;
         RETURN NULL;
@@ -386,19 +391,20 @@ BEGIN
         ORDER BY p."id"
         FOR NO KEY UPDATE;
     END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0) THEN
+    IF old_key IS NOT NULL AND (comment_count_old <> 0) THEN
         -- No row: the parent is being deleted (a cascade) — nothing to keep.
         UPDATE "public"."posts" AS p SET
-            "comment_count" = p."comment_count" + (-old_0)
+            "comment_count" = p."comment_count" + (-comment_count_old)
         WHERE p."id" = old_key;
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0) THEN
+    IF new_key IS NOT NULL AND (comment_count_new <> 0) THEN
         UPDATE "public"."posts" AS p SET
-            "comment_count" = p."comment_count" + new_0
+            "comment_count" = p."comment_count" + comment_count_new
         WHERE p."id" = new_key;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'counter %: % row % does not exist', 'post_comments', '"public"."posts"', new_key
-            USING ERRCODE = 'IV404';
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'post_comments', '"public"."posts"', new_key
+                USING ERRCODE = 'IV404';
         END IF;
     END IF;
     RETURN NULL;
@@ -408,7 +414,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_post_comments"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:610e44ba00d23806f23d13a361b66dac6b3845fa09ce81da8fb300dd652cc5c2","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments_truncate\"()"],"key":"function invariants.count_post_comments_truncate()","kind":"trigger function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:bc7eeca9cd1d1f113f259e209cacc844009444b9fd407a33fcca6b32956dda23","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments_truncate\"()"],"key":"function invariants.count_post_comments_truncate()","kind":"trigger function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_comments_truncate"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -417,7 +423,9 @@ CREATE OR REPLACE FUNCTION "invariants"."count_post_comments_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache post_comments: "public"."comments" was truncated, so every count is zero.
-    UPDATE "public"."posts" SET "comment_count" = 0 WHERE "comment_count" <> 0;
+    UPDATE "public"."posts" SET
+        "comment_count" = 0
+    WHERE "comment_count" <> 0;
     RETURN NULL;
 END
 $fn$;
@@ -425,7 +433,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_post_comments_truncate"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:f10b1ffbdd5cef0713555333378e6b05f940492777f7c1d1dfddd151d0e0def6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:08b5d49007ea8ad30688a7d1d806d47e1411378df330cc3ce52eb8dce1f5fe19","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_votes"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -435,28 +443,29 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    old_0 numeric := 0::numeric;
-    new_0 numeric := 0::numeric;
+    vote_score_old numeric := 0::numeric;
+    vote_score_new numeric := 0::numeric;
 BEGIN
     -- Counter cache post_votes: "public"."votes" → "public"."posts".
     IF TG_OP <> 'INSERT' THEN
         old_key := OLD."post_id";
-        old_0 := COALESCE(OLD."value", 0)::numeric;
+        vote_score_old := COALESCE(OLD."value", 0)::numeric;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := NEW."post_id";
-        new_0 := COALESCE(NEW."value", 0)::numeric;
+        vote_score_new := COALESCE(NEW."value", 0)::numeric;
     END IF;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0) THEN
+        IF new_key IS NOT NULL AND (vote_score_new - vote_score_old <> 0) THEN
             UPDATE "public"."posts" AS p SET
-                "vote_score" = p."vote_score" + (new_0 - old_0)
+                "vote_score" = p."vote_score" + (vote_score_new - vote_score_old)
             WHERE p."id" = new_key;
             IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist', 'post_votes', '"public"."posts"', new_key
-            USING ERRCODE = 'IV404';
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'post_votes', '"public"."posts"', new_key
+                    USING ERRCODE = 'IV404';
             END IF;
         END IF;
         RETURN NULL;
@@ -470,19 +479,20 @@ BEGIN
         ORDER BY p."id"
         FOR NO KEY UPDATE;
     END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0) THEN
+    IF old_key IS NOT NULL AND (vote_score_old <> 0) THEN
         -- No row: the parent is being deleted (a cascade) — nothing to keep.
         UPDATE "public"."posts" AS p SET
-            "vote_score" = p."vote_score" + (-old_0)
+            "vote_score" = p."vote_score" + (-vote_score_old)
         WHERE p."id" = old_key;
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0) THEN
+    IF new_key IS NOT NULL AND (vote_score_new <> 0) THEN
         UPDATE "public"."posts" AS p SET
-            "vote_score" = p."vote_score" + new_0
+            "vote_score" = p."vote_score" + vote_score_new
         WHERE p."id" = new_key;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'counter %: % row % does not exist', 'post_votes', '"public"."posts"', new_key
-            USING ERRCODE = 'IV404';
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'post_votes', '"public"."posts"', new_key
+                USING ERRCODE = 'IV404';
         END IF;
     END IF;
     RETURN NULL;
@@ -492,7 +502,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_post_votes"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:48d0abe91e00b85abb09d645fb68202a129e4148fdf04f12f941895faf5643c1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes_truncate\"()"],"key":"function invariants.count_post_votes_truncate()","kind":"trigger function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:774dc3ead2672cd36e3b1fe3642e1158cb29417c152da2153f54ec31b4012ad8","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes_truncate\"()"],"key":"function invariants.count_post_votes_truncate()","kind":"trigger function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_votes_truncate"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -501,7 +511,9 @@ CREATE OR REPLACE FUNCTION "invariants"."count_post_votes_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache post_votes: "public"."votes" was truncated, so every count is zero.
-    UPDATE "public"."posts" SET "vote_score" = 0 WHERE "vote_score" <> 0;
+    UPDATE "public"."posts" SET
+        "vote_score" = 0
+    WHERE "vote_score" <> 0;
     RETURN NULL;
 END
 $fn$;
@@ -842,328 +854,130 @@ CREATE POLICY "summary_jobs_owner_insert" ON "public"."summary_jobs"
 
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)', 'function', 'sha256:4f21ef0ecaa42bd7027f11fc8b49e34d0acc2423a552173b4e75ca9113743258',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer)']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)', 'function', 'sha256:fdfbb0a1e19906e5de324844b7c6e335835b49f1d965c3e37beef260a9a9e2af',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer)']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.state_public_posts_status()', 'trigger function', 'sha256:163ab53a3c7eaeac0647d80039f16c82a9724bcaaa3599a8e49ddc77f03bce3b',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_posts_status"()']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.state_public_summary_jobs_status()', 'trigger function', 'sha256:f43e38abe361a954bc9a6c7e31848d936f3c5b338067b2f320e9060c20746fbe',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_summary_jobs_status"()']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.save_summary_to_post()', 'trigger function', 'sha256:b8b4df75f75283a95684450115485d64825160f5e3986559c4bc14c7e783669f',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."save_summary_to_post"()']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.count_post_comments()', 'trigger function', 'sha256:0ee0204bb15b144fc01ab0f65dfc209a4f1bc64fd6df33f484bdfea46e57c196',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_comments"()']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.count_post_comments_truncate()', 'trigger function', 'sha256:610e44ba00d23806f23d13a361b66dac6b3845fa09ce81da8fb300dd652cc5c2',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_comments_truncate"()']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.count_post_votes()', 'trigger function', 'sha256:f10b1ffbdd5cef0713555333378e6b05f940492777f7c1d1dfddd151d0e0def6',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_votes"()']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.count_post_votes_truncate()', 'trigger function', 'sha256:48d0abe91e00b85abb09d645fb68202a129e4148fdf04f12f941895faf5643c1',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_votes_truncate"()']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('function invariants.touch_public_posts_updated_at()', 'trigger function', 'sha256:1936c23234763184971c85b3629d0dbc575c83124004381ffd8612b68ecfb697',
-        ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_public_posts_updated_at"()']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.posts.invariants_state_status', 'trigger', 'sha256:999e90a555e8e6a95256c689d58495be7e97cfc163091e1e7432195b34331917',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."posts"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.summary_jobs.invariants_state_status', 'trigger', 'sha256:da03fde131143e5b832b47966ecbeff18525af5e96e7d20f707a9064d709547f',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."summary_jobs"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.summary_jobs.save_summary_to_post', 'trigger', 'sha256:4447e086b3b2494008389c1c735f4407087c77c6c02b1a300311f34c1ea83e68',
-        ARRAY['DROP TRIGGER IF EXISTS "save_summary_to_post" ON "public"."summary_jobs"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.comments.invariants_count_post_comments', 'trigger', 'sha256:598283a6510cc0478fb29af00bab9cadf9d13b7b7a17a15bc48939fcce6d7eae',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_comments" ON "public"."comments"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.comments.invariants_count_post_comments_update', 'trigger', 'sha256:f8c7ac3ed7ad649fbb1042822b55669888cd682707e8c836f0cf5075a1c3e870',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_comments_update" ON "public"."comments"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.comments.invariants_count_post_comments_truncate', 'trigger', 'sha256:b168c10c35a3462077211ee49b427987eea1051ddc0ce9b210aa302cdbb9061c',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_comments_truncate" ON "public"."comments"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.votes.invariants_count_post_votes', 'trigger', 'sha256:87edbf1be0604c6f2b0f359cbc5deccb5772c89bb2ab9fc179463d2ace36c7ab',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_votes" ON "public"."votes"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.votes.invariants_count_post_votes_update', 'trigger', 'sha256:754934af0b69d85c82be6a3f6cf289f3dab16bb8b516cbeefe3a729a39667fc8',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_votes_update" ON "public"."votes"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.votes.invariants_count_post_votes_truncate', 'trigger', 'sha256:284231a294460a7368431b61dbd93ce1033f87f3e3883331febf1ed28f75b38d',
-        ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_votes_truncate" ON "public"."votes"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.posts.zz_invariants_updated_at', 'trigger', 'sha256:6f1ff024344c1d4ccdf2dbfc322f1e63eb96397e42a11c0e3ecae9dd87706366',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."posts"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('trigger public.comments.zz_invariants_updated_at', 'trigger', 'sha256:c5d141f5f476f04f2d78602fbd7d0ba1e5c60bfbc4f7fb76a45295eda9eec7e0',
-        ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."comments"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view invariants.post_comments_drift', 'view', 'sha256:2cbca193db7bc986eb888346499c97482944cdef8296532d652557278eebdec2',
-        ARRAY['DROP VIEW IF EXISTS "invariants"."post_comments_drift"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('view invariants.post_votes_drift', 'view', 'sha256:b9c655c1f5dd5166c17e4d50c6a5590afd26d398f026ac7783d6d0d257a5cfc9',
-        ARRAY['DROP VIEW IF EXISTS "invariants"."post_votes_drift"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.posts', 'table security', 'sha256:9a4b39a450392ead03616d06f09f34523a8b5bafda4bafceda32cfebaeb0133b',
-        ARRAY[]::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.comments', 'table security', 'sha256:88ed4f04faf225e3b8625aa35fbf4f2db0e497c346d8cdd7eb0d58f44e355b38',
-        ARRAY[]::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.votes', 'table security', 'sha256:fd644a0d97015af7ccb8efcd278708fa4e6cbac2f6412757e5bfd2e138633cc0',
-        ARRAY[]::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('table security public.summary_jobs', 'table security', 'sha256:0821e46dadd746e5bdbd78985fcbcd665abca733c86593e1b6dbe3b66ecc8880',
-        ARRAY[]::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.posts.posts_owner_select', 'policy', 'sha256:4accee5bcd0d9de954dd8709feb4d7743b2444144af9a4c1af73329925ae35ad',
-        ARRAY['DROP POLICY IF EXISTS "posts_owner_select" ON "public"."posts"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.posts.posts_owner_insert', 'policy', 'sha256:526196080252a816bd9d4ef31aa9bf8a246c39aaf9ffef1cf5b397ded0950e6d',
-        ARRAY['DROP POLICY IF EXISTS "posts_owner_insert" ON "public"."posts"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.posts.posts_owner_update', 'policy', 'sha256:e06a5eb61bba6b9abb69a4111ee18e35d254686622c5ecbf3fd38682911ff09e',
-        ARRAY['DROP POLICY IF EXISTS "posts_owner_update" ON "public"."posts"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.posts.posts_owner_delete', 'policy', 'sha256:d00b215cbf1ea8514217f16a88265685c2c006d5de12ae6b73eba53c0044f01e',
-        ARRAY['DROP POLICY IF EXISTS "posts_owner_delete" ON "public"."posts"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.comments.comments_owner_select', 'policy', 'sha256:bd5d58a4abc7ef54e5dd2cf65496944ad3fba9064972c1163789345685801289',
-        ARRAY['DROP POLICY IF EXISTS "comments_owner_select" ON "public"."comments"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.comments.comments_owner_insert', 'policy', 'sha256:19442a4452160855844c056d4c9c02595a02864536a3a4bf6ebd6b74254a8fbd',
-        ARRAY['DROP POLICY IF EXISTS "comments_owner_insert" ON "public"."comments"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.comments.comments_owner_update', 'policy', 'sha256:17d67e41c8bdb438b4502caeffcb8e6d4f8acff0e677191b6b305cffb60eda5a',
-        ARRAY['DROP POLICY IF EXISTS "comments_owner_update" ON "public"."comments"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.comments.comments_owner_delete', 'policy', 'sha256:0ae7b5f4dc9a839bd94455c0d03e6671f2c3bd12dc921b251d3cb666f2f1ff9c',
-        ARRAY['DROP POLICY IF EXISTS "comments_owner_delete" ON "public"."comments"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.votes.votes_owner_select', 'policy', 'sha256:53c0dbba189ebb24acbd80f448b957218a0357c583965aabae079a337f35ec45',
-        ARRAY['DROP POLICY IF EXISTS "votes_owner_select" ON "public"."votes"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.votes.votes_owner_insert', 'policy', 'sha256:e5fe5bf379e3373b01a1d7c8561461cbf14fea241d678d957fbe5af1faec27ed',
-        ARRAY['DROP POLICY IF EXISTS "votes_owner_insert" ON "public"."votes"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.votes.votes_owner_update', 'policy', 'sha256:e559ea9d577629b6691493ac900f19cf8142d2e1a99e38c95a9ed41bcb3e641a',
-        ARRAY['DROP POLICY IF EXISTS "votes_owner_update" ON "public"."votes"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.votes.votes_owner_delete', 'policy', 'sha256:1b6ec7bc02b570381a7c65762a388019e8bafc660edce698d8b30064092029a4',
-        ARRAY['DROP POLICY IF EXISTS "votes_owner_delete" ON "public"."votes"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.summary_jobs.summary_jobs_owner_select', 'policy', 'sha256:c6781697742de7eb06a3f9955accaea5944f33bf417d724e5a2c2b73f1078234',
-        ARRAY['DROP POLICY IF EXISTS "summary_jobs_owner_select" ON "public"."summary_jobs"']::text[], 'forum')
-ON CONFLICT ("key") DO UPDATE
-    SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
-        "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",
-        "applied_at" = now(), "applied_by" = current_user;
-
-INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
-VALUES ('policy public.summary_jobs.summary_jobs_owner_insert', 'policy', 'sha256:8a9c6653392e6aff0735e0e2af4e37b035e3676672f8e18ecb0da60c127505d0',
-        ARRAY['DROP POLICY IF EXISTS "summary_jobs_owner_insert" ON "public"."summary_jobs"']::text[], 'forum')
+VALUES
+('function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)', 'function',
+     'sha256:0806b85be6ddbac1f8939f8da54c2f188ebe35e15cc6642e13de88392b5d4053',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer)']::text[], 'forum'),
+('function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)', 'function',
+     'sha256:42a29bd98db44dae7141160cd62951ae4967a67234c62e8436307b88634714b8',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer)']::text[], 'forum'),
+('function invariants.state_public_posts_status()', 'trigger function',
+     'sha256:163ab53a3c7eaeac0647d80039f16c82a9724bcaaa3599a8e49ddc77f03bce3b',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_posts_status"()']::text[], 'forum'),
+('function invariants.state_public_summary_jobs_status()', 'trigger function',
+     'sha256:f43e38abe361a954bc9a6c7e31848d936f3c5b338067b2f320e9060c20746fbe',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_summary_jobs_status"()']::text[], 'forum'),
+('function invariants.save_summary_to_post()', 'trigger function',
+     'sha256:b8b4df75f75283a95684450115485d64825160f5e3986559c4bc14c7e783669f',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."save_summary_to_post"()']::text[], 'forum'),
+('function invariants.count_post_comments()', 'trigger function',
+     'sha256:80f4a4af6023f595dadf95400a6cd11722a7ee2bcaf3a40661178a57c034cb8d',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_comments"()']::text[], 'forum'),
+('function invariants.count_post_comments_truncate()', 'trigger function',
+     'sha256:bc7eeca9cd1d1f113f259e209cacc844009444b9fd407a33fcca6b32956dda23',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_comments_truncate"()']::text[], 'forum'),
+('function invariants.count_post_votes()', 'trigger function',
+     'sha256:08b5d49007ea8ad30688a7d1d806d47e1411378df330cc3ce52eb8dce1f5fe19',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_votes"()']::text[], 'forum'),
+('function invariants.count_post_votes_truncate()', 'trigger function',
+     'sha256:774dc3ead2672cd36e3b1fe3642e1158cb29417c152da2153f54ec31b4012ad8',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_votes_truncate"()']::text[], 'forum'),
+('function invariants.touch_public_posts_updated_at()', 'trigger function',
+     'sha256:1936c23234763184971c85b3629d0dbc575c83124004381ffd8612b68ecfb697',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_public_posts_updated_at"()']::text[], 'forum'),
+('trigger public.posts.invariants_state_status', 'trigger',
+     'sha256:999e90a555e8e6a95256c689d58495be7e97cfc163091e1e7432195b34331917',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."posts"']::text[], 'forum'),
+('trigger public.summary_jobs.invariants_state_status', 'trigger',
+     'sha256:da03fde131143e5b832b47966ecbeff18525af5e96e7d20f707a9064d709547f',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."summary_jobs"']::text[], 'forum'),
+('trigger public.summary_jobs.save_summary_to_post', 'trigger',
+     'sha256:4447e086b3b2494008389c1c735f4407087c77c6c02b1a300311f34c1ea83e68',
+     ARRAY['DROP TRIGGER IF EXISTS "save_summary_to_post" ON "public"."summary_jobs"']::text[], 'forum'),
+('trigger public.comments.invariants_count_post_comments', 'trigger',
+     'sha256:598283a6510cc0478fb29af00bab9cadf9d13b7b7a17a15bc48939fcce6d7eae',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_comments" ON "public"."comments"']::text[], 'forum'),
+('trigger public.comments.invariants_count_post_comments_update', 'trigger',
+     'sha256:f8c7ac3ed7ad649fbb1042822b55669888cd682707e8c836f0cf5075a1c3e870',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_comments_update" ON "public"."comments"']::text[], 'forum'),
+('trigger public.comments.invariants_count_post_comments_truncate', 'trigger',
+     'sha256:b168c10c35a3462077211ee49b427987eea1051ddc0ce9b210aa302cdbb9061c',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_comments_truncate" ON "public"."comments"']::text[], 'forum'),
+('trigger public.votes.invariants_count_post_votes', 'trigger',
+     'sha256:87edbf1be0604c6f2b0f359cbc5deccb5772c89bb2ab9fc179463d2ace36c7ab',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_votes" ON "public"."votes"']::text[], 'forum'),
+('trigger public.votes.invariants_count_post_votes_update', 'trigger',
+     'sha256:754934af0b69d85c82be6a3f6cf289f3dab16bb8b516cbeefe3a729a39667fc8',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_votes_update" ON "public"."votes"']::text[], 'forum'),
+('trigger public.votes.invariants_count_post_votes_truncate', 'trigger',
+     'sha256:284231a294460a7368431b61dbd93ce1033f87f3e3883331febf1ed28f75b38d',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_post_votes_truncate" ON "public"."votes"']::text[], 'forum'),
+('trigger public.posts.zz_invariants_updated_at', 'trigger',
+     'sha256:6f1ff024344c1d4ccdf2dbfc322f1e63eb96397e42a11c0e3ecae9dd87706366',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."posts"']::text[], 'forum'),
+('trigger public.comments.zz_invariants_updated_at', 'trigger',
+     'sha256:c5d141f5f476f04f2d78602fbd7d0ba1e5c60bfbc4f7fb76a45295eda9eec7e0',
+     ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."comments"']::text[], 'forum'),
+('view invariants.post_comments_drift', 'view',
+     'sha256:2cbca193db7bc986eb888346499c97482944cdef8296532d652557278eebdec2',
+     ARRAY['DROP VIEW IF EXISTS "invariants"."post_comments_drift"']::text[], 'forum'),
+('view invariants.post_votes_drift', 'view',
+     'sha256:b9c655c1f5dd5166c17e4d50c6a5590afd26d398f026ac7783d6d0d257a5cfc9',
+     ARRAY['DROP VIEW IF EXISTS "invariants"."post_votes_drift"']::text[], 'forum'),
+('table security public.posts', 'table security',
+     'sha256:9a4b39a450392ead03616d06f09f34523a8b5bafda4bafceda32cfebaeb0133b',
+     ARRAY[]::text[], 'forum'),
+('table security public.comments', 'table security',
+     'sha256:88ed4f04faf225e3b8625aa35fbf4f2db0e497c346d8cdd7eb0d58f44e355b38',
+     ARRAY[]::text[], 'forum'),
+('table security public.votes', 'table security',
+     'sha256:fd644a0d97015af7ccb8efcd278708fa4e6cbac2f6412757e5bfd2e138633cc0',
+     ARRAY[]::text[], 'forum'),
+('table security public.summary_jobs', 'table security',
+     'sha256:0821e46dadd746e5bdbd78985fcbcd665abca733c86593e1b6dbe3b66ecc8880',
+     ARRAY[]::text[], 'forum'),
+('policy public.posts.posts_owner_select', 'policy',
+     'sha256:4accee5bcd0d9de954dd8709feb4d7743b2444144af9a4c1af73329925ae35ad',
+     ARRAY['DROP POLICY IF EXISTS "posts_owner_select" ON "public"."posts"']::text[], 'forum'),
+('policy public.posts.posts_owner_insert', 'policy',
+     'sha256:526196080252a816bd9d4ef31aa9bf8a246c39aaf9ffef1cf5b397ded0950e6d',
+     ARRAY['DROP POLICY IF EXISTS "posts_owner_insert" ON "public"."posts"']::text[], 'forum'),
+('policy public.posts.posts_owner_update', 'policy',
+     'sha256:e06a5eb61bba6b9abb69a4111ee18e35d254686622c5ecbf3fd38682911ff09e',
+     ARRAY['DROP POLICY IF EXISTS "posts_owner_update" ON "public"."posts"']::text[], 'forum'),
+('policy public.posts.posts_owner_delete', 'policy',
+     'sha256:d00b215cbf1ea8514217f16a88265685c2c006d5de12ae6b73eba53c0044f01e',
+     ARRAY['DROP POLICY IF EXISTS "posts_owner_delete" ON "public"."posts"']::text[], 'forum'),
+('policy public.comments.comments_owner_select', 'policy',
+     'sha256:bd5d58a4abc7ef54e5dd2cf65496944ad3fba9064972c1163789345685801289',
+     ARRAY['DROP POLICY IF EXISTS "comments_owner_select" ON "public"."comments"']::text[], 'forum'),
+('policy public.comments.comments_owner_insert', 'policy',
+     'sha256:19442a4452160855844c056d4c9c02595a02864536a3a4bf6ebd6b74254a8fbd',
+     ARRAY['DROP POLICY IF EXISTS "comments_owner_insert" ON "public"."comments"']::text[], 'forum'),
+('policy public.comments.comments_owner_update', 'policy',
+     'sha256:17d67e41c8bdb438b4502caeffcb8e6d4f8acff0e677191b6b305cffb60eda5a',
+     ARRAY['DROP POLICY IF EXISTS "comments_owner_update" ON "public"."comments"']::text[], 'forum'),
+('policy public.comments.comments_owner_delete', 'policy',
+     'sha256:0ae7b5f4dc9a839bd94455c0d03e6671f2c3bd12dc921b251d3cb666f2f1ff9c',
+     ARRAY['DROP POLICY IF EXISTS "comments_owner_delete" ON "public"."comments"']::text[], 'forum'),
+('policy public.votes.votes_owner_select', 'policy',
+     'sha256:53c0dbba189ebb24acbd80f448b957218a0357c583965aabae079a337f35ec45',
+     ARRAY['DROP POLICY IF EXISTS "votes_owner_select" ON "public"."votes"']::text[], 'forum'),
+('policy public.votes.votes_owner_insert', 'policy',
+     'sha256:e5fe5bf379e3373b01a1d7c8561461cbf14fea241d678d957fbe5af1faec27ed',
+     ARRAY['DROP POLICY IF EXISTS "votes_owner_insert" ON "public"."votes"']::text[], 'forum'),
+('policy public.votes.votes_owner_update', 'policy',
+     'sha256:e559ea9d577629b6691493ac900f19cf8142d2e1a99e38c95a9ed41bcb3e641a',
+     ARRAY['DROP POLICY IF EXISTS "votes_owner_update" ON "public"."votes"']::text[], 'forum'),
+('policy public.votes.votes_owner_delete', 'policy',
+     'sha256:1b6ec7bc02b570381a7c65762a388019e8bafc660edce698d8b30064092029a4',
+     ARRAY['DROP POLICY IF EXISTS "votes_owner_delete" ON "public"."votes"']::text[], 'forum'),
+('policy public.summary_jobs.summary_jobs_owner_select', 'policy',
+     'sha256:c6781697742de7eb06a3f9955accaea5944f33bf417d724e5a2c2b73f1078234',
+     ARRAY['DROP POLICY IF EXISTS "summary_jobs_owner_select" ON "public"."summary_jobs"']::text[], 'forum'),
+('policy public.summary_jobs.summary_jobs_owner_insert', 'policy',
+     'sha256:8a9c6653392e6aff0735e0e2af4e37b035e3676672f8e18ecb0da60c127505d0',
+     ARRAY['DROP POLICY IF EXISTS "summary_jobs_owner_insert" ON "public"."summary_jobs"']::text[], 'forum')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

@@ -1,11 +1,11 @@
--- Extension invariants_forum, version dev.89a847e17902: the stored functions (and their EXECUTE
+-- Extension invariants_forum, version dev.0859104d1023: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_forum VERSION 'dev.89a847e17902';
+--   CREATE EXTENSION invariants_forum VERSION 'dev.0859104d1023';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_forum" to load this file. \quit
 DO $guard$
@@ -49,7 +49,7 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:4f21ef0ecaa42bd7027f11fc8b49e34d0acc2423a552173b4e75ca9113743258","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:0806b85be6ddbac1f8939f8da54c2f188ebe35e15cc6642e13de88392b5d4053","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -58,6 +58,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, 
 AS $fn$
 DECLARE
     batch uuid[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache post_comments: "public"."posts" from "public"."comments".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -103,7 +105,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'post_comments', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('comment_count', (t.old0)::numeric, (t.new0)::numeric)
@@ -124,7 +126,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:fdfbb0a1e19906e5de324844b7c6e335835b49f1d965c3e37beef260a9a9e2af","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:42a29bd98db44dae7141160cd62951ae4967a67234c62e8436307b88634714b8","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -133,6 +135,8 @@ CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_
 AS $fn$
 DECLARE
     batch uuid[];
+    -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
+    repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
 BEGIN
     -- Repair of counter cache post_votes: "public"."posts" from "public"."votes".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -178,7 +182,7 @@ BEGIN
     ), audited AS (
         INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
         SELECT 'post_votes', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               COALESCE(auth.uid()::text, SESSION_USER::text)
+               repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
                 ('vote_score', (t.old0)::numeric, (t.new0)::numeric)
@@ -345,7 +349,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."save_summary_to_post"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:0ee0204bb15b144fc01ab0f65dfc209a4f1bc64fd6df33f484bdfea46e57c196","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:80f4a4af6023f595dadf95400a6cd11722a7ee2bcaf3a40661178a57c034cb8d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_comments"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -355,28 +359,29 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    old_0 bigint := 0::bigint;
-    new_0 bigint := 0::bigint;
+    comment_count_old bigint := 0::bigint;
+    comment_count_new bigint := 0::bigint;
 BEGIN
     -- Counter cache post_comments: "public"."comments" → "public"."posts".
     IF TG_OP <> 'INSERT' THEN
         old_key := OLD."post_id";
-        old_0 := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+        comment_count_old := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := NEW."post_id";
-        new_0 := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+        comment_count_new := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
     END IF;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0) THEN
+        IF new_key IS NOT NULL AND (comment_count_new - comment_count_old <> 0) THEN
             UPDATE "public"."posts" AS p SET
-                "comment_count" = p."comment_count" + (new_0 - old_0)
+                "comment_count" = p."comment_count" + (comment_count_new - comment_count_old)
             WHERE p."id" = new_key;
             IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist', 'post_comments', '"public"."posts"', new_key
-            USING ERRCODE = 'IV404';
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'post_comments', '"public"."posts"', new_key
+                    USING ERRCODE = 'IV404';
             END IF;
         END IF;
         RETURN NULL;
@@ -390,19 +395,20 @@ BEGIN
         ORDER BY p."id"
         FOR NO KEY UPDATE;
     END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0) THEN
+    IF old_key IS NOT NULL AND (comment_count_old <> 0) THEN
         -- No row: the parent is being deleted (a cascade) — nothing to keep.
         UPDATE "public"."posts" AS p SET
-            "comment_count" = p."comment_count" + (-old_0)
+            "comment_count" = p."comment_count" + (-comment_count_old)
         WHERE p."id" = old_key;
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0) THEN
+    IF new_key IS NOT NULL AND (comment_count_new <> 0) THEN
         UPDATE "public"."posts" AS p SET
-            "comment_count" = p."comment_count" + new_0
+            "comment_count" = p."comment_count" + comment_count_new
         WHERE p."id" = new_key;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'counter %: % row % does not exist', 'post_comments', '"public"."posts"', new_key
-            USING ERRCODE = 'IV404';
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'post_comments', '"public"."posts"', new_key
+                USING ERRCODE = 'IV404';
         END IF;
     END IF;
     RETURN NULL;
@@ -412,7 +418,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_post_comments"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:610e44ba00d23806f23d13a361b66dac6b3845fa09ce81da8fb300dd652cc5c2","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments_truncate\"()"],"key":"function invariants.count_post_comments_truncate()","kind":"trigger function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:bc7eeca9cd1d1f113f259e209cacc844009444b9fd407a33fcca6b32956dda23","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments_truncate\"()"],"key":"function invariants.count_post_comments_truncate()","kind":"trigger function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_comments_truncate"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -421,7 +427,9 @@ CREATE OR REPLACE FUNCTION "invariants"."count_post_comments_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache post_comments: "public"."comments" was truncated, so every count is zero.
-    UPDATE "public"."posts" SET "comment_count" = 0 WHERE "comment_count" <> 0;
+    UPDATE "public"."posts" SET
+        "comment_count" = 0
+    WHERE "comment_count" <> 0;
     RETURN NULL;
 END
 $fn$;
@@ -429,7 +437,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_post_comments_truncate"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:f10b1ffbdd5cef0713555333378e6b05f940492777f7c1d1dfddd151d0e0def6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:08b5d49007ea8ad30688a7d1d806d47e1411378df330cc3ce52eb8dce1f5fe19","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_votes"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -439,28 +447,29 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    old_0 numeric := 0::numeric;
-    new_0 numeric := 0::numeric;
+    vote_score_old numeric := 0::numeric;
+    vote_score_new numeric := 0::numeric;
 BEGIN
     -- Counter cache post_votes: "public"."votes" → "public"."posts".
     IF TG_OP <> 'INSERT' THEN
         old_key := OLD."post_id";
-        old_0 := COALESCE(OLD."value", 0)::numeric;
+        vote_score_old := COALESCE(OLD."value", 0)::numeric;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         new_key := NEW."post_id";
-        new_0 := COALESCE(NEW."value", 0)::numeric;
+        vote_score_new := COALESCE(NEW."value", 0)::numeric;
     END IF;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
-        IF new_key IS NOT NULL AND (new_0 - old_0 <> 0) THEN
+        IF new_key IS NOT NULL AND (vote_score_new - vote_score_old <> 0) THEN
             UPDATE "public"."posts" AS p SET
-                "vote_score" = p."vote_score" + (new_0 - old_0)
+                "vote_score" = p."vote_score" + (vote_score_new - vote_score_old)
             WHERE p."id" = new_key;
             IF NOT FOUND THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist', 'post_votes', '"public"."posts"', new_key
-            USING ERRCODE = 'IV404';
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'post_votes', '"public"."posts"', new_key
+                    USING ERRCODE = 'IV404';
             END IF;
         END IF;
         RETURN NULL;
@@ -474,19 +483,20 @@ BEGIN
         ORDER BY p."id"
         FOR NO KEY UPDATE;
     END IF;
-    IF old_key IS NOT NULL AND (old_0 <> 0) THEN
+    IF old_key IS NOT NULL AND (vote_score_old <> 0) THEN
         -- No row: the parent is being deleted (a cascade) — nothing to keep.
         UPDATE "public"."posts" AS p SET
-            "vote_score" = p."vote_score" + (-old_0)
+            "vote_score" = p."vote_score" + (-vote_score_old)
         WHERE p."id" = old_key;
     END IF;
-    IF new_key IS NOT NULL AND (new_0 <> 0) THEN
+    IF new_key IS NOT NULL AND (vote_score_new <> 0) THEN
         UPDATE "public"."posts" AS p SET
-            "vote_score" = p."vote_score" + new_0
+            "vote_score" = p."vote_score" + vote_score_new
         WHERE p."id" = new_key;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'counter %: % row % does not exist', 'post_votes', '"public"."posts"', new_key
-            USING ERRCODE = 'IV404';
+            RAISE EXCEPTION 'counter %: % row % does not exist',
+                'post_votes', '"public"."posts"', new_key
+                USING ERRCODE = 'IV404';
         END IF;
     END IF;
     RETURN NULL;
@@ -496,7 +506,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_post_votes"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:48d0abe91e00b85abb09d645fb68202a129e4148fdf04f12f941895faf5643c1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes_truncate\"()"],"key":"function invariants.count_post_votes_truncate()","kind":"trigger function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:774dc3ead2672cd36e3b1fe3642e1158cb29417c152da2153f54ec31b4012ad8","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes_truncate\"()"],"key":"function invariants.count_post_votes_truncate()","kind":"trigger function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_votes_truncate"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -505,7 +515,9 @@ CREATE OR REPLACE FUNCTION "invariants"."count_post_votes_truncate"()
 AS $fn$
 BEGIN
     -- Counter cache post_votes: "public"."votes" was truncated, so every count is zero.
-    UPDATE "public"."posts" SET "vote_score" = 0 WHERE "vote_score" <> 0;
+    UPDATE "public"."posts" SET
+        "vote_score" = 0
+    WHERE "vote_score" <> 0;
     RETURN NULL;
 END
 $fn$;
