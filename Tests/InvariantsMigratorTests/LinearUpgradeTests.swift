@@ -112,6 +112,10 @@ struct LinearUpgradeTests {
             let tables = ["public.gigs", "public.responses", "public.chat_sessions", "public.generations", "invariants.counter_repairs"]
             let before = try await oids(connection, tables)
             let triggers = try await connection.scalar("SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_trigger WHERE NOT tgisinternal", as: String.self)
+            let triggersAfter = try await connection.scalar(
+                "SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_trigger WHERE NOT tgisinternal AND tgname <> 'invariants_first_response'",
+                as: String.self)
+            #expect(triggersAfter != triggers, "release 0.2 has the first-response trigger")
 
             let catalog = try committedCatalog()
             let migrator = try Migrator(catalog: catalog, logger: testLogger)
@@ -125,17 +129,22 @@ struct LinearUpgradeTests {
             let removed = Set(released.map(\.key)).subtracting(current.keys)
             #expect(Set(plan.appliedRepeatables) == Set(changed).subtracting(removed).union(added))
             #expect(Set(plan.droppedRepeatables) == removed)
-            #expect(removed == ["policy public.gigs.gigs_member_delete"], "members delete gigs through public.delete_gig only")
+            // Members delete gigs through public.delete_gig only; seed 001's first-response trigger is
+            // now part of the message counter's own UPDATE (issue 17).
+            #expect(removed == [
+                "policy public.gigs.gigs_member_delete", "function invariants.chat_first_response()",
+                "trigger public.chat_messages.invariants_first_response",
+            ], "\(removed)")
             // Create the module ledger, map the linear one, and name each object's module.
             #expect(plan.steps.map(\.kind).filter { $0 != .migration } == [.ledger, .ledger, .repeatableSet], "\(plan.steps.map(\.title))")
             try await migrator.migrate(on: connection)
 
             #expect(try await oids(connection, tables) == before)
             // No trigger of release 0.2 re-created; the one declared since (the job's final-result
-            // guard) is added.
+            // guard) is added, the first-response trigger (issue 17) dropped.
             #expect(try await connection.scalar(
                 "SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_trigger WHERE NOT tgisinternal AND tgname <> 'invariants_state_status_final'",
-                as: String.self) == triggers, "no trigger re-created")
+                as: String.self) == triggersAfter, "no trigger re-created")
             #expect(try await connection.scalar("SELECT responses || '/' || new_responses FROM public.gigs", as: String.self) == "3/2")
             #expect(try await connection.scalar("SELECT count(*) FROM invariants.repeatable_objects WHERE module IS NULL", as: Int64.self) == 0,
                     "every object now names its module")
