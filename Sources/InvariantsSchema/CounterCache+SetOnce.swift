@@ -16,7 +16,7 @@
 public struct CounterCacheSetOnce: Hashable, Sendable {
     /// The parent column, set while it is NULL.
     public var column: String
-    /// The child column whose earliest value (among the statement's matching rows) feeds ``value``.
+    /// The child column whose earliest value (among the statement's matching rows) feeds the value.
     public var earliest: String
     /// Only child rows that match count.
     public var filter: CounterCache.Filter?
