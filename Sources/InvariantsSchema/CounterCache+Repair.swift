@@ -162,6 +162,9 @@ extension CounterCache {
             ? "\n        LEFT JOIN (\(pendingDeltas(extraCondition: "d.parent_key = ANY (batch)"))) AS pd ON pd.key = p.\(key)" : ""
         let serialize = strategy == .deltas
             ? "\n    -- One fold or repair at a time for a delta counter.\n    PERFORM pg_catalog.pg_advisory_xact_lock(\(foldLockKey));" : ""
+        // A repair of every parent (no filter, no batch) counts every child without asking the
+        // batch array of each: it holds every parent anyway (issue 17: 0.15 s of 1,000,000 rows).
+        let wholeTable = "(p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL)"
         let body = """
             DECLARE
                 batch \(keyType)[];
@@ -201,7 +204,7 @@ extension CounterCache {
                     SELECT p.\(key) AS key, \(scopeSelect) AS scope_value,
                            \(targets)\(pendingSelect)
                     FROM \(table) AS p
-                    LEFT JOIN (\(actualCounts(extraCondition: "\(linkedChildren.key) = ANY (batch)"))) AS a ON a.key = p.\(key)\(pendingJoin)
+                    LEFT JOIN (\(actualCounts(extraCondition: "(\(wholeTable) OR \(linkedChildren.key) = ANY (batch))"))) AS a ON a.key = p.\(key)\(pendingJoin)
                     WHERE p.\(key) = ANY (batch)
                 ), rewritten AS (
                     UPDATE \(table) AS p SET

@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:3b7648d9284d3d0d909615a4c7911c54dac68328a6516497ebc892d0ffeba2f1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:84556d503594231dd5dfa4c80d351e1001fb4f6375f96b98fea87eb5cd97c338","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -91,7 +91,7 @@ BEGIN
                p."responses" AS old0, (COALESCE(a.a0, 0)) AS new0,
                p."new_responses" AS old1, (COALESCE(a.a1, 0)) AS new1
         FROM "public"."gigs" AS p
-        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND r."entity_id" = ANY (batch) GROUP BY r."entity_id") AS a ON a.key = p."id"
+        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."entity_id" = ANY (batch)) GROUP BY r."entity_id") AS a ON a.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."gigs" AS p SET
@@ -1027,7 +1027,7 @@ CREATE POLICY "responses_member_delete" ON "public"."responses"
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)', 'function',
-     'sha256:3b7648d9284d3d0d909615a4c7911c54dac68328a6516497ebc892d0ffeba2f1',
+     'sha256:84556d503594231dd5dfa4c80d351e1001fb4f6375f96b98fea87eb5cd97c338',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)']::text[], 'gig_responses'),
 ('function public.delete_response(uuid, uuid)', 'function',
      'sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7',

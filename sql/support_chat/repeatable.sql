@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:1327178a428982584d84eaad0bc50d324de46d48689c8f513deaeec14037612b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:2ffeae2d1bef746b3989949d9544c6075baba0cf9699cb2cec4a9863c6088b7b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key text)
     LANGUAGE plpgsql
@@ -92,7 +92,7 @@ BEGIN
                p."ai_messages" AS old1, (COALESCE(a.a1, 0)) AS new1,
                p."human_messages" AS old2, (COALESCE(a.a2, 0)) AS new2
         FROM "public"."chat_sessions" AS p
-        LEFT JOIN (SELECT r."session_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."role" = 'assistant'), 0) AS a1, COALESCE(count(*) FILTER (WHERE r."role" = 'user'), 0) AS a2 FROM "public"."chat_messages" AS r WHERE r."session_id" IS NOT NULL AND r."session_id" = ANY (batch) GROUP BY r."session_id") AS a ON a.key = p."session_id"
+        LEFT JOIN (SELECT r."session_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."role" = 'assistant'), 0) AS a1, COALESCE(count(*) FILTER (WHERE r."role" = 'user'), 0) AS a2 FROM "public"."chat_messages" AS r WHERE r."session_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."session_id" = ANY (batch)) GROUP BY r."session_id") AS a ON a.key = p."session_id"
         WHERE p."session_id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."chat_sessions" AS p SET
@@ -848,7 +848,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."learning_records" TO "se
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_chat_session_messages(text, text, boolean, text, integer)', 'function',
-     'sha256:1327178a428982584d84eaad0bc50d324de46d48689c8f513deaeec14037612b',
+     'sha256:2ffeae2d1bef746b3989949d9544c6075baba0cf9699cb2cec4a9863c6088b7b',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)']::text[], 'support_chat'),
 ('function public.apply_learning_record(uuid, boolean)', 'function',
      'sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028',

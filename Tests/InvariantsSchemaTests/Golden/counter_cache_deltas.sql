@@ -180,7 +180,7 @@ BEGIN
                p."estimate" AS old1, (COALESCE(a.a1, 0) - COALESCE(pd.d1, 0)) AS new1,
                pd.d0 AS pending0, pd.d1 AS pending1
         FROM "public"."projects" AS p
-        LEFT JOIN (SELECT r."project_id" AS key, COALESCE(count(*) FILTER (WHERE r."state" IN ('open', 'reopened')), 0) AS a0, COALESCE(sum(r."hours"), 0) AS a1 FROM "public"."tasks" AS r WHERE r."project_id" IS NOT NULL AND r."project_id" = ANY (batch) GROUP BY r."project_id") AS a ON a.key = p."id"
+        LEFT JOIN (SELECT r."project_id" AS key, COALESCE(count(*) FILTER (WHERE r."state" IN ('open', 'reopened')), 0) AS a0, COALESCE(sum(r."hours"), 0) AS a1 FROM "public"."tasks" AS r WHERE r."project_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."project_id" = ANY (batch)) GROUP BY r."project_id") AS a ON a.key = p."id"
         LEFT JOIN (SELECT d.parent_key AS key, sum(d.d0)::bigint AS d0, sum(d.d1)::numeric AS d1 FROM "invariants"."counter_deltas_project_tasks" AS d WHERE d.parent_key = ANY (batch) GROUP BY d.parent_key) AS pd ON pd.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (

@@ -346,7 +346,7 @@ BEGIN
                p."open_tasks" AS old0, (COALESCE(a.a0, 0)) AS new0,
                p."estimate" AS old1, (COALESCE(a.a1, 0)) AS new1
         FROM "public"."projects" AS p
-        LEFT JOIN (SELECT r."project_id" AS key, COALESCE(count(*) FILTER (WHERE r."state" IN ('open', 'reopened')), 0) AS a0, COALESCE(sum(r."hours"), 0) AS a1 FROM "public"."tasks" AS r WHERE r."project_id" IS NOT NULL AND r."project_id" = ANY (batch) GROUP BY r."project_id") AS a ON a.key = p."id"
+        LEFT JOIN (SELECT r."project_id" AS key, COALESCE(count(*) FILTER (WHERE r."state" IN ('open', 'reopened')), 0) AS a0, COALESCE(sum(r."hours"), 0) AS a1 FROM "public"."tasks" AS r WHERE r."project_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."project_id" = ANY (batch)) GROUP BY r."project_id") AS a ON a.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."projects" AS p SET

@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:0806b85be6ddbac1f8939f8da54c2f188ebe35e15cc6642e13de88392b5d4053","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:b7fa884581254fcde630ab960e9279167ce39a55ca4de864bd5aea652e756639","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -90,7 +90,7 @@ BEGIN
         SELECT p."id" AS key, NULL AS scope_value,
                p."comment_count" AS old0, (COALESCE(a.a0, 0)) AS new0
         FROM "public"."posts" AS p
-        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(count(*) FILTER (WHERE r."hidden" = 'false'), 0) AS a0 FROM "public"."comments" AS r WHERE r."post_id" IS NOT NULL AND r."post_id" = ANY (batch) GROUP BY r."post_id") AS a ON a.key = p."id"
+        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(count(*) FILTER (WHERE r."hidden" = 'false'), 0) AS a0 FROM "public"."comments" AS r WHERE r."post_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."post_id" = ANY (batch)) GROUP BY r."post_id") AS a ON a.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."posts" AS p SET
@@ -122,7 +122,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:42a29bd98db44dae7141160cd62951ae4967a67234c62e8436307b88634714b8","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:0d2f0c08d75442a3bd6adcc23a5b8449b7e5ed4c59f94a5be93fc5ae4f366a37","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -167,7 +167,7 @@ BEGIN
         SELECT p."id" AS key, NULL AS scope_value,
                p."vote_score" AS old0, (COALESCE(a.a0, 0)) AS new0
         FROM "public"."posts" AS p
-        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(sum(r."value"), 0) AS a0 FROM "public"."votes" AS r WHERE r."post_id" IS NOT NULL AND r."post_id" = ANY (batch) GROUP BY r."post_id") AS a ON a.key = p."id"
+        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(sum(r."value"), 0) AS a0 FROM "public"."votes" AS r WHERE r."post_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."post_id" = ANY (batch)) GROUP BY r."post_id") AS a ON a.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."posts" AS p SET
@@ -856,10 +856,10 @@ CREATE POLICY "summary_jobs_owner_insert" ON "public"."summary_jobs"
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)', 'function',
-     'sha256:0806b85be6ddbac1f8939f8da54c2f188ebe35e15cc6642e13de88392b5d4053',
+     'sha256:b7fa884581254fcde630ab960e9279167ce39a55ca4de864bd5aea652e756639',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer)']::text[], 'forum'),
 ('function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)', 'function',
-     'sha256:42a29bd98db44dae7141160cd62951ae4967a67234c62e8436307b88634714b8',
+     'sha256:0d2f0c08d75442a3bd6adcc23a5b8449b7e5ed4c59f94a5be93fc5ae4f366a37',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer)']::text[], 'forum'),
 ('function invariants.state_public_posts_status()', 'trigger function',
      'sha256:163ab53a3c7eaeac0647d80039f16c82a9724bcaaa3599a8e49ddc77f03bce3b',

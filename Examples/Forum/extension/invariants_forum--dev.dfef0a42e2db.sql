@@ -1,11 +1,11 @@
--- Extension invariants_forum, version dev.0859104d1023: the stored functions (and their EXECUTE
+-- Extension invariants_forum, version dev.dfef0a42e2db: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_forum VERSION 'dev.0859104d1023';
+--   CREATE EXTENSION invariants_forum VERSION 'dev.dfef0a42e2db';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_forum" to load this file. \quit
 DO $guard$
@@ -49,7 +49,7 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:0806b85be6ddbac1f8939f8da54c2f188ebe35e15cc6642e13de88392b5d4053","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:b7fa884581254fcde630ab960e9279167ce39a55ca4de864bd5aea652e756639","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -94,7 +94,7 @@ BEGIN
         SELECT p."id" AS key, NULL AS scope_value,
                p."comment_count" AS old0, (COALESCE(a.a0, 0)) AS new0
         FROM "public"."posts" AS p
-        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(count(*) FILTER (WHERE r."hidden" = 'false'), 0) AS a0 FROM "public"."comments" AS r WHERE r."post_id" IS NOT NULL AND r."post_id" = ANY (batch) GROUP BY r."post_id") AS a ON a.key = p."id"
+        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(count(*) FILTER (WHERE r."hidden" = 'false'), 0) AS a0 FROM "public"."comments" AS r WHERE r."post_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."post_id" = ANY (batch)) GROUP BY r."post_id") AS a ON a.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."posts" AS p SET
@@ -126,7 +126,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:42a29bd98db44dae7141160cd62951ae4967a67234c62e8436307b88634714b8","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:0d2f0c08d75442a3bd6adcc23a5b8449b7e5ed4c59f94a5be93fc5ae4f366a37","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -171,7 +171,7 @@ BEGIN
         SELECT p."id" AS key, NULL AS scope_value,
                p."vote_score" AS old0, (COALESCE(a.a0, 0)) AS new0
         FROM "public"."posts" AS p
-        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(sum(r."value"), 0) AS a0 FROM "public"."votes" AS r WHERE r."post_id" IS NOT NULL AND r."post_id" = ANY (batch) GROUP BY r."post_id") AS a ON a.key = p."id"
+        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(sum(r."value"), 0) AS a0 FROM "public"."votes" AS r WHERE r."post_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."post_id" = ANY (batch)) GROUP BY r."post_id") AS a ON a.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."posts" AS p SET

@@ -1,9 +1,12 @@
--- Extension invariants_gig_responses upgrade 0.3 → dev.0ddbd3eaaa8f: 0 function(s) dropped,
--- 16 created or replaced, 2 unchanged.
--- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.0ddbd3eaaa8f';
--- (`invariants migrate --stored-logic extension` first drops the triggers and other
--- objects that still use a dropped function, then updates, then re-creates them.)
+-- Extension invariants_gig_responses, version dev.a0e9d250bc95: the stored functions (and their EXECUTE
+-- grants) of the declared invariants. Tables, triggers, policies and views come
+-- from the migrations and the repeatable set, never from the extension.
+--
+-- Generated from the Swift declarations; do not edit by hand. A released version's
+-- script is frozen (never rendered again), like a released migration.
+-- Install: make -C extension install; then, after the migrations,
+--   CREATE EXTENSION invariants_gig_responses VERSION 'dev.a0e9d250bc95';
+-- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
 DO $guard$
 BEGIN
@@ -14,7 +17,47 @@ BEGIN
 END
 $guard$;
 
--- invariants:object {"checksum":"sha256:3b7648d9284d3d0d909615a4c7911c54dac68328a6516497ebc892d0ffeba2f1","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+DO $adopt$
+DECLARE
+    sig text;
+    f pg_catalog.regprocedure;
+    holder name;
+BEGIN
+    FOREACH sig IN ARRAY ARRAY[
+        '"invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)',
+        '"public"."delete_response"(uuid, uuid)',
+        '"public"."gig_response_counts"(uuid, uuid)',
+        '"public"."sync_all_response_counts"(boolean)',
+        '"invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)',
+        '"invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)',
+        '"public"."sync_gig_response_counts"(uuid, uuid, boolean)',
+        '"invariants_private"."sync_workspace_response_counts"(uuid, boolean)',
+        '"invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)',
+        '"public"."sync_workspace_response_counts"(uuid, boolean)',
+        '"invariants_private"."delete_gig"(uuid, uuid)',
+        '"invariants_private"."delete_gig_service"(uuid, uuid)',
+        '"public"."delete_gig"(uuid, uuid)',
+        '"invariants_private"."create_workspace"(text)',
+        '"public"."create_workspace"(text)',
+        '"invariants"."touch_public_responses_updated_at"()',
+        '"invariants"."count_gig_responses"()',
+        '"invariants"."count_gig_responses_truncate"()'
+    ]::text[] LOOP
+        f := pg_catalog.to_regprocedure(sig);
+        CONTINUE WHEN f IS NULL;
+        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
+          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
+        IF holder IS NOT NULL THEN
+            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_gig_responses', f, holder
+                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_gig_responses', f);
+    END LOOP;
+END
+$adopt$;
+
+-- invariants:object {"checksum":"sha256:84556d503594231dd5dfa4c80d351e1001fb4f6375f96b98fea87eb5cd97c338","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -60,7 +103,7 @@ BEGIN
                p."responses" AS old0, (COALESCE(a.a0, 0)) AS new0,
                p."new_responses" AS old1, (COALESCE(a.a1, 0)) AS new1
         FROM "public"."gigs" AS p
-        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND r."entity_id" = ANY (batch) GROUP BY r."entity_id") AS a ON a.key = p."id"
+        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."entity_id" = ANY (batch)) GROUP BY r."entity_id") AS a ON a.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."gigs" AS p SET
@@ -176,6 +219,26 @@ REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLI
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, NULL, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
 
 -- invariants:object {"checksum":"sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
@@ -486,6 +549,34 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_responses_updated_at\"()"],"key":"function invariants.touch_public_responses_updated_at()","kind":"trigger function","source":"UpdatedAt(table: public.responses, column: updated_at)"}
+CREATE OR REPLACE FUNCTION "invariants"."touch_public_responses_updated_at"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant updated_at on column updated_at: the server clock owns it.
+    IF TG_OP = 'INSERT' THEN
+        NEW."updated_at" := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    -- Keep the old value; bump it only when something else changed.
+    -- Record-image equality (*=) works for every column type, json included.
+    NEW."updated_at" := OLD."updated_at";
+    -- Stored generated columns are NULL in NEW until after this trigger.
+    NEW."gig_id" := OLD."gig_id";
+    IF NEW *= OLD THEN
+        RETURN NEW;
+    END IF;
+    NEW."updated_at" := pg_catalog.now();
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
 
 -- invariants:object {"checksum":"sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
