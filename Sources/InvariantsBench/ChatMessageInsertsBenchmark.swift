@@ -95,8 +95,8 @@ enum ChatMessageInsertsBenchmark {
     }
 
     /// chat_messages has no other user trigger: the floor is its only one. The generated
-    /// triggers are dropped outside their mode (`GeneratedTriggers`: a disabled trigger with a
-    /// transition table still makes PostgreSQL capture the rows).
+    /// triggers are dropped outside their mode (`GeneratedTriggers`: a disabled trigger stays in the
+    /// trigger descriptor, from which PostgreSQL sets up transition capture).
     static func setMode(_ mode: Mode, on connection: PostgresConnection) async throws {
         try await GeneratedTriggers(table: "public.chat_messages").set(present: mode == .generated, on: connection)
         let statements: String

@@ -123,9 +123,9 @@ struct CounterTables: Sendable {
 
     /// Switches the child's triggers to `mode`. `DISABLE TRIGGER USER` keeps the foreign keys
     /// (system triggers) and turns off every user trigger — the counter's and `updated_at`. The
-    /// generated triggers are dropped, not disabled, for the other modes: a disabled trigger with
-    /// a transition table still makes PostgreSQL capture every row, and the floor and the
-    /// no-trigger baseline must pay nothing of ours.
+    /// generated triggers are dropped, not disabled, for the other modes: a disabled trigger stays
+    /// in the trigger descriptor, from which PostgreSQL sets up transition capture, and the floor
+    /// and the no-trigger baseline must pay nothing of ours.
     func setMode(_ mode: Mode, on connection: PostgresConnection) async throws {
         try await GeneratedTriggers(table: responses).set(present: mode == .generated, on: connection)
         var statements: [String] = []
