@@ -3,9 +3,9 @@
 /// - **One row** (every single-row write): its parent key and changes are read into variables,
 ///   in the statement that counts the rows. An INSERT or DELETE then runs one UPDATE of the
 ///   parent — what a hand-written row trigger runs; an UPDATE of the child runs the row
-///   strategy's logic (one UPDATE, or both parents locked in key order for a move). Measured:
-///   an UPDATE joined to the transition table, or the row logic's extra branches, cost 10–15 %
-///   more per call (plan nodes to start, expressions to evaluate).
+///   strategy's logic (one UPDATE, or both parents locked in key order for a move). An UPDATE
+///   joined to the transition table, or the row logic's extra branches, measured no better
+///   (10–15 % slower in single server-loop runs, at the edge of the noise).
 /// - **Several rows**: the transition table is projected once (`changes`: the parent key and what
 ///   each row adds to every counter) and grouped per parent into aligned arrays, one per counter
 ///   (`responses_deltas`); with two or more parents they are locked in key order (`FOR NO KEY
