@@ -173,7 +173,7 @@ struct GeneratedTriggers: Sendable {
                 table_name text NOT NULL, trigger_name text NOT NULL, definition text NOT NULL,
                 PRIMARY KEY (table_name, trigger_name))
             """)
-        let name = SQLTextLiteral.quote(table)
+        let name = SQLText.literal(table)
         try await connection.run("""
             INSERT INTO public.bench_saved_triggers
             SELECT \(name), t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger AS t
@@ -186,13 +186,9 @@ struct GeneratedTriggers: Sendable {
         ).map { try $0.decode((String, String).self) }
         for (trigger, definition) in saved {
             let exists: Bool = try await connection.value(
-                "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = \(name)::regclass AND tgname = \(SQLTextLiteral.quote(trigger)))")
+                "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = \(name)::regclass AND tgname = \(SQLText.literal(trigger)))")
             if present, !exists { try await connection.run(definition) }
             if !present, exists { try await connection.run("DROP TRIGGER \"\(trigger)\" ON \(table)") }
         }
     }
-}
-
-enum SQLTextLiteral {
-    static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 }

@@ -50,11 +50,7 @@ public struct CounterCacheSetOnce: Hashable, Sendable {
     func childValue(_ alias: String) -> String {
         let value = "\(alias).\(SQLText.identifier(earliest))"
         guard let filter else { return value }
-        let column = "\(alias).\(SQLText.identifier(filter.column))"
-        let predicate = filter.values.count == 1
-            ? "\(column) = \(SQLText.literal(filter.values[0]))"
-            : "\(column) IN (" + filter.values.map(SQLText.literal).joined(separator: ", ") + ")"
-        return "CASE WHEN \(predicate) THEN \(value) END"
+        return "CASE WHEN \(filter.predicate(alias)) THEN \(value) END"
     }
 
     /// `column = COALESCE(p.column, <value>)`: kept when set, the value only where a child offered one

@@ -41,6 +41,13 @@ public struct CounterCache: Hashable, Sendable {
             self.column = column
             self.values = values
         }
+
+        /// `alias.column = 'v'` or `alias.column IN ('v1', …)`.
+        func predicate(_ alias: String) -> String {
+            let qualified = "\(alias).\(SQLText.identifier(column))"
+            if values.count == 1 { return "\(qualified) = \(SQLText.literal(values[0]))" }
+            return "\(qualified) IN (" + values.map(SQLText.literal).joined(separator: ", ") + ")"
+        }
     }
 
     /// One parent column: a count of children, or a sum of a child column, optionally filtered.
@@ -144,11 +151,7 @@ public struct CounterCache: Hashable, Sendable {
         return "CASE WHEN \(filterPredicate(filter, alias)) THEN \(value) ELSE 0::\(type) END"
     }
 
-    func filterPredicate(_ filter: Filter, _ alias: String) -> String {
-        let column = "\(alias).\(SQLText.identifier(filter.column))"
-        if filter.values.count == 1 { return "\(column) = \(SQLText.literal(filter.values[0]))" }
-        return "\(column) IN (" + filter.values.map(SQLText.literal).joined(separator: ", ") + ")"
-    }
+    func filterPredicate(_ filter: Filter, _ alias: String) -> String { filter.predicate(alias) }
 
     /// Child columns whose change can change a counter.
     var watchedColumns: [String] {
