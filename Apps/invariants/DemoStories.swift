@@ -61,7 +61,7 @@ extension DemoScript {
         // A restore or bulk import with triggers off: the counters drift.
         try await client.withConnection { conn in
             _ = try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
-            _ = try await conn.query("INSERT INTO public.responses (workspace_id, entity_id) SELECT \(workspace), \(gigs[1]) FROM generate_series(1, 40)", logger: quietLogger).collect()
+            _ = try await conn.query("INSERT INTO public.responses (workspace_id, entity_id, gig_id) SELECT \(workspace), \(gigs[1]), \(gigs[1]) FROM generate_series(1, 40)", logger: quietLogger).collect()
             _ = try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
         }
         let bypassed = try await client.counts(gig: gigs[1], workspace: workspace, as: .user(alice))

@@ -40,8 +40,8 @@ enum CounterRepairBenchmark {
             let load = try await seconds {
                 try await connection.run("SET session_replication_role = replica")
                 try await connection.run("""
-                    INSERT INTO \(tables.responses) (workspace_id, entity_id, status)
-                    SELECT '\(CounterTables.workspace)', \(CounterTables.gigID("1 + g % \(gigs)")),
+                    INSERT INTO \(tables.responses) (workspace_id, entity_id, gig_id, status)
+                    SELECT '\(CounterTables.workspace)', \(CounterTables.gigID("1 + g % \(gigs)")), \(CounterTables.gigID("1 + g % \(gigs)")),
                            CASE WHEN g % 3 = 0 THEN 'NEW' ELSE 'VIEWED' END
                     FROM generate_series(1, \(responses)) g
                     """)

@@ -149,3 +149,19 @@ struct DropModuleOptions: ParsableArguments {
     @Flag(name: .customLong("confirm-data-loss"), help: "Needed by migrate with --drop-module: yes, delete those tables and their data.")
     var confirmDataLoss = false
 }
+
+/// `--orphans delete|quarantine`: what an adoption does with rows whose parent is gone.
+struct OrphanOptions: ParsableArguments {
+    @Option(name: .customLong("orphans"), help: ArgumentHelp(
+        "When a module adopts tables the app already has and finds rows whose parent is gone (a response of a deleted gig): delete them, or quarantine them (moved to invariants.quarantine_<table>, kept for you to inspect). Without it the adoption refuses, naming how many and a few of them, and changes nothing.",
+        valueName: "delete|quarantine"))
+    var choice: String?
+
+    func resolution() throws(InvariantsError) -> Migrator.OrphanResolution {
+        guard let choice else { return .refuse }
+        guard let resolution = Migrator.OrphanResolution(rawValue: choice), resolution != .refuse else {
+            throw InvariantsError(.invalidInput, "--orphans must be delete or quarantine, got '\(choice)'", column: "orphans")
+        }
+        return resolution
+    }
+}

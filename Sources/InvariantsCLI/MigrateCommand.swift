@@ -13,6 +13,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
             The functions come from sql/<module>/repeatable.sql or, with --stored-logic extension, from CREATE EXTENSION invariants_<module> (the extension's files installed on the server with make -C extension install); triggers, views, policies and grants always come from the repeatable set. Without the flag a database keeps its route; with it, the database switches in one transaction.
 
+            On a database where the app already made a module's tables (seed 004's gigs and responses, say), --modules adopts them in place and online, following sql/<module>/adopt.sql: it first checks them against the declaration and refuses, listing every mismatch, with nothing changed; it refuses on orphan rows unless --orphans says what to do with them; then it adds what is missing (columns, kept keys filled in batches, constraints NOT VALID then validated, indexes CONCURRENTLY), installs the triggers, backfills the counters in batches and records the module's versions. Every step runs under a 5 s lock timeout; a step that cannot get its lock fails cleanly and the next migrate resumes there (batches keep their cursor in invariants.adoptions).
+
             Needs a direct connection: the lock is per session, and a transaction-mode pooler (PgBouncer, Supabase's pooler on port 6543) hands the session to others.
 
             Examples:
@@ -20,6 +22,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 --database-url 'postgres://app:secret@db.example.com/app?sslmode=require'
               invariants migrate --modules gig_responses      # with DATABASE_URL set
               invariants migrate --drop-module generations --confirm-data-loss
+              invariants migrate --modules gig_responses --orphans quarantine   # adopt the app's tables
               invariants migrate --stored-logic extension
             """
     )
@@ -28,6 +31,7 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var storedLogic: StoredLogicOptions
     @OptionGroup var modules: ModuleOptions
     @OptionGroup var drop: DropModuleOptions
+    @OptionGroup var orphans: OrphanOptions
 
     @Option(help: ArgumentHelp("Seconds to wait for another migrator's lock before giving up.", valueName: "seconds"))
     var lockTimeout: Int = 60
@@ -39,9 +43,12 @@ struct MigrateCommand: AsyncParsableCommand {
         try await failing {
             guard lockTimeout > 0 else { throw InvariantsError(.invalidInput, "--lock-timeout must be a positive number of seconds") }
             let catalog = try database.directory.load()
-            let migrator = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout), storedLogic: try storedLogic.storedLogic(besides: database.directory),
+            let configured = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout), storedLogic: try storedLogic.storedLogic(besides: database.directory),
                                                                           modules: try modules.names(), dropModules: drop.names,
                                                                           confirmDataLoss: drop.confirmDataLoss), logger: quietLogger)
+            var options = configured.options
+            options.orphans = try orphans.resolution()
+            let migrator = try Migrator(catalog: catalog, options: options, logger: quietLogger)
             let url = try database.url()
             if Self.looksPooled(url) {
                 note("warning: \(url.endpoint) looks like a connection pooler; migrate needs a direct connection (its advisory lock is per session)")
@@ -59,6 +66,9 @@ struct MigrateCommand: AsyncParsableCommand {
                     case .applyingRepeatables(let apply, let drop):
                         print("repeatable set: \(apply.count) to apply, \(drop.count) to drop")
                     case .updatingLedger(let what): print("ledger: \(what)")
+                    case .adoptionStep(let what): print("adopt: \(what)")
+                    case .adoptionBatch(_, let rows, let total, let cursor):
+                        print("  batch: \(rows) row(s), \(total) so far\(cursor.map { ", at \($0)" } ?? ", done")")
                     }
                 }
             }
@@ -66,6 +76,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 try printJSON(report)
             } else if report.changedAnything {
                 if !report.installedModules.isEmpty { print("installed modules: \(report.installedModules.joined(separator: ", "))") }
+                if !report.adoptedModules.isEmpty { print("adopted the existing tables for: \(report.adoptedModules.joined(separator: ", "))") }
                 if !report.droppedModules.isEmpty { print("dropped modules: \(report.droppedModules.joined(separator: ", "))") }
                 print("migrated \(url) in \(report.milliseconds) ms: \(report.appliedMigrations.count) migration(s), \(report.appliedRepeatables.count) object(s) applied, \(report.droppedRepeatables.count) dropped")
             } else {

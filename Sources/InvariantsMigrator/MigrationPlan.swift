@@ -1,3 +1,5 @@
+import InvariantsSchema
+
 /// What `migrate` will send, computed once from the ledger: `invariants plan` prints it and
 /// `migrate` executes it, statement for statement (GRDB's `DatabaseMigrator` works this way).
 public struct MigrationPlan: Sendable, Codable, Hashable {
@@ -14,6 +16,26 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
             case repeatableSet = "repeatable set"
             /// A module removed with its tables and their data (`--drop-module`, confirmed).
             case dropModule = "drop module"
+            /// A step of a module taking over tables the app already has (``InvariantsSchema/Adoption``).
+            case adoption = "adopt"
+        }
+
+        /// A statement run batch after batch, each in its own transaction, until it returns no
+        /// cursor; the cursor is kept in `invariants.adoptions`, so a killed run resumes.
+        public struct Batch: Sendable, Codable, Hashable {
+            /// The statement with `:cursor` in it; returns `(cursor text, rows bigint)`.
+            public var template: String
+            public var module: String
+            /// The step's key in `invariants.adoptions`.
+            public var step: String
+            /// Where it starts: the cursor a killed earlier run reached, or nil.
+            public var cursor: String?
+            public var lockTimeoutMilliseconds: Int
+
+            /// The statement with `cursor` in place of `:cursor`.
+            public func statement(cursor: String?) -> String {
+                template.replacingOccurrences(of: ":cursor", with: cursor.map(SQLText.literal) ?? "NULL")
+            }
         }
         public var kind: Kind
         /// `gig_responses/0001_gig_responses.sql`, `repeatable set`, `ledger: …`.
@@ -30,6 +52,8 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
         public var version: Int?
         /// Indexes a failed earlier `CREATE INDEX CONCURRENTLY` left INVALID, dropped and rebuilt here.
         public var rebuildsInvalidIndexes: [String] = []
+        /// For a batched adoption step: what is repeated (``statements`` shows its first batch).
+        public var batch: Batch?
     }
 
     /// The modules the database holds once the plan ran (dependency order).
@@ -38,6 +62,8 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
     public var installing: [String]
     /// The modules this plan removes, with their tables and data.
     public var dropping: [String] = []
+    /// The modules this plan installs by taking over tables the app already has.
+    public var adopting: [String] = []
     public var steps: [Step]
     /// Repeatable objects applied / dropped, for the report.
     public var appliedRepeatables: [String]
@@ -56,8 +82,12 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
         var out = "-- modules after this plan: \(modules.joined(separator: ", "))\n"
         if !installing.isEmpty { out += "-- installs: \(installing.joined(separator: ", "))\n" }
         if !dropping.isEmpty { out += "-- DROPS, with their data: \(dropping.joined(separator: ", "))\n" }
+        if !adopting.isEmpty { out += "-- adopts the app's existing tables for: \(adopting.joined(separator: ", ")) (in place, online)\n" }
         for step in steps {
             out += "\n-- \(step.kind.rawValue): \(step.title)\(step.transactional ? "" : " (outside a transaction, one statement at a time)")\n"
+            if step.batch != nil {
+                out += "-- in batches, one transaction each, until the cursor is NULL (progress in invariants.adoptions)\n"
+            }
             if step.transactional { out += "BEGIN;\n" }
             for statement in step.statements { out += statement.trimmingCharacters(in: .whitespacesAndNewlines) + ";\n" }
             if step.transactional { out += "COMMIT;\n" }

@@ -188,17 +188,29 @@ extension Migrator {
 
         steps += drops
         let pending = Set(status.pendingMigrations.map { ModuleVersion($0.module, $0.version) })
+        var afterRepeatables: [MigrationPlan.Step] = []
+        var adopting: [String] = []
         for module in target {
             let chosen = installed[module.name] ?? (options.modules?.contains(module.name) ?? true)
+            // Tables the app already has: taken over in place instead of created.
+            if let adoption = try await adopts(module, status: status, session: session) {
+                let planned = try await adoptionSteps(module, adoption, chosen: chosen, session: session)
+                steps += planned.before
+                afterRepeatables += planned.after
+                adopting.append(module.name)
+                continue
+            }
             for migration in module.migrations where pending.contains(ModuleVersion(module.name, migration.version)) {
                 steps += try await migrationSteps(migration, chosen: chosen, session: session)
             }
         }
         let repeatable = try repeatableStep(status, ledger: ledger, catalog: restricted)
         if let repeatable { steps.append(repeatable.step) }
+        // Counter backfills need the triggers in first; the ledger rows come last.
+        steps += afterRepeatables
         let action = extensionChanges(ledger, catalog: restricted)
         return MigrationPlan(modules: target.map(\.name), installing: target.map(\.name).filter { installed[$0] == nil },
-                             dropping: options.dropModules, steps: steps,
+                             dropping: options.dropModules, adopting: adopting, steps: steps,
                              appliedRepeatables: repeatable?.applied ?? [], droppedRepeatables: repeatable?.dropped ?? [],
                              extensionChange: action.description)
     }
@@ -238,7 +250,7 @@ extension Migrator {
         ]
     }
 
-    private func isInvalidIndex(_ index: QualifiedName, session: SQLSession) async throws(InvariantsError) -> Bool {
+    func isInvalidIndex(_ index: QualifiedName, session: SQLSession) async throws(InvariantsError) -> Bool {
         let rows = try await session.rows("SELECT NOT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass(\(index.sql))")
         return (try? rows.first?.decode(Bool.self)) == true
     }

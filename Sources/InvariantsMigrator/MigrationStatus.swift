@@ -105,6 +105,8 @@ public struct MigrationReport: Sendable, Codable, Hashable {
     public var installedModules: [String]
     /// The modules this run removed, with their tables.
     public var droppedModules: [String]
+    /// The modules this run installed by taking over the app's existing tables.
+    public var adoptedModules: [String] = []
     public var appliedMigrations: [String]
     public var appliedRepeatables: [String]
     public var droppedRepeatables: [String]
@@ -113,7 +115,7 @@ public struct MigrationReport: Sendable, Codable, Hashable {
     public var milliseconds: Int
 
     public var changedAnything: Bool {
-        !appliedMigrations.isEmpty || !droppedModules.isEmpty || !appliedRepeatables.isEmpty || !droppedRepeatables.isEmpty || extensionChange != nil
+        !appliedMigrations.isEmpty || !adoptedModules.isEmpty || !droppedModules.isEmpty || !appliedRepeatables.isEmpty || !droppedRepeatables.isEmpty || extensionChange != nil
     }
 }
 
@@ -136,4 +138,8 @@ public enum MigrationEvent: Sendable {
     case changingExtension(String)
     /// Creating or mapping the ledger (`create the module ledger`, `map the linear ledger …`).
     case updatingLedger(String)
+    /// A step of an adoption starts (`gig_responses: add FOREIGN KEY … NOT VALID`).
+    case adoptionStep(String)
+    /// A batch of an adoption step committed: rows it changed, rows so far, where it is.
+    case adoptionBatch(step: String, rows: Int64, total: Int64, cursor: String?)
 }

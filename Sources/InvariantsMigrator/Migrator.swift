@@ -28,6 +28,9 @@ public struct Migrator: Sendable {
         public var dropModules: [String]
         /// Required by `migrate` when ``dropModules`` is not empty (`plan` shows what would go).
         public var confirmDataLoss: Bool
+        /// What an adoption does with rows whose parent is gone: refuse (the default), delete
+        /// them, or move them to a quarantine table.
+        public var orphans: OrphanResolution = .refuse
         public init(lockWaitTimeout: Duration = .seconds(60), lockPollInterval: Duration = .milliseconds(200),
                     storedLogic: StoredLogic = .repeatableSet, modules: [String]? = nil,
                     dropModules: [String] = [], confirmDataLoss: Bool = false) {
@@ -41,6 +44,11 @@ public struct Migrator: Sendable {
     }
 
     /// Every module the app declares (the database holds some of them).
+    /// What `--orphans` chose.
+    public enum OrphanResolution: String, Sendable, CaseIterable {
+        case refuse, delete, quarantine
+    }
+
     public let catalog: Catalog
     public let options: Options
     public let logger: Logger
@@ -111,10 +119,12 @@ public struct Migrator: Sendable {
             }
             try await execute(plan, session: session, progress: progress)
             await lock.release()
-            return MigrationReport(modules: plan.modules, installedModules: plan.installing, droppedModules: plan.dropping,
+            var report = MigrationReport(modules: plan.modules, installedModules: plan.installing, droppedModules: plan.dropping,
                                    appliedMigrations: plan.migrations,
                                    appliedRepeatables: plan.appliedRepeatables, droppedRepeatables: plan.droppedRepeatables,
                                    extensionChange: plan.extensionChange, milliseconds: Self.milliseconds(since: started))
+            report.adoptedModules = plan.adopting
+            return report
         } catch {
             await lock.release()
             throw error
@@ -131,7 +141,12 @@ public struct Migrator: Sendable {
                 if let change = plan.extensionChange { progress(.changingExtension(change)) }
                 progress(.applyingRepeatables(apply: plan.appliedRepeatables, drop: plan.droppedRepeatables))
             case .ledger, .dropModule: progress(.updatingLedger(step.title))
+            case .adoption: progress(.adoptionStep(step.title))
             default: break
+            }
+            if let batch = step.batch {
+                try await runBatches(batch, step: step, session: session, progress: progress)
+                continue
             }
             for index in step.rebuildsInvalidIndexes { progress(.rebuildingInvalidIndex(index)) }
             var index = 0
@@ -157,6 +172,39 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// One transaction per batch: the statement, then its cursor recorded, so a run killed
+    /// between two batches resumes after the last committed one.
+    private func runBatches(_ batch: MigrationPlan.Step.Batch, step: MigrationPlan.Step, session: SQLSession,
+                            progress: (MigrationEvent) -> Void) async throws(InvariantsError) {
+        var cursor = batch.cursor
+        var total: Int64 = 0
+        let module = SQLText.literal(batch.module), key = SQLText.literal(batch.step)
+        repeat {
+            let sql = batch.statement(cursor: cursor)
+            let next: String?, rows: Int64
+            do throws(InvariantsError) {
+                (next, rows) = try await session.transaction { () throws(InvariantsError) -> (String?, Int64) in
+                    try await session.run("SET LOCAL lock_timeout = '\(batch.lockTimeoutMilliseconds)ms'")
+                    let row = try await session.rows(PostgresQuery(unsafeSQL: sql)).first
+                    let (next, rows) = (try? row?.decode((String?, Int64).self)) ?? (nil, Int64(0))
+                    try await session.run("""
+                        INSERT INTO \(Adoption.ledgerTable.sql) ("module", "step", "cursor", "rows", "finished_at")
+                        VALUES (\(module), \(key), \(next.map(SQLText.literal) ?? "NULL"), \(rows), \(next == nil ? "now()" : "NULL"))
+                        ON CONFLICT ("module", "step") DO UPDATE
+                        SET "cursor" = EXCLUDED."cursor", "rows" = \(Adoption.ledgerTable.sql)."rows" + EXCLUDED."rows",
+                            "finished_at" = EXCLUDED."finished_at"
+                        """)
+                    return (next, rows)
+                }
+            } catch {
+                throw failure(error, in: step, at: 1)
+            }
+            total += rows
+            cursor = next
+            progress(.adoptionBatch(step: batch.step, rows: rows, total: total, cursor: next))
+        } while cursor != nil
+    }
+
     private func failure(_ error: InvariantsError, in step: MigrationPlan.Step, at index: Int) -> InvariantsError {
         var failure = error
         failure.kind = .migrationFailed
@@ -171,6 +219,12 @@ public struct Migrator: Sendable {
             failure.message = "repeatable object '\(label ?? "ledger")' failed: \(error.message) (nothing of the repeatable set was changed)"
         case .ledger, .dropModule:
             failure.message = "\(step.title) failed: \(error.message)"
+        case .adoption:
+            failure.message = "adoption step '\(step.title)' failed: \(error.message) (the steps before it stay done; "
+                + "run migrate again to go on from here)"
+            if failure.hint == nil, error.kind == .lockTimeout {
+                failure.hint = "a long transaction holds a lock this step needs; the next migrate retries it"
+            }
         }
         return failure
     }

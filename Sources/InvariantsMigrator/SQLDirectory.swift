@@ -58,8 +58,12 @@ public struct SQLDirectory: Sendable {
                 let repeatablePath = path + "/" + RepeatableSetFile.relativePath(module: entry.name)
                 let repeatables = FileManager.default.fileExists(atPath: repeatablePath)
                     ? try RepeatableSetFile.parse(try String(contentsOfFile: repeatablePath, encoding: .utf8)) : []
+                let adoptionPath = path + "/" + AdoptionFile.relativePath(module: entry.name)
+                let adoption = FileManager.default.fileExists(atPath: adoptionPath)
+                    ? try AdoptionFile.parse(try String(contentsOfFile: adoptionPath, encoding: .utf8), fileName: AdoptionFile.relativePath(module: entry.name))
+                    : nil
                 modules.append(Module(entry.name, dependsOn: entry.dependencies, summary: entry.summary, migrations: migrations,
-                                      repeatables: repeatables, tables: entry.tables))
+                                      repeatables: repeatables, tables: entry.tables, adoption: adoption))
             }
             var history = manifest.linearHistory
             for index in history.indices {

@@ -197,6 +197,7 @@ public struct Catalog: Sendable, Hashable {
                 files[MigrationFile.relativePath(for: migration)] = MigrationFile.render(migration, dependencies: dependencies)
             }
             files[RepeatableSetFile.relativePath(module: module.name)] = RepeatableSetFile.render(repeatables(of: module.name), module: module.name)
+            if let adoption = module.adoption { files[AdoptionFile.relativePath(module: module.name)] = AdoptionFile.render(adoption) }
         }
         files[ModuleManifest.fileName] = ModuleManifest(self).render()
         return files

@@ -34,14 +34,19 @@ public struct Module: Sendable, Hashable {
     /// columns and keys (`invariants lint --citus`). Empty for modules whose tables are written
     /// as SQL (the framework's `core` and `auth`); such a module's tables are then not analyzed.
     public var declaredTables: [Table]
+    /// How the module takes over tables an app already has (`sql/<module>/adopt.sql`); nil:
+    /// it only creates its tables, and refuses a database that has one of them.
+    public var adoption: Adoption?
 
     /// A module named `name` that depends on `dependsOn`, with its migration stream, stored logic,
     /// invariant checks, counters and the tables it owns.
     public init(
         _ name: String, dependsOn dependencies: [String] = [], summary: String,
         migrations: [Migration], repeatables: [RepeatableObject] = [], checks: [InvariantCheck] = [],
-        counters: [CounterCache] = [], tables: [QualifiedName] = [], declaredTables: [Table] = []
+        counters: [CounterCache] = [], tables: [QualifiedName] = [], declaredTables: [Table] = [],
+        adoption: Adoption? = nil
     ) {
+        self.adoption = adoption
         self.declaredTables = declaredTables
         self.counters = counters
         self.tables = tables

@@ -24,8 +24,8 @@ struct CountsCommandTests {
         _ = try await sql("INSERT INTO public.gigs (workspace_id, title) SELECT '\(b)', 'b' || i FROM generate_series(1, 5) AS i")
         // A restore with triggers off: 2 responses for each of A's gigs, 1 for each of B's.
         _ = try await sql("SET session_replication_role = replica")
-        _ = try await sql("INSERT INTO public.responses (workspace_id, entity_id) SELECT workspace_id, id FROM public.gigs, generate_series(1, 2) WHERE workspace_id = '\(a)'")
-        _ = try await sql("INSERT INTO public.responses (workspace_id, entity_id) SELECT workspace_id, id FROM public.gigs WHERE workspace_id = '\(b)'")
+        _ = try await sql("INSERT INTO public.responses (workspace_id, entity_id, gig_id) SELECT workspace_id, id, id FROM public.gigs, generate_series(1, 2) WHERE workspace_id = '\(a)'")
+        _ = try await sql("INSERT INTO public.responses (workspace_id, entity_id, gig_id) SELECT workspace_id, id, id FROM public.gigs WHERE workspace_id = '\(b)'")
         _ = try await sql("SET session_replication_role = origin")
 
         let check = try await invariants(["check-counts", "--all"], environment: env)
@@ -103,7 +103,8 @@ struct CountsCommandTests {
             _ = try await sql("INSERT INTO public.gigs (workspace_id, title) VALUES ('\(b)', 'b')")
             _ = try await sql("INSERT INTO public.chat_sessions (session_id, channel) VALUES ('s1', 'widget')")
             _ = try await sql("SET session_replication_role = replica")
-            _ = try await sql("INSERT INTO public.responses (workspace_id, entity_id) SELECT workspace_id, id FROM public.gigs")
+            // Triggers are off: a load supplies gig_id itself (its CHECK holds it to entity_id).
+            _ = try await sql("INSERT INTO public.responses (workspace_id, entity_id, gig_id) SELECT workspace_id, id, id FROM public.gigs")
             _ = try await sql("INSERT INTO public.chat_messages (session_id, role, content) SELECT session_id, 'user', 'hi' FROM public.chat_sessions")
             _ = try await sql("SET session_replication_role = origin")
 

@@ -222,8 +222,11 @@ extension ModuleInstallTests {
                 let (status, stderr) = try psql(database.url, file: sql + file)
                 try #require(status == 0, "\(file): \(stderr)")
             }
-            let (accepted, error) = try psql(database.url, file: sql + "gig_responses/migrations/0001_gig_responses.sql")
-            #expect(accepted == 0, "\(error)")
+            for file in ["gig_responses/migrations/0001_gig_responses.sql", "gig_responses/migrations/0002_gig_key_by_trigger.sql",
+                         "gig_responses/migrations/0003_validate_gig_key.sql"] {
+                let (accepted, error) = try psql(database.url, file: sql + file)
+                #expect(accepted == 0, "\(file): \(error)")
+            }
             #expect(try await Migrator(catalog: try committedCatalog(), logger: testLogger).status(on: connection).pendingMigrations.isEmpty)
         }
     }

@@ -161,7 +161,7 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:67c2668a0c9b3fcabae54851c717a1dcde9a1a910253e330265560d92fce2b50","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:f12e236b4f05a74ec2fa64dc7ca53a593d121f3f25820261e3157c04a71edd1e","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
@@ -183,9 +183,10 @@ BEGIN
             USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
     END IF;
     -- One statement, one snapshot: a writer's response and its counter change are
-    -- seen together or not at all.
+    -- seen together or not at all. The casts: an adopted table keeps the app's
+    -- integer counters (widening them would rewrite it).
     RETURN QUERY
-    SELECT a.total, a.new_total, g.responses, g.new_responses,
+    SELECT a.total, a.new_total, g.responses::bigint, g.new_responses::bigint,
            a.total = g.responses AND a.new_total = g.new_responses
     FROM public.gigs AS g
     CROSS JOIN LATERAL (
@@ -538,33 +539,21 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_responses_updated_at\"()"],"key":"function invariants.touch_public_responses_updated_at()","kind":"trigger function","source":"UpdatedAt(table: public.responses, column: updated_at)"}
-CREATE OR REPLACE FUNCTION "invariants"."touch_public_responses_updated_at"()
+-- invariants:object {"checksum":"sha256:964d85f47b682b95216679a4f3931b1134d43908b9ae2f6cad6c61f5f96b76ee","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"keep_public_responses_gig_id\"()"],"key":"function invariants.keep_public_responses_gig_id()","kind":"trigger function","source":"PolymorphicKey(table: public.responses, column: gig_id)"}
+CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id"()
     RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = ''
 AS $fn$
 BEGIN
-    -- Invariant updated_at on column updated_at: the server clock owns it.
-    IF TG_OP = 'INSERT' THEN
-        NEW."updated_at" := pg_catalog.now();
-        RETURN NEW;
-    END IF;
-    -- Keep the old value; bump it only when something else changed.
-    -- Record-image equality (*=) works for every column type, json included.
-    NEW."updated_at" := OLD."updated_at";
-    -- Stored generated columns are NULL in NEW until after this trigger.
-    NEW."gig_id" := OLD."gig_id";
-    IF NEW *= OLD THEN
-        RETURN NEW;
-    END IF;
-    NEW."updated_at" := pg_catalog.now();
+    -- Invariant: gig_id is CASE WHEN "entity_type" = 'gig' THEN "entity_id" END, whatever the client sent.
+    NEW."gig_id" := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
     RETURN NEW;
 END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id"() FROM PUBLIC;
 
 -- invariants:object {"checksum":"sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
@@ -832,11 +821,17 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:e45aba0c6ca5d9a3cea56f333b828b4a28bf3d6dc71b205eb083312d4207590b","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"responses\""],"key":"trigger public.responses.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.responses, column: updated_at)"}
+-- invariants:object {"checksum":"sha256:ab88e4c15e4d18d6d37cd987f56237c7c6b2d85e8f1a8b6b532087d101aeeef9","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"responses\""],"key":"trigger public.responses.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.responses, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     BEFORE INSERT OR UPDATE ON "public"."responses"
     FOR EACH ROW
-    EXECUTE FUNCTION "invariants"."touch_public_responses_updated_at"();
+    EXECUTE FUNCTION "invariants"."touch_updated_at"();
+
+-- invariants:object {"checksum":"sha256:28c371dd8dd5156109f301ce099a9aff5f9671d91e11c65c096b2b157cf6bd3d","drop":["DROP TRIGGER IF EXISTS \"invariants_keep_gig_id\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_keep_gig_id","kind":"trigger","source":"PolymorphicKey(table: public.responses, column: gig_id)"}
+CREATE OR REPLACE TRIGGER "invariants_keep_gig_id"
+    BEFORE INSERT OR UPDATE ON "public"."responses"
+    FOR EACH ROW
+    EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id"();
 
 -- invariants:object {"checksum":"sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_insert\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_insert","kind":"trigger","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_insert"
@@ -1033,7 +1028,7 @@ VALUES
      'sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7',
      ARRAY['DROP FUNCTION IF EXISTS "public"."delete_response"(uuid, uuid)']::text[], 'gig_responses'),
 ('function public.gig_response_counts(uuid, uuid)', 'function',
-     'sha256:67c2668a0c9b3fcabae54851c717a1dcde9a1a910253e330265560d92fce2b50',
+     'sha256:f12e236b4f05a74ec2fa64dc7ca53a593d121f3f25820261e3157c04a71edd1e',
      ARRAY['DROP FUNCTION IF EXISTS "public"."gig_response_counts"(uuid, uuid)']::text[], 'gig_responses'),
 ('function public.sync_all_response_counts(boolean)', 'function',
      'sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581',
@@ -1071,9 +1066,9 @@ VALUES
 ('function public.create_workspace(text)', 'function',
      'sha256:6966cf1a02e381d108724426143d2f8b0d811fa7b24111e5f279d2375fac5746',
      ARRAY['DROP FUNCTION IF EXISTS "public"."create_workspace"(text)']::text[], 'gig_responses'),
-('function invariants.touch_public_responses_updated_at()', 'trigger function',
-     'sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"()']::text[], 'gig_responses'),
+('function invariants.keep_public_responses_gig_id()', 'trigger function',
+     'sha256:964d85f47b682b95216679a4f3931b1134d43908b9ae2f6cad6c61f5f96b76ee',
+     ARRAY['DROP FUNCTION IF EXISTS "invariants"."keep_public_responses_gig_id"()']::text[], 'gig_responses'),
 ('function invariants.count_gig_responses()', 'trigger function',
      'sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[], 'gig_responses'),
@@ -1084,8 +1079,11 @@ VALUES
      'sha256:0f55d7249595001148620ef537fb9eb9343d6d8bd69b89224c04be92b11a1611',
      ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."gigs"']::text[], 'gig_responses'),
 ('trigger public.responses.zz_invariants_updated_at', 'trigger',
-     'sha256:e45aba0c6ca5d9a3cea56f333b828b4a28bf3d6dc71b205eb083312d4207590b',
+     'sha256:ab88e4c15e4d18d6d37cd987f56237c7c6b2d85e8f1a8b6b532087d101aeeef9',
      ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."responses"']::text[], 'gig_responses'),
+('trigger public.responses.invariants_keep_gig_id', 'trigger',
+     'sha256:28c371dd8dd5156109f301ce099a9aff5f9671d91e11c65c096b2b157cf6bd3d',
+     ARRAY['DROP TRIGGER IF EXISTS "invariants_keep_gig_id" ON "public"."responses"']::text[], 'gig_responses'),
 ('trigger public.responses.invariants_count_gig_responses_insert', 'trigger',
      'sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83',
      ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_insert" ON "public"."responses"']::text[], 'gig_responses'),

@@ -9,6 +9,12 @@ extension GigResponsesModule {
         public let gigs: Table
         public let responses: Table
         public let counter: CounterCache
+        /// The copy's `gig_id`, kept by its own trigger.
+        public var gigKey: PolymorphicKey {
+            var key = GigResponsesModule.gigKey
+            key.table = responses.qualifiedName
+            return key
+        }
 
         /// Everything to create it on a migrated database (which has `public.workspaces`), as the
         /// superuser: schema, tables, the counter's tables, updated_at, the counter's logic.
@@ -16,7 +22,7 @@ extension GigResponsesModule {
             var statements = ["CREATE SCHEMA \(SQLText.identifier(gigs.schema))"]
             statements += (gigs.createSteps() + responses.createSteps() + counter.migrationSteps()).map(\.sql)
             let objects = UpdatedAt(gigs, ignoring: counter.counters.map(\.column)).repeatableObjects()
-                + UpdatedAt(responses).repeatableObjects() + counter.repeatableObjects()
+                + UpdatedAt(responses).repeatableObjects() + gigKey.repeatableObjects() + counter.repeatableObjects()
             return statements + objects.flatMap(\.statements)
         }
     }

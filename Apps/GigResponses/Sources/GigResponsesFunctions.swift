@@ -82,9 +82,10 @@ enum GigResponsesFunctions {
             BEGIN
                 \(requireAccess(["p_gig_id", "p_workspace_id"], backendSkips: true))
                 -- One statement, one snapshot: a writer's response and its counter change are
-                -- seen together or not at all.
+                -- seen together or not at all. The casts: an adopted table keeps the app's
+                -- integer counters (widening them would rewrite it).
                 RETURN QUERY
-                SELECT a.total, a.new_total, g.responses, g.new_responses,
+                SELECT a.total, a.new_total, g.responses::bigint, g.new_responses::bigint,
                        a.total = g.responses AND a.new_total = g.new_responses
                 FROM public.gigs AS g
                 CROSS JOIN LATERAL (

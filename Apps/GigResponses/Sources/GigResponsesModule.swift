@@ -8,7 +8,7 @@ public import InvariantsSchema
 ///   under concurrent writers), with a drift view, a set-based repair and an audit of repairs
 ///   for data loaded with triggers off (a restore, a bulk import);
 /// - a response points at its gig polymorphically (`entity_type = 'gig'`, `entity_id`) as in
-///   the seed, and a stored generated column `gig_id` turns that into a real composite foreign
+///   the seed, and a column `gig_id` kept by a trigger (``PolymorphicKey``) turns that into a real composite foreign
 ///   key `(workspace_id, gig_id) → gigs (workspace_id, id) ON DELETE CASCADE`: PostgreSQL itself
 ///   refuses a response to a missing gig, deletes a gig's responses with it (TRUNCATE and
 ///   REPEATABLE READ included) and keeps a response in its gig's workspace;
@@ -16,13 +16,13 @@ public import InvariantsSchema
 ///   and nothing else (``RowLevelSecurity`` with a tenant predicate).
 ///
 /// Entity types: only `gig` has a parent table here; another type (a vacancy, say) needs its
-/// own generated column and foreign key in a new migration, and its name added to the check.
+/// own kept key column and foreign key in a new migration, and its name added to the check.
 public enum GigResponsesModule {
     public static var module: Module {
         Module("gig_responses", dependsOn: ["core", "auth"], summary: "seed 004: workspaces, gigs, responses, response counters",
-               migrations: [migration], repeatables: repeatables, checks: checks, counters: [counters],
+               migrations: [migration, gigKeyByTriggerMigration, validateGigKeyMigration], repeatables: repeatables, checks: checks, counters: [counters],
                tables: [responses, gigs, workspaceMembers, workspaces].map(\.qualifiedName),
-               declaredTables: [responses, gigs, workspaceMembers, workspaces])
+               declaredTables: [responses, gigs, workspaceMembers, workspaces], adoption: adoption)
     }
 
     public static let workspaces = Table("public", "workspaces", comment: "Seed 004: the tenant; gigs and responses belong to one.") {
@@ -71,32 +71,46 @@ public enum GigResponsesModule {
     /// The hiring pipeline a response moves through; `NEW` is what `new_responses` counts.
     public static let statuses = ["NEW", "VIEWED", "SHORTLISTED", "INTERVIEW", "OFFER", "HIRED", "REJECTED"]
 
-    public static let responses = Table(
-        "public", "responses",
-        comment: "Seed 004: a response (application) to an entity; entity_type 'gig' points at public.gigs."
-    ) {
-        Column("id", .uuid, nullable: false, default: "gen_random_uuid()")
-        Column("workspace_id", .uuid, nullable: false)
-        Column("entity_type", .text, nullable: false, default: "'gig'")
-        Column("entity_id", .uuid, nullable: false)
-        Column(
-            "gig_id", .uuid, generatedAs: "CASE WHEN entity_type = 'gig' THEN entity_id END",
-            comment: "entity_id when entity_type = 'gig': the column the foreign key to gigs uses.")
-        Column("status", .text, nullable: false, default: "'NEW'")
-        Column("candidate_name", .text)
-        Column("created_at", .timestamptz, nullable: false, default: "now()")
-        Column("updated_at", .timestamptz, nullable: false, default: "now()")
-        PrimaryKey("id")
-        ForeignKey(
-            ["workspace_id", "gig_id"], references: gigs.qualifiedName, ["workspace_id", "id"], onDelete: .cascade,
-            name: "responses_entity_id_gig_fk")
-        Check("entity_type IN ('gig')", columns: ["entity_type"])
-        Check("status IN (" + statuses.map { "'\($0)'" }.joined(separator: ", ") + ")", columns: ["status"])
-        Check("char_length(candidate_name) <= 200", columns: ["candidate_name"])
-        // The foreign key's cascade and the members' listings look responses up by workspace and gig;
-        // the counters by (entity_type, entity_id).
-        Index("workspace_id", "gig_id")
-        Index("entity_type", "entity_id")
+    /// `responses` as it is today: `gig_id` a plain column kept by ``gigKey`` (version 2).
+    public static let responses = responsesTable(gigKey: Column(
+        "gig_id", .uuid, comment: "entity_id when entity_type = 'gig' (kept by a trigger): the column the foreign key to gigs uses."))
+
+    /// `responses` as version 1 created it (released): `gig_id` a stored generated column.
+    public static let responsesAsCreated = responsesTable(gigKey: Column(
+        "gig_id", .uuid, generatedAs: "CASE WHEN entity_type = 'gig' THEN entity_id END",
+        comment: "entity_id when entity_type = 'gig': the column the foreign key to gigs uses."))
+
+    /// `gig_id`: the polymorphic reference's id when it points at a gig.
+    public static let gigKey = PolymorphicKey(
+        table: QualifiedName("public", "responses"), column: "gig_id", typeColumn: "entity_type", type: "gig", idColumn: "entity_id")
+
+    private static func responsesTable(gigKey: Column) -> Table {
+        Table(
+            "public", "responses",
+            comment: "Seed 004: a response (application) to an entity; entity_type 'gig' points at public.gigs."
+        ) {
+            Column("id", .uuid, nullable: false, default: "gen_random_uuid()")
+            Column("workspace_id", .uuid, nullable: false)
+            Column("entity_type", .text, nullable: false, default: "'gig'")
+            Column("entity_id", .uuid, nullable: false)
+            gigKey
+            Column("status", .text, nullable: false, default: "'NEW'")
+            Column("candidate_name", .text)
+            Column("created_at", .timestamptz, nullable: false, default: "now()")
+            Column("updated_at", .timestamptz, nullable: false, default: "now()")
+            PrimaryKey("id")
+            ForeignKey(
+                ["workspace_id", "gig_id"], references: gigs.qualifiedName, ["workspace_id", "id"], onDelete: .cascade,
+                name: "responses_entity_id_gig_fk")
+            Check("entity_type IN ('gig')", columns: ["entity_type"])
+            Check("status IN (" + statuses.map { "'\($0)'" }.joined(separator: ", ") + ")", columns: ["status"])
+            Check("char_length(candidate_name) <= 200", columns: ["candidate_name"])
+            if gigKey.generatedExpression == nil { GigResponsesModule.gigKey.check }
+            // The foreign key's cascade and the members' listings look responses up by workspace and gig;
+            // the counters by (entity_type, entity_id).
+            Index("workspace_id", "gig_id")
+            Index("entity_type", "entity_id")
+        }
     }
 
     /// `gigs.responses` and `gigs.new_responses`. The seed's own monitoring query reads the
@@ -115,7 +129,48 @@ public enum GigResponsesModule {
         Migration(
             module: "gig_responses", version: 1, name: "gig_responses", source: "GigResponses.GigResponsesModule.migration",
             steps: workspaces.createSteps() + workspaceMembers.createSteps() + gigs.createSteps()
-                + responses.createSteps() + counters.migrationSteps())
+                + responsesAsCreated.createSteps() + counters.migrationSteps())
+    }
+
+    /// `gig_id` becomes a plain column kept by a trigger, the shape a database that already
+    /// has `responses` can reach online (see ``PolymorphicKey``). `DROP EXPRESSION` keeps the
+    /// values and does not rewrite the table; the trigger is in place in the same transaction,
+    /// and the CHECK is `NOT VALID` here, validated by version 3 under a weaker lock.
+    public static var gigKeyByTriggerMigration: Migration {
+        Migration(
+            module: "gig_responses", version: 2, name: "gig_key_by_trigger",
+            source: "GigResponses.GigResponsesModule.gigKeyByTriggerMigration",
+            // The updated_at trigger of version 1 copied the generated gig_id from OLD: its
+            // successor (the repeatable set's, same text) goes in with the key's trigger.
+            steps: (gigKey.installStatements + UpdatedAt(responses).repeatableObjects().flatMap(\.statements)).map { MigrationStep($0) }
+                + [MigrationStep("ALTER TABLE \(responses.qualifiedName.sql)\n    ALTER COLUMN \"gig_id\" DROP EXPRESSION IF EXISTS")]
+                + responses.addConstraintSteps(.check(gigKey.check), notValid: true)
+                + responses.commentSteps().filter { $0.sql.contains("\"gig_id\"") })
+    }
+
+    /// `VALIDATE CONSTRAINT` of the `gig_id` check (SHARE UPDATE EXCLUSIVE: writes go on).
+    public static var validateGigKeyMigration: Migration {
+        Migration(
+            module: "gig_responses", version: 3, name: "validate_gig_key",
+            source: "GigResponses.GigResponsesModule.validateGigKeyMigration",
+            steps: responses.validateConstraintSteps(gigKey.check.resolvedName(table: responses.name)))
+    }
+
+    /// Seed 004's database as its app (Drizzle) made it: `workspaces`, `gigs` with integer
+    /// counters that drifted, `responses` with orphans of deleted gigs, and maybe the app's own
+    /// cascade key `responses_entity_id_gig_fk` on `entity_id` alone (it breaks the polymorphism;
+    /// the composite key replaces it, same name). `workspace_members` is ours: created.
+    public static var adoption: Adoption {
+        Adoption(
+            module: "gig_responses", version: 3, source: "GigResponses.GigResponsesModule.adoption",
+            tables: [
+                AdoptedTable(workspaces, expects: ["id", "name"]),
+                AdoptedTable(workspaceMembers, expects: ["workspace_id", "user_id"]),
+                AdoptedTable(gigs, expects: ["id", "workspace_id", "title"], afterBackfill: ["gigs_counters_valid"]),
+                AdoptedTable(responses, expects: ["id", "workspace_id", "entity_type", "entity_id", "status"],
+                             superseding: [SupersededForeignKey(["entity_id"], references: gigs.qualifiedName)]),
+            ],
+            keys: [gigKey], counters: [counters])
     }
 
     public static var repeatables: [RepeatableObject] {
@@ -123,6 +178,7 @@ public enum GigResponsesModule {
             // The counters are derived: a new response does not make the gig "updated".
             UpdatedAt(gigs, ignoring: ["responses", "new_responses"]).repeatableObjects(),
             UpdatedAt(responses).repeatableObjects(),
+            gigKey.repeatableObjects(),
             counters.repeatableObjects(),
             // Members see their workspaces; workspaces and memberships are made by the backend
             // (or public.create_workspace, which makes the caller its owner).

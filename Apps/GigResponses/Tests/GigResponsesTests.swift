@@ -127,8 +127,8 @@ struct GigResponsesTests {
             try await f.client.withConnection { conn in
                 _ = try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
                 _ = try await conn.query("""
-                    INSERT INTO public.responses (workspace_id, entity_type, entity_id, status)
-                    SELECT \(f.workspace), 'gig', \(f.gigs[1]), 'NEW' FROM generate_series(1, 4)
+                    INSERT INTO public.responses (workspace_id, entity_type, entity_id, gig_id, status)
+                    SELECT \(f.workspace), 'gig', \(f.gigs[1]), \(f.gigs[1]), 'NEW' FROM generate_series(1, 4)
                     """, logger: quietLogger).collect()
                 _ = try await conn.query("DELETE FROM public.responses WHERE entity_id = \(f.gigs[0]) AND id IN (SELECT id FROM public.responses WHERE entity_id = \(f.gigs[0]) LIMIT 1)", logger: quietLogger).collect()
                 _ = try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
@@ -169,8 +169,8 @@ struct GigResponsesTests {
             try await f.client.withConnection { conn in
                 _ = try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
                 _ = try await conn.query("""
-                    INSERT INTO public.responses (workspace_id, entity_type, entity_id)
-                    SELECT \(f.workspace), 'gig', g FROM unnest(\(f.gigs)::uuid[]) AS g, generate_series(1, 5)
+                    INSERT INTO public.responses (workspace_id, entity_type, entity_id, gig_id)
+                    SELECT \(f.workspace), 'gig', g, g FROM unnest(\(f.gigs)::uuid[]) AS g, generate_series(1, 5)
                     """, logger: quietLogger).collect()
                 _ = try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
             }

@@ -31,8 +31,10 @@ struct InvariantCheckerTests {
             // Damage done the way a restore or a hand edit does it: triggers and FKs off.
             try await f.client.withConnection { conn in
                 _ = try await conn.query("SET session_replication_role = replica", logger: quietLogger).collect()
-                _ = try await conn.query("INSERT INTO public.responses (workspace_id, entity_id) VALUES (\(f.workspace), \(UUID()))", logger: quietLogger).collect()
-                _ = try await conn.query("INSERT INTO public.responses (workspace_id, entity_id) VALUES (\(f.otherWorkspace), \(f.gigs[1]))", logger: quietLogger).collect()
+                // Triggers are off: a load supplies gig_id itself (its CHECK holds it to entity_id).
+                let orphan = UUID()
+                _ = try await conn.query("INSERT INTO public.responses (workspace_id, entity_id, gig_id) VALUES (\(f.workspace), \(orphan), \(orphan))", logger: quietLogger).collect()
+                _ = try await conn.query("INSERT INTO public.responses (workspace_id, entity_id, gig_id) VALUES (\(f.otherWorkspace), \(f.gigs[1]), \(f.gigs[1]))", logger: quietLogger).collect()
                 _ = try await conn.query("INSERT INTO public.chat_logs (user_id, question, response, cost) VALUES (\(chat), 'q2', 'a2', 1)", logger: quietLogger).collect()
                 _ = try await conn.query("SET session_replication_role = origin", logger: quietLogger).collect()
             }

@@ -1,11 +1,11 @@
--- Extension invariants_gig_responses, version dev.a0e9d250bc95: the stored functions (and their EXECUTE
+-- Extension invariants_gig_responses, version dev.1166f1ac171b: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_gig_responses VERSION 'dev.a0e9d250bc95';
+--   CREATE EXTENSION invariants_gig_responses VERSION 'dev.1166f1ac171b';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
 DO $guard$
@@ -39,7 +39,7 @@ BEGIN
         '"public"."delete_gig"(uuid, uuid)',
         '"invariants_private"."create_workspace"(text)',
         '"public"."create_workspace"(text)',
-        '"invariants"."touch_public_responses_updated_at"()',
+        '"invariants"."keep_public_responses_gig_id"()',
         '"invariants"."count_gig_responses"()',
         '"invariants"."count_gig_responses_truncate"()'
     ]::text[] LOOP
@@ -173,7 +173,7 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:67c2668a0c9b3fcabae54851c717a1dcde9a1a910253e330265560d92fce2b50","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:f12e236b4f05a74ec2fa64dc7ca53a593d121f3f25820261e3157c04a71edd1e","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
@@ -195,9 +195,10 @@ BEGIN
             USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
     END IF;
     -- One statement, one snapshot: a writer's response and its counter change are
-    -- seen together or not at all.
+    -- seen together or not at all. The casts: an adopted table keeps the app's
+    -- integer counters (widening them would rewrite it).
     RETURN QUERY
-    SELECT a.total, a.new_total, g.responses, g.new_responses,
+    SELECT a.total, a.new_total, g.responses::bigint, g.new_responses::bigint,
            a.total = g.responses AND a.new_total = g.new_responses
     FROM public.gigs AS g
     CROSS JOIN LATERAL (
@@ -550,33 +551,21 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:5ed4bd14709638aaa66d7aa11384e3a1f6da38953cdd9eb31cda4d1dad9d20b6","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_responses_updated_at\"()"],"key":"function invariants.touch_public_responses_updated_at()","kind":"trigger function","source":"UpdatedAt(table: public.responses, column: updated_at)"}
-CREATE OR REPLACE FUNCTION "invariants"."touch_public_responses_updated_at"()
+-- invariants:object {"checksum":"sha256:964d85f47b682b95216679a4f3931b1134d43908b9ae2f6cad6c61f5f96b76ee","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"keep_public_responses_gig_id\"()"],"key":"function invariants.keep_public_responses_gig_id()","kind":"trigger function","source":"PolymorphicKey(table: public.responses, column: gig_id)"}
+CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id"()
     RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = ''
 AS $fn$
 BEGIN
-    -- Invariant updated_at on column updated_at: the server clock owns it.
-    IF TG_OP = 'INSERT' THEN
-        NEW."updated_at" := pg_catalog.now();
-        RETURN NEW;
-    END IF;
-    -- Keep the old value; bump it only when something else changed.
-    -- Record-image equality (*=) works for every column type, json included.
-    NEW."updated_at" := OLD."updated_at";
-    -- Stored generated columns are NULL in NEW until after this trigger.
-    NEW."gig_id" := OLD."gig_id";
-    IF NEW *= OLD THEN
-        RETURN NEW;
-    END IF;
-    NEW."updated_at" := pg_catalog.now();
+    -- Invariant: gig_id is CASE WHEN "entity_type" = 'gig' THEN "entity_id" END, whatever the client sent.
+    NEW."gig_id" := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
     RETURN NEW;
 END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."touch_public_responses_updated_at"() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id"() FROM PUBLIC;
 
 -- invariants:object {"checksum":"sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()

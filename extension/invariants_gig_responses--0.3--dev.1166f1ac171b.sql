@@ -1,7 +1,7 @@
--- Extension invariants_gig_responses upgrade 0.3 → dev.a0e9d250bc95: 0 function(s) dropped,
--- 16 created or replaced, 2 unchanged.
+-- Extension invariants_gig_responses upgrade 0.3 → dev.1166f1ac171b: 1 function(s) dropped,
+-- 17 created or replaced, 1 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.a0e9d250bc95';
+-- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.1166f1ac171b';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
@@ -13,6 +13,9 @@ BEGIN
     END IF;
 END
 $guard$;
+
+-- removed: function invariants.touch_public_responses_updated_at()
+DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"();
 
 -- invariants:object {"checksum":"sha256:84556d503594231dd5dfa4c80d351e1001fb4f6375f96b98fea87eb5cd97c338","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
@@ -130,7 +133,7 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:67c2668a0c9b3fcabae54851c717a1dcde9a1a910253e330265560d92fce2b50","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:f12e236b4f05a74ec2fa64dc7ca53a593d121f3f25820261e3157c04a71edd1e","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
@@ -152,9 +155,10 @@ BEGIN
             USING ERRCODE = 'IV403', COLUMN = 'workspace_id';
     END IF;
     -- One statement, one snapshot: a writer's response and its counter change are
-    -- seen together or not at all.
+    -- seen together or not at all. The casts: an adopted table keeps the app's
+    -- integer counters (widening them would rewrite it).
     RETURN QUERY
-    SELECT a.total, a.new_total, g.responses, g.new_responses,
+    SELECT a.total, a.new_total, g.responses::bigint, g.new_responses::bigint,
            a.total = g.responses AND a.new_total = g.new_responses
     FROM public.gigs AS g
     CROSS JOIN LATERAL (
@@ -486,6 +490,22 @@ REVOKE EXECUTE ON FUNCTION "public"."create_workspace"(text) FROM PUBLIC, "anon"
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."create_workspace"(text) TO "authenticated";
+
+-- invariants:object {"checksum":"sha256:964d85f47b682b95216679a4f3931b1134d43908b9ae2f6cad6c61f5f96b76ee","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"keep_public_responses_gig_id\"()"],"key":"function invariants.keep_public_responses_gig_id()","kind":"trigger function","source":"PolymorphicKey(table: public.responses, column: gig_id)"}
+CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant: gig_id is CASE WHEN "entity_type" = 'gig' THEN "entity_id" END, whatever the client sent.
+    NEW."gig_id" := CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id"() FROM PUBLIC;
 
 -- invariants:object {"checksum":"sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
