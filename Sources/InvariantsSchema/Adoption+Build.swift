@@ -356,8 +356,9 @@ struct AdoptionBuilder {
                 .init(.before, .transaction, "add FOREIGN KEY \(name) NOT VALID" + (superseded == nil ? "" : ", replacing the app's key on \(SQLList.identifiers(adopted.superseding[0].columns))"),
                       done: String(ours), superseded: superseded,
                       statements: table.addConstraintSteps(.foreignKey(key), notValid: true).map(\.sql)),
+                // Ours and validated: the app's key of the same name (validated long ago) is not.
                 .init(.before, .transaction, "validate \(name) (SHARE UPDATE EXCLUSIVE: writes go on)",
-                      done: Self.constraintExists(table.qualifiedName, name, validated: true),
+                      done: String(ours.dropLast()) + " AND k.convalidated)",
                       statements: table.validateConstraintSteps(name).map(\.sql)),
             ]
         }

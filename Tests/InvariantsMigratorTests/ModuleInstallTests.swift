@@ -32,7 +32,8 @@ struct ModuleInstallTests {
             #expect(report.modules == ["core", "auth", "gig_responses"])
             #expect(report.appliedMigrations == ["core/0001_invariants_core.sql", "core/0002_counter_repairs.sql",
                                                  "core/0003_invariants_private.sql", "auth/0001_auth_shim.sql",
-                                                 "auth/0002_auth_uid_claim_errors.sql", "gig_responses/0001_gig_responses.sql"])
+                                                 "auth/0002_auth_uid_claim_errors.sql", "gig_responses/0001_gig_responses.sql",
+                                                 "gig_responses/0002_gig_key_by_trigger.sql", "gig_responses/0003_validate_gig_key.sql"])
             #expect(try await present(connection) == ["core", "auth", "gig_responses"])
             #expect(try await connection.scalar("SELECT count(*) FROM pg_proc WHERE proname IN ('dismiss_model', 'log_chat', 'add_brains')", as: Int64.self) == 0,
                     "no other app's functions")

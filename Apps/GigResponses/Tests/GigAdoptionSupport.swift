@@ -99,8 +99,17 @@ struct SeedAppDatabase {
         try? await database.drop()
     }
 
-    func count(_ sql: String) async throws -> Int64 { try await connection.scalar(PostgresQuery(unsafeSQL: sql), as: Int64.self) }
-    func text(_ sql: String) async throws -> String? { try await connection.scalar(PostgresQuery(unsafeSQL: sql), as: String?.self) }
+    func count(_ sql: String) async throws -> Int64 { try await value(sql, as: Int64.self) }
+    func text(_ sql: String) async throws -> String? { try await value(sql, as: String?.self) }
+
+    /// The first column of the first row; a server error names its message (not row values).
+    func value<T: PostgresDecodable>(_ sql: String, as type: T.Type) async throws -> T {
+        do {
+            return try await connection.scalar(PostgresQuery(unsafeSQL: sql), as: T.self)
+        } catch let error as PSQLError {
+            throw InvariantsError(.other, "\(error.serverInfo?[.message] ?? "\(error.code)") in: \(sql.prefix(80))")
+        }
+    }
 
     /// `relname=oid` of the app's tables, to prove they were adopted, not re-created.
     func tableOIDs() async throws -> String? {
@@ -181,6 +190,10 @@ final class ManagedAtomicFlag: @unchecked Sendable {
 extension PostgresConnection {
     /// One statement, rows discarded.
     func run(_ sql: String) async throws {
-        _ = try await query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect()
+        do {
+            _ = try await query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect()
+        } catch let error as PSQLError {
+            throw InvariantsError(.other, "\(error.serverInfo?[.message] ?? "\(error.code)") in: \(sql.prefix(80))")
+        }
     }
 }
