@@ -153,8 +153,8 @@ struct DropModuleOptions: ParsableArguments {
 /// `--orphans delete|quarantine`: what an adoption does with rows whose parent is gone.
 struct OrphanOptions: ParsableArguments {
     @Option(name: .customLong("orphans"), help: ArgumentHelp(
-        "When a module adopts tables the app already has and finds rows whose parent is gone (a response of a deleted gig): delete them, or quarantine them (moved to invariants.quarantine_<table>, kept for you to inspect). Without it the adoption refuses, naming how many and a few of them, and changes nothing.",
-        valueName: "delete|quarantine"))
+        "delete or quarantine: what a module adopting the tables an app already has does with rows whose parent is gone (a response of a deleted gig): delete them, or quarantine them (moved to invariants.quarantine_<table>, kept for you to inspect). Without it the adoption refuses, naming how many and a few of them, and changes nothing.",
+        valueName: "mode"))
     var choice: String?
 
     func resolution() throws(InvariantsError) -> Migrator.OrphanResolution {

@@ -22,7 +22,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 --database-url 'postgres://app:secret@db.example.com/app?sslmode=require'
               invariants migrate --modules gig_responses      # with DATABASE_URL set
               invariants migrate --drop-module generations --confirm-data-loss
-              invariants migrate --modules gig_responses --orphans quarantine   # adopt the app's tables
+              invariants migrate --modules gig_responses --orphans quarantine
               invariants migrate --stored-logic extension
             """
     )

@@ -48,6 +48,10 @@ struct StatusCommand: AsyncParsableCommand {
             for r in status.repeatables where r.state != .current {
                 print("  \(r.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(r.key)")
             }
+            if !status.adoptionProgress.isEmpty {
+                print("adoption under way (run `invariants migrate` to finish it):")
+                for line in status.adoptionProgress { print("  " + line) }
+            }
             print("functions from: \(status.storedLogic)")
             if let change = status.extensionChange { print("  pending: \(change)") }
             print(status.isUpToDate ? "up to date" : "not up to date: run `invariants migrate`")

@@ -200,6 +200,19 @@ extension Migrator {
         return progress
     }
 
+    /// The batched steps of adoptions not yet recorded, for `status`.
+    func adoptionProgressLines(session: SQLSession) async throws(InvariantsError) -> [String] {
+        guard try await scalar("SELECT to_regclass('invariants.adoptions') IS NOT NULL", as: Bool.self, session: session) == true else { return [] }
+        let rows = try await session.rows(PostgresQuery(unsafeSQL: """
+            SELECT a.module || ': ' || a.step || ' — ' || a.rows || ' row(s)'
+                   || CASE WHEN a.finished_at IS NOT NULL THEN ', done' ELSE ', at ' || COALESCE(a.cursor, 'the start') END
+            FROM invariants.adoptions AS a
+            WHERE NOT EXISTS (SELECT FROM invariants.adoptions AS d WHERE d.module = a.module AND d.step = 'adopted')
+            ORDER BY a.module, a.started_at
+            """))
+        return rows.compactMap { try? $0.decode(String.self) }
+    }
+
     func scalar<T: PostgresDecodable>(_ sql: String, as type: T.Type, session: SQLSession) async throws(InvariantsError) -> T? {
         let rows = try await session.rows(PostgresQuery(unsafeSQL: sql))
         return try? rows.first?.decode(T.self)

@@ -75,6 +75,9 @@ public struct MigrationStatus: Sendable, Codable, Hashable {
     public var storedLogic: String
     /// What migrate would do about the extension (install, update, switch); nil when nothing.
     public var extensionChange: String?
+    /// An adoption under way (a run stopped or still going): per module, its batched steps with
+    /// rows done so far, e.g. `gig_responses: fill counter gig_responses … — 1500 rows, at <key>`.
+    public var adoptionProgress: [String] = []
 
     public init(modules: [ModuleState] = [], foreignModules: [String] = [], migrations: [Migration], repeatables: [Repeatable],
                 storedLogic: String = StoredLogic.repeatableSet.description, extensionChange: String? = nil) {

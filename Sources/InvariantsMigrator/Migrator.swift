@@ -79,8 +79,11 @@ public struct Migrator: Sendable {
     /// Reads the ledger (creating nothing) and compares it with the modules the database holds
     /// (or would hold after `migrate` with these options).
     public func status(on connection: PostgresConnection) async throws(InvariantsError) -> MigrationStatus {
-        let ledger = try await LedgerState.read(SQLSession(connection: connection, logger: logger))
-        return try compare(ledger, target: try targetModules(ledger))
+        let session = SQLSession(connection: connection, logger: logger)
+        let ledger = try await LedgerState.read(session)
+        var status = try compare(ledger, target: try targetModules(ledger))
+        status.adoptionProgress = try await adoptionProgressLines(session: session)
+        return status
     }
 
     /// The modules the database holds, as the ledger says (mapped from the linear ledger where

@@ -165,7 +165,9 @@ func appWriter(_ seed: SeedAppDatabase, number: Int, log: WriterLog, stop: Manag
                     WHERE id = \(SeedAppDatabase.responseID(String(response)))
                     """)
             default:
-                guard let response = deletable.popLast() else { continue }
+                // Nothing left to delete: pause, never spin (a loop without a suspension point
+                // holds one of the few cooperative threads and starves the migration).
+                guard let response = deletable.popLast() else { try await Task.sleep(for: .milliseconds(5)); continue }
                 let id = try await connection.scalar(PostgresQuery(unsafeSQL:
                     "DELETE FROM public.responses WHERE id = \(SeedAppDatabase.responseID(String(response))) RETURNING id::text"),
                     as: String.self)

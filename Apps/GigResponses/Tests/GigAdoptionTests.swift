@@ -158,7 +158,7 @@ struct GigAdoptionTests {
             try await Task.sleep(for: .milliseconds(50)); waited += 1
         }
         // As a SIGKILL of the client would: the server ends the session, its batch rolls back.
-        try await seed.connection.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'invariants migrate'")
+        try await seed.connection.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'invariants migrate' AND datname = current_database()")
         // PostgresNIO 1.33.2 never completes a query on a connection the server ended (see
         // PostgresNIOReproductionTests): close it and leave the task, as a killed process would.
         try? await victim.close()
@@ -169,6 +169,9 @@ struct GigAdoptionTests {
         #expect(cursor != nil, "three batches were committed before the kill: \(progress ?? "none")")
         #expect(try await seed.count("SELECT count(*) FROM invariants.module_migrations WHERE module = 'gig_responses'") == 0, "not recorded yet")
 
+        let underWay = try await migrator().status(on: seed.connection).adoptionProgress
+        #expect(underWay.contains { $0.hasPrefix("gig_responses: fill counter gig_responses") && $0.contains(", at \(cursor ?? "?")") },
+                "status shows the adoption under way: \(underWay)")
         let plan = try await migrator().plan(on: seed.connection).rendered()
         #expect(plan.contains("(resuming after \(cursor ?? "?"))"), "\(plan.prefix(400))")
         #expect(!plan.contains("ADD COLUMN"), "what was done is not done again")
