@@ -16,7 +16,7 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
             case repeatableSet = "repeatable set"
             /// A module removed with its tables and their data (`--drop-module`, confirmed).
             case dropModule = "drop module"
-            /// A step of a module taking over tables the app already has (``InvariantsSchema/Adoption``).
+            /// A step of a module taking over tables the app already has (`Adoption`, `sql/<module>/adopt.sql`).
             case adoption = "adopt"
         }
 

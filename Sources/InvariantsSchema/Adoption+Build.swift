@@ -23,7 +23,9 @@ public struct AdoptedTable: Sendable, Hashable {
 
 /// An app's foreign key on `columns` referencing `table`, dropped when the declared key replaces it.
 public struct SupersededForeignKey: Sendable, Hashable {
+    /// The app's key columns, in order.
     public var columns: [String]
+    /// The table the app's key references.
     public var references: QualifiedName
     /// The app's key on `columns` → `references`.
     public init(_ columns: [String], references: QualifiedName) {
@@ -310,10 +312,10 @@ struct AdoptionBuilder {
                   done: "SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = \(Self.regclass(table.qualifiedName))"
                       + " AND a.attname = \(SQLText.literal(key.column)) AND a.attgenerated <> '')",
                   statements: ["ALTER TABLE \(table.qualifiedName.sql)\n    ALTER COLUMN \(column) DROP EXPRESSION IF EXISTS"]),
-            .init(.before, .transaction, "keep \(name) by trigger \(key.triggerName) (new and updated rows)",
+            .init(.before, .transaction, "keep \(name) by trigger (new and updated rows) until the repeatable set's is in",
                   done: "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = \(Self.regclass(table.qualifiedName))"
-                      + " AND t.tgname = \(SQLText.literal(key.triggerName)))",
-                  statements: key.installStatements),
+                      + " AND t.tgname IN (\(SQLText.literal(key.triggerName)), \(SQLText.literal(key.bridgeTriggerName))))",
+                  statements: key.bridgeStatements),
             .init(.before, .batches, "fill \(name) for existing rows, \(Adoption.rowBatch) per batch", statements: [fill]),
         ]
     }

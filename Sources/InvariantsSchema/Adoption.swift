@@ -35,7 +35,9 @@ public struct Adoption: Sendable, Hashable {
             /// Where the migrator resolves ``Adoption/orphans`` (no statements of its own).
             case orphans
         }
+        /// Before or after the repeatable set.
         public var phase: Phase
+        /// How the statements are sent.
         public var run: Run
         /// What the step does, for the plan and the progress (one line).
         public var title: String
@@ -69,9 +71,11 @@ public struct Adoption: Sendable, Hashable {
     /// Rows of an adopted table whose parent is gone (found by the full foreign key, scope
     /// included): they refuse the adoption until deleted or quarantined.
     public struct Orphans: Sendable, Hashable {
+        /// The child table.
         public var table: QualifiedName
         /// The child's primary-key column (reported, and used to batch).
         public var key: String
+        /// The table whose row is gone.
         public var parent: QualifiedName
         /// The condition on alias `c` that makes a row an orphan.
         public var condition: String
@@ -95,7 +99,9 @@ public struct Adoption: Sendable, Hashable {
 
     /// A declared CHECK counted on the live rows before adoption (only when its columns exist).
     public struct Violations: Sendable, Hashable {
+        /// The table checked.
         public var table: QualifiedName
+        /// The columns the check reads; counted only when they all exist.
         public var columns: [String]
         /// `responses_status_check CHECK (status IN (…))`, for the message.
         public var label: String
@@ -111,6 +117,7 @@ public struct Adoption: Sendable, Hashable {
         }
     }
 
+    /// The module that adopts.
     public var module: String
     /// The module version an adopted database is at: every migration up to it is recorded.
     public var version: Int
@@ -121,8 +128,11 @@ public struct Adoption: Sendable, Hashable {
     /// A query returning one text row per mismatch (`public.responses.status: expected text
     /// NOT NULL, found character varying(20) NULL`); no rows when the tables fit.
     public var expectations: String
+    /// Declared checks counted on the live rows before anything changes.
     public var violations: [Violations]
+    /// Rows whose parent is gone, per foreign key.
     public var orphans: [Orphans]
+    /// The steps in order (phase ``Step/Phase/before`` first).
     public var steps: [Step]
 
     /// An adoption from its parts; ``Adoption/init(module:version:source:tables:keys:counters:)`` derives them.

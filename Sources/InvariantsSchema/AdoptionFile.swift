@@ -13,6 +13,7 @@ public enum AdoptionFile {
     /// `<module>/adopt.sql`.
     public static func relativePath(module: String) -> String { module + "/adopt.sql" }
 
+    /// The file's text: a header naming its source, the checks, then the steps by phase.
     public static func render(_ adoption: Adoption) -> String {
         var out = """
             -- Invariants adoption \(relativePath(module: adoption.module))
@@ -59,6 +60,7 @@ public enum AdoptionFile {
         return parts.count == 2 ? QualifiedName(parts[0], parts[1]) : QualifiedName("public", parts[0])
     }
 
+    /// Reads a file ``render(_:)`` wrote; a malformed block is named with `fileName`.
     public static func parse(_ text: String, fileName: String) throws(SchemaError) -> Adoption {
         var header: [String: String] = [:]
         var blocks: [(marker: String, lines: [String])] = []

@@ -13,11 +13,15 @@
 /// client cannot choose it), and a CHECK keeps it equal to the expression even when triggers
 /// are off (a restore with `session_replication_role = replica`).
 public struct PolymorphicKey: Hashable, Sendable {
+    /// The child table that holds the reference.
     public var table: QualifiedName
     /// The plain column the key is kept in.
     public var column: String
+    /// The column naming the referenced entity's type (`entity_type`).
     public var typeColumn: String
+    /// The type this key is for (`gig`).
     public var type: String
+    /// The column holding the referenced id (`entity_id`).
     public var idColumn: String
 
     /// `column` of `table` holds `idColumn` where `typeColumn = type`, else NULL.
@@ -42,6 +46,7 @@ public struct PolymorphicKey: Hashable, Sendable {
               name: ObjectName.fitted("\(table.name)_\(column)_kept"))
     }
 
+    /// `invariants.keep_<schema>_<table>_<column>`.
     public var functionName: QualifiedName {
         Schema.invariants(ObjectName.fitted("keep_\(table.schema)_\(table.name)_\(column)"))
     }
@@ -49,6 +54,7 @@ public struct PolymorphicKey: Hashable, Sendable {
     /// BEFORE INSERT OR UPDATE, before `zz_invariants_updated_at` (BEFORE triggers fire in name order).
     public var triggerName: String { ObjectName.fitted("invariants_keep_" + column) }
 
+    /// The BEFORE trigger function that sets the column from the expression.
     public var function: StoredFunction {
         let body = """
             BEGIN
@@ -60,23 +66,43 @@ public struct PolymorphicKey: Hashable, Sendable {
         return StoredFunction(functionName, returns: "trigger", searchPath: [], body: body)
     }
 
+    /// The trigger on every insert and update of ``table``.
     public var trigger: Trigger {
         Trigger(triggerName, on: table, .before, [.insert, .update], executing: function)
     }
 
-    /// The trigger function and the trigger, as stored logic.
+    /// The trigger function and the trigger, as stored logic. Applying the trigger also removes
+    /// the ``bridgeStatements`` a migration or an adoption installed before it.
     public func repeatableObjects() -> [RepeatableObject] {
         let function = function
         let source = "PolymorphicKey(table: \(ObjectName.keyPart(table.schema)).\(ObjectName.keyPart(table.name)), "
             + "column: \(ObjectName.keyPart(column)))"
+        var trigger = trigger.repeatableObject(source: source)
+        trigger.statements += ["DROP TRIGGER IF EXISTS \(SQLText.identifier(bridgeTriggerName)) ON \(table.sql)",
+                               "DROP FUNCTION IF EXISTS \(bridgeFunction.signatureSQL)"]
         return [
             RepeatableObject(kind: .triggerFunction, key: "function " + function.keySignature, source: source,
                              statements: [function.createSQL, function.revokeFromPublicSQL], dropStatements: [function.dropSQL]),
-            trigger.repeatableObject(source: source),
+            trigger,
         ]
     }
 
-    /// The statements of ``repeatableObjects()``, for a migration that needs the trigger in
-    /// place in its own transaction (the repeatable set replaces them with the same text).
-    public var installStatements: [String] { repeatableObjects().flatMap(\.statements) }
+    /// The same trigger under a name of its own, for a migration or an adoption step that needs
+    /// the column kept *now*, before the repeatable set exists (a fresh install runs every
+    /// migration first) or comes (the same run, a moment later), and must not create a stored
+    /// function of the repeatable set (on the extension route, the extension creates those).
+    /// Named to fire after every other BEFORE trigger (an older `updated_at` trigger copied a
+    /// generated column from OLD). The repeatable set's trigger drops it.
+    public var bridgeStatements: [String] {
+        [bridgeFunction.createSQL, bridgeFunction.revokeFromPublicSQL,
+         Trigger(bridgeTriggerName, on: table, .before, [.insert, .update], executing: bridgeFunction).createSQL]
+    }
+
+    var bridgeTriggerName: String { ObjectName.fitted("zzz_invariants_keep_\(column)_until_installed") }
+
+    var bridgeFunction: StoredFunction {
+        var bridge = function
+        bridge.name = Schema.invariants(ObjectName.fitted("keep_\(table.schema)_\(table.name)_\(column)_until_installed"))
+        return bridge
+    }
 }

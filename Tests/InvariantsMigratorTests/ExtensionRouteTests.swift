@@ -20,6 +20,7 @@ struct ExtensionRouteTests {
     /// API's entry points (issue 16).
     static let functionsSinceRelease02: Set<String> = [
         "invariants.state_public_generation_jobs_status_final()",
+        "invariants.keep_public_responses_gig_id()",
         "delete_gig(uuid,uuid)",
         "invariants_private.add_brains(uuid,text,integer)",
         "invariants_private.create_workspace(text)",
@@ -38,16 +39,22 @@ struct ExtensionRouteTests {
     /// seed 001's first-response trigger, now in the message counter's own UPDATE (issue 17).
     static let removedSinceRelease02: Set<String> = [
         "function invariants.chat_first_response()", "trigger invariants_first_response on chat_messages",
+        // responses' updated_at no longer copies a generated gig_id (gig_responses 2, issue 15).
+        "function invariants.touch_public_responses_updated_at()",
     ]
     /// What the upgrade from 0.2 drops, in plan order.
     static let droppedSinceRelease02 = [
         "DROP TRIGGER IF EXISTS \"invariants_first_response\" ON \"public\".\"chat_messages\"",
+        "DROP FUNCTION IF EXISTS \"invariants\".\"touch_public_responses_updated_at\"()",
         "DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response\"()",
+        // The bridge gig_responses 2 installed, removed by the key's own trigger (issue 15).
+        "DROP TRIGGER IF EXISTS \"zzz_invariants_keep_gig_id_until_installed\" ON \"public\".\"responses\"",
+        "DROP FUNCTION IF EXISTS \"invariants\".\"keep_public_responses_gig_id_until_installed\"()",
     ]
 
     /// Functions and triggers declared after release 0.2 (a database of 0.2 gets them on upgrade).
     static let declaredSinceRelease02: Set<String> = Set(functionsSinceRelease02.map { "function " + $0 })
-        .union(["trigger invariants_state_status_final on generation_jobs"])
+        .union(["trigger invariants_state_status_final on generation_jobs", "trigger invariants_keep_gig_id on responses"])
 
     /// nil: every module (the catalog's default set); else the modules asked for.
     static let moduleSets: [[String]?] = [nil, ["gig_responses"]]
@@ -317,7 +324,9 @@ struct ExtensionRouteTests {
             let members = try await extensionMembership(connection)
             #expect(Set(members.keys).subtracting(legacyMembers.keys) == Self.functionsSinceRelease02,
                     "the same functions, now in the module extensions, and the new ones")
-            #expect(Set(members.keys).isSuperset(of: legacyMembers.keys.filter { $0 != "invariants.chat_first_response()" }))
+            #expect(Set(members.keys).isSuperset(of: legacyMembers.keys.filter {
+                $0 != "invariants.chat_first_response()" && $0 != "invariants.touch_public_responses_updated_at()"
+            }))
             let owners = Dictionary(uniqueKeysWithValues: try await connection.query(
                 "SELECT key, module FROM invariants.repeatable_objects WHERE kind IN ('function', 'trigger function')", logger: testLogger)
                 .collect().map { try $0.decode((String, String).self) })

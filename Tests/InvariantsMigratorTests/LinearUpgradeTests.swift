@@ -20,6 +20,7 @@ struct LinearUpgradeTests {
         "chat_logs/0003_saved_chat_length_checks.sql", "chat_logs/0004_validate_saved_chat_length_checks.sql",
         "chat_logs/0005_cost_alerts.sql", "chat_logs/0006_named_field_lengths.sql",
         "chat_logs/0007_validate_named_field_lengths.sql",
+        "gig_responses/0002_gig_key_by_trigger.sql", "gig_responses/0003_validate_gig_key.sql",
         "generations/0002_job_input_limits.sql", "generations/0003_validate_job_input_limits.sql",
         "generations/0004_same_owner_source_indexes.sql", "generations/0005_same_owner_source_key.sql",
         "generations/0006_validate_same_owner_source_key.sql",
@@ -92,7 +93,8 @@ struct LinearUpgradeTests {
 
             // The upgraded database takes a new module like any other.
             let more = try await Migrator(catalog: catalog, options: .init(modules: ["gig_responses"]), logger: testLogger).migrate(on: connection)
-            #expect(more.appliedMigrations == ["gig_responses/0001_gig_responses.sql"])
+            #expect(more.appliedMigrations == ["gig_responses/0001_gig_responses.sql", "gig_responses/0002_gig_key_by_trigger.sql",
+                                               "gig_responses/0003_validate_gig_key.sql"])
             #expect(try await Migrator(catalog: catalog, logger: testLogger).status(on: connection).isUpToDate)
         }
     }
@@ -134,6 +136,7 @@ struct LinearUpgradeTests {
             #expect(removed == [
                 "policy public.gigs.gigs_member_delete", "function invariants.chat_first_response()",
                 "trigger public.chat_messages.invariants_first_response",
+                "function invariants.touch_public_responses_updated_at()",
             ], "\(removed)")
             // Create the module ledger, map the linear one, and name each object's module.
             #expect(plan.steps.map(\.kind).filter { $0 != .migration } == [.ledger, .ledger, .repeatableSet], "\(plan.steps.map(\.title))")
@@ -143,7 +146,7 @@ struct LinearUpgradeTests {
             // No trigger of release 0.2 re-created; the one declared since (the job's final-result
             // guard) is added, the first-response trigger (issue 17) dropped.
             #expect(try await connection.scalar(
-                "SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_trigger WHERE NOT tgisinternal AND tgname <> 'invariants_state_status_final'",
+                "SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_trigger WHERE NOT tgisinternal AND tgname NOT IN ('invariants_state_status_final', 'invariants_keep_gig_id')",
                 as: String.self) == triggersAfter, "no trigger re-created")
             #expect(try await connection.scalar("SELECT responses || '/' || new_responses FROM public.gigs", as: String.self) == "3/2")
             #expect(try await connection.scalar("SELECT count(*) FROM invariants.repeatable_objects WHERE module IS NULL", as: Int64.self) == 0,

@@ -317,12 +317,12 @@ SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = p
 ALTER TABLE "public"."responses"
     ALTER COLUMN "gig_id" DROP EXPRESSION IF EXISTS;
 
--- invariants:step before transaction: keep public.responses.gig_id by trigger invariants_keep_gig_id (new and updated rows)
+-- invariants:step before transaction: keep public.responses.gig_id by trigger (new and updated rows) until the repeatable set's is in
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = pg_catalog.to_regclass('public.responses') AND t.tgname = 'invariants_keep_gig_id');
+SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = pg_catalog.to_regclass('public.responses') AND t.tgname IN ('invariants_keep_gig_id', 'zzz_invariants_keep_gig_id_until_installed'));
 -- invariants:sql
-CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id"()
+CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"()
     RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = ''
@@ -334,12 +334,12 @@ BEGIN
 END
 $fn$;
 -- invariants:sql
-REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id"() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"() FROM PUBLIC;
 -- invariants:sql
-CREATE OR REPLACE TRIGGER "invariants_keep_gig_id"
+CREATE OR REPLACE TRIGGER "zzz_invariants_keep_gig_id_until_installed"
     BEFORE INSERT OR UPDATE ON "public"."responses"
     FOR EACH ROW
-    EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id"();
+    EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"();
 
 -- invariants:step before batches: fill public.responses.gig_id for existing rows, 5000 per batch
 -- invariants:table public.responses

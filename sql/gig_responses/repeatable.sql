@@ -827,11 +827,17 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:28c371dd8dd5156109f301ce099a9aff5f9671d91e11c65c096b2b157cf6bd3d","drop":["DROP TRIGGER IF EXISTS \"invariants_keep_gig_id\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_keep_gig_id","kind":"trigger","source":"PolymorphicKey(table: public.responses, column: gig_id)"}
+-- invariants:object {"checksum":"sha256:4d24e6a071ddb3b878eddce1cfc1d567ffb585bb43ca87782391bed3d7154d74","drop":["DROP TRIGGER IF EXISTS \"invariants_keep_gig_id\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_keep_gig_id","kind":"trigger","source":"PolymorphicKey(table: public.responses, column: gig_id)"}
 CREATE OR REPLACE TRIGGER "invariants_keep_gig_id"
     BEFORE INSERT OR UPDATE ON "public"."responses"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id"();
+
+-- invariants:statement
+DROP TRIGGER IF EXISTS "zzz_invariants_keep_gig_id_until_installed" ON "public"."responses";
+
+-- invariants:statement
+DROP FUNCTION IF EXISTS "invariants"."keep_public_responses_gig_id_until_installed"();
 
 -- invariants:object {"checksum":"sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83","drop":["DROP TRIGGER IF EXISTS \"invariants_count_gig_responses_insert\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_count_gig_responses_insert","kind":"trigger","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_insert"
@@ -1082,7 +1088,7 @@ VALUES
      'sha256:ab88e4c15e4d18d6d37cd987f56237c7c6b2d85e8f1a8b6b532087d101aeeef9',
      ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."responses"']::text[], 'gig_responses'),
 ('trigger public.responses.invariants_keep_gig_id', 'trigger',
-     'sha256:28c371dd8dd5156109f301ce099a9aff5f9671d91e11c65c096b2b157cf6bd3d',
+     'sha256:4d24e6a071ddb3b878eddce1cfc1d567ffb585bb43ca87782391bed3d7154d74',
      ARRAY['DROP TRIGGER IF EXISTS "invariants_keep_gig_id" ON "public"."responses"']::text[], 'gig_responses'),
 ('trigger public.responses.invariants_count_gig_responses_insert', 'trigger',
      'sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83',

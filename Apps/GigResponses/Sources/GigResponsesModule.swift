@@ -134,18 +134,37 @@ public enum GigResponsesModule {
 
     /// `gig_id` becomes a plain column kept by a trigger, the shape a database that already
     /// has `responses` can reach online (see ``PolymorphicKey``). `DROP EXPRESSION` keeps the
-    /// values and does not rewrite the table; the trigger is in place in the same transaction,
+    /// values and does not rewrite the table; a bridge trigger keeps it from the same transaction on,
     /// and the CHECK is `NOT VALID` here, validated by version 3 under a weaker lock.
     public static var gigKeyByTriggerMigration: Migration {
         Migration(
             module: "gig_responses", version: 2, name: "gig_key_by_trigger",
             source: "GigResponses.GigResponsesModule.gigKeyByTriggerMigration",
-            // The updated_at trigger of version 1 copied the generated gig_id from OLD: its
-            // successor (the repeatable set's, same text) goes in with the key's trigger.
-            steps: (gigKey.installStatements + UpdatedAt(responses).repeatableObjects().flatMap(\.statements)).map { MigrationStep($0) }
+            // The key is kept from this transaction on, by a bridge trigger the repeatable set's replaces.
+            steps: gigKey.bridgeStatements.map { MigrationStep($0) } + [MigrationStep(repointUpdatedAt)]
                 + [MigrationStep("ALTER TABLE \(responses.qualifiedName.sql)\n    ALTER COLUMN \"gig_id\" DROP EXPRESSION IF EXISTS")]
                 + responses.addConstraintSteps(.check(gigKey.check), notValid: true)
                 + responses.commentSteps().filter { $0.sql.contains("\"gig_id\"") })
+    }
+
+    /// Version 1's updated_at trigger on responses ran a function of its own that copied the
+    /// generated `gig_id` from OLD; the repeatable set drops that function before it applies the
+    /// trigger, so the trigger moves to the shared function here, where one exists already (a
+    /// fresh install has no trigger yet: the repeatable set creates it).
+    static var repointUpdatedAt: String {
+        let trigger = UpdatedAt(responses).trigger
+        return """
+            DO $repoint$
+            BEGIN
+                IF pg_catalog.to_regprocedure(\(SQLText.literal(trigger.function.schema + "." + trigger.function.name + "()"))) IS NOT NULL
+                   AND EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
+                               WHERE t.tgrelid = \(SQLText.literal(responses.qualifiedName.sql))::regclass
+                                 AND t.tgname = \(SQLText.literal(trigger.name))) THEN
+                    \(trigger.createSQL.replacingOccurrences(of: "\n", with: "\n        "));
+                END IF;
+            END
+            $repoint$
+            """
     }
 
     /// `VALIDATE CONSTRAINT` of the `gig_id` check (SHARE UPDATE EXCLUSIVE: writes go on).

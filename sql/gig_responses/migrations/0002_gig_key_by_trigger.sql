@@ -8,7 +8,7 @@
 -- Apply with `invariants migrate`, or by hand (same ledger row either way):
 --   psql -v ON_ERROR_STOP=1 -f sql/gig_responses/migrations/0002_gig_key_by_trigger.sql
 -- invariants:migration module=gig_responses version=2 name=gig_key_by_trigger lock_timeout_ms=5000 statement_timeout_ms=0
--- invariants:checksum sha256:b9223d49db795bad746fa58c95bcd92096e3a44385e6548f80e68415d78d81ce
+-- invariants:checksum sha256:a961eafed2a877a0f6628e39b4b894d6fd8e7992feb1dcca3fda4420b0c01d39
 
 -- invariants:psql
 \set ON_ERROR_STOP on
@@ -83,7 +83,7 @@ END
 $guard$;
 
 -- invariants:step
-CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id"()
+CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"()
     RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = ''
@@ -96,45 +96,28 @@ END
 $fn$;
 
 -- invariants:step
-REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id"() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"() FROM PUBLIC;
 
 -- invariants:step
-CREATE OR REPLACE TRIGGER "invariants_keep_gig_id"
+CREATE OR REPLACE TRIGGER "zzz_invariants_keep_gig_id_until_installed"
     BEFORE INSERT OR UPDATE ON "public"."responses"
     FOR EACH ROW
-    EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id"();
+    EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"();
 
 -- invariants:step
-CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
-    RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = ''
-AS $fn$
+DO $repoint$
 BEGIN
-    -- Invariant updated_at on column updated_at: the server clock owns it.
-    IF TG_OP = 'INSERT' THEN
-        NEW."updated_at" := pg_catalog.now();
-        RETURN NEW;
+    IF pg_catalog.to_regprocedure('invariants.touch_updated_at()') IS NOT NULL
+       AND EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
+                   WHERE t.tgrelid = '"public"."responses"'::regclass
+                     AND t.tgname = 'zz_invariants_updated_at') THEN
+        CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
+            BEFORE INSERT OR UPDATE ON "public"."responses"
+            FOR EACH ROW
+            EXECUTE FUNCTION "invariants"."touch_updated_at"();
     END IF;
-    -- Keep the old value; bump it only when something else changed.
-    -- Record-image equality (*=) works for every column type, json included.
-    NEW."updated_at" := OLD."updated_at";
-    IF NEW *= OLD THEN
-        RETURN NEW;
-    END IF;
-    NEW."updated_at" := pg_catalog.now();
-    RETURN NEW;
 END
-$fn$;
-
--- invariants:step
-REVOKE EXECUTE ON FUNCTION "invariants"."touch_updated_at"() FROM PUBLIC;
-
--- invariants:step
-CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
-    BEFORE INSERT OR UPDATE ON "public"."responses"
-    FOR EACH ROW
-    EXECUTE FUNCTION "invariants"."touch_updated_at"();
+$repoint$;
 
 -- invariants:step
 ALTER TABLE "public"."responses"
@@ -149,7 +132,7 @@ COMMENT ON COLUMN "public"."responses"."gig_id" IS 'entity_id when entity_type =
 
 -- invariants:psql
 INSERT INTO "invariants"."module_migrations" ("module", "version", "name", "checksum", "execution_ms")
-VALUES ('gig_responses', 2, 'gig_key_by_trigger', 'sha256:b9223d49db795bad746fa58c95bcd92096e3a44385e6548f80e68415d78d81ce',
+VALUES ('gig_responses', 2, 'gig_key_by_trigger', 'sha256:a961eafed2a877a0f6628e39b4b894d6fd8e7992feb1dcca3fda4420b0c01d39',
         (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);
 INSERT INTO "invariants"."installed_modules" ("module", "chosen") VALUES ('gig_responses', true)
 ON CONFLICT ("module") DO NOTHING;
