@@ -23,6 +23,7 @@ let benchmarks: [Benchmark] = [
     CounterInsertsBenchmark.benchmark,
     CounterHotParentBenchmark.benchmark,
     CounterRepairBenchmark.benchmark,
+    AdoptionBenchmark.benchmark,
     ChatMessageInsertsBenchmark.benchmark,
     EditAppendBenchmark.benchmark,
     SupportChatBenchmark.benchmark,

@@ -3,6 +3,7 @@ import Invariants
 import InvariantsTesting
 import PostgresNIO
 import SeedAppsTesting
+import GigResponses
 
 /// Seed 004's database as its app (Drizzle) left it, before Invariants: `workspaces`, `gigs`
 /// whose integer counters drifted, `responses` (with orphans when asked), Supabase's roles with
@@ -14,83 +15,21 @@ struct SeedAppDatabase {
     var gigs: Int
     var responses: Int
 
-    /// Response `n` has id `md5('r' || n)::uuid`, gig `n` `md5('g' || n)::uuid`: SQL can name them.
-    static func responseID(_ n: String) -> String { "md5('r' || (\(n)))::uuid" }
-    static func gigID(_ n: String) -> String { "md5('g' || (\(n)))::uuid" }
+    static func responseID(_ n: String) -> String { GigResponsesModule.SeedAppSchema.responseID(n) }
+    static func gigID(_ n: String) -> String { GigResponsesModule.SeedAppSchema.gigID(n) }
 
     static func make(gigs: Int, responses: Int, orphans: Int = 0, appForeignKey: Bool = true,
                      statusType: String = "text NOT NULL", gigsKey: Bool = true) async throws -> SeedAppDatabase {
         let server = try await ThrowawayPostgres.shared()
         let database = try await server.makeDatabase()
         let connection = try await database.connect(logger: quietLogger)
-        let workspace = UUID()
-        let statements = [
-            // Supabase's roles, as the platform makes them (the app's tables get its default grants).
-            "DO $$ BEGIN CREATE ROLE anon NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-            "DO $$ BEGIN CREATE ROLE authenticated NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-            "DO $$ BEGIN CREATE ROLE service_role NOLOGIN BYPASSRLS; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-            "CREATE TABLE public.workspaces (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text NOT NULL)",
-            """
-            CREATE TABLE public.gigs (
-                id uuid \(gigsKey ? "PRIMARY KEY" : "NOT NULL") DEFAULT gen_random_uuid(),
-                workspace_id uuid NOT NULL REFERENCES public.workspaces (id) ON DELETE CASCADE,
-                title text NOT NULL,
-                responses integer NOT NULL DEFAULT 0,
-                new_responses integer NOT NULL DEFAULT 0,
-                created_at timestamptz NOT NULL DEFAULT now(),
-                updated_at timestamptz NOT NULL DEFAULT now()
-            )
-            """,
-            """
-            CREATE TABLE public.responses (
-                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-                workspace_id uuid NOT NULL,
-                entity_type text NOT NULL DEFAULT 'gig',
-                entity_id uuid NOT NULL,
-                status \(statusType) DEFAULT 'NEW',
-                candidate_name text,
-                created_at timestamptz NOT NULL DEFAULT now(),
-                updated_at timestamptz NOT NULL DEFAULT now()
-            )
-            """,
-            "GRANT ALL ON public.workspaces, public.gigs, public.responses TO anon, authenticated, service_role",
-            "INSERT INTO public.workspaces (id, name) VALUES ('\(workspace)', 'seed')",
-            "INSERT INTO public.gigs (id, workspace_id, title) SELECT \(gigID("g")), '\(workspace)', 'gig ' || g FROM generate_series(1, \(gigs)) g",
-            """
-            INSERT INTO public.responses (id, workspace_id, entity_type, entity_id, status)
-            SELECT \(responseID("r")), '\(workspace)', 'gig', \(gigID("1 + r % \(gigs)")),
-                   CASE WHEN r % 3 = 0 THEN 'NEW' ELSE 'VIEWED' END
-            FROM generate_series(1, \(responses)) r
-            """,
-            // The app kept the counters by hand: they drifted.
-            "UPDATE public.gigs SET responses = (random() * 20)::int, new_responses = 0",
-        ]
+        let schema = GigResponsesModule.SeedAppSchema(gigs: gigs, responses: responses, appForeignKey: appForeignKey,
+                                                      statusType: statusType, gigsKey: gigsKey)
+        // Orphans first: the app's own key, when it has one, came after them (NOT VALID never).
+        var statements = schema.statements
+        if orphans > 0 { statements.insert(contentsOf: schema.orphanStatements(orphans), at: statements.count - (appForeignKey ? 2 : 1)) }
         for statement in statements { try await connection.run(statement) }
-        if orphans > 0 {
-            // Responses of gigs deleted before the app had a cascade, and two in the wrong workspace.
-            let other = UUID()
-            try await connection.run("INSERT INTO public.workspaces (id, name) VALUES ('\(other)', 'other')")
-            try await connection.run("""
-                INSERT INTO public.responses (workspace_id, entity_type, entity_id, status)
-                SELECT '\(workspace)', 'gig', gen_random_uuid(), 'NEW' FROM generate_series(1, \(orphans - 2))
-                """)
-            try await connection.run("""
-                INSERT INTO public.responses (workspace_id, entity_type, entity_id, status)
-                SELECT '\(other)', 'gig', \(gigID("1")), 'NEW' FROM generate_series(1, 2)
-                """)
-        }
-        if appForeignKey {
-            // packages/db/drizzle/0003_add_cascade_delete_responses.sql, verbatim.
-            try await connection.run("""
-                ALTER TABLE "responses"
-                ADD CONSTRAINT "responses_entity_id_gig_fk"
-                FOREIGN KEY ("entity_id") REFERENCES "gigs"("id")
-                ON DELETE CASCADE
-                ON UPDATE NO ACTION
-                """)
-        }
-        try await connection.run("VACUUM ANALYZE")
-        return SeedAppDatabase(database: database, connection: connection, workspace: workspace, gigs: gigs,
+        return SeedAppDatabase(database: database, connection: connection, workspace: schema.workspace, gigs: gigs,
                                responses: responses + orphans)
     }
 
