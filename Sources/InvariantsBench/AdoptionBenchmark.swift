@@ -48,16 +48,14 @@ enum AdoptionBenchmark {
             try await database.withConnection(logger: quiet) { connection in
                 for statement in schema.statements { try await connection.run(statement) }
             }
-            let before = try await writing(database, schema, writers: writers) {
+            let (before, _) = try await writing(database, schema, writers: writers) {
                 try await Task.sleep(for: .seconds(baselineSeconds))
+                return baselineSeconds
             }
-            var adopted = 0.0
-            let window = try await writing(database, schema, writers: writers) {
-                adopted = try await seconds {
+            let (window, adopted) = try await writing(database, schema, writers: writers) {
+                try await seconds {
                     try await database.withConnection(logger: quiet) { connection in
-                        var options = Migrator.Options(modules: ["gig_responses"])
-                        options.orphans = .refuse
-                        try await Migrator(catalog: catalog, options: options, logger: quiet).migrate(on: connection)
+                        _ = try await Migrator(catalog: catalog, options: .init(modules: ["gig_responses"]), logger: quiet).migrate(on: connection)
                     }
                 }
             }
@@ -86,26 +84,28 @@ enum AdoptionBenchmark {
 
     /// `writers` connections as `service_role` writing while `work` runs; what they did.
     static func writing(_ database: TestDatabase, _ schema: GigResponsesModule.SeedAppSchema, writers: Int,
-                        during work: @escaping @Sendable () async throws -> Void) async throws -> Window {
+                        during work: @escaping @Sendable () async throws -> Double) async throws -> (Window, Double) {
         let stop = StopFlag()
         let started = ContinuousClock.now
-        let windows = try await withThrowingTaskGroup(of: Window?.self) { group in
+        let (windows, result) = try await withThrowingTaskGroup(of: (Window?, Double?).self) { group in
             for number in 0..<writers {
-                group.addTask { try await write(database, schema, number: number, until: stop) }
+                group.addTask { (try await write(database, schema, number: number, until: stop), nil) }
             }
             group.addTask {
                 defer { stop.set() }
-                try await work()
-                return nil
+                return (nil, try await work())
             }
-            var windows: [Window] = []
-            for try await window in group { if let window { windows.append(window) } }
-            return windows
+            var windows: [Window] = [], result = 0.0
+            for try await (window, value) in group {
+                if let window { windows.append(window) }
+                if let value { result = value }
+            }
+            return (windows, result)
         }
         let elapsed = ContinuousClock.now - started
         let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Window(statements: windows.map(\.statements).reduce(0, +), seconds: total,
-                      slowest: windows.map(\.slowest).max() ?? 0)
+        return (Window(statements: windows.map(\.statements).reduce(0, +), seconds: total,
+                       slowest: windows.map(\.slowest).max() ?? 0), result)
     }
 
     /// One app connection: inserts a response, re-statuses one, deletes one of its own range, in turn.
