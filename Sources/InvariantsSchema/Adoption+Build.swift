@@ -233,9 +233,10 @@ struct AdoptionBuilder {
         func on(_ table: Table, _ made: [Adoption.Step]) -> [Adoption.Step] {
             made.map { var step = $0; step.table = table.qualifiedName; return step }
         }
-        for adopted in tables { steps += on(adopted.table, createSteps(adopted)) }
-        for adopted in tables { steps += on(adopted.table, columnSteps(adopted)) }
-        for adopted in tables { steps += on(adopted.table, uniqueSteps(adopted)) }
+        // Table by table, parents first: a child created here needs its parent's unique key.
+        for adopted in tables {
+            steps += on(adopted.table, createSteps(adopted) + columnSteps(adopted) + uniqueSteps(adopted))
+        }
         steps.append(.init(.before, .orphans, "resolve orphans (--orphans delete|quarantine)"))
         for adopted in tables { steps += on(adopted.table, foreignKeySteps(adopted)) }
         for adopted in tables {

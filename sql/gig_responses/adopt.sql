@@ -156,6 +156,21 @@ CREATE TABLE "public"."workspaces" (
 -- invariants:sql
 COMMENT ON TABLE "public"."workspaces" IS 'Seed 004: the tenant; gigs and responses belong to one.';
 
+-- invariants:step before transaction: add the missing columns of public.workspaces: created_at
+-- invariants:table public.workspaces
+-- invariants:done
+SELECT pg_catalog.count(*) = 1 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.workspaces') AND a.attname IN ('created_at') AND a.attnum > 0 AND NOT a.attisdropped;
+-- invariants:sql
+ALTER TABLE "public"."workspaces"
+    ADD COLUMN IF NOT EXISTS "created_at" timestamp with time zone NOT NULL DEFAULT now();
+
+-- invariants:step before transaction: set the declared defaults of public.workspaces
+-- invariants:table public.workspaces
+-- invariants:sql
+ALTER TABLE "public"."workspaces"
+    ALTER COLUMN "id" SET DEFAULT gen_random_uuid(),
+    ALTER COLUMN "created_at" SET DEFAULT now();
+
 -- invariants:step before transaction: create public.workspace_members (the app has none)
 -- invariants:table public.workspace_members
 -- invariants:done
@@ -176,6 +191,22 @@ COMMENT ON TABLE "public"."workspace_members" IS 'Who may read and write a works
 -- invariants:sql
 CREATE INDEX "workspace_members_user_id_workspace_id_idx"
     ON "public"."workspace_members" USING btree ("user_id", "workspace_id");
+
+-- invariants:step before transaction: add the missing columns of public.workspace_members: role, created_at
+-- invariants:table public.workspace_members
+-- invariants:done
+SELECT pg_catalog.count(*) = 2 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.workspace_members') AND a.attname IN ('role', 'created_at') AND a.attnum > 0 AND NOT a.attisdropped;
+-- invariants:sql
+ALTER TABLE "public"."workspace_members"
+    ADD COLUMN IF NOT EXISTS "role" text NOT NULL DEFAULT 'member',
+    ADD COLUMN IF NOT EXISTS "created_at" timestamp with time zone NOT NULL DEFAULT now();
+
+-- invariants:step before transaction: set the declared defaults of public.workspace_members
+-- invariants:table public.workspace_members
+-- invariants:sql
+ALTER TABLE "public"."workspace_members"
+    ALTER COLUMN "role" SET DEFAULT 'member',
+    ALTER COLUMN "created_at" SET DEFAULT now();
 
 -- invariants:step before transaction: create public.gigs (the app has none)
 -- invariants:table public.gigs
@@ -202,6 +233,44 @@ COMMENT ON TABLE "public"."gigs" IS 'Seed 004: a gig (job) with its response cou
 COMMENT ON COLUMN "public"."gigs"."responses" IS 'Responses to this gig; kept by the database.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."gigs"."new_responses" IS 'Responses with status NEW; kept by the database.';
+
+-- invariants:step before transaction: add the missing columns of public.gigs: responses, new_responses, created_at, updated_at
+-- invariants:table public.gigs
+-- invariants:done
+SELECT pg_catalog.count(*) = 4 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.gigs') AND a.attname IN ('responses', 'new_responses', 'created_at', 'updated_at') AND a.attnum > 0 AND NOT a.attisdropped;
+-- invariants:sql
+ALTER TABLE "public"."gigs"
+    ADD COLUMN IF NOT EXISTS "responses" bigint NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS "new_responses" bigint NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS "created_at" timestamp with time zone NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS "updated_at" timestamp with time zone NOT NULL DEFAULT now();
+
+-- invariants:step before transaction: set the declared defaults of public.gigs
+-- invariants:table public.gigs
+-- invariants:sql
+ALTER TABLE "public"."gigs"
+    ALTER COLUMN "id" SET DEFAULT gen_random_uuid(),
+    ALTER COLUMN "responses" SET DEFAULT 0,
+    ALTER COLUMN "new_responses" SET DEFAULT 0,
+    ALTER COLUMN "created_at" SET DEFAULT now(),
+    ALTER COLUMN "updated_at" SET DEFAULT now();
+
+-- invariants:step before alone: build the index of UNIQUE gigs_workspace_id_id_key concurrently
+-- invariants:table public.gigs
+-- invariants:index public.gigs_workspace_id_id_key
+-- invariants:done
+SELECT (SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_id_key')) OR (SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.gigs_workspace_id_id_key') AND i.indisvalid));
+-- invariants:sql
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "gigs_workspace_id_id_key"
+    ON "public"."gigs" USING btree ("workspace_id", "id");
+
+-- invariants:step before transaction: attach it as constraint gigs_workspace_id_id_key
+-- invariants:table public.gigs
+-- invariants:done
+SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_id_key');
+-- invariants:sql
+ALTER TABLE "public"."gigs"
+    ADD CONSTRAINT "gigs_workspace_id_id_key" UNIQUE USING INDEX "gigs_workspace_id_id_key";
 
 -- invariants:step before transaction: create public.responses (the app has none)
 -- invariants:table public.responses
@@ -235,58 +304,6 @@ CREATE INDEX "responses_workspace_id_gig_id_idx"
 -- invariants:sql
 CREATE INDEX "responses_entity_type_entity_id_idx"
     ON "public"."responses" USING btree ("entity_type", "entity_id");
-
--- invariants:step before transaction: add the missing columns of public.workspaces: created_at
--- invariants:table public.workspaces
--- invariants:done
-SELECT pg_catalog.count(*) = 1 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.workspaces') AND a.attname IN ('created_at') AND a.attnum > 0 AND NOT a.attisdropped;
--- invariants:sql
-ALTER TABLE "public"."workspaces"
-    ADD COLUMN IF NOT EXISTS "created_at" timestamp with time zone NOT NULL DEFAULT now();
-
--- invariants:step before transaction: set the declared defaults of public.workspaces
--- invariants:table public.workspaces
--- invariants:sql
-ALTER TABLE "public"."workspaces"
-    ALTER COLUMN "id" SET DEFAULT gen_random_uuid(),
-    ALTER COLUMN "created_at" SET DEFAULT now();
-
--- invariants:step before transaction: add the missing columns of public.workspace_members: role, created_at
--- invariants:table public.workspace_members
--- invariants:done
-SELECT pg_catalog.count(*) = 2 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.workspace_members') AND a.attname IN ('role', 'created_at') AND a.attnum > 0 AND NOT a.attisdropped;
--- invariants:sql
-ALTER TABLE "public"."workspace_members"
-    ADD COLUMN IF NOT EXISTS "role" text NOT NULL DEFAULT 'member',
-    ADD COLUMN IF NOT EXISTS "created_at" timestamp with time zone NOT NULL DEFAULT now();
-
--- invariants:step before transaction: set the declared defaults of public.workspace_members
--- invariants:table public.workspace_members
--- invariants:sql
-ALTER TABLE "public"."workspace_members"
-    ALTER COLUMN "role" SET DEFAULT 'member',
-    ALTER COLUMN "created_at" SET DEFAULT now();
-
--- invariants:step before transaction: add the missing columns of public.gigs: responses, new_responses, created_at, updated_at
--- invariants:table public.gigs
--- invariants:done
-SELECT pg_catalog.count(*) = 4 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.gigs') AND a.attname IN ('responses', 'new_responses', 'created_at', 'updated_at') AND a.attnum > 0 AND NOT a.attisdropped;
--- invariants:sql
-ALTER TABLE "public"."gigs"
-    ADD COLUMN IF NOT EXISTS "responses" bigint NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS "new_responses" bigint NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS "created_at" timestamp with time zone NOT NULL DEFAULT now(),
-    ADD COLUMN IF NOT EXISTS "updated_at" timestamp with time zone NOT NULL DEFAULT now();
-
--- invariants:step before transaction: set the declared defaults of public.gigs
--- invariants:table public.gigs
--- invariants:sql
-ALTER TABLE "public"."gigs"
-    ALTER COLUMN "id" SET DEFAULT gen_random_uuid(),
-    ALTER COLUMN "responses" SET DEFAULT 0,
-    ALTER COLUMN "new_responses" SET DEFAULT 0,
-    ALTER COLUMN "created_at" SET DEFAULT now(),
-    ALTER COLUMN "updated_at" SET DEFAULT now();
 
 -- invariants:step before transaction: add the missing columns of public.responses: gig_id, candidate_name, created_at, updated_at
 -- invariants:table public.responses
@@ -357,23 +374,6 @@ WITH batch AS (
 )
 SELECT (SELECT b."id"::text FROM batch AS b ORDER BY b."id" DESC LIMIT 1) AS cursor,
        (SELECT pg_catalog.count(*) FROM filled) AS rows;
-
--- invariants:step before alone: build the index of UNIQUE gigs_workspace_id_id_key concurrently
--- invariants:table public.gigs
--- invariants:index public.gigs_workspace_id_id_key
--- invariants:done
-SELECT (SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_id_key')) OR (SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.gigs_workspace_id_id_key') AND i.indisvalid));
--- invariants:sql
-CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "gigs_workspace_id_id_key"
-    ON "public"."gigs" USING btree ("workspace_id", "id");
-
--- invariants:step before transaction: attach it as constraint gigs_workspace_id_id_key
--- invariants:table public.gigs
--- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_id_key');
--- invariants:sql
-ALTER TABLE "public"."gigs"
-    ADD CONSTRAINT "gigs_workspace_id_id_key" UNIQUE USING INDEX "gigs_workspace_id_id_key";
 
 -- invariants:step before orphans: resolve orphans (--orphans delete|quarantine)
 

@@ -100,7 +100,20 @@ public enum ModelWorkRecordModule {
         Module("model_work_record", dependsOn: ["core", "auth"], summary: "seed 000: expert-panel sessions, model work record, leaderboards",
                migrations: [migration], repeatables: repeatables, checks: checks,
                tables: [modelStatistics, sessions].map(\.qualifiedName),
-               declaredTables: [modelStatistics, sessions])
+               declaredTables: [modelStatistics, sessions], adoption: adoption)
+    }
+
+    /// Seed 000's app already has `sessions` (the panel lives in `session_config`): adopted in
+    /// place. `model_statistics` is created when absent; an app's own one must fit the
+    /// declaration (its seed draft had integer counters and `ON DELETE SET NULL`: refused, named).
+    public static var adoption: Adoption {
+        Adoption(
+            module: "model_work_record", version: 1, source: "ModelWorkRecord.ModelWorkRecordModule.adoption",
+            tables: [
+                AdoptedTable(sessions, expects: ["id", "user_id"]),
+                AdoptedTable(modelStatistics, expects: ["id", "user_id", "model_id", "session_id", "response_count", "total_brains",
+                                                        "dismissal_count"]),
+            ])
     }
 
     public static var migration: Migration {
