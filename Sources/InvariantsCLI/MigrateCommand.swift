@@ -43,10 +43,8 @@ struct MigrateCommand: AsyncParsableCommand {
         try await failing {
             guard lockTimeout > 0 else { throw InvariantsError(.invalidInput, "--lock-timeout must be a positive number of seconds") }
             let catalog = try database.directory.load()
-            let configured = try Migrator(catalog: catalog, options: .init(lockWaitTimeout: .seconds(lockTimeout), storedLogic: try storedLogic.storedLogic(besides: database.directory),
-                                                                          modules: try modules.names(), dropModules: drop.names,
-                                                                          confirmDataLoss: drop.confirmDataLoss), logger: quietLogger)
-            var options = configured.options
+            var options = Migrator.Options(lockWaitTimeout: .seconds(lockTimeout), storedLogic: try storedLogic.storedLogic(besides: database.directory),
+                                           modules: try modules.names(), dropModules: drop.names, confirmDataLoss: drop.confirmDataLoss)
             options.orphans = try orphans.resolution()
             let migrator = try Migrator(catalog: catalog, options: options, logger: quietLogger)
             let url = try database.url()

@@ -65,9 +65,14 @@ struct AdoptionBuilder {
     static func name(_ table: QualifiedName) -> String { ObjectName.keyPart(table.schema) + "." + ObjectName.keyPart(table.name) }
     static func regclass(_ table: QualifiedName) -> String { "pg_catalog.to_regclass(\(SQLText.literal(name(table))))" }
 
-    static func constraintExists(_ table: QualifiedName, _ constraint: String, validated: Bool = false) -> String {
-        "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = \(regclass(table))"
-            + " AND k.conname = \(SQLText.literal(constraint))\(validated ? " AND k.convalidated" : ""))"
+    /// `SELECT EXISTS (…)` of a constraint named `constraint` on `table`, validated if asked,
+    /// and on exactly `columns` if given (the app's constraint may carry the same name).
+    static func constraintExists(_ table: QualifiedName, _ constraint: String, validated: Bool = false,
+                                 columns: [String]? = nil) -> String {
+        var conditions = ["k.conrelid = \(regclass(table))", "k.conname = \(SQLText.literal(constraint))"]
+        if validated { conditions.append("k.convalidated") }
+        if let columns { conditions.append("\(constraintColumns) = \(textArray(columns))") }
+        return "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE \(conditions.joined(separator: " AND ")))"
     }
 
     static func columnsExist(_ table: QualifiedName, _ columns: [String]) -> String {
@@ -344,9 +349,8 @@ struct AdoptionBuilder {
         let table = adopted.table
         return foreignKeys(adopted).flatMap { key -> [Adoption.Step] in
             let name = key.resolvedName(table: table.name)
-            let ours = Self.constraintExists(table.qualifiedName, name).dropLast()
-                + " AND \(Self.constraintColumns) = \(Self.textArray(key.columns)))"
-            let superseded = adopted.superseding.filter { $0.references == key.referencedTable }.map { old in
+            let old = adopted.superseding.first { $0.references == key.referencedTable }
+            let superseded = old.map { old in
                 """
                 SELECT pg_catalog.format('ALTER TABLE \(table.qualifiedName.sql.replacingOccurrences(of: "'", with: "''")) DROP CONSTRAINT %I', k.conname)
                 FROM pg_catalog.pg_constraint AS k
@@ -354,14 +358,14 @@ struct AdoptionBuilder {
                   AND k.confrelid = \(Self.regclass(old.references)) AND \(Self.constraintColumns) = \(Self.textArray(old.columns))
                 ORDER BY k.conname
                 """
-            }.first
+            }
             return [
-                .init(.before, .transaction, "add FOREIGN KEY \(name) NOT VALID" + (superseded == nil ? "" : ", replacing the app's key on \(SQLList.identifiers(adopted.superseding[0].columns))"),
-                      done: String(ours), superseded: superseded,
+                .init(.before, .transaction, "add FOREIGN KEY \(name) NOT VALID" + (old.map { ", replacing the app's key on \(SQLList.identifiers($0.columns))" } ?? ""),
+                      done: Self.constraintExists(table.qualifiedName, name, columns: key.columns), superseded: superseded,
                       statements: table.addConstraintSteps(.foreignKey(key), notValid: true).map(\.sql)),
                 // Ours and validated: the app's key of the same name (validated long ago) is not.
                 .init(.before, .transaction, "validate \(name) (SHARE UPDATE EXCLUSIVE: writes go on)",
-                      done: String(ours.dropLast()) + " AND k.convalidated)",
+                      done: Self.constraintExists(table.qualifiedName, name, validated: true, columns: key.columns),
                       statements: table.validateConstraintSteps(name).map(\.sql)),
             ]
         }

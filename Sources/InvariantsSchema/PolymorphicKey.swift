@@ -9,8 +9,8 @@
 /// Why not a stored generated column: adding one to a populated table rewrites it under ACCESS
 /// EXCLUSIVE, and PostgreSQL cannot turn a plain column into a generated one, so a database
 /// that already holds the table (adoption) could never reach that shape online. A plain column
-/// both kinds of database reach: a BEFORE trigger sets it on every insert and update (the
-/// client cannot choose it), and a CHECK keeps it equal to the expression even when triggers
+/// both kinds of database reach: a BEFORE trigger sets it whenever an insert or update leaves it
+/// wrong (the client cannot choose it), and a CHECK keeps it equal to the expression even when triggers
 /// are off (a restore with `session_replication_role = replica`).
 public struct PolymorphicKey: Hashable, Sendable {
     /// The child table that holds the reference.
@@ -67,8 +67,15 @@ public struct PolymorphicKey: Hashable, Sendable {
     }
 
     /// The trigger on every insert and update of ``table``.
-    public var trigger: Trigger {
-        Trigger(triggerName, on: table, .before, [.insert, .update], executing: function)
+    public var trigger: Trigger { keeping(triggerName, function) }
+
+    /// BEFORE INSERT OR UPDATE OF the three columns, only when the key is not already right: the
+    /// WHEN clause is evaluated without calling PL/pgSQL, so a status update or a row that
+    /// arrives right costs no function call. Any other UPDATE leaves the key as it is, which is
+    /// right once every row is filled (the CHECK is added only then).
+    func keeping(_ name: String, _ function: StoredFunction) -> Trigger {
+        Trigger(name, on: table, .before, [.insert, .update(of: [typeColumn, idColumn, column])],
+                when: "NEW.\(SQLText.identifier(column)) IS DISTINCT FROM (\(expression("NEW")))", executing: function)
     }
 
     /// The trigger function and the trigger, as stored logic. Applying the trigger also removes
@@ -95,7 +102,7 @@ public struct PolymorphicKey: Hashable, Sendable {
     /// generated column from OLD). The repeatable set's trigger drops it.
     public var bridgeStatements: [String] {
         [bridgeFunction.createSQL, bridgeFunction.revokeFromPublicSQL,
-         Trigger(bridgeTriggerName, on: table, .before, [.insert, .update], executing: bridgeFunction).createSQL]
+         keeping(bridgeTriggerName, bridgeFunction).createSQL]
     }
 
     var bridgeTriggerName: String { ObjectName.fitted("zzz_invariants_keep_\(column)_until_installed") }

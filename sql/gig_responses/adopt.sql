@@ -354,8 +354,9 @@ $fn$;
 REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"() FROM PUBLIC;
 -- invariants:sql
 CREATE OR REPLACE TRIGGER "zzz_invariants_keep_gig_id_until_installed"
-    BEFORE INSERT OR UPDATE ON "public"."responses"
+    BEFORE INSERT OR UPDATE OF "entity_type", "entity_id", "gig_id" ON "public"."responses"
     FOR EACH ROW
+    WHEN (NEW."gig_id" IS DISTINCT FROM (CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END))
     EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"();
 
 -- invariants:step before batches: fill public.responses.gig_id for existing rows, 5000 per batch
@@ -389,8 +390,8 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:step before transaction: validate workspace_members_workspace_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_workspace_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.convalidated);
+SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_workspace_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[]);
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     VALIDATE CONSTRAINT "workspace_members_workspace_id_fkey";
@@ -407,8 +408,8 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:step before transaction: validate workspace_members_user_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.convalidated);
+SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     VALIDATE CONSTRAINT "workspace_members_user_id_fkey";
@@ -425,8 +426,8 @@ ALTER TABLE "public"."gigs"
 -- invariants:step before transaction: validate gigs_workspace_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.gigs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.convalidated);
+SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[]);
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     VALIDATE CONSTRAINT "gigs_workspace_id_fkey";
@@ -450,8 +451,8 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: validate responses_entity_id_gig_fk (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_entity_id_gig_fk' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'gig_id']::text[] AND k.convalidated);
+SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_entity_id_gig_fk' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'gig_id']::text[]);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     VALIDATE CONSTRAINT "responses_entity_id_gig_fk";

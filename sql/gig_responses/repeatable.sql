@@ -827,10 +827,11 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:4d24e6a071ddb3b878eddce1cfc1d567ffb585bb43ca87782391bed3d7154d74","drop":["DROP TRIGGER IF EXISTS \"invariants_keep_gig_id\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_keep_gig_id","kind":"trigger","source":"PolymorphicKey(table: public.responses, column: gig_id)"}
+-- invariants:object {"checksum":"sha256:c7308f091b3e11c1016b45bc521f448a40c1f7c361195b317a1bd1a9a5643deb","drop":["DROP TRIGGER IF EXISTS \"invariants_keep_gig_id\" ON \"public\".\"responses\""],"key":"trigger public.responses.invariants_keep_gig_id","kind":"trigger","source":"PolymorphicKey(table: public.responses, column: gig_id)"}
 CREATE OR REPLACE TRIGGER "invariants_keep_gig_id"
-    BEFORE INSERT OR UPDATE ON "public"."responses"
+    BEFORE INSERT OR UPDATE OF "entity_type", "entity_id", "gig_id" ON "public"."responses"
     FOR EACH ROW
+    WHEN (NEW."gig_id" IS DISTINCT FROM (CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END))
     EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id"();
 
 -- invariants:statement
@@ -1088,7 +1089,7 @@ VALUES
      'sha256:ab88e4c15e4d18d6d37cd987f56237c7c6b2d85e8f1a8b6b532087d101aeeef9',
      ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."responses"']::text[], 'gig_responses'),
 ('trigger public.responses.invariants_keep_gig_id', 'trigger',
-     'sha256:4d24e6a071ddb3b878eddce1cfc1d567ffb585bb43ca87782391bed3d7154d74',
+     'sha256:c7308f091b3e11c1016b45bc521f448a40c1f7c361195b317a1bd1a9a5643deb',
      ARRAY['DROP TRIGGER IF EXISTS "invariants_keep_gig_id" ON "public"."responses"']::text[], 'gig_responses'),
 ('trigger public.responses.invariants_count_gig_responses_insert', 'trigger',
      'sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83',

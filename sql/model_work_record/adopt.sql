@@ -309,8 +309,8 @@ ALTER TABLE "public"."sessions"
 -- invariants:step before transaction: validate sessions_user_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.convalidated);
+SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     VALIDATE CONSTRAINT "sessions_user_id_fkey";
@@ -327,8 +327,8 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:step before transaction: validate model_statistics_user_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.convalidated);
+SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_user_id_fkey";
@@ -345,8 +345,8 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:step before transaction: validate model_statistics_user_id_session_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_session_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'session_id']::text[] AND k.convalidated);
+SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_session_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'session_id']::text[]);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_user_id_session_id_fkey";

@@ -140,9 +140,10 @@ public enum GigResponsesModule {
         Migration(
             module: "gig_responses", version: 2, name: "gig_key_by_trigger",
             source: "GigResponses.GigResponsesModule.gigKeyByTriggerMigration",
-            // The key is kept from this transaction on, by a bridge trigger the repeatable set's replaces.
-            steps: gigKey.bridgeStatements.map { MigrationStep($0) } + [MigrationStep(repointUpdatedAt)]
-                + [MigrationStep("ALTER TABLE \(responses.qualifiedName.sql)\n    ALTER COLUMN \"gig_id\" DROP EXPRESSION IF EXISTS")]
+            // The expression goes first (a BEFORE trigger's WHEN may not read a generated column);
+            // the key is kept from this transaction on, by a bridge the repeatable set's trigger replaces.
+            steps: [MigrationStep("ALTER TABLE \(responses.qualifiedName.sql)\n    ALTER COLUMN \"gig_id\" DROP EXPRESSION IF EXISTS")]
+                + gigKey.bridgeStatements.map { MigrationStep($0) } + [MigrationStep(repointUpdatedAt)]
                 + responses.addConstraintSteps(.check(gigKey.check), notValid: true)
                 + responses.commentSteps().filter { $0.sql.contains("\"gig_id\"") })
     }

@@ -188,7 +188,11 @@ struct GigAdoptionTests {
         let connection = try await database.connect(logger: quietLogger)
         defer { Task { try? await connection.close() } }
         let catalog = try projectCatalog()
-        let released = try catalog.updating("gig_responses") { $0.migrations = Array($0.migrations.prefix(1)) }
+        // Release 0.3: version 1 only, and no key trigger yet (its WHEN cannot read a generated column).
+        let released = try catalog.updating("gig_responses") {
+            $0.migrations = Array($0.migrations.prefix(1))
+            $0.repeatables.removeAll { $0.key.contains("keep_public_responses_gig_id") || $0.key.hasSuffix(".invariants_keep_gig_id") }
+        }
         try await Migrator(catalog: released, options: .init(modules: ["gig_responses"]), logger: quietLogger).migrate(on: connection)
         let workspace = UUID()
         try await connection.run("INSERT INTO public.workspaces (id, name) VALUES ('\(workspace)', 'w')")

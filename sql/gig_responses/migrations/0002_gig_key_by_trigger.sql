@@ -8,7 +8,7 @@
 -- Apply with `invariants migrate`, or by hand (same ledger row either way):
 --   psql -v ON_ERROR_STOP=1 -f sql/gig_responses/migrations/0002_gig_key_by_trigger.sql
 -- invariants:migration module=gig_responses version=2 name=gig_key_by_trigger lock_timeout_ms=5000 statement_timeout_ms=0
--- invariants:checksum sha256:a961eafed2a877a0f6628e39b4b894d6fd8e7992feb1dcca3fda4420b0c01d39
+-- invariants:checksum sha256:1edb3d9540dad9b6f4aa471af92ca9dd3a0a7a3722bdb650310f721786b5cd54
 
 -- invariants:psql
 \set ON_ERROR_STOP on
@@ -83,6 +83,10 @@ END
 $guard$;
 
 -- invariants:step
+ALTER TABLE "public"."responses"
+    ALTER COLUMN "gig_id" DROP EXPRESSION IF EXISTS;
+
+-- invariants:step
 CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -100,8 +104,9 @@ REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id_until_inst
 
 -- invariants:step
 CREATE OR REPLACE TRIGGER "zzz_invariants_keep_gig_id_until_installed"
-    BEFORE INSERT OR UPDATE ON "public"."responses"
+    BEFORE INSERT OR UPDATE OF "entity_type", "entity_id", "gig_id" ON "public"."responses"
     FOR EACH ROW
+    WHEN (NEW."gig_id" IS DISTINCT FROM (CASE WHEN NEW."entity_type" = 'gig' THEN NEW."entity_id" END))
     EXECUTE FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"();
 
 -- invariants:step
@@ -121,10 +126,6 @@ $repoint$;
 
 -- invariants:step
 ALTER TABLE "public"."responses"
-    ALTER COLUMN "gig_id" DROP EXPRESSION IF EXISTS;
-
--- invariants:step
-ALTER TABLE "public"."responses"
     ADD CONSTRAINT "responses_gig_id_kept" CHECK ("gig_id" IS NOT DISTINCT FROM (CASE WHEN "entity_type" = 'gig' THEN "entity_id" END)) NOT VALID;
 
 -- invariants:step
@@ -132,7 +133,7 @@ COMMENT ON COLUMN "public"."responses"."gig_id" IS 'entity_id when entity_type =
 
 -- invariants:psql
 INSERT INTO "invariants"."module_migrations" ("module", "version", "name", "checksum", "execution_ms")
-VALUES ('gig_responses', 2, 'gig_key_by_trigger', 'sha256:a961eafed2a877a0f6628e39b4b894d6fd8e7992feb1dcca3fda4420b0c01d39',
+VALUES ('gig_responses', 2, 'gig_key_by_trigger', 'sha256:1edb3d9540dad9b6f4aa471af92ca9dd3a0a7a3722bdb650310f721786b5cd54',
         (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);
 INSERT INTO "invariants"."installed_modules" ("module", "chosen") VALUES ('gig_responses', true)
 ON CONFLICT ("module") DO NOTHING;
