@@ -9,6 +9,9 @@ extension Migrator {
     struct AdoptionSteps {
         var before: [MigrationPlan.Step] = []
         var after: [MigrationPlan.Step] = []
+        /// The app's triggers (and their functions) the repeatable set replaces: dropped first in
+        /// its transaction (``InvariantsSchema/Adoption/supersededTriggers``).
+        var supersededTriggerDrops: [String] = []
     }
 
     /// Whether `module` takes over existing tables: it declares an adoption, none of its
@@ -28,6 +31,9 @@ extension Migrator {
         let orphans = try await findOrphans(adoption, session: session)
         let progress = try await adoptionProgress(adoption.module, session: session)
         var result = AdoptionSteps()
+        for query in adoption.supersededTriggers {
+            result.supersededTriggerDrops += try await session.rows(PostgresQuery(unsafeSQL: query)).compactMap { try? $0.decode(String.self) }
+        }
         var created: Set<QualifiedName> = []
         for step in adoption.steps {
             // A table the adoption creates is created whole: its other steps have nothing to do.

@@ -189,6 +189,7 @@ extension Migrator {
         steps += drops
         let pending = Set(status.pendingMigrations.map { ModuleVersion($0.module, $0.version) })
         var afterRepeatables: [MigrationPlan.Step] = []
+        var supersededTriggerDrops: [String] = []
         var adopting: [String] = []
         for module in target {
             let chosen = installed[module.name] ?? (options.modules?.contains(module.name) ?? true)
@@ -197,6 +198,7 @@ extension Migrator {
                 let planned = try await adoptionSteps(module, adoption, chosen: chosen, session: session)
                 steps += planned.before
                 afterRepeatables += planned.after
+                supersededTriggerDrops += planned.supersededTriggerDrops
                 adopting.append(module.name)
                 continue
             }
@@ -205,7 +207,7 @@ extension Migrator {
             }
         }
         let repeatable = try repeatableStep(status, ledger: ledger, catalog: restricted)
-        if let repeatable { steps.append(repeatable.step) }
+        if let step = replacingAppTriggers(supersededTriggerDrops, in: repeatable?.step) { steps.append(step) }
         // Counter backfills need the triggers in first; the ledger rows come last.
         steps += afterRepeatables
         let action = extensionChanges(ledger, catalog: restricted)
@@ -213,6 +215,23 @@ extension Migrator {
                              dropping: options.dropModules, adopting: adopting, steps: steps,
                              appliedRepeatables: repeatable?.applied ?? [], droppedRepeatables: repeatable?.dropped ?? [],
                              extensionChange: action.description)
+    }
+
+    /// The repeatable set's step with the app's superseded triggers dropped first, in its
+    /// transaction: a row written meanwhile meets either the app's trigger or ours, never both
+    /// or neither. Without a repeatable step (nothing of ours to install) the drops run alone.
+    private func replacingAppTriggers(_ drops: [String], in repeatable: MigrationPlan.Step?) -> MigrationPlan.Step? {
+        guard !drops.isEmpty else { return repeatable }
+        let label = "the app's trigger this set replaces (found by definition)"
+        guard var step = repeatable else {
+            let statements = ["SET LOCAL lock_timeout = '5000ms'"] + drops
+            return .init(kind: .adoption, title: "drop the app's superseded triggers: \(drops.joined(separator: "; "))", transactional: true,
+                         statements: statements, labels: statements.map { _ in label })
+        }
+        step.statements.insert(contentsOf: drops, at: 1)
+        step.labels.insert(contentsOf: drops.map { _ in label }, at: 1)
+        step.title += "; replaces the app's: \(drops.joined(separator: "; "))"
+        return step
     }
 
     private func migrationSteps(_ migration: Migration, chosen: Bool, session: SQLSession) async throws(InvariantsError) -> [MigrationPlan.Step] {

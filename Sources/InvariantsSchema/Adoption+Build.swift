@@ -11,26 +11,18 @@ public struct AdoptedTable: Sendable, Hashable {
     /// An app's own foreign key this declaration replaces, recognised by its columns and
     /// referenced table (it may carry our name: `responses_entity_id_gig_fk`).
     public var superseding: [SupersededForeignKey]
+    /// An app's own trigger on this table that a repeatable trigger replaces, recognised by what
+    /// its function writes (it may carry our name: `save_completed_generation_to_history`).
+    public var supersedingTriggers: [SupersededTrigger]
 
     /// `table`, whose `expects` columns the app must have.
-    public init(_ table: Table, expects: [String], afterBackfill: [String] = [], superseding: [SupersededForeignKey] = []) {
+    public init(_ table: Table, expects: [String], afterBackfill: [String] = [], superseding: [SupersededForeignKey] = [],
+                supersedingTriggers: [SupersededTrigger] = []) {
         self.table = table
         self.expects = expects
         self.afterBackfill = afterBackfill
         self.superseding = superseding
-    }
-}
-
-/// An app's foreign key on `columns` referencing `table`, dropped when the declared key replaces it.
-public struct SupersededForeignKey: Sendable, Hashable {
-    /// The app's key columns, in order.
-    public var columns: [String]
-    /// The table the app's key references.
-    public var references: QualifiedName
-    /// The app's key on `columns` → `references`.
-    public init(_ columns: [String], references: QualifiedName) {
-        self.columns = columns
-        self.references = references
+        self.supersedingTriggers = supersedingTriggers
     }
 }
 
@@ -44,13 +36,15 @@ extension Adoption {
     /// live tables, the orphans of every foreign key, and the steps in a safe order —
     /// columns, kept keys filled in batches, unique keys built concurrently, orphans resolved,
     /// foreign keys `NOT VALID` then validated, checks likewise, indexes concurrently; after the
-    /// repeatable set: counter backfills, then the checks that need exact counters.
+    /// repeatable set: counter backfills, the module's own `backfills` (phase
+    /// ``Adoption/Step/Phase/after``, e.g. links the app's old rows lack), then the checks that
+    /// need exact counters.
     public init(module: String, version: Int, source: String, tables: [AdoptedTable], keys: [PolymorphicKey] = [],
-                counters: [CounterCache] = []) {
-        var builder = AdoptionBuilder(tables: tables, keys: keys, counters: counters)
+                counters: [CounterCache] = [], backfills: [Adoption.Step] = []) {
+        var builder = AdoptionBuilder(tables: tables, keys: keys, counters: counters, backfills: backfills)
         self.init(module: module, version: version, source: source, tables: tables.map(\.table.qualifiedName),
                   expectations: builder.expectations(), violations: builder.violations(), orphans: builder.orphans(),
-                  steps: builder.steps())
+                  steps: builder.steps(), supersededTriggers: tables.flatMap(\.supersedingTriggers).map(\.dropQuery))
     }
 }
 
@@ -59,6 +53,7 @@ struct AdoptionBuilder {
     let tables: [AdoptedTable]
     let keys: [PolymorphicKey]
     let counters: [CounterCache]
+    let backfills: [Adoption.Step]
 
     // MARK: Catalog probes
 
@@ -254,6 +249,7 @@ struct AdoptionBuilder {
                                               statements: adopted.table.commentSteps().map(\.sql))])
         }
         steps += counters.map(backfillStep)
+        steps += backfills
         for adopted in tables {
             steps += on(adopted.table, checks(adopted).filter { adopted.afterBackfill.contains($0.resolvedName(table: adopted.table.name)) }
                 .flatMap { checkSteps($0, on: adopted.table, phase: .after) })

@@ -134,10 +134,15 @@ public struct Adoption: Sendable, Hashable {
     public var orphans: [Orphans]
     /// The steps in order (phase ``Step/Phase/before`` first).
     public var steps: [Step]
+    /// Queries returning the statements (text) that drop the app's triggers a repeatable trigger
+    /// replaces (``SupersededTrigger/dropQuery``): the migrator runs them first in the repeatable
+    /// set's own transaction, so every row is handled by exactly one of the two.
+    public var supersededTriggers: [String]
 
-    /// An adoption from its parts; ``Adoption/init(module:version:source:tables:keys:counters:)`` derives them.
+    /// An adoption from its parts; ``Adoption/init(module:version:source:tables:keys:counters:backfills:)`` derives them.
     public init(module: String, version: Int, source: String, tables: [QualifiedName], expectations: String,
-                violations: [Violations], orphans: [Orphans], steps: [Step]) {
+                violations: [Violations], orphans: [Orphans], steps: [Step], supersededTriggers: [String] = []) {
+        self.supersededTriggers = supersededTriggers
         self.module = module
         self.version = version
         self.source = source

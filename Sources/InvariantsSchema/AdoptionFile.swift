@@ -5,7 +5,8 @@
 /// `-- invariants:orphans <table> key=<column> parent=<table> quarantine=<table>` (the orphan
 /// condition), `-- invariants:step <phase> <run>: <title>` followed by its optional
 /// `-- invariants:done` and `-- invariants:superseded` queries and its `-- invariants:sql`
-/// statements. `-- invariants:section` lines only title what follows. Not a psql script: the
+/// statements; `-- invariants:superseded-triggers` (the app's triggers the repeatable set
+/// replaces, ``Adoption/supersededTriggers``). `-- invariants:section` lines only title what follows. Not a psql script: the
 /// steps are guarded and batched by the migrator, and `invariants plan` prints what it sends.
 public enum AdoptionFile {
     static let prefix = "-- invariants:"
@@ -38,6 +39,12 @@ public enum AdoptionFile {
         for orphans in adoption.orphans {
             out += "\n\(prefix)orphans \(AdoptionBuilder.name(orphans.table)) key=\(orphans.key) parent=\(AdoptionBuilder.name(orphans.parent))"
                 + " quarantine=\(AdoptionBuilder.name(orphans.quarantine))\n\(orphans.condition);\n"
+        }
+        if !adoption.supersededTriggers.isEmpty {
+            out += "\n\(prefix)section the app's triggers the repeatable set replaces (dropped in its transaction)\n"
+        }
+        for query in adoption.supersededTriggers {
+            out += "\n\(prefix)superseded-triggers\n\(query);\n"
         }
         var phase: Adoption.Step.Phase?
         for step in adoption.steps {
@@ -93,6 +100,7 @@ public enum AdoptionFile {
             switch words.first {
             case "section": continue
             case "expect": adoption.expectations = try statement(block)
+            case "superseded-triggers": adoption.supersededTriggers.append(try statement(block))
             case "violations":
                 guard words.count == 3, let colon = words[2].firstIndex(of: ":") else { throw SchemaError("\(fileName): malformed '\(block.marker)'") }
                 adoption.violations.append(.init(table: Self.table(words[1]), columns: words[2][..<colon].split(separator: ",").map(String.init),

@@ -25,21 +25,22 @@ extension ThrowawayPostgres {
             unixSocketPath: layout.socketPath(port: port), username: superuser, password: nil, database: database)
     }
 
-    /// Opens a connection over TCP with the password. Close it when done.
+    /// Opens a connection over TCP with the password. Close it when done (until then it is
+    /// kept by ``OpenConnections``, so a test that throws first fails instead of crashing).
     public nonisolated func connect(
         database: String = "postgres", logger: Logger = ThrowawayPostgres.quietLogger
     ) async throws -> PostgresConnection {
-        try await PostgresConnection.connect(
-            configuration: connectionConfiguration(database: database), id: nextConnectionID(), logger: logger)
+        OpenConnections.kept(try await PostgresConnection.connect(
+            configuration: connectionConfiguration(database: database), id: nextConnectionID(), logger: logger))
     }
 
     /// Opens a connection over the Unix socket. Close it when done.
     public nonisolated func connectOverSocket(
         database: String = "postgres", logger: Logger = ThrowawayPostgres.quietLogger
     ) async throws -> PostgresConnection {
-        try await PostgresConnection.connect(
+        OpenConnections.kept(try await PostgresConnection.connect(
             configuration: socketConnectionConfiguration(database: database), id: nextConnectionID(),
-            logger: logger)
+            logger: logger))
     }
 
     /// A logger that only reports errors, so test output stays readable.

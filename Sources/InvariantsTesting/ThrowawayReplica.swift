@@ -61,8 +61,8 @@ public actor ThrowawayReplica {
     public nonisolated func connect(
         database: String = "postgres", logger: Logger = ThrowawayPostgres.quietLogger
     ) async throws -> PostgresConnection {
-        try await PostgresConnection.connect(
-            configuration: connectionConfiguration(database: database), id: nextConnectionID(), logger: logger)
+        OpenConnections.kept(try await PostgresConnection.connect(
+            configuration: connectionConfiguration(database: database), id: nextConnectionID(), logger: logger))
     }
 
     /// Waits until the replica is in recovery (a standby, not promoted) and has replayed the

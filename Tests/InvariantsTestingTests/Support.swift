@@ -28,7 +28,7 @@ func connect(url: String) async throws -> PostgresConnection {
         password: components.password,
         database: String(components.path.dropFirst()),
         tls: .disable)
-    return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+    return OpenConnections.kept(try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger))
 }
 
 func ownerUID(_ path: String) -> UInt32? {

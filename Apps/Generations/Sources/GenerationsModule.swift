@@ -32,7 +32,7 @@ public enum GenerationsModule {
                    + GenerationsSameOwner.migrations,
                repeatables: repeatables, checks: checks,
                tables: [generationJobs, generations].map(\.qualifiedName),
-               declaredTables: [generationJobs, generations])
+               declaredTables: [generationJobs, generations], adoption: adoption)
     }
 
     public static var migration: Migration {

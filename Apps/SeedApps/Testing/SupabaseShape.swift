@@ -1,6 +1,5 @@
-import InvariantsTesting
+public import InvariantsTesting
 import PostgresNIO
-import SeedAppsTesting
 
 /// A database shaped as a Supabase project's before the app's first migration, written from
 /// Supabase's documented setup (supabase/postgres's initial schema, GoTrue's `auth` tables): the
@@ -9,9 +8,9 @@ import SeedAppsTesting
 /// `storage` and `extensions`, and — what matters most here — the default privileges that grant
 /// ALL on every new table, sequence and function in `public` to anon, authenticated and
 /// service_role. Not Supabase itself (no GoTrue, no PostgREST): its catalog shape.
-enum SupabaseShape {
+public enum SupabaseShape {
     /// Roles are cluster-wide and tests share a server: each is created unless it exists.
-    static func createRole(_ name: String, _ attributes: String) -> String {
+    public static func createRole(_ name: String, _ attributes: String) -> String {
         """
         DO $$ BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(name)') THEN CREATE ROLE \(name) \(attributes); END IF;
@@ -20,7 +19,8 @@ enum SupabaseShape {
         """
     }
 
-    static var statements: [String] {
+    /// Everything, in order, on an empty database as the superuser.
+    public static var statements: [String] {
         [
             createRole("anon", "NOLOGIN NOINHERIT"),
             createRole("authenticated", "NOLOGIN NOINHERIT"),
@@ -116,7 +116,7 @@ enum SupabaseShape {
     /// A new database shaped as a fresh Supabase project, on a server of its own: the platform
     /// roles are cluster-wide, and tests on the shared server compare the cluster's roles.
     /// The caller stops `server`.
-    static func makeDatabase() async throws -> (server: ThrowawayPostgres, database: TestDatabase) {
+    public static func makeDatabase() async throws -> (server: ThrowawayPostgres, database: TestDatabase) {
         let server = try await ThrowawayPostgres.start()
         let database = try await server.makeDatabase(from: nil)
         let connection = try await database.connect(logger: quietLogger)
