@@ -3,7 +3,7 @@
 /// one does, `migrate` runs this instead and records every migration up to ``version`` as
 /// applied, so both kinds of database continue on one stream, in one shape.
 ///
-/// Rendered from the module's table declarations by ``Adoption/init(module:version:source:tables:keys:counters:)``
+/// Rendered from the module's table declarations by ``Adoption/init(module:version:source:tables:keys:counters:backfills:)``
 /// into `sql/<module>/adopt.sql` (``AdoptionFile``). The migrator runs it in this order:
 /// 1. ``expectations`` and ``violations``: every mismatch of the live tables is listed in one
 ///    refusal, before anything is written;
