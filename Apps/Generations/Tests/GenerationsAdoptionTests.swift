@@ -16,6 +16,8 @@ import Testing
 struct GenerationsAdoptionTests {
     static let users = 10
     static let jobsBefore = 200
+    /// Pending jobs for the workers: more than they can complete before the migration ends.
+    static let jobsPending = 3_000
 
     func migrator() throws -> Migrator {
         try Migrator(catalog: try projectCatalog(), options: .init(modules: ["generations"]), logger: quietLogger)
@@ -47,7 +49,7 @@ struct GenerationsAdoptionTests {
         // The URL names the job, so a card is found by it whatever its shape.
         try await sql("""
             INSERT INTO public.generation_jobs (id, user_id, description)
-            SELECT md5('j' || j)::uuid, md5('u' || (1 + j % \(Self.users)))::uuid, 'prompt ' || j FROM generate_series(1, \(Self.jobsBefore + 400)) j
+            SELECT md5('j' || j)::uuid, md5('u' || (1 + j % \(Self.users)))::uuid, 'prompt ' || j FROM generate_series(1, \(Self.jobsBefore + Self.jobsPending)) j
             """)
         try await sql("""
             UPDATE public.generation_jobs SET status = 'completed', tokens_cost = 3,
@@ -76,7 +78,7 @@ struct GenerationsAdoptionTests {
                         _ = try await worker.query("SET ROLE service_role", logger: quietLogger).collect()
                         while !workers.stop.load(ordering: .relaxed) {
                             let job = workers.next.wrappingAdd(1, ordering: .relaxed).newValue
-                            guard job <= Self.jobsBefore + 400 else { break }
+                            guard job <= Self.jobsBefore + Self.jobsPending else { break }
                             do {
                                 _ = try await worker.query(PostgresQuery(unsafeSQL: """
                                     UPDATE public.generation_jobs SET status = 'completed', tokens_cost = 3,
@@ -86,7 +88,7 @@ struct GenerationsAdoptionTests {
                             } catch {
                                 workers.failures.withLock { $0.append(String(reflecting: error)) }
                             }
-                            try await Task.sleep(for: .milliseconds(2))
+                            try await Task.sleep(for: .milliseconds(5))
                         }
                     }
                 }
@@ -104,6 +106,13 @@ struct GenerationsAdoptionTests {
         #expect(failures.isEmpty, "\(failures.prefix(2))")
         let completed = try await count("SELECT count(*) FROM public.generation_jobs WHERE status = 'completed'")
         #expect(completed > Int64(Self.jobsBefore) + 20, "jobs completed during and after the migration: \(completed)")
+        #expect(completed < Int64(Self.jobsBefore + Self.jobsPending), "the workers ran until the migration was over")
+        // Both triggers handled some of the workers' jobs: only the module's state machine sets finished_at.
+        let workersJobs = "id IN (SELECT md5('j' || j)::uuid FROM generate_series(\(Self.jobsBefore + 1), \(Self.jobsBefore + Self.jobsPending)) j)"
+        #expect(try await count("SELECT count(*) FROM public.generation_jobs WHERE status = 'completed' AND finished_at IS NULL AND \(workersJobs)") > 0,
+                "some completed by the app's trigger while the adoption ran")
+        #expect(try await count("SELECT count(*) FROM public.generation_jobs WHERE status = 'completed' AND finished_at IS NOT NULL AND \(workersJobs)") > 0,
+                "some completed by the module's trigger after the swap")
 
         // Replaced, not doubled: one trigger of that name, ours; the app's function gone.
         #expect(try await count("""
