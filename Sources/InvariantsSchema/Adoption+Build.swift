@@ -14,10 +14,18 @@ public struct AdoptedTable: Sendable, Hashable {
     /// An app's own trigger on this table that a repeatable trigger replaces, recognised by what
     /// its function writes (it may carry our name: `save_completed_generation_to_history`).
     public var supersedingTriggers: [SupersededTrigger]
+    /// Columns the app may have with an older type, changed to the declared one in place
+    /// (seed 003's `varchar(100)` and `timestamp`).
+    public var converting: [ColumnConversion]
+    /// Declared NOT NULL columns the app's table may have nullable: made NOT NULL online, and
+    /// refused (with the count) while rows hold NULL.
+    public var settingNotNull: [String]
 
     /// `table`, whose `expects` columns the app must have.
     public init(_ table: Table, expects: [String], afterBackfill: [String] = [], superseding: [SupersededForeignKey] = [],
-                supersedingTriggers: [SupersededTrigger] = []) {
+                supersedingTriggers: [SupersededTrigger] = [], converting: [ColumnConversion] = [], settingNotNull: [String] = []) {
+        self.converting = converting
+        self.settingNotNull = settingNotNull
         self.table = table
         self.expects = expects
         self.afterBackfill = afterBackfill
@@ -62,11 +70,18 @@ struct AdoptionBuilder {
 
     /// `SELECT EXISTS (…)` of a constraint named `constraint` on `table`, validated if asked,
     /// and on exactly `columns` if given (the app's constraint may carry the same name).
+    /// With `foreignKey`, only a key of that definition counts (referenced table and columns,
+    /// actions): the app's may have our name and the same columns but another `ON DELETE`.
     static func constraintExists(_ table: QualifiedName, _ constraint: String, validated: Bool = false,
-                                 columns: [String]? = nil) -> String {
+                                 columns: [String]? = nil, foreignKey: ForeignKey? = nil) -> String {
         var conditions = ["k.conrelid = \(regclass(table))", "k.conname = \(SQLText.literal(constraint))"]
         if validated { conditions.append("k.convalidated") }
         if let columns { conditions.append("\(constraintColumns) = \(textArray(columns))") }
+        if let key = foreignKey {
+            conditions += ["k.contype = 'f'", "k.confrelid = \(regclass(key.referencedTable))",
+                           "\(referencedColumns) = \(textArray(key.referencedColumns))",
+                           "k.confdeltype = '\(key.onDelete.catalogCode)'", "k.confupdtype = '\(key.onUpdate.catalogCode)'"]
+        }
         return "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE \(conditions.joined(separator: " AND ")))"
     }
 
@@ -85,6 +100,12 @@ struct AdoptionBuilder {
                 JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position)
         """
 
+    /// A foreign key's referenced column names in key order, on alias `k` of pg_constraint.
+    static let referencedColumns = """
+        ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+                JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position)
+        """
+
     static func textArray(_ values: [String]) -> String {
         "ARRAY[" + values.map(SQLText.literal).joined(separator: ", ") + "]::text[]"
     }
@@ -101,7 +122,9 @@ struct AdoptionBuilder {
             cache.parent == table.qualifiedName && cache.counters.contains { $0.column == column.name }
         }
         if isCounter, column.type == .bigint { return ["bigint", "integer"] }
-        return [column.type.sql]
+        let adopted = tables.first { $0.table.qualifiedName == table.qualifiedName }
+        let older = adopted?.converting.filter { $0.column == column.name }.map(\.from.sql) ?? []
+        return [column.type.sql] + older
     }
 
     func foreignKeys(_ adopted: AdoptedTable) -> [ForeignKey] {
@@ -124,18 +147,25 @@ struct AdoptionBuilder {
             for column in table.columns {
                 let accepted = Self.textArray(acceptedTypes(table, column))
                 let addable = !adopted.expects.contains(column.name)
-                columnRows.append("(\(name), \(SQLText.literal(column.name)), \(accepted), \(!column.nullable), \(addable))")
+                let settable = adopted.settingNotNull.contains(column.name)
+                columnRows.append("(\(name), \(SQLText.literal(column.name)), \(accepted), \(!column.nullable), \(addable), \(settable))")
             }
             if let primaryKey = table.primaryKey {
                 keyRows.append("(\(name), \(Self.textArray(primaryKey.columns)))")
             }
             for constraint in table.constraints {
                 let kind = switch constraint { case .primaryKey: "p"; case .foreignKey: "f"; case .unique: "u"; case .check: "c" }
-                nameRows.append("(\(name), \(SQLText.literal(constraint.resolvedName(table: table.name))), '\(kind)')")
+                // A foreign key of our name on another table or with other actions is the app's:
+                // replaced when declared superseded, a mismatch otherwise.
+                var definition = "NULL::text, NULL::text"
+                if case .foreignKey(let key) = constraint, !adopted.superseding.contains(where: { $0.references == key.referencedTable }) {
+                    definition = "\(SQLText.literal(Self.name(key.referencedTable))), '\(key.onDelete.catalogCode)\(key.onUpdate.catalogCode)'"
+                }
+                nameRows.append("(\(name), \(SQLText.literal(constraint.resolvedName(table: table.name))), '\(kind)', \(definition))")
             }
         }
         return """
-            WITH expected (table_name, column_name, accepted_types, not_null, addable) AS (
+            WITH expected (table_name, column_name, accepted_types, not_null, addable, settable_not_null) AS (
                 VALUES
                     \(columnRows.joined(separator: ",\n        "))
             ), live AS (
@@ -149,11 +179,12 @@ struct AdoptionBuilder {
             ), keys (table_name, columns) AS (
                 VALUES
                     \(keyRows.joined(separator: ",\n        "))
-            ), named (table_name, constraint_name, kind) AS (
+            ), named (table_name, constraint_name, kind, referenced_table, actions) AS (
                 VALUES
                     \(nameRows.joined(separator: ",\n        "))
             )
-            -- Columns: the declared type (a counter may stay integer) and nullability.
+            -- Columns: the declared type (a counter may stay integer, an older type converts in
+            -- place) and nullability (a nullable column declared settable is made NOT NULL).
             SELECT l.table_name || '.' || l.column_name || ': expected ' || l.accepted_types[1]
                    || CASE WHEN l.not_null THEN ' NOT NULL' ELSE ' NULL' END || ', found '
                    || CASE WHEN l.present
@@ -161,7 +192,8 @@ struct AdoptionBuilder {
                            ELSE 'no such column' END AS problem
             FROM live AS l
             WHERE (NOT l.present AND NOT l.addable)
-               OR (l.present AND (l.live_type <> ALL (l.accepted_types) OR l.not_null <> l.live_not_null))
+               OR (l.present AND (l.live_type <> ALL (l.accepted_types)
+                                  OR (l.not_null <> l.live_not_null AND NOT (l.settable_not_null AND l.not_null))))
             UNION ALL
             -- Primary keys: the declared columns, in order.
             SELECT t.table_name || ': expected PRIMARY KEY (' || pg_catalog.array_to_string(t.columns, ', ') || '), found '
@@ -173,14 +205,16 @@ struct AdoptionBuilder {
                               WHERE k.conrelid = pg_catalog.to_regclass(t.table_name) AND k.contype = 'p'
                                 AND \(Self.constraintColumns) = t.columns)
             UNION ALL
-            -- A constraint of a declared name but of another kind (one of the same kind is checked,
-            -- or replaced when declared superseded, by the step that adds it).
+            -- A constraint of a declared name but of another kind, or a foreign key of that name
+            -- referencing another table or with other actions, not declared superseded.
             SELECT n.table_name || '.' || n.constraint_name || ': a constraint of this name exists with another definition ('
                    || pg_catalog.pg_get_constraintdef(k.oid) || ')'
             FROM named AS n
             JOIN pg_catalog.pg_constraint AS k
               ON k.conrelid = pg_catalog.to_regclass(n.table_name) AND k.conname = n.constraint_name
             WHERE k.contype <> n.kind
+               OR (n.referenced_table IS NOT NULL AND (k.confrelid IS DISTINCT FROM pg_catalog.to_regclass(n.referenced_table)
+                                                        OR k.confdeltype::text || k.confupdtype::text <> n.actions))\(conversionBlockers().map { "\nUNION ALL\n" + $0 } ?? "")
             ORDER BY 1
             """
     }
@@ -189,7 +223,7 @@ struct AdoptionBuilder {
     /// ``Adoption/Step/superseded`` queries find them. Here a same-name constraint of another
     /// kind is a mismatch; a same-kind one is checked by the step that replaces it.
     func violations() -> [Adoption.Violations] {
-        tables.flatMap { adopted in
+        tables.flatMap(notNullViolations) + tables.flatMap { adopted in
             checks(adopted).filter { check in
                 !check.columns.isEmpty && check.columns.allSatisfy(adopted.expects.contains)
             }.map { check in
@@ -235,7 +269,7 @@ struct AdoptionBuilder {
         }
         // Table by table, parents first: a child created here needs its parent's unique key.
         for adopted in tables {
-            steps += on(adopted.table, createSteps(adopted) + columnSteps(adopted) + uniqueSteps(adopted))
+            steps += on(adopted.table, createSteps(adopted) + columnSteps(adopted) + columnChangeSteps(adopted) + uniqueSteps(adopted))
         }
         steps.append(.init(.before, .orphans, "resolve orphans (--orphans delete|quarantine)"))
         for adopted in tables { steps += on(adopted.table, foreignKeySteps(adopted)) }
@@ -357,11 +391,11 @@ struct AdoptionBuilder {
             }
             return [
                 .init(.before, .transaction, "add FOREIGN KEY \(name) NOT VALID" + (old.map { ", replacing the app's key on \(SQLList.identifiers($0.columns))" } ?? ""),
-                      done: Self.constraintExists(table.qualifiedName, name, columns: key.columns), superseded: superseded,
+                      done: Self.constraintExists(table.qualifiedName, name, columns: key.columns, foreignKey: key), superseded: superseded,
                       statements: table.addConstraintSteps(.foreignKey(key), notValid: true).map(\.sql)),
                 // Ours and validated: the app's key of the same name (validated long ago) is not.
                 .init(.before, .transaction, "validate \(name) (SHARE UPDATE EXCLUSIVE: writes go on)",
-                      done: Self.constraintExists(table.qualifiedName, name, validated: true, columns: key.columns),
+                      done: Self.constraintExists(table.qualifiedName, name, validated: true, columns: key.columns, foreignKey: key),
                       statements: table.validateConstraintSteps(name).map(\.sql)),
             ]
         }

@@ -27,6 +27,17 @@ public struct ReferentialAction: Hashable, Sendable {
         ReferentialAction(kind: .setDefault, columns: columns)
     }
 
+    /// The action's letter in `pg_constraint.confdeltype` / `confupdtype`.
+    var catalogCode: String {
+        switch kind {
+        case .noAction: "a"
+        case .restrict: "r"
+        case .cascade: "c"
+        case .setNull: "n"
+        case .setDefault: "d"
+        }
+    }
+
     /// The action as SQL, e.g. `SET NULL ("owner_id")`.
     public var sql: String {
         let base = switch kind {

@@ -13,31 +13,31 @@
 -- invariants:section what the live tables must already have
 
 -- invariants:expect
-WITH expected (table_name, column_name, accepted_types, not_null, addable) AS (
+WITH expected (table_name, column_name, accepted_types, not_null, addable, settable_not_null) AS (
     VALUES
-        ('public.generations', 'id', ARRAY['uuid']::text[], true, false),
-        ('public.generations', 'user_id', ARRAY['uuid']::text[], true, false),
-        ('public.generations', 'category', ARRAY['text']::text[], true, true),
-        ('public.generations', 'prompt', ARRAY['text']::text[], false, true),
-        ('public.generations', 'output_data', ARRAY['jsonb']::text[], true, false),
-        ('public.generations', 'tokens_used', ARRAY['bigint']::text[], true, true),
-        ('public.generations', 'created_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.generations', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.generation_jobs', 'id', ARRAY['uuid']::text[], true, false),
-        ('public.generation_jobs', 'user_id', ARRAY['uuid']::text[], true, false),
-        ('public.generation_jobs', 'category', ARRAY['text']::text[], true, false),
-        ('public.generation_jobs', 'status', ARRAY['text']::text[], true, false),
-        ('public.generation_jobs', 'source_generation_id', ARRAY['uuid']::text[], false, true),
-        ('public.generation_jobs', 'description', ARRAY['text']::text[], false, true),
-        ('public.generation_jobs', 'product_images', ARRAY['jsonb']::text[], false, true),
-        ('public.generation_jobs', 'image_url', ARRAY['text']::text[], false, false),
-        ('public.generation_jobs', 'tokens_cost', ARRAY['bigint']::text[], true, true),
-        ('public.generation_jobs', 'error_message', ARRAY['text']::text[], false, true),
-        ('public.generation_jobs', 'generation_id', ARRAY['uuid']::text[], false, true),
-        ('public.generation_jobs', 'created_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.generation_jobs', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.generation_jobs', 'started_at', ARRAY['timestamp with time zone']::text[], false, true),
-        ('public.generation_jobs', 'finished_at', ARRAY['timestamp with time zone']::text[], false, true)
+        ('public.generations', 'id', ARRAY['uuid']::text[], true, false, false),
+        ('public.generations', 'user_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.generations', 'category', ARRAY['text']::text[], true, true, false),
+        ('public.generations', 'prompt', ARRAY['text']::text[], false, true, false),
+        ('public.generations', 'output_data', ARRAY['jsonb']::text[], true, false, false),
+        ('public.generations', 'tokens_used', ARRAY['bigint']::text[], true, true, false),
+        ('public.generations', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.generations', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.generation_jobs', 'id', ARRAY['uuid']::text[], true, false, false),
+        ('public.generation_jobs', 'user_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.generation_jobs', 'category', ARRAY['text']::text[], true, false, false),
+        ('public.generation_jobs', 'status', ARRAY['text']::text[], true, false, false),
+        ('public.generation_jobs', 'source_generation_id', ARRAY['uuid']::text[], false, true, false),
+        ('public.generation_jobs', 'description', ARRAY['text']::text[], false, true, false),
+        ('public.generation_jobs', 'product_images', ARRAY['jsonb']::text[], false, true, false),
+        ('public.generation_jobs', 'image_url', ARRAY['text']::text[], false, false, false),
+        ('public.generation_jobs', 'tokens_cost', ARRAY['bigint']::text[], true, true, false),
+        ('public.generation_jobs', 'error_message', ARRAY['text']::text[], false, true, false),
+        ('public.generation_jobs', 'generation_id', ARRAY['uuid']::text[], false, true, false),
+        ('public.generation_jobs', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.generation_jobs', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.generation_jobs', 'started_at', ARRAY['timestamp with time zone']::text[], false, true, false),
+        ('public.generation_jobs', 'finished_at', ARRAY['timestamp with time zone']::text[], false, true, false)
 ), live AS (
     SELECT e.*, a.attname IS NOT NULL AS present, a.attnotnull AS live_not_null,
            pg_catalog.format_type(a.atttypid, a.atttypmod) AS live_type
@@ -50,24 +50,25 @@ WITH expected (table_name, column_name, accepted_types, not_null, addable) AS (
     VALUES
         ('public.generations', ARRAY['id']::text[]),
         ('public.generation_jobs', ARRAY['id']::text[])
-), named (table_name, constraint_name, kind) AS (
+), named (table_name, constraint_name, kind, referenced_table, actions) AS (
     VALUES
-        ('public.generations', 'generations_pkey', 'p'),
-        ('public.generations', 'generations_user_id_fkey', 'f'),
-        ('public.generations', 'generations_output_data_images_array', 'c'),
-        ('public.generations', 'generations_tokens_used_check', 'c'),
-        ('public.generations', 'generations_user_id_id_key', 'u'),
-        ('public.generation_jobs', 'generation_jobs_pkey', 'p'),
-        ('public.generation_jobs', 'generation_jobs_user_id_fkey', 'f'),
-        ('public.generation_jobs', 'generation_jobs_generation_id_fkey', 'f'),
-        ('public.generation_jobs', 'generation_jobs_status_check', 'c'),
-        ('public.generation_jobs', 'generation_jobs_category_check', 'c'),
-        ('public.generation_jobs', 'generation_jobs_tokens_cost_check', 'c'),
-        ('public.generation_jobs', 'generation_jobs_user_id_source_generation_id_fkey', 'f'),
-        ('public.generation_jobs', 'generation_jobs_description_length', 'c'),
-        ('public.generation_jobs', 'generation_jobs_product_images_size', 'c')
+        ('public.generations', 'generations_pkey', 'p', NULL::text, NULL::text),
+        ('public.generations', 'generations_user_id_fkey', 'f', 'auth.users', 'ca'),
+        ('public.generations', 'generations_output_data_images_array', 'c', NULL::text, NULL::text),
+        ('public.generations', 'generations_tokens_used_check', 'c', NULL::text, NULL::text),
+        ('public.generations', 'generations_user_id_id_key', 'u', NULL::text, NULL::text),
+        ('public.generation_jobs', 'generation_jobs_pkey', 'p', NULL::text, NULL::text),
+        ('public.generation_jobs', 'generation_jobs_user_id_fkey', 'f', 'auth.users', 'ca'),
+        ('public.generation_jobs', 'generation_jobs_generation_id_fkey', 'f', 'public.generations', 'na'),
+        ('public.generation_jobs', 'generation_jobs_status_check', 'c', NULL::text, NULL::text),
+        ('public.generation_jobs', 'generation_jobs_category_check', 'c', NULL::text, NULL::text),
+        ('public.generation_jobs', 'generation_jobs_tokens_cost_check', 'c', NULL::text, NULL::text),
+        ('public.generation_jobs', 'generation_jobs_user_id_source_generation_id_fkey', 'f', 'public.generations', 'na'),
+        ('public.generation_jobs', 'generation_jobs_description_length', 'c', NULL::text, NULL::text),
+        ('public.generation_jobs', 'generation_jobs_product_images_size', 'c', NULL::text, NULL::text)
 )
--- Columns: the declared type (a counter may stay integer) and nullability.
+-- Columns: the declared type (a counter may stay integer, an older type converts in
+-- place) and nullability (a nullable column declared settable is made NOT NULL).
 SELECT l.table_name || '.' || l.column_name || ': expected ' || l.accepted_types[1]
        || CASE WHEN l.not_null THEN ' NOT NULL' ELSE ' NULL' END || ', found '
        || CASE WHEN l.present
@@ -75,7 +76,8 @@ SELECT l.table_name || '.' || l.column_name || ': expected ' || l.accepted_types
                ELSE 'no such column' END AS problem
 FROM live AS l
 WHERE (NOT l.present AND NOT l.addable)
-   OR (l.present AND (l.live_type <> ALL (l.accepted_types) OR l.not_null <> l.live_not_null))
+   OR (l.present AND (l.live_type <> ALL (l.accepted_types)
+                      OR (l.not_null <> l.live_not_null AND NOT (l.settable_not_null AND l.not_null))))
 UNION ALL
 -- Primary keys: the declared columns, in order.
 SELECT t.table_name || ': expected PRIMARY KEY (' || pg_catalog.array_to_string(t.columns, ', ') || '), found '
@@ -88,14 +90,16 @@ WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
                     AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
         JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = t.columns)
 UNION ALL
--- A constraint of a declared name but of another kind (one of the same kind is checked,
--- or replaced when declared superseded, by the step that adds it).
+-- A constraint of a declared name but of another kind, or a foreign key of that name
+-- referencing another table or with other actions, not declared superseded.
 SELECT n.table_name || '.' || n.constraint_name || ': a constraint of this name exists with another definition ('
        || pg_catalog.pg_get_constraintdef(k.oid) || ')'
 FROM named AS n
 JOIN pg_catalog.pg_constraint AS k
   ON k.conrelid = pg_catalog.to_regclass(n.table_name) AND k.conname = n.constraint_name
 WHERE k.contype <> n.kind
+   OR (n.referenced_table IS NOT NULL AND (k.confrelid IS DISTINCT FROM pg_catalog.to_regclass(n.referenced_table)
+                                            OR k.confdeltype::text || k.confupdtype::text <> n.actions))
 ORDER BY 1;
 
 -- invariants:violations public.generations output_data: generations_output_data_images_array CHECK (jsonb_typeof(output_data) = 'object' AND jsonb_typeof(COALESCE(output_data -> 'images', '[]'::jsonb)) = 'array')
@@ -325,7 +329,8 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:table public.generations
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."generations"
     ADD CONSTRAINT "generations_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
@@ -334,7 +339,8 @@ ALTER TABLE "public"."generations"
 -- invariants:table public.generations
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."generations"
     VALIDATE CONSTRAINT "generations_user_id_fkey";
@@ -343,7 +349,8 @@ ALTER TABLE "public"."generations"
 -- invariants:table public.generation_jobs
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     ADD CONSTRAINT "generation_jobs_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
@@ -352,7 +359,8 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:table public.generation_jobs
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_user_id_fkey";
@@ -361,7 +369,8 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:table public.generation_jobs
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_generation_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['generation_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['generation_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.generations') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'n' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     ADD CONSTRAINT "generation_jobs_generation_id_fkey" FOREIGN KEY ("generation_id") REFERENCES "public"."generations" ("id") ON DELETE SET NULL NOT VALID;
@@ -370,7 +379,8 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:table public.generation_jobs
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_generation_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['generation_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['generation_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.generations') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'n' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_generation_id_fkey";
@@ -379,7 +389,8 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:table public.generation_jobs
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_user_id_source_generation_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'source_generation_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'source_generation_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.generations') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'id']::text[] AND k.confdeltype = 'n' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     ADD CONSTRAINT "generation_jobs_user_id_source_generation_id_fkey" FOREIGN KEY ("user_id", "source_generation_id") REFERENCES "public"."generations" ("user_id", "id") ON DELETE SET NULL ("source_generation_id") NOT VALID;
@@ -388,7 +399,8 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:table public.generation_jobs
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_user_id_source_generation_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'source_generation_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'source_generation_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.generations') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'id']::text[] AND k.confdeltype = 'n' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_user_id_source_generation_id_fkey";

@@ -13,31 +13,31 @@
 -- invariants:section what the live tables must already have
 
 -- invariants:expect
-WITH expected (table_name, column_name, accepted_types, not_null, addable) AS (
+WITH expected (table_name, column_name, accepted_types, not_null, addable, settable_not_null) AS (
     VALUES
-        ('public.workspaces', 'id', ARRAY['uuid']::text[], true, false),
-        ('public.workspaces', 'name', ARRAY['text']::text[], true, false),
-        ('public.workspaces', 'created_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.workspace_members', 'workspace_id', ARRAY['uuid']::text[], true, false),
-        ('public.workspace_members', 'user_id', ARRAY['uuid']::text[], true, false),
-        ('public.workspace_members', 'role', ARRAY['text']::text[], true, true),
-        ('public.workspace_members', 'created_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.gigs', 'id', ARRAY['uuid']::text[], true, false),
-        ('public.gigs', 'workspace_id', ARRAY['uuid']::text[], true, false),
-        ('public.gigs', 'title', ARRAY['text']::text[], true, false),
-        ('public.gigs', 'responses', ARRAY['bigint', 'integer']::text[], true, true),
-        ('public.gigs', 'new_responses', ARRAY['bigint', 'integer']::text[], true, true),
-        ('public.gigs', 'created_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.gigs', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.responses', 'id', ARRAY['uuid']::text[], true, false),
-        ('public.responses', 'workspace_id', ARRAY['uuid']::text[], true, false),
-        ('public.responses', 'entity_type', ARRAY['text']::text[], true, false),
-        ('public.responses', 'entity_id', ARRAY['uuid']::text[], true, false),
-        ('public.responses', 'gig_id', ARRAY['uuid']::text[], false, true),
-        ('public.responses', 'status', ARRAY['text']::text[], true, false),
-        ('public.responses', 'candidate_name', ARRAY['text']::text[], false, true),
-        ('public.responses', 'created_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.responses', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true)
+        ('public.workspaces', 'id', ARRAY['uuid']::text[], true, false, false),
+        ('public.workspaces', 'name', ARRAY['text']::text[], true, false, false),
+        ('public.workspaces', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.workspace_members', 'workspace_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.workspace_members', 'user_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.workspace_members', 'role', ARRAY['text']::text[], true, true, false),
+        ('public.workspace_members', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.gigs', 'id', ARRAY['uuid']::text[], true, false, false),
+        ('public.gigs', 'workspace_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.gigs', 'title', ARRAY['text']::text[], true, false, false),
+        ('public.gigs', 'responses', ARRAY['bigint', 'integer']::text[], true, true, false),
+        ('public.gigs', 'new_responses', ARRAY['bigint', 'integer']::text[], true, true, false),
+        ('public.gigs', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.gigs', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.responses', 'id', ARRAY['uuid']::text[], true, false, false),
+        ('public.responses', 'workspace_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.responses', 'entity_type', ARRAY['text']::text[], true, false, false),
+        ('public.responses', 'entity_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.responses', 'gig_id', ARRAY['uuid']::text[], false, true, false),
+        ('public.responses', 'status', ARRAY['text']::text[], true, false, false),
+        ('public.responses', 'candidate_name', ARRAY['text']::text[], false, true, false),
+        ('public.responses', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.responses', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true, false)
 ), live AS (
     SELECT e.*, a.attname IS NOT NULL AS present, a.attnotnull AS live_not_null,
            pg_catalog.format_type(a.atttypid, a.atttypmod) AS live_type
@@ -52,27 +52,28 @@ WITH expected (table_name, column_name, accepted_types, not_null, addable) AS (
         ('public.workspace_members', ARRAY['workspace_id', 'user_id']::text[]),
         ('public.gigs', ARRAY['id']::text[]),
         ('public.responses', ARRAY['id']::text[])
-), named (table_name, constraint_name, kind) AS (
+), named (table_name, constraint_name, kind, referenced_table, actions) AS (
     VALUES
-        ('public.workspaces', 'workspaces_pkey', 'p'),
-        ('public.workspaces', 'workspaces_name_check', 'c'),
-        ('public.workspace_members', 'workspace_members_pkey', 'p'),
-        ('public.workspace_members', 'workspace_members_workspace_id_fkey', 'f'),
-        ('public.workspace_members', 'workspace_members_user_id_fkey', 'f'),
-        ('public.workspace_members', 'workspace_members_role_check', 'c'),
-        ('public.gigs', 'gigs_pkey', 'p'),
-        ('public.gigs', 'gigs_workspace_id_fkey', 'f'),
-        ('public.gigs', 'gigs_workspace_id_id_key', 'u'),
-        ('public.gigs', 'gigs_counters_valid', 'c'),
-        ('public.gigs', 'gigs_title_check', 'c'),
-        ('public.responses', 'responses_pkey', 'p'),
-        ('public.responses', 'responses_entity_id_gig_fk', 'f'),
-        ('public.responses', 'responses_entity_type_check', 'c'),
-        ('public.responses', 'responses_status_check', 'c'),
-        ('public.responses', 'responses_candidate_name_check', 'c'),
-        ('public.responses', 'responses_gig_id_kept', 'c')
+        ('public.workspaces', 'workspaces_pkey', 'p', NULL::text, NULL::text),
+        ('public.workspaces', 'workspaces_name_check', 'c', NULL::text, NULL::text),
+        ('public.workspace_members', 'workspace_members_pkey', 'p', NULL::text, NULL::text),
+        ('public.workspace_members', 'workspace_members_workspace_id_fkey', 'f', 'public.workspaces', 'ca'),
+        ('public.workspace_members', 'workspace_members_user_id_fkey', 'f', 'auth.users', 'ca'),
+        ('public.workspace_members', 'workspace_members_role_check', 'c', NULL::text, NULL::text),
+        ('public.gigs', 'gigs_pkey', 'p', NULL::text, NULL::text),
+        ('public.gigs', 'gigs_workspace_id_fkey', 'f', 'public.workspaces', 'ca'),
+        ('public.gigs', 'gigs_workspace_id_id_key', 'u', NULL::text, NULL::text),
+        ('public.gigs', 'gigs_counters_valid', 'c', NULL::text, NULL::text),
+        ('public.gigs', 'gigs_title_check', 'c', NULL::text, NULL::text),
+        ('public.responses', 'responses_pkey', 'p', NULL::text, NULL::text),
+        ('public.responses', 'responses_entity_id_gig_fk', 'f', NULL::text, NULL::text),
+        ('public.responses', 'responses_entity_type_check', 'c', NULL::text, NULL::text),
+        ('public.responses', 'responses_status_check', 'c', NULL::text, NULL::text),
+        ('public.responses', 'responses_candidate_name_check', 'c', NULL::text, NULL::text),
+        ('public.responses', 'responses_gig_id_kept', 'c', NULL::text, NULL::text)
 )
--- Columns: the declared type (a counter may stay integer) and nullability.
+-- Columns: the declared type (a counter may stay integer, an older type converts in
+-- place) and nullability (a nullable column declared settable is made NOT NULL).
 SELECT l.table_name || '.' || l.column_name || ': expected ' || l.accepted_types[1]
        || CASE WHEN l.not_null THEN ' NOT NULL' ELSE ' NULL' END || ', found '
        || CASE WHEN l.present
@@ -80,7 +81,8 @@ SELECT l.table_name || '.' || l.column_name || ': expected ' || l.accepted_types
                ELSE 'no such column' END AS problem
 FROM live AS l
 WHERE (NOT l.present AND NOT l.addable)
-   OR (l.present AND (l.live_type <> ALL (l.accepted_types) OR l.not_null <> l.live_not_null))
+   OR (l.present AND (l.live_type <> ALL (l.accepted_types)
+                      OR (l.not_null <> l.live_not_null AND NOT (l.settable_not_null AND l.not_null))))
 UNION ALL
 -- Primary keys: the declared columns, in order.
 SELECT t.table_name || ': expected PRIMARY KEY (' || pg_catalog.array_to_string(t.columns, ', ') || '), found '
@@ -93,14 +95,16 @@ WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
                     AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
         JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = t.columns)
 UNION ALL
--- A constraint of a declared name but of another kind (one of the same kind is checked,
--- or replaced when declared superseded, by the step that adds it).
+-- A constraint of a declared name but of another kind, or a foreign key of that name
+-- referencing another table or with other actions, not declared superseded.
 SELECT n.table_name || '.' || n.constraint_name || ': a constraint of this name exists with another definition ('
        || pg_catalog.pg_get_constraintdef(k.oid) || ')'
 FROM named AS n
 JOIN pg_catalog.pg_constraint AS k
   ON k.conrelid = pg_catalog.to_regclass(n.table_name) AND k.conname = n.constraint_name
 WHERE k.contype <> n.kind
+   OR (n.referenced_table IS NOT NULL AND (k.confrelid IS DISTINCT FROM pg_catalog.to_regclass(n.referenced_table)
+                                            OR k.confdeltype::text || k.confupdtype::text <> n.actions))
 ORDER BY 1;
 
 -- invariants:violations public.workspaces name: workspaces_name_check CHECK (char_length(btrim(name)) BETWEEN 1 AND 200)
@@ -382,7 +386,8 @@ SELECT (SELECT b."id"::text FROM batch AS b ORDER BY b."id" DESC LIMIT 1) AS cur
 -- invariants:table public.workspace_members
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_workspace_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.workspaces') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     ADD CONSTRAINT "workspace_members_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces" ("id") ON DELETE CASCADE NOT VALID;
@@ -391,7 +396,8 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:table public.workspace_members
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_workspace_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.workspaces') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     VALIDATE CONSTRAINT "workspace_members_workspace_id_fkey";
@@ -400,7 +406,8 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:table public.workspace_members
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     ADD CONSTRAINT "workspace_members_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
@@ -409,7 +416,8 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:table public.workspace_members
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     VALIDATE CONSTRAINT "workspace_members_user_id_fkey";
@@ -418,7 +426,8 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:table public.gigs
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.workspaces') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     ADD CONSTRAINT "gigs_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces" ("id") ON DELETE CASCADE NOT VALID;
@@ -427,7 +436,8 @@ ALTER TABLE "public"."gigs"
 -- invariants:table public.gigs
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.workspaces') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     VALIDATE CONSTRAINT "gigs_workspace_id_fkey";
@@ -436,7 +446,8 @@ ALTER TABLE "public"."gigs"
 -- invariants:table public.responses
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_entity_id_gig_fk' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'gig_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'gig_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.gigs') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:superseded
 SELECT pg_catalog.format('ALTER TABLE "public"."responses" DROP CONSTRAINT %I', k.conname)
 FROM pg_catalog.pg_constraint AS k
@@ -452,7 +463,8 @@ ALTER TABLE "public"."responses"
 -- invariants:table public.responses
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_entity_id_gig_fk' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'gig_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'gig_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.gigs') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."responses"
     VALIDATE CONSTRAINT "responses_entity_id_gig_fk";

@@ -13,29 +13,29 @@
 -- invariants:section what the live tables must already have
 
 -- invariants:expect
-WITH expected (table_name, column_name, accepted_types, not_null, addable) AS (
+WITH expected (table_name, column_name, accepted_types, not_null, addable, settable_not_null) AS (
     VALUES
-        ('public.sessions', 'id', ARRAY['uuid']::text[], true, false),
-        ('public.sessions', 'user_id', ARRAY['uuid']::text[], true, false),
-        ('public.sessions', 'title', ARRAY['text']::text[], true, true),
-        ('public.sessions', 'session_config', ARRAY['jsonb']::text[], true, true),
-        ('public.sessions', 'config_version', ARRAY['bigint']::text[], true, true),
-        ('public.sessions', 'created_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.sessions', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.model_statistics', 'id', ARRAY['uuid']::text[], true, false),
-        ('public.model_statistics', 'user_id', ARRAY['uuid']::text[], true, false),
-        ('public.model_statistics', 'model_id', ARRAY['text']::text[], true, false),
-        ('public.model_statistics', 'session_id', ARRAY['uuid']::text[], false, false),
-        ('public.model_statistics', 'response_count', ARRAY['bigint']::text[], true, false),
-        ('public.model_statistics', 'total_brains', ARRAY['bigint']::text[], true, false),
-        ('public.model_statistics', 'dismissal_count', ARRAY['bigint']::text[], true, false),
-        ('public.model_statistics', 'folded_session_count', ARRAY['bigint']::text[], true, true),
-        ('public.model_statistics', 'last_dismissal_note', ARRAY['text']::text[], false, true),
-        ('public.model_statistics', 'last_dismissed_at', ARRAY['timestamp with time zone']::text[], false, true),
-        ('public.model_statistics', 'first_used_at', ARRAY['timestamp with time zone']::text[], false, true),
-        ('public.model_statistics', 'last_used_at', ARRAY['timestamp with time zone']::text[], false, true),
-        ('public.model_statistics', 'created_at', ARRAY['timestamp with time zone']::text[], true, true),
-        ('public.model_statistics', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true)
+        ('public.sessions', 'id', ARRAY['uuid']::text[], true, false, false),
+        ('public.sessions', 'user_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.sessions', 'title', ARRAY['text']::text[], true, true, false),
+        ('public.sessions', 'session_config', ARRAY['jsonb']::text[], true, true, false),
+        ('public.sessions', 'config_version', ARRAY['bigint']::text[], true, true, false),
+        ('public.sessions', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.sessions', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.model_statistics', 'id', ARRAY['uuid']::text[], true, false, false),
+        ('public.model_statistics', 'user_id', ARRAY['uuid']::text[], true, false, false),
+        ('public.model_statistics', 'model_id', ARRAY['text']::text[], true, false, false),
+        ('public.model_statistics', 'session_id', ARRAY['uuid']::text[], false, false, false),
+        ('public.model_statistics', 'response_count', ARRAY['bigint']::text[], true, false, false),
+        ('public.model_statistics', 'total_brains', ARRAY['bigint']::text[], true, false, false),
+        ('public.model_statistics', 'dismissal_count', ARRAY['bigint']::text[], true, false, false),
+        ('public.model_statistics', 'folded_session_count', ARRAY['bigint']::text[], true, true, false),
+        ('public.model_statistics', 'last_dismissal_note', ARRAY['text']::text[], false, true, false),
+        ('public.model_statistics', 'last_dismissed_at', ARRAY['timestamp with time zone']::text[], false, true, false),
+        ('public.model_statistics', 'first_used_at', ARRAY['timestamp with time zone']::text[], false, true, false),
+        ('public.model_statistics', 'last_used_at', ARRAY['timestamp with time zone']::text[], false, true, false),
+        ('public.model_statistics', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
+        ('public.model_statistics', 'updated_at', ARRAY['timestamp with time zone']::text[], true, true, false)
 ), live AS (
     SELECT e.*, a.attname IS NOT NULL AS present, a.attnotnull AS live_not_null,
            pg_catalog.format_type(a.atttypid, a.atttypmod) AS live_type
@@ -48,23 +48,24 @@ WITH expected (table_name, column_name, accepted_types, not_null, addable) AS (
     VALUES
         ('public.sessions', ARRAY['id']::text[]),
         ('public.model_statistics', ARRAY['id']::text[])
-), named (table_name, constraint_name, kind) AS (
+), named (table_name, constraint_name, kind, referenced_table, actions) AS (
     VALUES
-        ('public.sessions', 'sessions_pkey', 'p'),
-        ('public.sessions', 'sessions_user_id_fkey', 'f'),
-        ('public.sessions', 'sessions_user_id_id_key', 'u'),
-        ('public.sessions', 'sessions_title_check', 'c'),
-        ('public.sessions', 'sessions_config_version_check', 'c'),
-        ('public.sessions', 'sessions_session_config_check', 'c'),
-        ('public.model_statistics', 'model_statistics_pkey', 'p'),
-        ('public.model_statistics', 'model_statistics_user_id_fkey', 'f'),
-        ('public.model_statistics', 'model_statistics_user_id_session_id_fkey', 'f'),
-        ('public.model_statistics', 'model_statistics_user_id_model_id_session_id_key', 'u'),
-        ('public.model_statistics', 'model_statistics_counters_not_negative', 'c'),
-        ('public.model_statistics', 'model_statistics_model_id_check', 'c'),
-        ('public.model_statistics', 'model_statistics_last_dismissal_note_check', 'c')
+        ('public.sessions', 'sessions_pkey', 'p', NULL::text, NULL::text),
+        ('public.sessions', 'sessions_user_id_fkey', 'f', 'auth.users', 'ca'),
+        ('public.sessions', 'sessions_user_id_id_key', 'u', NULL::text, NULL::text),
+        ('public.sessions', 'sessions_title_check', 'c', NULL::text, NULL::text),
+        ('public.sessions', 'sessions_config_version_check', 'c', NULL::text, NULL::text),
+        ('public.sessions', 'sessions_session_config_check', 'c', NULL::text, NULL::text),
+        ('public.model_statistics', 'model_statistics_pkey', 'p', NULL::text, NULL::text),
+        ('public.model_statistics', 'model_statistics_user_id_fkey', 'f', 'auth.users', 'ca'),
+        ('public.model_statistics', 'model_statistics_user_id_session_id_fkey', 'f', 'public.sessions', 'ca'),
+        ('public.model_statistics', 'model_statistics_user_id_model_id_session_id_key', 'u', NULL::text, NULL::text),
+        ('public.model_statistics', 'model_statistics_counters_not_negative', 'c', NULL::text, NULL::text),
+        ('public.model_statistics', 'model_statistics_model_id_check', 'c', NULL::text, NULL::text),
+        ('public.model_statistics', 'model_statistics_last_dismissal_note_check', 'c', NULL::text, NULL::text)
 )
--- Columns: the declared type (a counter may stay integer) and nullability.
+-- Columns: the declared type (a counter may stay integer, an older type converts in
+-- place) and nullability (a nullable column declared settable is made NOT NULL).
 SELECT l.table_name || '.' || l.column_name || ': expected ' || l.accepted_types[1]
        || CASE WHEN l.not_null THEN ' NOT NULL' ELSE ' NULL' END || ', found '
        || CASE WHEN l.present
@@ -72,7 +73,8 @@ SELECT l.table_name || '.' || l.column_name || ': expected ' || l.accepted_types
                ELSE 'no such column' END AS problem
 FROM live AS l
 WHERE (NOT l.present AND NOT l.addable)
-   OR (l.present AND (l.live_type <> ALL (l.accepted_types) OR l.not_null <> l.live_not_null))
+   OR (l.present AND (l.live_type <> ALL (l.accepted_types)
+                      OR (l.not_null <> l.live_not_null AND NOT (l.settable_not_null AND l.not_null))))
 UNION ALL
 -- Primary keys: the declared columns, in order.
 SELECT t.table_name || ': expected PRIMARY KEY (' || pg_catalog.array_to_string(t.columns, ', ') || '), found '
@@ -85,14 +87,16 @@ WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
                     AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
         JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = t.columns)
 UNION ALL
--- A constraint of a declared name but of another kind (one of the same kind is checked,
--- or replaced when declared superseded, by the step that adds it).
+-- A constraint of a declared name but of another kind, or a foreign key of that name
+-- referencing another table or with other actions, not declared superseded.
 SELECT n.table_name || '.' || n.constraint_name || ': a constraint of this name exists with another definition ('
        || pg_catalog.pg_get_constraintdef(k.oid) || ')'
 FROM named AS n
 JOIN pg_catalog.pg_constraint AS k
   ON k.conrelid = pg_catalog.to_regclass(n.table_name) AND k.conname = n.constraint_name
 WHERE k.contype <> n.kind
+   OR (n.referenced_table IS NOT NULL AND (k.confrelid IS DISTINCT FROM pg_catalog.to_regclass(n.referenced_table)
+                                            OR k.confdeltype::text || k.confupdtype::text <> n.actions))
 ORDER BY 1;
 
 -- invariants:violations public.model_statistics model_id: model_statistics_model_id_check CHECK (char_length(model_id) BETWEEN 1 AND 200)
@@ -301,7 +305,8 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:table public.sessions
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     ADD CONSTRAINT "sessions_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
@@ -310,7 +315,8 @@ ALTER TABLE "public"."sessions"
 -- invariants:table public.sessions
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     VALIDATE CONSTRAINT "sessions_user_id_fkey";
@@ -319,7 +325,8 @@ ALTER TABLE "public"."sessions"
 -- invariants:table public.model_statistics
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     ADD CONSTRAINT "model_statistics_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
@@ -328,7 +335,8 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:table public.model_statistics
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_user_id_fkey";
@@ -337,7 +345,8 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:table public.model_statistics
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_session_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'session_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'session_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.sessions') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     ADD CONSTRAINT "model_statistics_user_id_session_id_fkey" FOREIGN KEY ("user_id", "session_id") REFERENCES "public"."sessions" ("user_id", "id") ON DELETE CASCADE NOT VALID;
@@ -346,7 +355,8 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:table public.model_statistics
 -- invariants:done
 SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_session_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'session_id']::text[]);
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'session_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.sessions') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_user_id_session_id_fkey";

@@ -24,7 +24,7 @@ public enum ChatLogsModule {
                    + ChatLogsFieldLengths.migrations,
                repeatables: repeatables, checks: checks,
                tables: [costAlerts, savedChats, usageThresholds, usageDaily, chatLogs, profiles].map(\.qualifiedName),
-               declaredTables: [costAlerts, savedChats, usageThresholds, usageDaily, chatLogs, profiles])
+               declaredTables: [costAlerts, savedChats, usageThresholds, usageDaily, chatLogs, profiles], adoption: adoption)
     }
 
     public static var migration: Migration {
