@@ -64,6 +64,10 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
     public var dropping: [String] = []
     /// The modules this plan installs by taking over tables the app already has.
     public var adopting: [String] = []
+    /// What the adoption changes for the app's roles on its tables, one line each
+    /// (`public.profiles authenticated: ALL → SELECT, INSERT (display_name, id), UPDATE (display_name)`),
+    /// then row level security and policies.
+    public var accessChanges: [String] = []
     public var steps: [Step]
     /// Repeatable objects applied / dropped, for the report.
     public var appliedRepeatables: [String]
@@ -83,6 +87,10 @@ public struct MigrationPlan: Sendable, Codable, Hashable {
         if !installing.isEmpty { out += "-- installs: \(installing.joined(separator: ", "))\n" }
         if !dropping.isEmpty { out += "-- DROPS, with their data: \(dropping.joined(separator: ", "))\n" }
         if !adopting.isEmpty { out += "-- adopts the app's existing tables for: \(adopting.joined(separator: ", ")) (in place, online)\n" }
+        if !accessChanges.isEmpty {
+            out += "-- what the app's roles may do on those tables changes (now → after this plan):\n"
+            out += accessChanges.map { "--   \($0)\n" }.joined()
+        }
         for step in steps {
             out += "\n-- \(step.kind.rawValue): \(step.title)\(step.transactional ? "" : " (outside a transaction, one statement at a time)")\n"
             if step.batch != nil {

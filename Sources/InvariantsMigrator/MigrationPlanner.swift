@@ -191,6 +191,7 @@ extension Migrator {
         var afterRepeatables: [MigrationPlan.Step] = []
         var supersededTriggerDrops: [String] = []
         var adopting: [String] = []
+        var accessChanges: [String] = []
         for module in target {
             let chosen = installed[module.name] ?? (options.modules?.contains(module.name) ?? true)
             // Tables the app already has: taken over in place instead of created.
@@ -200,6 +201,7 @@ extension Migrator {
                 afterRepeatables += planned.after
                 supersededTriggerDrops += planned.supersededTriggerDrops
                 adopting.append(module.name)
+                accessChanges += try await self.accessChanges(module, adoption, session: session)
                 continue
             }
             for migration in module.migrations where pending.contains(ModuleVersion(module.name, migration.version)) {
@@ -212,7 +214,7 @@ extension Migrator {
         steps += afterRepeatables
         let action = extensionChanges(ledger, catalog: restricted)
         return MigrationPlan(modules: target.map(\.name), installing: target.map(\.name).filter { installed[$0] == nil },
-                             dropping: options.dropModules, adopting: adopting, steps: steps,
+                             dropping: options.dropModules, adopting: adopting, accessChanges: accessChanges, steps: steps,
                              appliedRepeatables: repeatable?.applied ?? [], droppedRepeatables: repeatable?.dropped ?? [],
                              extensionChange: action.description)
     }

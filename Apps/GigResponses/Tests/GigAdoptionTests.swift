@@ -30,6 +30,11 @@ struct GigAdoptionTests {
         #expect(plan.contains("ALTER TABLE \"public\".\"responses\" DROP CONSTRAINT responses_entity_id_gig_fk"), "the app's key, named")
         #expect(plan.contains("fill counter gig_responses"), "the backfill is in the plan")
         #expect(!plan.contains("CREATE TABLE \"public\".\"gigs\""), "nothing the app has is created again")
+        // The app's roles, before anything runs: a signed-in user may no longer write a counter.
+        #expect(plan.contains("--   public.gigs authenticated: ALL → SELECT, INSERT (id, title, workspace_id), UPDATE (title)"),
+                "\(plan.prefix(1400))")
+        #expect(plan.contains("--   public.responses anon: ALL → nothing"))
+        #expect(plan.contains("--   public.gigs: row level security off → on"))
 
         let log = WriterLog()
         let stop = ManagedAtomicFlag()
