@@ -17,6 +17,9 @@ public struct Verifier: Sendable {
     public struct Report: Sendable, Codable, Hashable {
         /// Every object that is changed, missing or unexpected in the live database.
         public var differences: [CatalogSnapshot.Difference]
+        /// The app's own tables in the compared schemas, which no installed module declares: not
+        /// judged (they and what is on them are left out of ``differences``), listed here.
+        public var appTables: [String]
         /// What migrate would still do (pending migrations, changed objects); empty when current.
         public var pending: [String]
         public var storedLogic: String
@@ -74,8 +77,8 @@ public struct Verifier: Sendable {
             expectedSide = expectedSide.reliedOnAuthOnly
             actualSide = actualSide.reliedOnAuthOnly(presentIn: expectedSide)
         }
-        let differences = actualSide.differences(from: expectedSide)
-        return Report(differences: differences, pending: pending, storedLogic: route.description, scratchDatabase: scratch)
+        let separated = AppOwnTables(actualSide.differences(from: expectedSide), actual: actualSide)
+        return Report(differences: separated.differences, appTables: separated.tables, pending: pending, storedLogic: route.description, scratchDatabase: scratch)
     }
 
     /// Migrates a scratch database on the same server and snapshots it.

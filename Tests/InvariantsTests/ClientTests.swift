@@ -104,6 +104,9 @@ struct ClientTests {
     func connectionFailures() async throws {
         let server = try await ThrowawayPostgres.shared()
         let clock = ContinuousClock()
+        // "Within seconds", not a hang: the kinds below tell a refusal from a timeout; the bound
+        // leaves room for a shared server busy with the rest of the suite on 2 cores.
+        let bound = Duration.seconds(15)
 
         // A port nobody listens on: bind one, then close it.
         let closedPort = try freeLoopbackPort()
@@ -113,7 +116,7 @@ struct ClientTests {
         }
         #expect(refused?.kind == .connectionFailed)
         #expect(refused?.message.contains("127.0.0.1:\(closedPort)") == true)
-        #expect(clock.now - started < .seconds(5))
+        #expect(clock.now - started < bound)
 
         started = clock.now
         let wrong = await #expect(throws: InvariantsError.self) {
@@ -121,7 +124,7 @@ struct ClientTests {
         }
         #expect(wrong?.kind == .authenticationFailed)
         #expect(wrong?.sqlState == "28P01")
-        #expect(clock.now - started < .seconds(5))
+        #expect(clock.now - started < bound)
 
         started = clock.now
         let missing = await #expect(throws: InvariantsError.self) {
@@ -129,7 +132,7 @@ struct ClientTests {
         }
         #expect(missing?.kind == .databaseNotFound)
         #expect(missing?.message.contains("no_such_db") == true)
-        #expect(clock.now - started < .seconds(5))
+        #expect(clock.now - started < bound)
 
         let bad = await #expect(throws: InvariantsError.self) { try await InvariantsClient.connect(url: "postgres//oops", logger: quiet) }
         #expect(bad?.kind == .invalidURL)

@@ -32,7 +32,7 @@ struct ChatLogsAdoptionTests {
 
     @Test("profiles keeps its table, rows and times; text, timestamptz NOT NULL, a cascading key; users write throughout")
     func adoptsWhileUsersWrite() async throws {
-        try await withSupabase { connection, database in
+        try await SupabaseShape.withDatabase { connection, database in
             let db = Statements(connection)
             try await db.run(Self.seedProfiles)
             try await db.run("INSERT INTO auth.users (id) SELECT md5('u' || u)::uuid FROM generate_series(1, \(Self.users)) u")
@@ -134,7 +134,7 @@ struct ChatLogsAdoptionTests {
 
     @Test("a NULL created_at or a view over a converted column: refused, every problem named, nothing changed")
     func refusesWhatCannotBeChangedInPlace() async throws {
-        try await withSupabase { connection, _ in
+        try await SupabaseShape.withDatabase { connection, _ in
             let db = Statements(connection)
             try await db.run(Self.seedProfiles)
             try await db.run("INSERT INTO auth.users (id) SELECT md5('u' || u)::uuid FROM generate_series(1, 3) u")
@@ -159,17 +159,6 @@ struct ChatLogsAdoptionTests {
         }
     }
 
-    /// A Supabase-shaped database on its own server, stopped afterwards whatever happens.
-    private func withSupabase(_ body: (PostgresConnection, TestDatabase) async throws -> Void) async throws {
-        let (server, database) = try await SupabaseShape.makeDatabase()
-        do {
-            try await database.withConnection(logger: quietLogger) { connection in try await body(connection, database) }
-        } catch {
-            try? await server.stop()
-            throw error
-        }
-        try await server.stop()
-    }
 }
 
 /// Statements and scalar reads on one connection.

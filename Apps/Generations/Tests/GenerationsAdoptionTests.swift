@@ -25,17 +25,7 @@ struct GenerationsAdoptionTests {
 
     @Test("the app's trigger is replaced in one transaction; jobs completed before, during and after land in exactly one card")
     func replacesTheAppsTrigger() async throws {
-        let (server, database) = try await SupabaseShape.makeDatabase()
-        do {
-            try await database.withConnection(logger: quietLogger) { connection in
-                try await run(on: connection, database: database)
-            }
-        } catch {
-            try? await server.stop()
-            Issue.record("\(String(reflecting: error))")
-            return
-        }
-        try await server.stop()
+        try await SupabaseShape.withDatabase { connection, database in try await run(on: connection, database: database) }
     }
 
     private func run(on connection: PostgresConnection, database: TestDatabase) async throws {

@@ -1,5 +1,5 @@
 public import InvariantsTesting
-import PostgresNIO
+public import PostgresNIO
 
 /// A database shaped as a Supabase project's before the app's first migration, written from
 /// Supabase's documented setup (supabase/postgres's initial schema, GoTrue's `auth` tables): the
@@ -129,5 +129,18 @@ public enum SupabaseShape {
             throw error
         }
         return (server, database)
+    }
+
+    /// Runs `body` on a connection (as the superuser) to a new Supabase-shaped database
+    /// (``makeDatabase()``), then stops its server, whether `body` succeeded or threw.
+    public static func withDatabase(_ body: (PostgresConnection, TestDatabase) async throws -> Void) async throws {
+        let (server, database) = try await makeDatabase()
+        do {
+            try await database.withConnection(logger: quietLogger) { connection in try await body(connection, database) }
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+        try await server.stop()
     }
 }
