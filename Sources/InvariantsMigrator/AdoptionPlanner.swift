@@ -43,7 +43,9 @@ extension Migrator {
             case .orphans: planned = orphanSteps(adoption, orphans, progress: progress)
             case .batches:
                 guard progress[step.title]?.finished != true else { continue }
-                planned = [batchStep(module: adoption.module, key: step.title, title: step.title, template: step.statements[0],
+                var size: String?
+                if let table = step.table { size = try await rowCount(table, session: session) }
+                planned = [batchStep(module: adoption.module, key: step.title, title: step.title + (size ?? ""), template: step.statements[0],
                                      cursor: progress[step.title]?.cursor)]
             case .transaction, .alone:
                 if let done = step.done, try await scalar(done, as: Bool.self, session: session) == true { continue }
@@ -217,6 +219,17 @@ extension Migrator {
             ORDER BY a.module, a.started_at
             """))
         return rows.compactMap { try? $0.decode(String.self) }
+    }
+
+    /// `: about N rows in <table>` for a batched step's plan line: the planner's estimate
+    /// (`reltuples`, no scan), or an exact count for a table never analyzed.
+    private func rowCount(_ table: QualifiedName, session: SQLSession) async throws(InvariantsError) -> String {
+        let estimate = try await scalar(
+            "SELECT c.reltuples::bigint FROM pg_catalog.pg_class AS c WHERE c.oid = pg_catalog.to_regclass(\(SQLText.literal(table.schema + "." + table.name)))",
+            as: Int64.self, session: session) ?? -1
+        if estimate >= 0 { return ": about \(estimate) rows in \(table)" }
+        let exact = try await scalar("SELECT count(*) FROM \(table.sql)", as: Int64.self, session: session) ?? 0
+        return ": \(exact) rows in \(table)"
     }
 
     func scalar<T: PostgresDecodable>(_ sql: String, as type: T.Type, session: SQLSession) async throws(InvariantsError) -> T? {

@@ -433,6 +433,6 @@ struct AdoptionBuilder {
                 p_after => CAST(:cursor AS \(counter.parentKeyType.sql)), p_batch => \(Adoption.parentBatch)) AS r
             """
         return .init(.after, .batches, "fill counter \(counter.name) for existing \(counter.parent.name), \(Adoption.parentBatch) per batch",
-                     statements: [fill])
+                     statements: [fill], table: counter.parent)
     }
 }

@@ -591,6 +591,7 @@ COMMENT ON COLUMN "public"."generation_jobs"."generation_id" IS 'The card the re
 -- invariants:section after the repeatable set (its triggers are in)
 
 -- invariants:step after batches: link jobs completed before adoption to their cards, 500 per batch
+-- invariants:table public.generation_jobs
 -- invariants:sql
 WITH batch AS (
     SELECT j."id" FROM "public"."generation_jobs" AS j

@@ -637,6 +637,7 @@ COMMENT ON COLUMN "public"."responses"."gig_id" IS 'entity_id when entity_type =
 -- invariants:section after the repeatable set (its triggers are in)
 
 -- invariants:step after batches: fill counter gig_responses for existing gigs, 500 per batch
+-- invariants:table public.gigs
 -- invariants:sql
 SELECT r.last_key::text AS cursor, r.fixed AS rows
 FROM "invariants"."repair_gig_responses"(

@@ -102,6 +102,6 @@ extension GenerationsModule {
             SELECT (SELECT b."id"::text FROM batch AS b ORDER BY b."id" DESC LIMIT 1) AS cursor,
                    (SELECT pg_catalog.count(*) FROM links) AS rows
             """
-        return .init(.after, .batches, "link jobs completed before adoption to their cards, 500 per batch", statements: [fill])
+        return .init(.after, .batches, "link jobs completed before adoption to their cards, 500 per batch", statements: [fill], table: jobsName)
     }
 }

@@ -29,6 +29,9 @@ struct GigAdoptionTests {
         #expect(plan.contains("adopts the app's existing tables for: gig_responses"))
         #expect(plan.contains("ALTER TABLE \"public\".\"responses\" DROP CONSTRAINT responses_entity_id_gig_fk"), "the app's key, named")
         #expect(plan.contains("fill counter gig_responses"), "the backfill is in the plan")
+        #expect(plan.contains("500 per batch: 1000 rows in public.gigs") || plan.contains("500 per batch: about 1000 rows in public.gigs"),
+                "with its size")
+        #expect(plan.contains("5000 per batch: 100000 rows in public.responses") || plan.contains("5000 per batch: about 100000 rows in public.responses"))
         #expect(!plan.contains("CREATE TABLE \"public\".\"gigs\""), "nothing the app has is created again")
         // The app's roles, before anything runs: a signed-in user may no longer write a counter.
         #expect(plan.contains("--   public.gigs authenticated: ALL → SELECT, INSERT (id, title, workspace_id), UPDATE (title)"),
