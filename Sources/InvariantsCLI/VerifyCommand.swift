@@ -34,6 +34,7 @@ struct VerifyCommand: AsyncParsableCommand {
         } else {
             for line in report.pending { print("note: \(line) (run `invariants migrate`)") }
             for difference in report.differences { print(difference) }
+            for line in report.accepted { print("accepted: \(line)") }
             if !report.appTables.isEmpty {
                 print("not judged, the app's own (no installed module declares them): \(report.appTables.joined(separator: ", "))")
             }

@@ -78,11 +78,12 @@ public struct CatalogSnapshot: Sendable, Hashable, Codable {
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(schemaFilter) AND \(foreign("pg_catalog.pg_class", "c.oid"))
         """,
-        // Columns (in order among the live ones).
+        // Columns: type, nullability, identity, default. Not their position: PostgreSQL cannot
+        // reorder columns, so a table adopted in place (its added columns last) and one the
+        // module created are one shape when they differ in order only.
         """
         SELECT n.nspname::text, 'column ' || \(qualified("n.nspname", "c.relname")) || '.' || pg_catalog.quote_ident(a.attname),
                pg_catalog.concat_ws(' ',
-                   '#' || pg_catalog.row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum),
                    pg_catalog.format_type(a.atttypid, a.atttypmod),
                    CASE WHEN a.attnotnull THEN 'NOT NULL' END,
                    CASE WHEN a.attidentity <> '' THEN 'IDENTITY ' || a.attidentity::text END,

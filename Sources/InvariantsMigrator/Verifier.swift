@@ -20,6 +20,9 @@ public struct Verifier: Sendable {
         /// The app's own tables in the compared schemas, which no installed module declares: not
         /// judged (they and what is on them are left out of ``differences``), listed here.
         public var appTables: [String]
+        /// What an adopted database keeps by design and `verify` accepts (a counter the app made
+        /// `integer`), one line each.
+        public var accepted: [String]
         /// What migrate would still do (pending migrations, changed objects); empty when current.
         public var pending: [String]
         public var storedLogic: String
@@ -77,8 +80,11 @@ public struct Verifier: Sendable {
             expectedSide = expectedSide.reliedOnAuthOnly
             actualSide = actualSide.reliedOnAuthOnly(presentIn: expectedSide)
         }
-        let separated = AppOwnTables(actualSide.differences(from: expectedSide), actual: actualSide)
-        return Report(differences: separated.differences, appTables: separated.tables, pending: pending, storedLogic: route.description, scratchDatabase: scratch)
+        let adopted = AdoptedShape(actualSide.differences(from: expectedSide), expected: expectedSide, actual: actualSide,
+                                   adoptedTables: try await AdoptedShape.adoptedTables(catalog, session: session))
+        let separated = AppOwnTables(adopted.differences, actual: actualSide)
+        let accepted = adopted.keptIntegers.map { "\($0): integer kept by the adoption (bigint would rewrite the table)" }
+        return Report(differences: separated.differences, appTables: separated.tables, accepted: accepted, pending: pending, storedLogic: route.description, scratchDatabase: scratch)
     }
 
     /// Migrates a scratch database on the same server and snapshots it.

@@ -97,6 +97,14 @@ struct GigAdoptionTests {
         let status = try await migrator().status(on: seed.connection)
         #expect(status.isUpToDate)
         #expect(try await migrator().plan(on: seed.connection).isEmpty)
+        let verifier = Verifier(catalog: try projectCatalog(), storedLogic: .keep(extensionVersions: nil), logger: quietLogger)
+        let verified = try await verifier.verify(url: try DatabaseURL(seed.database.url))
+        // One shape with a fresh install, but for the integer counters adoption keeps by design.
+        #expect(verified.isClean, "\(verified.differences.map(\.description))")
+        #expect(verified.appTables.isEmpty, "the adoption's own ledger is not the app's table")
+        #expect(verified.accepted == ["public.gigs.new_responses", "public.gigs.responses"].map {
+            "\($0): integer kept by the adoption (bigint would rewrite the table)"
+        })
     }
 
     @Test("orphan responses (deleted gigs, another workspace): refused with their count, nothing changed; quarantined on request")
