@@ -58,5 +58,9 @@ struct ModelWorkRecordAdoptionTests {
         await #expect(throws: (any Error).self) {
             try await run("UPDATE public.sessions SET session_config = '{\"selectedModels\": 3}'::jsonb WHERE title = 'task 1'")
         }
+        // One shape with a fresh install (the added column comes last: order is not compared).
+        let verifier = Verifier(catalog: try projectCatalog(), storedLogic: .keep(extensionVersions: nil), logger: quietLogger)
+        let verified = try await verifier.verify(url: try DatabaseURL(database.url))
+        #expect(verified.isClean, "\(verified.differences.map(\.description))")
     }
 }
