@@ -56,8 +56,20 @@ public struct CounterCacheSetOnce: Hashable, Sendable {
     /// `column = COALESCE(p.column, <value>)`: kept when set, the value only where a child offered one
     /// (GREATEST and LEAST skip NULLs, so the value alone could turn a NULL into a number).
     func assignment(earliest: String, parent: String) -> String {
+        assignment(offered: "\(earliest) IS NOT NULL", earliest: earliest, parent: parent)
+    }
+
+    /// The assignment for one child row `alias` (`NEW`, or a record of its columns): the value
+    /// where the row matches and its `earliest` column is not NULL.
+    func assignment(row alias: String, parent: String) -> String {
+        let earliest = "\(alias).\(SQLText.identifier(self.earliest))"
+        let offered = (filter.map { [$0.predicate(alias)] } ?? []) + ["\(earliest) IS NOT NULL"]
+        return assignment(offered: offered.joined(separator: " AND "), earliest: earliest, parent: parent)
+    }
+
+    private func assignment(offered: String, earliest: String, parent: String) -> String {
         let column = SQLText.identifier(column)
-        return "\(column) = COALESCE(\(parent).\(column),\n    CASE WHEN \(earliest) IS NOT NULL THEN\n"
+        return "\(column) = COALESCE(\(parent).\(column),\n    CASE WHEN \(offered) THEN\n"
             + "        \(value(earliest: earliest, parent: parent).indentingContinuation(by: 8))\n    END)"
     }
 }

@@ -19,17 +19,27 @@ struct CounterStatementPathTests {
         Column("id", .bigint, nullable: false)
         Column("open_tasks", .integer, nullable: false, default: "0")
         Column("all_tasks", .integer, nullable: false, default: "0")
+        Column("done_tasks", .integer, nullable: false, default: "0")
+        Column("done_hours", .numeric, nullable: false, default: "0")
         PrimaryKey("id")
     }
     static let tasks = Table("path_statement", "tasks") {
         Column("id", .bigint, nullable: false, identity: .always)
         Column("project_id", .bigint)
         Column("state", .text, nullable: false, default: "'open'")
+        Column("hours", .numeric)
         PrimaryKey("id")
     }
     static let counter = CounterCache(
         name: "path_statement_tasks", parent: projects, child: tasks, link: .foreignKey("project_id"),
         counters: [.count("open_tasks", where: .init("state", in: ["open"])), .count("all_tasks")],
+        strategy: .statement)
+    /// A second group on the same link with no counter of every row: a single row is asked
+    /// whether it changes any before its parent is updated.
+    static let doneCounter = CounterCache(
+        name: "path_statement_done", parent: projects, child: tasks, link: .foreignKey("project_id"),
+        counters: [.count("done_tasks", where: .init("state", in: ["done"])),
+                   .sum("hours", into: "done_hours", where: .init("state", in: ["done"]))],
         strategy: .statement)
 
     /// Rows the parent table had updated in the current transaction.
@@ -101,6 +111,50 @@ struct CounterStatementPathTests {
             }
             #expect(try await client.scalar(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(k)"), as: Int64.self) == before)
             #expect(try await client.scalar(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(Self.counter.driftViewName.sql)"), as: Int64.self) == 0)
+        }
+    }
+
+    @Test("a group with no counter of every row: a single row that changes none updates no parent")
+    func filteredOnly() async throws {
+        try await withCatalogClient { client, _ in
+            var statements = ["CREATE SCHEMA path_statement"]
+            statements += Self.projects.createSteps().map(\.sql) + Self.tasks.createSteps().map(\.sql)
+            statements += Self.doneCounter.repeatableObjects().flatMap(\.statements)
+            for s in statements { try await client.execute(PostgresQuery(unsafeSQL: s)) }
+            let p = Self.projects.qualifiedName.sql, k = Self.tasks.qualifiedName.sql
+            func updates(_ sql: String) async throws -> Int64 {
+                try await client.transaction { conn in
+                    let before = try await conn.query(PostgresQuery(unsafeSQL: Self.parentUpdates), logger: quietLogger)
+                        .collect().first!.decode(Int64.self)
+                    _ = try await conn.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect()
+                    let after = try await conn.query(PostgresQuery(unsafeSQL: Self.parentUpdates), logger: quietLogger)
+                        .collect().first!.decode(Int64.self)
+                    return after - before
+                }
+            }
+            func done(_ id: Int) async throws -> String {
+                try await client.scalar(PostgresQuery(unsafeSQL: "SELECT done_tasks || '/' || done_hours FROM \(p) WHERE id = \(id)"), as: String.self)
+            }
+            try await client.execute(PostgresQuery(unsafeSQL: "INSERT INTO \(p) (id) VALUES (1), (2)"))
+
+            #expect(try await updates("INSERT INTO \(k) (project_id, hours) VALUES (1, 4)") == 0)  // open: no counter
+            #expect(try await updates("INSERT INTO \(k) (project_id, state, hours) VALUES (1, 'done', 2.5)") == 1)
+            #expect(try await updates("INSERT INTO \(k) (project_id, state) VALUES (1, 'done')") == 1)  // no hours
+            #expect(try await done(1) == "2/2.5")
+            // Statements that write no row update nothing.
+            #expect(try await updates("INSERT INTO \(k) (project_id) SELECT 1 WHERE false") == 0)
+            #expect(try await updates("DELETE FROM \(k) WHERE false") == 0)
+            // Deletes: an open row changes nothing, a done one its parent.
+            #expect(try await updates("DELETE FROM \(k) WHERE state = 'open'") == 0)
+            #expect(try await updates("DELETE FROM \(k) WHERE hours = 2.5") == 1)
+            #expect(try await done(1) == "1/0.0")
+            // A missing parent is refused only when the row changes a counter.
+            #expect(try await updates("INSERT INTO \(k) (project_id) VALUES (99)") == 0)
+            let error = await #expect(throws: InvariantsError.self) {
+                try await client.execute(PostgresQuery(unsafeSQL: "INSERT INTO \(k) (project_id, state) VALUES (98, 'done')"))
+            }
+            #expect(error?.kind == .notFound)
+            #expect(try await client.scalar(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(Self.doneCounter.driftViewName.sql)"), as: Int64.self) == 0)
         }
     }
 

@@ -555,7 +555,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:0cc39a73559a818e1ce206e32a5acfc01bc620fb1f8a240aba47e1084a2fae14","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -563,6 +563,7 @@ CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    only_row record;
     old_key uuid;
     new_key uuid;
     responses_old bigint;
@@ -579,44 +580,38 @@ BEGIN
     -- Counter cache gig_responses (statement strategy):
     -- "public"."responses" → "public"."gigs".
 
-    -- The statement's first child row (its parent and changes) and how many rows there are.
+    -- A statement that wrote one row: the row's columns the counters read, into only_row
+    -- (none found when it wrote several).
     IF TG_OP = 'INSERT' THEN
-        SELECT (SELECT count(*) FROM new_rows),
-               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
-               1::bigint,
-               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
-        INTO statement_rows, new_key, responses_new, new_responses_new
-        FROM new_rows AS r LIMIT 1;
-        IF statement_rows = 1 THEN
+        SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key, r."status"
+        INTO only_row
+        FROM new_rows AS r
+        WHERE NOT EXISTS (SELECT FROM new_rows OFFSET 1);
+        IF FOUND THEN
             -- One inserted row (every single-row INSERT): one UPDATE of its parent.
             UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + responses_new,
-                "new_responses" = p."new_responses" + new_responses_new
-            WHERE p."id" = new_key
-              AND (responses_new <> 0
-                   OR new_responses_new <> 0);
-            IF NOT FOUND AND new_key IS NOT NULL AND (responses_new <> 0
-                OR new_responses_new <> 0) THEN
+                "responses" = p."responses" + 1::bigint,
+                "new_responses" = p."new_responses"
+                    + CASE WHEN only_row."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."id" = only_row.parent_key;
+            IF NOT FOUND AND only_row.parent_key IS NOT NULL THEN
                 RAISE EXCEPTION 'counter %: % row % does not exist',
-                    'gig_responses', '"public"."gigs"', new_key
+                    'gig_responses', '"public"."gigs"', only_row.parent_key
                     USING ERRCODE = 'IV404';
             END IF;
             RETURN NULL;
         END IF;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT (SELECT count(*) FROM old_rows),
-               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
-               1::bigint,
-               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
-        INTO statement_rows, old_key, responses_old, new_responses_old
-        FROM old_rows AS r LIMIT 1;
-        IF statement_rows = 1 THEN
+        SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key, r."status"
+        INTO only_row
+        FROM old_rows AS r
+        WHERE NOT EXISTS (SELECT FROM old_rows OFFSET 1);
+        IF FOUND THEN
             UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + (-responses_old),
-                "new_responses" = p."new_responses" + (-new_responses_old)
-            WHERE p."id" = old_key
-              AND (responses_old <> 0
-                   OR new_responses_old <> 0);
+                "responses" = p."responses" - 1::bigint,
+                "new_responses" = p."new_responses"
+                    - CASE WHEN only_row."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."id" = only_row.parent_key;
             RETURN NULL;
         END IF;
     ELSE
@@ -680,9 +675,9 @@ BEGIN
             END IF;
             RETURN NULL;
         END IF;
-    END IF;
-    IF statement_rows IS NULL THEN
-        RETURN NULL;  -- no row
+        IF statement_rows IS NULL THEN
+            RETURN NULL;  -- no row
+        END IF;
     END IF;
 
     -- Several child rows: grouped per parent.
@@ -1077,7 +1072,7 @@ VALUES
      'sha256:964d85f47b682b95216679a4f3931b1134d43908b9ae2f6cad6c61f5f96b76ee',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."keep_public_responses_gig_id"()']::text[], 'gig_responses'),
 ('function invariants.count_gig_responses()', 'trigger function',
-     'sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d',
+     'sha256:0cc39a73559a818e1ce206e32a5acfc01bc620fb1f8a240aba47e1084a2fae14',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_gig_responses"()']::text[], 'gig_responses'),
 ('function invariants.count_gig_responses_truncate()', 'trigger function',
      'sha256:d2ce28087ba9397905148640e518bd49a17532226027f01a8d505c805031cb9d',

@@ -7,6 +7,7 @@ CREATE OR REPLACE FUNCTION "invariants"."count_project_tasks"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    only_row record;
     old_key bigint;
     new_key bigint;
     open_tasks_old bigint;
@@ -23,44 +24,44 @@ BEGIN
     -- Counter cache project_tasks (statement strategy):
     -- "public"."tasks" → "public"."projects".
 
-    -- The statement's first child row (its parent and changes) and how many rows there are.
+    -- A statement that wrote one row: the row's columns the counters read, into only_row
+    -- (none found when it wrote several).
     IF TG_OP = 'INSERT' THEN
-        SELECT (SELECT count(*) FROM new_rows),
-               r."project_id",
-               CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
-               COALESCE(r."hours", 0)::numeric
-        INTO statement_rows, new_key, open_tasks_new, estimate_new
-        FROM new_rows AS r LIMIT 1;
-        IF statement_rows = 1 THEN
+        SELECT r."project_id" AS parent_key, r."state", r."hours"
+        INTO only_row
+        FROM new_rows AS r
+        WHERE NOT EXISTS (SELECT FROM new_rows OFFSET 1);
+        IF FOUND THEN
             -- One inserted row (every single-row INSERT): one UPDATE of its parent.
-            UPDATE "public"."projects" AS p SET
-                "open_tasks" = p."open_tasks" + open_tasks_new,
-                "estimate" = p."estimate" + estimate_new
-            WHERE p."id" = new_key
-              AND (open_tasks_new <> 0
-                   OR estimate_new <> 0);
-            IF NOT FOUND AND new_key IS NOT NULL AND (open_tasks_new <> 0
-                OR estimate_new <> 0) THEN
-                RAISE EXCEPTION 'counter %: % row % does not exist',
-                    'project_tasks', '"public"."projects"', new_key
-                    USING ERRCODE = 'IV404';
+            IF only_row."state" IN ('open', 'reopened')
+               OR only_row."hours" <> 0 THEN
+                UPDATE "public"."projects" AS p SET
+                    "open_tasks" = p."open_tasks"
+                        + CASE WHEN only_row."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+                    "estimate" = p."estimate" + COALESCE(only_row."hours", 0)::numeric
+                WHERE p."id" = only_row.parent_key;
+                IF NOT FOUND AND only_row.parent_key IS NOT NULL THEN
+                    RAISE EXCEPTION 'counter %: % row % does not exist',
+                        'project_tasks', '"public"."projects"', only_row.parent_key
+                        USING ERRCODE = 'IV404';
+                END IF;
             END IF;
             RETURN NULL;
         END IF;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT (SELECT count(*) FROM old_rows),
-               r."project_id",
-               CASE WHEN r."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
-               COALESCE(r."hours", 0)::numeric
-        INTO statement_rows, old_key, open_tasks_old, estimate_old
-        FROM old_rows AS r LIMIT 1;
-        IF statement_rows = 1 THEN
-            UPDATE "public"."projects" AS p SET
-                "open_tasks" = p."open_tasks" + (-open_tasks_old),
-                "estimate" = p."estimate" + (-estimate_old)
-            WHERE p."id" = old_key
-              AND (open_tasks_old <> 0
-                   OR estimate_old <> 0);
+        SELECT r."project_id" AS parent_key, r."state", r."hours"
+        INTO only_row
+        FROM old_rows AS r
+        WHERE NOT EXISTS (SELECT FROM old_rows OFFSET 1);
+        IF FOUND THEN
+            IF only_row."state" IN ('open', 'reopened')
+               OR only_row."hours" <> 0 THEN
+                UPDATE "public"."projects" AS p SET
+                    "open_tasks" = p."open_tasks"
+                        - CASE WHEN only_row."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+                    "estimate" = p."estimate" - COALESCE(only_row."hours", 0)::numeric
+                WHERE p."id" = only_row.parent_key;
+            END IF;
             RETURN NULL;
         END IF;
     ELSE
@@ -124,9 +125,9 @@ BEGIN
             END IF;
             RETURN NULL;
         END IF;
-    END IF;
-    IF statement_rows IS NULL THEN
-        RETURN NULL;  -- no row
+        IF statement_rows IS NULL THEN
+            RETURN NULL;  -- no row
+        END IF;
     END IF;
 
     -- Several child rows: grouped per parent.

@@ -1,7 +1,7 @@
--- Extension invariants_support_chat upgrade 0.3 → dev.6c4180648419: 1 function(s) dropped,
+-- Extension invariants_support_chat upgrade 0.3 → dev.09ce523466da: 1 function(s) dropped,
 -- 3 created or replaced, 5 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.6c4180648419';
+-- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.09ce523466da';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
@@ -100,7 +100,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, tex
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:35e139c515004bf1c849b9ab27ab82495d6f8678500b5f83615dfcbdebd35ebf","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:a4e0830e11c918b4e0d5916b6930058e5f0ccae11bf9fd7b229bcc2975340559","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -108,6 +108,7 @@ CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    only_row record;
     old_key text;
     new_key text;
     total_messages_old bigint;
@@ -129,62 +130,48 @@ BEGIN
     -- Counter cache chat_session_messages (statement strategy):
     -- "public"."chat_messages" → "public"."chat_sessions".
 
-    -- The statement's first child row (its parent and changes) and how many rows there are.
+    -- A statement that wrote one row: the row's columns the counters read, into only_row
+    -- (none found when it wrote several).
     IF TG_OP = 'INSERT' THEN
-        SELECT (SELECT count(*) FROM new_rows),
-               r."session_id",
-               1::bigint,
-               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
-               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END,
-               CASE WHEN TG_OP = 'INSERT' THEN CASE WHEN r."role" = 'assistant' THEN r."created_at" END END
-        INTO statement_rows, new_key, total_messages_new, ai_messages_new,
-             human_messages_new, new_earliest_created_at
-        FROM new_rows AS r LIMIT 1;
-        IF statement_rows = 1 THEN
+        SELECT r."session_id" AS parent_key, r."role", r."created_at"
+        INTO only_row
+        FROM new_rows AS r
+        WHERE NOT EXISTS (SELECT FROM new_rows OFFSET 1);
+        IF FOUND THEN
             -- One inserted row (every single-row INSERT): one UPDATE of its parent.
             UPDATE "public"."chat_sessions" AS p SET
-                "total_messages" = p."total_messages" + total_messages_new,
-                "ai_messages" = p."ai_messages" + ai_messages_new,
-                "human_messages" = p."human_messages" + human_messages_new,
+                "total_messages" = p."total_messages" + 1::bigint,
+                "ai_messages" = p."ai_messages"
+                    + CASE WHEN only_row."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+                "human_messages" = p."human_messages"
+                    + CASE WHEN only_row."role" = 'user' THEN 1::bigint ELSE 0::bigint END,
                 "first_response_time_ms" = COALESCE(p."first_response_time_ms",
-                    CASE WHEN new_earliest_created_at IS NOT NULL THEN
+                    CASE WHEN only_row."role" = 'assistant' AND only_row."created_at" IS NOT NULL THEN
                         LEAST(GREATEST(0, pg_catalog.round(
-                            pg_catalog.date_part('epoch', new_earliest_created_at - p.created_at) * 1000)),
+                            pg_catalog.date_part('epoch', only_row."created_at" - p.created_at) * 1000)),
                             2147483647)::integer
                     END)
-            WHERE p."session_id" = new_key
-              AND (total_messages_new <> 0
-                   OR ai_messages_new <> 0
-                   OR human_messages_new <> 0
-                   OR new_earliest_created_at IS NOT NULL);
-            IF NOT FOUND AND new_key IS NOT NULL AND (total_messages_new <> 0
-                OR ai_messages_new <> 0
-                OR human_messages_new <> 0
-                OR new_earliest_created_at IS NOT NULL) THEN
+            WHERE p."session_id" = only_row.parent_key;
+            IF NOT FOUND AND only_row.parent_key IS NOT NULL THEN
                 RAISE EXCEPTION 'counter %: % row % does not exist',
-                    'chat_session_messages', '"public"."chat_sessions"', new_key
+                    'chat_session_messages', '"public"."chat_sessions"', only_row.parent_key
                     USING ERRCODE = 'IV404';
             END IF;
             RETURN NULL;
         END IF;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT (SELECT count(*) FROM old_rows),
-               r."session_id",
-               1::bigint,
-               CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
-               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
-        INTO statement_rows, old_key, total_messages_old, ai_messages_old,
-             human_messages_old
-        FROM old_rows AS r LIMIT 1;
-        IF statement_rows = 1 THEN
+        SELECT r."session_id" AS parent_key, r."role"
+        INTO only_row
+        FROM old_rows AS r
+        WHERE NOT EXISTS (SELECT FROM old_rows OFFSET 1);
+        IF FOUND THEN
             UPDATE "public"."chat_sessions" AS p SET
-                "total_messages" = p."total_messages" + (-total_messages_old),
-                "ai_messages" = p."ai_messages" + (-ai_messages_old),
-                "human_messages" = p."human_messages" + (-human_messages_old)
-            WHERE p."session_id" = old_key
-              AND (total_messages_old <> 0
-                   OR ai_messages_old <> 0
-                   OR human_messages_old <> 0);
+                "total_messages" = p."total_messages" - 1::bigint,
+                "ai_messages" = p."ai_messages"
+                    - CASE WHEN only_row."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
+                "human_messages" = p."human_messages"
+                    - CASE WHEN only_row."role" = 'user' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."session_id" = only_row.parent_key;
             RETURN NULL;
         END IF;
     ELSE
@@ -192,10 +179,9 @@ BEGIN
                r."session_id",
                1::bigint,
                CASE WHEN r."role" = 'assistant' THEN 1::bigint ELSE 0::bigint END,
-               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END,
-               CASE WHEN TG_OP = 'INSERT' THEN CASE WHEN r."role" = 'assistant' THEN r."created_at" END END
+               CASE WHEN r."role" = 'user' THEN 1::bigint ELSE 0::bigint END
         INTO statement_rows, new_key, total_messages_new, ai_messages_new,
-             human_messages_new, new_earliest_created_at
+             human_messages_new
         FROM new_rows AS r LIMIT 1;
         IF statement_rows = 1 THEN
             -- One updated row: a row trigger's work (a move locks both parents in key order).
@@ -265,9 +251,9 @@ BEGIN
             END IF;
             RETURN NULL;
         END IF;
-    END IF;
-    IF statement_rows IS NULL THEN
-        RETURN NULL;  -- no row
+        IF statement_rows IS NULL THEN
+            RETURN NULL;  -- no row
+        END IF;
     END IF;
 
     -- Several child rows: grouped per parent.

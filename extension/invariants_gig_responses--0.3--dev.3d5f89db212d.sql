@@ -1,12 +1,9 @@
--- Extension invariants_gig_responses, version dev.1166f1ac171b: the stored functions (and their EXECUTE
--- grants) of the declared invariants. Tables, triggers, policies and views come
--- from the migrations and the repeatable set, never from the extension.
---
--- Generated from the Swift declarations; do not edit by hand. A released version's
--- script is frozen (never rendered again), like a released migration.
--- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_gig_responses VERSION 'dev.1166f1ac171b';
--- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
+-- Extension invariants_gig_responses upgrade 0.3 → dev.3d5f89db212d: 1 function(s) dropped,
+-- 17 created or replaced, 1 unchanged.
+-- Generated from the Swift declarations; do not edit by hand.
+-- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.3d5f89db212d';
+-- (`invariants migrate --stored-logic extension` first drops the triggers and other
+-- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
 DO $guard$
 BEGIN
@@ -17,45 +14,8 @@ BEGIN
 END
 $guard$;
 
-DO $adopt$
-DECLARE
-    sig text;
-    f pg_catalog.regprocedure;
-    holder name;
-BEGIN
-    FOREACH sig IN ARRAY ARRAY[
-        '"invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)',
-        '"public"."delete_response"(uuid, uuid)',
-        '"public"."gig_response_counts"(uuid, uuid)',
-        '"public"."sync_all_response_counts"(boolean)',
-        '"invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)',
-        '"invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)',
-        '"public"."sync_gig_response_counts"(uuid, uuid, boolean)',
-        '"invariants_private"."sync_workspace_response_counts"(uuid, boolean)',
-        '"invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)',
-        '"public"."sync_workspace_response_counts"(uuid, boolean)',
-        '"invariants_private"."delete_gig"(uuid, uuid)',
-        '"invariants_private"."delete_gig_service"(uuid, uuid)',
-        '"public"."delete_gig"(uuid, uuid)',
-        '"invariants_private"."create_workspace"(text)',
-        '"public"."create_workspace"(text)',
-        '"invariants"."keep_public_responses_gig_id"()',
-        '"invariants"."count_gig_responses"()',
-        '"invariants"."count_gig_responses_truncate"()'
-    ]::text[] LOOP
-        f := pg_catalog.to_regprocedure(sig);
-        CONTINUE WHEN f IS NULL;
-        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
-          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
-        IF holder IS NOT NULL THEN
-            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_gig_responses', f, holder
-                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
-        END IF;
-        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_gig_responses', f);
-    END LOOP;
-END
-$adopt$;
+-- removed: function invariants.touch_public_responses_updated_at()
+DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"();
 
 -- invariants:object {"checksum":"sha256:84556d503594231dd5dfa4c80d351e1001fb4f6375f96b98fea87eb5cd97c338","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
@@ -220,26 +180,6 @@ REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLI
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
-
--- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
-    RETURNS TABLE (checked bigint, fixed bigint)
-    LANGUAGE plpgsql
-    SECURITY DEFINER
-    SET search_path = ''
-AS $fn$
-BEGIN
-    RETURN QUERY
-    SELECT r.checked, r.fixed
-    FROM invariants.repair_gig_responses(NULL, NULL, COALESCE(p_force, false), NULL, NULL) AS r;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
-
--- invariants:statement
-GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
 
 -- invariants:object {"checksum":"sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
@@ -567,7 +507,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."keep_public_responses_gig_id"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:63e786d12115a381a97ba1ccf47982a9286b18232187057e24e8216e6a95ca3d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:0cc39a73559a818e1ce206e32a5acfc01bc620fb1f8a240aba47e1084a2fae14","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_gig_responses\"()"],"key":"function invariants.count_gig_responses()","kind":"trigger function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -575,6 +515,7 @@ CREATE OR REPLACE FUNCTION "invariants"."count_gig_responses"()
     SET search_path = ''
 AS $fn$
 DECLARE
+    only_row record;
     old_key uuid;
     new_key uuid;
     responses_old bigint;
@@ -591,44 +532,38 @@ BEGIN
     -- Counter cache gig_responses (statement strategy):
     -- "public"."responses" → "public"."gigs".
 
-    -- The statement's first child row (its parent and changes) and how many rows there are.
+    -- A statement that wrote one row: the row's columns the counters read, into only_row
+    -- (none found when it wrote several).
     IF TG_OP = 'INSERT' THEN
-        SELECT (SELECT count(*) FROM new_rows),
-               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
-               1::bigint,
-               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
-        INTO statement_rows, new_key, responses_new, new_responses_new
-        FROM new_rows AS r LIMIT 1;
-        IF statement_rows = 1 THEN
+        SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key, r."status"
+        INTO only_row
+        FROM new_rows AS r
+        WHERE NOT EXISTS (SELECT FROM new_rows OFFSET 1);
+        IF FOUND THEN
             -- One inserted row (every single-row INSERT): one UPDATE of its parent.
             UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + responses_new,
-                "new_responses" = p."new_responses" + new_responses_new
-            WHERE p."id" = new_key
-              AND (responses_new <> 0
-                   OR new_responses_new <> 0);
-            IF NOT FOUND AND new_key IS NOT NULL AND (responses_new <> 0
-                OR new_responses_new <> 0) THEN
+                "responses" = p."responses" + 1::bigint,
+                "new_responses" = p."new_responses"
+                    + CASE WHEN only_row."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."id" = only_row.parent_key;
+            IF NOT FOUND AND only_row.parent_key IS NOT NULL THEN
                 RAISE EXCEPTION 'counter %: % row % does not exist',
-                    'gig_responses', '"public"."gigs"', new_key
+                    'gig_responses', '"public"."gigs"', only_row.parent_key
                     USING ERRCODE = 'IV404';
             END IF;
             RETURN NULL;
         END IF;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT (SELECT count(*) FROM old_rows),
-               CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END,
-               1::bigint,
-               CASE WHEN r."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
-        INTO statement_rows, old_key, responses_old, new_responses_old
-        FROM old_rows AS r LIMIT 1;
-        IF statement_rows = 1 THEN
+        SELECT CASE WHEN r."entity_type" = 'gig' THEN r."entity_id" END AS parent_key, r."status"
+        INTO only_row
+        FROM old_rows AS r
+        WHERE NOT EXISTS (SELECT FROM old_rows OFFSET 1);
+        IF FOUND THEN
             UPDATE "public"."gigs" AS p SET
-                "responses" = p."responses" + (-responses_old),
-                "new_responses" = p."new_responses" + (-new_responses_old)
-            WHERE p."id" = old_key
-              AND (responses_old <> 0
-                   OR new_responses_old <> 0);
+                "responses" = p."responses" - 1::bigint,
+                "new_responses" = p."new_responses"
+                    - CASE WHEN only_row."status" = 'NEW' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."id" = only_row.parent_key;
             RETURN NULL;
         END IF;
     ELSE
@@ -692,9 +627,9 @@ BEGIN
             END IF;
             RETURN NULL;
         END IF;
-    END IF;
-    IF statement_rows IS NULL THEN
-        RETURN NULL;  -- no row
+        IF statement_rows IS NULL THEN
+            RETURN NULL;  -- no row
+        END IF;
     END IF;
 
     -- Several child rows: grouped per parent.
