@@ -63,7 +63,7 @@ struct CounterTables: Sendable {
     enum Mode: Sendable {
         /// The generated counter triggers (and updated_at): what is measured.
         case generated
-        /// No user trigger (foreign keys kept): the "no trigger" baseline.
+        /// No user trigger but the one keeping `gig_id` (foreign keys kept): the "no trigger" baseline.
         case none
         /// The hand-written safe floor, a row trigger: one UPDATE of the parent per row.
         case floorRow
@@ -77,6 +77,9 @@ struct CounterTables: Sendable {
     private static let floorStatementTrigger = "\"bench_floor_statement\""
     /// The child's non-counter trigger, kept by the floors (a same-shaped table has it too).
     private static let updatedAtTrigger = "\"zz_invariants_updated_at\""
+    /// The trigger keeping `gig_id` (a CHECK holds it to the entity): on in every mode, since
+    /// without it no row can be inserted.
+    private static let gigKeyTrigger = SQLText.identifier(GigResponsesModule.gigKey.triggerName)
 
     /// Creates the floor triggers, disabled: the least a safe counter trigger must do on these
     /// tables — SECURITY DEFINER with `SET search_path = ''` like the generated ones, insert only
@@ -122,7 +125,8 @@ struct CounterTables: Sendable {
     }
 
     /// Switches the child's triggers to `mode`. `DISABLE TRIGGER USER` keeps the foreign keys
-    /// (system triggers) and turns off every user trigger — the counter's and `updated_at`. The
+    /// (system triggers) and turns off every user trigger — the counter's and `updated_at` — but
+    /// the one keeping `gig_id` is turned back on (the table's CHECK needs it). The
     /// generated triggers are dropped, not disabled, for the other modes: a disabled trigger stays
     /// in the trigger descriptor, from which PostgreSQL sets up transition capture, and the floor
     /// and the no-trigger baseline must pay nothing of ours.
@@ -134,10 +138,11 @@ struct CounterTables: Sendable {
             statements = ["ENABLE TRIGGER USER", "DISABLE TRIGGER \(Self.floorRowTrigger)",
                           "DISABLE TRIGGER \(Self.floorStatementTrigger)"]
         case .none:
-            statements = ["DISABLE TRIGGER USER"]
+            statements = ["DISABLE TRIGGER USER", "ENABLE TRIGGER \(Self.gigKeyTrigger)"]
         case .floorRow, .floorStatement:
             let floor = mode == .floorRow ? Self.floorRowTrigger : Self.floorStatementTrigger
-            statements = ["DISABLE TRIGGER USER", "ENABLE TRIGGER \(Self.updatedAtTrigger)", "ENABLE TRIGGER \(floor)"]
+            statements = ["DISABLE TRIGGER USER", "ENABLE TRIGGER \(Self.gigKeyTrigger)",
+                          "ENABLE TRIGGER \(Self.updatedAtTrigger)", "ENABLE TRIGGER \(floor)"]
         }
         try await connection.run("ALTER TABLE \(responses) " + statements.joined(separator: ", "))
     }

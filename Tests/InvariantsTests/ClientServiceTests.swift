@@ -30,7 +30,7 @@ struct Greeter: Service {
 
 func makeServices(url: String, app: (InvariantsClient) -> any Service, logger: Logger) throws -> ServiceGroup {
     // Constructing the client starts nothing; the group runs it.
-    let db = try InvariantsClient(url: url, callTimeout: .seconds(5), logger: logger)
+    let db = try InvariantsClient(url: url, callTimeout: .seconds(15), logger: logger)
     // A group shuts its services down in reverse order: the app first (its requests finish),
     // then the client (its calls in flight finish, then the pool closes).
     return ServiceGroup(configuration: .init(
@@ -70,7 +70,7 @@ struct ClientServiceTests {
             tasks.addTask { try await group.run() }
             let clock = ContinuousClock()
             let start = clock.now
-            while greetings.texts.withLock({ $0.isEmpty }), clock.now - start < .seconds(10) {
+            while greetings.texts.withLock({ $0.isEmpty }), clock.now - start < .seconds(30) {
                 try await Task.sleep(for: .milliseconds(20))
             }
             await group.triggerGracefulShutdown()
