@@ -122,21 +122,23 @@ extension CounterCache {
         return matches.map { "(\($0) AND \(nonZero))" } ?? nonZero
     }
 
-    /// The one-row path of an INSERT (`inserted`) or DELETE, over `only_row`: one UPDATE of the
-    /// row's parent, what a hand-written row trigger runs. A missing parent is refused on INSERT;
-    /// on DELETE it is being deleted (a cascade) and has nothing to keep. Guarded by the row's
-    /// changes only when no counter counts every row (at column 0).
-    private func onlyRowUpdate(inserted: Bool) -> String {
-        let key = "only_row.\(onlyRowKey)"
+    /// The one-row path of an INSERT (`inserted`) or DELETE of child row `row` (`only_row`, or
+    /// `NEW`/`OLD` in a row trigger) whose parent key is `key`: one UPDATE of the row's parent,
+    /// what a hand-written row trigger runs. A missing parent is refused on INSERT; on DELETE it
+    /// is being deleted (a cascade) and has nothing to keep. Guarded by the row's changes only
+    /// when no counter counts every row (at column 0).
+    func oneRowUpdate(row: String, key: String, inserted: Bool) -> String {
+        // PL/pgSQL ends an IF's condition at its first THEN, a CASE's included: parenthesized.
+        let keyValue = key.contains(" ") ? "(\(key))" : key
         var assignments = counters.map { counter -> String in
             let column = SQLText.identifier(counter.column)
-            let change = contribution(counter, "only_row")
+            let change = contribution(counter, row)
             // A filtered change on a line of its own: the body stays under 120 columns.
             let separator = counter.filter == nil ? " " : "\n        "
             return "\(column) = p.\(column)\(separator)\(inserted ? "+" : "-") \(change)"
         }
         if inserted {
-            assignments += setOnce.map { $0.assignment(row: "only_row", parent: "p").indentingContinuation(by: 4) }
+            assignments += setOnce.map { $0.assignment(row: row, parent: "p").indentingContinuation(by: 4) }
         }
         var update = """
             UPDATE \(parent.sql) AS p SET
@@ -146,14 +148,14 @@ extension CounterCache {
         if inserted {
             update += """
 
-                IF NOT FOUND AND \(key) IS NOT NULL THEN
-                    \(raiseMissingParent(key).indentingContinuation(by: 4));
+                IF NOT FOUND AND \(keyValue) IS NOT NULL THEN
+                    \(raiseMissingParent(keyValue).indentingContinuation(by: 4));
                 END IF;
                 """
         }
         if counters.contains(where: { $0.filter == nil && $0.summing == nil }) { return update }
-        var changed = counters.map { changes($0, "only_row") }
-        if inserted { changed += setOnce.map { "\($0.childValue("only_row")) IS NOT NULL" } }
+        var changed = counters.map { changes($0, row) }
+        if inserted { changed += setOnce.map { "\($0.childValue(row)) IS NOT NULL" } }
         return """
             IF \(changed.joined(separator: "\n   OR ")) THEN
                 \(update.indentingContinuation(by: 4))
@@ -227,6 +229,9 @@ extension CounterCache {
         let deleted = projection("old_rows", sign: "-", withSetOnce: false)
         let both = insertedOnly + "\nUNION ALL\n" + deleted
         let childKey = keyExpression("r")
+        func onlyRowUpdate(inserted: Bool) -> String {
+            oneRowUpdate(row: "only_row", key: "only_row.\(onlyRowKey)", inserted: inserted).indentingContinuation(by: 12)
+        }
         let declarations = ["only_row record;", rowImageDeclarations(zeroed: false), "statement_rows bigint;",
                             "parent_keys \(keyType)[];"]
             + counters.indices.map { "\(deltasVariable($0)) \(deltaType(counters[$0]))[];" }
@@ -245,13 +250,13 @@ extension CounterCache {
                     \(onlyRow("new_rows", inserted: true).indentingContinuation(by: 8))
                     IF FOUND THEN
                         -- One inserted row (every single-row INSERT): one UPDATE of its parent.
-                        \(onlyRowUpdate(inserted: true).indentingContinuation(by: 12))
+                        \(onlyRowUpdate(inserted: true))
                         RETURN NULL;
                     END IF;
                 ELSIF TG_OP = 'DELETE' THEN
                     \(onlyRow("old_rows", inserted: false).indentingContinuation(by: 8))
                     IF FOUND THEN
-                        \(onlyRowUpdate(inserted: false).indentingContinuation(by: 12))
+                        \(onlyRowUpdate(inserted: false))
                         RETURN NULL;
                     END IF;
                 ELSE

@@ -68,10 +68,13 @@ public struct CounterCache: Hashable, Sendable {
 
     /// How child writes reach the parent row.
     public enum Strategy: String, Hashable, Sendable {
-        /// A row trigger: one parent UPDATE per child row. Best for single-row writes.
+        /// A row trigger: one parent UPDATE per child row, straight from `NEW` or `OLD`, as a
+        /// hand-written trigger does it. For tables written one row at a time only: a bulk
+        /// statement pays an UPDATE per row.
         case row
-        /// Statement triggers with transition tables: one grouped UPDATE per statement
-        /// (parents locked in key order first). Best for bulk writes.
+        /// Statement triggers with transition tables: a one-row statement runs one UPDATE of
+        /// its parent, a bulk one a grouped UPDATE per statement (parents locked in key order
+        /// first). Fast on both shapes: the one to declare when a table gets both.
         case statement
         /// Contention-free, for hot parents: writers append delta rows and never lock the
         /// parent; ``CounterCache/foldFunction`` folds them in. The parent column alone lags
@@ -282,17 +285,21 @@ public struct CounterCache: Hashable, Sendable {
     }
 
     /// Reads the parent key and the contributions of the old image (not on INSERT) and the new
-    /// one (not on DELETE): `OLD` and `NEW` in a row trigger.
-    func readRowImages(old: String = "OLD", new: String = "NEW") -> String {
-        func read(_ image: String, _ prefix: String) -> String {
+    /// one (not on DELETE): `OLD` and `NEW` in a row trigger. Both, unasked, where only an
+    /// UPDATE gets here (`updateOnly`).
+    func readRowImages(old: String = "OLD", new: String = "NEW", updateOnly: Bool = false) -> String {
+        func read(_ image: String, _ prefix: String, indent: Int = 8) -> String {
             (["\(prefix)_key := \(keyExpression(image));"]
                 + counters.indices.map { "\(imageVariable($0, prefix)) := \(contribution(counters[$0], image));" })
-                .joined(separator: "\n        ")
+                .joined(separator: "\n" + String(repeating: " ", count: indent))
         }
         // Only read on INSERT: the new image is not assigned on a DELETE.
         let offered = setOnce.isEmpty ? "" : "\n    IF TG_OP = 'INSERT' THEN" + setOnce.indices.map {
             "\n        \(setOnceVariable($0)) := \(setOnce[$0].childValue(new));"
         }.joined() + "\n    END IF;"
+        if updateOnly, setOnce.isEmpty {
+            return read(old, "old", indent: 4) + "\n    " + read(new, "new", indent: 4)
+        }
         return """
             IF TG_OP <> 'INSERT' THEN
                     \(read(old, "old"))
@@ -360,13 +367,23 @@ public struct CounterCache: Hashable, Sendable {
             """
     }
 
+    /// An INSERT or DELETE runs what a hand-written row trigger runs, one UPDATE of the parent
+    /// straight from `NEW` or `OLD`; an UPDATE reads both images into variables first.
     private var rowBody: String {
         """
         DECLARE
-            \(rowImageDeclarations())
+            \(rowImageDeclarations(zeroed: false))
         BEGIN
             -- Counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(child.sql)) → \(SQLText.commentSafe(parent.sql)).
-            \(readRowImages())
+            IF TG_OP = 'INSERT' THEN
+                \(oneRowUpdate(row: "NEW", key: keyExpression("NEW"), inserted: true).indentingContinuation(by: 8))
+                RETURN NULL;
+            ELSIF TG_OP = 'DELETE' THEN
+                \(oneRowUpdate(row: "OLD", key: keyExpression("OLD"), inserted: false).indentingContinuation(by: 8))
+                RETURN NULL;
+            END IF;
+            -- An UPDATE of the child.
+            \(readRowImages(updateOnly: true))
 
             \(rowChanges)
         END

@@ -9,22 +9,45 @@ AS $fn$
 DECLARE
     old_key bigint;
     new_key bigint;
-    open_tasks_old bigint := 0::bigint;
-    open_tasks_new bigint := 0::bigint;
-    estimate_old numeric := 0::numeric;
-    estimate_new numeric := 0::numeric;
+    open_tasks_old bigint;
+    open_tasks_new bigint;
+    estimate_old numeric;
+    estimate_new numeric;
 BEGIN
     -- Counter cache project_tasks: "public"."tasks" → "public"."projects".
-    IF TG_OP <> 'INSERT' THEN
-        old_key := OLD."project_id";
-        open_tasks_old := CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
-        estimate_old := COALESCE(OLD."hours", 0)::numeric;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."state" IN ('open', 'reopened')
+           OR NEW."hours" <> 0 THEN
+            UPDATE "public"."projects" AS p SET
+                "open_tasks" = p."open_tasks"
+                    + CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+                "estimate" = p."estimate" + COALESCE(NEW."hours", 0)::numeric
+            WHERE p."id" = NEW."project_id";
+            IF NOT FOUND AND NEW."project_id" IS NOT NULL THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'project_tasks', '"public"."projects"', NEW."project_id"
+                    USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        IF OLD."state" IN ('open', 'reopened')
+           OR OLD."hours" <> 0 THEN
+            UPDATE "public"."projects" AS p SET
+                "open_tasks" = p."open_tasks"
+                    - CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END,
+                "estimate" = p."estimate" - COALESCE(OLD."hours", 0)::numeric
+            WHERE p."id" = OLD."project_id";
+        END IF;
+        RETURN NULL;
     END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_key := NEW."project_id";
-        open_tasks_new := CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
-        estimate_new := COALESCE(NEW."hours", 0)::numeric;
-    END IF;
+    -- An UPDATE of the child.
+    old_key := OLD."project_id";
+    open_tasks_old := CASE WHEN OLD."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+    estimate_old := COALESCE(OLD."hours", 0)::numeric;
+    new_key := NEW."project_id";
+    open_tasks_new := CASE WHEN NEW."state" IN ('open', 'reopened') THEN 1::bigint ELSE 0::bigint END;
+    estimate_new := COALESCE(NEW."hours", 0)::numeric;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
