@@ -72,39 +72,57 @@ extension CounterCache {
         }
     }
 
-    /// `SELECT key, a0, a1… FROM child … GROUP BY key` with an extra condition.
+    /// The name a counter's value has in the counted and pending subqueries (the counter's
+    /// column name when it is a plain identifier).
+    func valueColumn(_ index: Int) -> String { valueName(counters[index].column, index: index) }
+
+    /// The children counted per parent (at column 0), one column per counter named after it:
+    /// `SELECT key, <counter>… FROM child WHERE <linked> [AND extra] GROUP BY key`.
     func actualCounts(extraCondition: String? = nil) -> String {
         let (key, condition) = linkedChildren
         let aggregates = counters.enumerated().map { index, counter -> String in
+            // count(*) is never NULL; a sum over no row is.
             let value = counter.summing.map { "sum(r.\(SQLText.identifier($0)))" } ?? "count(*)"
             let filtered = counter.filter.map { "\(value) FILTER (WHERE \(filterPredicate($0, "r")))" } ?? value
-            return "COALESCE(\(filtered), 0) AS a\(index)"
-        }.joined(separator: ", ")
+            return (counter.summing == nil ? filtered : "COALESCE(\(filtered), 0)") + " AS \(valueColumn(index))"
+        }
         let conditions = [condition] + (extraCondition.map { [$0] } ?? [])
-        return "SELECT \(key) AS key, \(aggregates) FROM \(child.sql) AS r WHERE \(conditions.joined(separator: " AND ")) GROUP BY \(key)"
+        return """
+            SELECT \(([key + " AS key"] + aggregates).joined(separator: ",\n       "))
+            FROM \(child.sql) AS r
+            WHERE \(conditions.joined(separator: "\n  AND "))
+            GROUP BY \(key)
+            """
     }
 
+    /// The pending deltas summed per parent (at column 0), one column per counter named after it.
     func pendingDeltas(extraCondition: String? = nil) -> String {
         // sum(bigint) is numeric: cast back, so a count stays an integer for readers.
-        let sums = counters.indices.map { "sum(d.d\($0))::\(deltaType(counters[$0])) AS d\($0)" }.joined(separator: ", ")
-        let condition = extraCondition.map { " WHERE \($0)" } ?? ""
-        return "SELECT d.parent_key AS key, \(sums) FROM \(deltaTable.qualifiedName.sql) AS d\(condition) GROUP BY d.parent_key"
+        let sums = counters.indices.map { "sum(d.d\($0))::\(deltaType(counters[$0])) AS \(valueColumn($0))" }
+        let condition = extraCondition.map { "\nWHERE \($0)" } ?? ""
+        return """
+            SELECT \((["d.parent_key AS key"] + sums).joined(separator: ",\n       "))
+            FROM \(deltaTable.qualifiedName.sql) AS d\(condition)
+            GROUP BY d.parent_key
+            """
     }
 
     /// A parent's stored value as readers should see it: the column, plus pending deltas.
     func storedValue(_ index: Int, parentAlias: String, pendingAlias: String) -> String {
         let column = "\(parentAlias).\(SQLText.identifier(counters[index].column))"
-        return strategy == .deltas ? "\(column) + COALESCE(\(pendingAlias).d\(index), 0)" : column
+        return strategy == .deltas ? "\(column) + COALESCE(\(pendingAlias).\(valueColumn(index)), 0)" : column
     }
 
     /// The exact values for one parent (`key` is a SQL expression): one row, columns named
     /// like the counters. For a delta counter it adds the pending deltas.
     public func exactValuesSQL(key: String) -> String {
-        let values = counters.indices.map { "\(storedValue($0, parentAlias: "p", pendingAlias: "pd")) AS \(SQLText.identifier(counters[$0].column))" }
-            .joined(separator: ", ")
+        let values = counters.indices.map {
+            "\(storedValue($0, parentAlias: "p", pendingAlias: "pending")) AS \(SQLText.identifier(counters[$0].column))"
+        }.joined(separator: ", ")
         var sql = "SELECT \(values) FROM \(parent.sql) AS p"
         if strategy == .deltas {
-            sql += " LEFT JOIN (\(pendingDeltas(extraCondition: "d.parent_key = \(key)"))) AS pd ON pd.key = p.\(parentKeySQL)"
+            let pending = pendingDeltas(extraCondition: "d.parent_key = \(key)")
+            sql += " LEFT JOIN (\(pending)) AS pending ON pending.key = p.\(parentKeySQL)"
         }
         return sql + " WHERE p.\(parentKeySQL) = \(key)"
     }
@@ -113,20 +131,29 @@ extension CounterCache {
     /// pending deltas) differs from the children's actual count. Empty when all is well.
     public var driftViewSQL: String {
         let scopeColumn = scope.map { "p.\(SQLText.identifier($0))" } ?? "NULL::text"
-        let values = counters.enumerated().map { index, counter in
-            "(\(SQLText.literal(counter.column)), (\(storedValue(index, parentAlias: "p", pendingAlias: "pd")))::numeric, COALESCE(a.a\(index), 0)::numeric)"
-        }.joined(separator: ",\n        ")
-        let pendingJoin = strategy == .deltas
-            ? "\nLEFT JOIN (\(pendingDeltas())) AS pd ON pd.key = p.\(parentKeySQL)" : ""
+        let values = counters.indices.map { index in
+            let stored = storedValue(index, parentAlias: "p", pendingAlias: "pending")
+            let counted = "COALESCE(counted.\(valueColumn(index)), 0)"
+            let separator = strategy == .deltas ? ",\n     " : ", "
+            return "(\(SQLText.literal(counters[index].column))\(separator)(\(stored))::numeric\(separator)\(counted)::numeric)"
+        }.joined(separator: ",\n    ")
+        let pendingJoin = strategy == .deltas ? """
+
+            LEFT JOIN (
+                \(pendingDeltas().indentingContinuation(by: 4))
+            ) AS pending ON pending.key = p.\(parentKeySQL)
+            """ : ""
         return """
             CREATE OR REPLACE VIEW \(driftViewName.sql)
                 WITH (security_invoker = true) AS
             SELECT p.\(parentKeySQL) AS parent_key, \(scopeColumn) AS scope, c.counter, c.stored, c.actual
             FROM \(parent.sql) AS p
-            LEFT JOIN (\(actualCounts())) AS a ON a.key = p.\(parentKeySQL)\(pendingJoin)
+            LEFT JOIN (
+                \(actualCounts().indentingContinuation(by: 4))
+            ) AS counted ON counted.key = p.\(parentKeySQL)\(pendingJoin)
             CROSS JOIN LATERAL (VALUES
-                    \(values)
-                ) AS c (counter, stored, actual)
+                \(values)
+            ) AS c (counter, stored, actual)
             WHERE c.stored IS DISTINCT FROM c.actual
             """
     }
@@ -147,33 +174,61 @@ extension CounterCache {
         let scopeCondition = scope.map { "(p_scope IS NULL OR p.\(SQLText.identifier($0)) = p_scope)" } ?? "p_scope IS NULL"
         let scopeValue = scope == nil ? "NULL::text" : "t.scope_value::text"
         let scopeSelect = scope.map { "p.\(SQLText.identifier($0))" } ?? "NULL"
-        let n = counters.count
-        let targets = (0..<n).map { "p.\(SQLText.identifier(counters[$0].column)) AS old\($0), (COALESCE(a.a\($0), 0)\(strategy == .deltas ? " - COALESCE(pd.d\($0), 0)" : "")) AS new\($0)" }
-            .joined(separator: ",\n               ")
-        let differs = (0..<n).map { "t.old\($0) IS DISTINCT FROM t.new\($0)" }.joined(separator: " OR ")
-        let sets = (0..<n).map { "\(SQLText.identifier(counters[$0].column)) = t.new\($0)" }.joined(separator: ",\n            ")
-        let auditValues = (0..<n).map {
-            let stored = strategy == .deltas ? "t.old\($0) + COALESCE(t.pending\($0), 0)" : "t.old\($0)"
-            return "(\(SQLText.literal(counters[$0].column)), (\(stored))::numeric, (t.new\($0)\(strategy == .deltas ? " + COALESCE(t.pending\($0), 0)" : ""))::numeric)"
-        }.joined(separator: ",\n                    ")
-        let pendingSelect = strategy == .deltas
-            ? ",\n               " + (0..<n).map { "pd.d\($0) AS pending\($0)" }.joined(separator: ", ") : ""
-        let pendingJoin = strategy == .deltas
-            ? "\n        LEFT JOIN (\(pendingDeltas(extraCondition: "d.parent_key = ANY (batch)"))) AS pd ON pd.key = p.\(key)" : ""
-        let serialize = strategy == .deltas
+        let deltas = strategy == .deltas
+        func old(_ i: Int) -> String { valueColumn(i) + "_old" }
+        func new(_ i: Int) -> String { valueColumn(i) + "_new" }
+        func pending(_ i: Int) -> String { valueColumn(i) + "_pending" }
+        // What the column must hold: the children counted, less the deltas still to fold.
+        let targets = counters.indices.map { i in
+            let counted = "COALESCE(counted.\(valueColumn(i)), 0)"
+                + (deltas ? " - COALESCE(pending.\(valueColumn(i)), 0)" : "")
+            return "p.\(SQLText.identifier(counters[i].column)) AS \(old(i)),\n       \(counted) AS \(new(i))"
+        }.joined(separator: ",\n       ")
+        let differs = counters.indices.map { "t.\(old($0)) IS DISTINCT FROM t.\(new($0))" }.joined(separator: "\nOR ")
+        let sets = counters.indices.map { "\(SQLText.identifier(counters[$0].column)) = t.\(new($0))" }
+            .joined(separator: ",\n    ")
+        let auditValues = counters.indices.map { i in
+            // Audited as readers see them: with the pending deltas.
+            let withPending = deltas ? " + COALESCE(t.\(pending(i)), 0)" : ""
+            // With pending deltas a value per line: the line stays under 120 columns.
+            let separator = deltas ? ",\n     " : ", "
+            return "(\(SQLText.literal(counters[i].column))\(separator)(t.\(old(i))\(withPending))::numeric"
+                + "\(separator)(t.\(new(i))\(withPending))::numeric)"
+        }.joined(separator: ",\n    ")
+        let pendingSelect = deltas
+            ? ",\n       " + counters.indices.map { "pending.\(valueColumn($0)) AS \(pending($0))" }.joined(separator: ", ") : ""
+        let pendingJoin = deltas ? """
+
+            LEFT JOIN (
+                \(pendingDeltas(extraCondition: "d.parent_key = ANY (batch)").indentingContinuation(by: 4))
+            ) AS pending ON pending.key = p.\(key)
+            """ : ""
+        let serialize = deltas
             ? "\n    -- One fold or repair at a time for a delta counter.\n    PERFORM pg_catalog.pg_advisory_xact_lock(\(foldLockKey));" : ""
         // A repair of every parent (no filter, no batch) counts every child without asking the
         // batch array of each: it holds every parent anyway (issue 17: 0.15 s of 1,000,000 rows).
-        let wholeTable = "(p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL)"
+        let counted = actualCounts(extraCondition: "(every_parent OR \(linkedChildren.key) = ANY (batch))")
+        let target = """
+            SELECT p.\(key) AS key, \(scopeSelect) AS scope_value,
+                   \(targets)\(pendingSelect)
+            FROM \(table) AS p
+            LEFT JOIN (
+                \(counted.indentingContinuation(by: 4))
+            ) AS counted ON counted.key = p.\(key)\(pendingJoin)
+            WHERE p.\(key) = ANY (batch)
+            """
+        let auditColumns = "counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by"
         let body = """
             DECLARE
                 batch \(keyType)[];
                 -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
                 repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+                every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
             BEGIN
                 -- Repair of counter cache \(SQLText.commentSafe(name)): \(SQLText.commentSafe(table)) from \(SQLText.commentSafe(child.sql)).
                 IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-                    RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+                    RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+                        pg_catalog.current_setting('transaction_isolation')
                         USING ERRCODE = \(ProjectErrorCode.invalidInput.sqlLiteral);
                 END IF;
                 IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -201,30 +256,30 @@ extension CounterCache {
                 --    forced), audit each changed value.
                 RETURN QUERY
                 WITH target AS (
-                    SELECT p.\(key) AS key, \(scopeSelect) AS scope_value,
-                           \(targets)\(pendingSelect)
-                    FROM \(table) AS p
-                    LEFT JOIN (\(actualCounts(extraCondition: "(\(wholeTable) OR \(linkedChildren.key) = ANY (batch))"))) AS a ON a.key = p.\(key)\(pendingJoin)
-                    WHERE p.\(key) = ANY (batch)
+                    \(target.indentingContinuation(by: 8))
                 ), rewritten AS (
                     UPDATE \(table) AS p SET
-                        \(sets)
+                        \(sets.indentingContinuation(by: 8))
                     FROM target AS t
-                    WHERE p.\(key) = t.key AND (p_force OR \(differs))
+                    WHERE p.\(key) = t.key
+                      AND (p_force
+                           OR \(differs.indentingContinuation(by: 15)))
                     RETURNING p.\(key)
                 ), audited AS (
-                    INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-                    SELECT \(SQLText.literal(name)), \(SQLText.literal(parent.sql)), t.key::text, \(scopeValue), v.column_name, v.old_value, v.new_value,
-                           repairer
+                    INSERT INTO invariants.counter_repairs (
+                        \(auditColumns))
+                    SELECT \(SQLText.literal(name)), \(SQLText.literal(parent.sql)), t.key::text, \(scopeValue),
+                           v.column_name, v.old_value, v.new_value, repairer
                     FROM target AS t
                     CROSS JOIN LATERAL (VALUES
-                            \(auditValues)
-                        ) AS v (column_name, old_value, new_value)
+                        \(auditValues.indentingContinuation(by: 8))
+                    ) AS v (column_name, old_value, new_value)
                     WHERE v.old_value IS DISTINCT FROM v.new_value
                     RETURNING 1
                 )
                 SELECT pg_catalog.cardinality(batch)::bigint,
-                       (SELECT pg_catalog.count(*) FROM target AS t WHERE \(differs)),
+                       (SELECT pg_catalog.count(*) FROM target AS t
+                        WHERE \(differs.indentingContinuation(by: 15))),
                        batch[pg_catalog.cardinality(batch)]
                 FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
             END
@@ -249,9 +304,10 @@ extension CounterCache {
         let table = parent.sql
         let key = parentKeySQL
         let deltas = deltaTable.qualifiedName.sql
-        let sums = counters.indices.map { "pg_catalog.sum(m.d\($0))::\(deltaType(counters[$0])) AS d\($0)" }.joined(separator: ", ")
+        let sums = counters.indices.map { "pg_catalog.sum(m.d\($0))::\(deltaType(counters[$0])) AS \(valueColumn($0))" }
+            .joined(separator: ",\n               ")
         let sets = counters.indices.map {
-            "\(SQLText.identifier(counters[$0].column)) = p.\(SQLText.identifier(counters[$0].column)) + g.d\($0)"
+            "\(SQLText.identifier(counters[$0].column)) = p.\(SQLText.identifier(counters[$0].column)) + g.\(valueColumn($0))"
         }.joined(separator: ",\n            ")
         let body = """
             DECLARE
@@ -272,10 +328,15 @@ extension CounterCache {
                 -- Deltas of parents that no longer exist (deleted with their children) go too.
                 WITH moved AS (
                     DELETE FROM \(deltas) AS d
-                    WHERE d.parent_key = ANY (parents) OR NOT EXISTS (SELECT 1 FROM \(table) AS p WHERE p.\(key) = d.parent_key)
+                    WHERE d.parent_key = ANY (parents)
+                       OR NOT EXISTS (SELECT 1 FROM \(table) AS p WHERE p.\(key) = d.parent_key)
                     RETURNING d.*
                 ), grouped AS (
-                    SELECT m.parent_key, \(sums), pg_catalog.count(*) AS n FROM moved AS m GROUP BY m.parent_key
+                    SELECT m.parent_key,
+                           \(sums),
+                           pg_catalog.count(*) AS folded_rows
+                    FROM moved AS m
+                    GROUP BY m.parent_key
                 ), applied AS (
                     UPDATE \(table) AS p SET
                         \(sets)
@@ -283,7 +344,7 @@ extension CounterCache {
                     WHERE p.\(key) = g.parent_key AND p.\(key) = ANY (parents)
                     RETURNING 1
                 )
-                SELECT COALESCE(pg_catalog.sum(g.n), 0)::bigint INTO folded
+                SELECT COALESCE(pg_catalog.sum(g.folded_rows), 0)::bigint INTO folded
                 FROM grouped AS g, (SELECT pg_catalog.count(*) FROM applied) AS a;
                 RETURN folded;
             END

@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:84556d503594231dd5dfa4c80d351e1001fb4f6375f96b98fea87eb5cd97c338","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:a26d3a593eee4d9cb36d08fad1de66aebe0d5ede1166da36348bfb755f46dc55","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -56,10 +56,12 @@ DECLARE
     batch uuid[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache gig_responses: "public"."gigs" from "public"."responses".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -88,32 +90,48 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."id" AS key, p."workspace_id" AS scope_value,
-               p."responses" AS old0, (COALESCE(a.a0, 0)) AS new0,
-               p."new_responses" AS old1, (COALESCE(a.a1, 0)) AS new1
+               p."responses" AS responses_old,
+               COALESCE(counted.responses, 0) AS responses_new,
+               p."new_responses" AS new_responses_old,
+               COALESCE(counted.new_responses, 0) AS new_responses_new
         FROM "public"."gigs" AS p
-        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."entity_id" = ANY (batch)) GROUP BY r."entity_id") AS a ON a.key = p."id"
+        LEFT JOIN (
+            SELECT r."entity_id" AS key,
+                   count(*) AS responses,
+                   count(*) FILTER (WHERE r."status" = 'NEW') AS new_responses
+            FROM "public"."responses" AS r
+            WHERE r."entity_type" = 'gig'
+              AND (every_parent OR r."entity_id" = ANY (batch))
+            GROUP BY r."entity_id"
+        ) AS counted ON counted.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."gigs" AS p SET
-            "responses" = t.new0,
-            "new_responses" = t.new1
+            "responses" = t.responses_new,
+            "new_responses" = t.new_responses_new
         FROM target AS t
-        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1)
+        WHERE p."id" = t.key
+          AND (p_force
+               OR t.responses_old IS DISTINCT FROM t.responses_new
+               OR t.new_responses_old IS DISTINCT FROM t.new_responses_new)
         RETURNING p."id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('responses', (t.old0)::numeric, (t.new0)::numeric),
-                    ('new_responses', (t.old1)::numeric, (t.new1)::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('responses', (t.responses_old)::numeric, (t.responses_new)::numeric),
+            ('new_responses', (t.new_responses_old)::numeric, (t.new_responses_new)::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.responses_old IS DISTINCT FROM t.responses_new
+               OR t.new_responses_old IS DISTINCT FROM t.new_responses_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -862,7 +880,7 @@ CREATE OR REPLACE TRIGGER "invariants_count_gig_responses_truncate"
     FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."count_gig_responses_truncate"();
 
--- invariants:object {"checksum":"sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31","drop":["DROP VIEW IF EXISTS \"invariants\".\"gig_responses_drift\""],"key":"view invariants.gig_responses_drift","kind":"view","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:00607dc81d3509654e70739a0568c742fa42c353d012a7fe7c76034e5efebcce","drop":["DROP VIEW IF EXISTS \"invariants\".\"gig_responses_drift\""],"key":"view invariants.gig_responses_drift","kind":"view","source":"CounterCache(gig_responses)"}
 DROP VIEW IF EXISTS "invariants"."gig_responses_drift";
 
 -- invariants:statement
@@ -870,11 +888,18 @@ CREATE OR REPLACE VIEW "invariants"."gig_responses_drift"
     WITH (security_invoker = true) AS
 SELECT p."id" AS parent_key, p."workspace_id" AS scope, c.counter, c.stored, c.actual
 FROM "public"."gigs" AS p
-LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' GROUP BY r."entity_id") AS a ON a.key = p."id"
+LEFT JOIN (
+    SELECT r."entity_id" AS key,
+           count(*) AS responses,
+           count(*) FILTER (WHERE r."status" = 'NEW') AS new_responses
+    FROM "public"."responses" AS r
+    WHERE r."entity_type" = 'gig'
+    GROUP BY r."entity_id"
+) AS counted ON counted.key = p."id"
 CROSS JOIN LATERAL (VALUES
-        ('responses', (p."responses")::numeric, COALESCE(a.a0, 0)::numeric),
-        ('new_responses', (p."new_responses")::numeric, COALESCE(a.a1, 0)::numeric)
-    ) AS c (counter, stored, actual)
+    ('responses', (p."responses")::numeric, COALESCE(counted.responses, 0)::numeric),
+    ('new_responses', (p."new_responses")::numeric, COALESCE(counted.new_responses, 0)::numeric)
+) AS c (counter, stored, actual)
 WHERE c.stored IS DISTINCT FROM c.actual;
 
 -- invariants:statement
@@ -1024,7 +1049,7 @@ CREATE POLICY "responses_member_delete" ON "public"."responses"
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)', 'function',
-     'sha256:84556d503594231dd5dfa4c80d351e1001fb4f6375f96b98fea87eb5cd97c338',
+     'sha256:a26d3a593eee4d9cb36d08fad1de66aebe0d5ede1166da36348bfb755f46dc55',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)']::text[], 'gig_responses'),
 ('function public.delete_response(uuid, uuid)', 'function',
      'sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7',
@@ -1099,7 +1124,7 @@ VALUES
      'sha256:f15303cb9d5d4039c86a53bdc4aff0248b59e0473f54d6705468b0e663c5be6e',
      ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_truncate" ON "public"."responses"']::text[], 'gig_responses'),
 ('view invariants.gig_responses_drift', 'view',
-     'sha256:2874a025ed6ccaa9cab46c712ffa9bc9f892a5b1ebc2f09c856f5d36d5a07c31',
+     'sha256:00607dc81d3509654e70739a0568c742fa42c353d012a7fe7c76034e5efebcce',
      ARRAY['DROP VIEW IF EXISTS "invariants"."gig_responses_drift"']::text[], 'gig_responses'),
 ('table security public.workspaces', 'table security',
      'sha256:3f64c651d4428e5f976972169b09b779a22e5d3d1464cb9831557950e829344a',

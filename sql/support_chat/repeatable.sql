@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:2ffeae2d1bef746b3989949d9544c6075baba0cf9699cb2cec4a9863c6088b7b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:8ca96503485332d733870a5ed26b6a20f3db6eec7eb37a246643b26e44323c51","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key text)
     LANGUAGE plpgsql
@@ -56,10 +56,12 @@ DECLARE
     batch text[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache chat_session_messages: "public"."chat_sessions" from "public"."chat_messages".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -88,35 +90,55 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."session_id" AS key, NULL AS scope_value,
-               p."total_messages" AS old0, (COALESCE(a.a0, 0)) AS new0,
-               p."ai_messages" AS old1, (COALESCE(a.a1, 0)) AS new1,
-               p."human_messages" AS old2, (COALESCE(a.a2, 0)) AS new2
+               p."total_messages" AS total_messages_old,
+               COALESCE(counted.total_messages, 0) AS total_messages_new,
+               p."ai_messages" AS ai_messages_old,
+               COALESCE(counted.ai_messages, 0) AS ai_messages_new,
+               p."human_messages" AS human_messages_old,
+               COALESCE(counted.human_messages, 0) AS human_messages_new
         FROM "public"."chat_sessions" AS p
-        LEFT JOIN (SELECT r."session_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."role" = 'assistant'), 0) AS a1, COALESCE(count(*) FILTER (WHERE r."role" = 'user'), 0) AS a2 FROM "public"."chat_messages" AS r WHERE r."session_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."session_id" = ANY (batch)) GROUP BY r."session_id") AS a ON a.key = p."session_id"
+        LEFT JOIN (
+            SELECT r."session_id" AS key,
+                   count(*) AS total_messages,
+                   count(*) FILTER (WHERE r."role" = 'assistant') AS ai_messages,
+                   count(*) FILTER (WHERE r."role" = 'user') AS human_messages
+            FROM "public"."chat_messages" AS r
+            WHERE r."session_id" IS NOT NULL
+              AND (every_parent OR r."session_id" = ANY (batch))
+            GROUP BY r."session_id"
+        ) AS counted ON counted.key = p."session_id"
         WHERE p."session_id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."chat_sessions" AS p SET
-            "total_messages" = t.new0,
-            "ai_messages" = t.new1,
-            "human_messages" = t.new2
+            "total_messages" = t.total_messages_new,
+            "ai_messages" = t.ai_messages_new,
+            "human_messages" = t.human_messages_new
         FROM target AS t
-        WHERE p."session_id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1 OR t.old2 IS DISTINCT FROM t.new2)
+        WHERE p."session_id" = t.key
+          AND (p_force
+               OR t.total_messages_old IS DISTINCT FROM t.total_messages_new
+               OR t.ai_messages_old IS DISTINCT FROM t.ai_messages_new
+               OR t.human_messages_old IS DISTINCT FROM t.human_messages_new)
         RETURNING p."session_id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'chat_session_messages', '"public"."chat_sessions"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'chat_session_messages', '"public"."chat_sessions"', t.key::text, NULL::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('total_messages', (t.old0)::numeric, (t.new0)::numeric),
-                    ('ai_messages', (t.old1)::numeric, (t.new1)::numeric),
-                    ('human_messages', (t.old2)::numeric, (t.new2)::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('total_messages', (t.total_messages_old)::numeric, (t.total_messages_new)::numeric),
+            ('ai_messages', (t.ai_messages_old)::numeric, (t.ai_messages_new)::numeric),
+            ('human_messages', (t.human_messages_old)::numeric, (t.human_messages_new)::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1 OR t.old2 IS DISTINCT FROM t.new2),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.total_messages_old IS DISTINCT FROM t.total_messages_new
+               OR t.ai_messages_old IS DISTINCT FROM t.ai_messages_new
+               OR t.human_messages_old IS DISTINCT FROM t.human_messages_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -701,7 +723,7 @@ CREATE OR REPLACE TRIGGER "invariants_state_approval_status"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."state_public_tool_executions_approval_status"();
 
--- invariants:object {"checksum":"sha256:24daab92fa0fb96dff76d2e17d708d1dec3ab405085fc7b872c8b89e6e4d83fb","drop":["DROP VIEW IF EXISTS \"invariants\".\"chat_session_messages_drift\""],"key":"view invariants.chat_session_messages_drift","kind":"view","source":"CounterCache(chat_session_messages)"}
+-- invariants:object {"checksum":"sha256:43fad52f5c9a2211371ee4c1e33cbe6b921bb04ce94e9895cc65a7bb63e3efd3","drop":["DROP VIEW IF EXISTS \"invariants\".\"chat_session_messages_drift\""],"key":"view invariants.chat_session_messages_drift","kind":"view","source":"CounterCache(chat_session_messages)"}
 DROP VIEW IF EXISTS "invariants"."chat_session_messages_drift";
 
 -- invariants:statement
@@ -709,12 +731,20 @@ CREATE OR REPLACE VIEW "invariants"."chat_session_messages_drift"
     WITH (security_invoker = true) AS
 SELECT p."session_id" AS parent_key, NULL::text AS scope, c.counter, c.stored, c.actual
 FROM "public"."chat_sessions" AS p
-LEFT JOIN (SELECT r."session_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."role" = 'assistant'), 0) AS a1, COALESCE(count(*) FILTER (WHERE r."role" = 'user'), 0) AS a2 FROM "public"."chat_messages" AS r WHERE r."session_id" IS NOT NULL GROUP BY r."session_id") AS a ON a.key = p."session_id"
+LEFT JOIN (
+    SELECT r."session_id" AS key,
+           count(*) AS total_messages,
+           count(*) FILTER (WHERE r."role" = 'assistant') AS ai_messages,
+           count(*) FILTER (WHERE r."role" = 'user') AS human_messages
+    FROM "public"."chat_messages" AS r
+    WHERE r."session_id" IS NOT NULL
+    GROUP BY r."session_id"
+) AS counted ON counted.key = p."session_id"
 CROSS JOIN LATERAL (VALUES
-        ('total_messages', (p."total_messages")::numeric, COALESCE(a.a0, 0)::numeric),
-        ('ai_messages', (p."ai_messages")::numeric, COALESCE(a.a1, 0)::numeric),
-        ('human_messages', (p."human_messages")::numeric, COALESCE(a.a2, 0)::numeric)
-    ) AS c (counter, stored, actual)
+    ('total_messages', (p."total_messages")::numeric, COALESCE(counted.total_messages, 0)::numeric),
+    ('ai_messages', (p."ai_messages")::numeric, COALESCE(counted.ai_messages, 0)::numeric),
+    ('human_messages', (p."human_messages")::numeric, COALESCE(counted.human_messages, 0)::numeric)
+) AS c (counter, stored, actual)
 WHERE c.stored IS DISTINCT FROM c.actual;
 
 -- invariants:statement
@@ -834,7 +864,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."learning_records" TO "se
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_chat_session_messages(text, text, boolean, text, integer)', 'function',
-     'sha256:2ffeae2d1bef746b3989949d9544c6075baba0cf9699cb2cec4a9863c6088b7b',
+     'sha256:8ca96503485332d733870a5ed26b6a20f3db6eec7eb37a246643b26e44323c51',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)']::text[], 'support_chat'),
 ('function public.apply_learning_record(uuid, boolean)', 'function',
      'sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028',
@@ -885,7 +915,7 @@ VALUES
      'sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809',
      ARRAY['DROP TRIGGER IF EXISTS "invariants_state_approval_status" ON "public"."tool_executions"']::text[], 'support_chat'),
 ('view invariants.chat_session_messages_drift', 'view',
-     'sha256:24daab92fa0fb96dff76d2e17d708d1dec3ab405085fc7b872c8b89e6e4d83fb',
+     'sha256:43fad52f5c9a2211371ee4c1e33cbe6b921bb04ce94e9895cc65a7bb63e3efd3',
      ARRAY['DROP VIEW IF EXISTS "invariants"."chat_session_messages_drift"']::text[], 'support_chat'),
 ('view public.v_session_stats', 'view',
      'sha256:d76e73ff9a8bf716f48e127f7d66ab2a3dfa28056b7f80ecf4cf694cdc28b439',

@@ -142,10 +142,12 @@ DECLARE
     batch bigint[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache project_tasks: "public"."projects" from "public"."tasks".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -176,34 +178,61 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."id" AS key, p."workspace_id" AS scope_value,
-               p."open_tasks" AS old0, (COALESCE(a.a0, 0) - COALESCE(pd.d0, 0)) AS new0,
-               p."estimate" AS old1, (COALESCE(a.a1, 0) - COALESCE(pd.d1, 0)) AS new1,
-               pd.d0 AS pending0, pd.d1 AS pending1
+               p."open_tasks" AS open_tasks_old,
+               COALESCE(counted.open_tasks, 0) - COALESCE(pending.open_tasks, 0) AS open_tasks_new,
+               p."estimate" AS estimate_old,
+               COALESCE(counted.estimate, 0) - COALESCE(pending.estimate, 0) AS estimate_new,
+               pending.open_tasks AS open_tasks_pending, pending.estimate AS estimate_pending
         FROM "public"."projects" AS p
-        LEFT JOIN (SELECT r."project_id" AS key, COALESCE(count(*) FILTER (WHERE r."state" IN ('open', 'reopened')), 0) AS a0, COALESCE(sum(r."hours"), 0) AS a1 FROM "public"."tasks" AS r WHERE r."project_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."project_id" = ANY (batch)) GROUP BY r."project_id") AS a ON a.key = p."id"
-        LEFT JOIN (SELECT d.parent_key AS key, sum(d.d0)::bigint AS d0, sum(d.d1)::numeric AS d1 FROM "invariants"."counter_deltas_project_tasks" AS d WHERE d.parent_key = ANY (batch) GROUP BY d.parent_key) AS pd ON pd.key = p."id"
+        LEFT JOIN (
+            SELECT r."project_id" AS key,
+                   count(*) FILTER (WHERE r."state" IN ('open', 'reopened')) AS open_tasks,
+                   COALESCE(sum(r."hours"), 0) AS estimate
+            FROM "public"."tasks" AS r
+            WHERE r."project_id" IS NOT NULL
+              AND (every_parent OR r."project_id" = ANY (batch))
+            GROUP BY r."project_id"
+        ) AS counted ON counted.key = p."id"
+        LEFT JOIN (
+            SELECT d.parent_key AS key,
+                   sum(d.d0)::bigint AS open_tasks,
+                   sum(d.d1)::numeric AS estimate
+            FROM "invariants"."counter_deltas_project_tasks" AS d
+            WHERE d.parent_key = ANY (batch)
+            GROUP BY d.parent_key
+        ) AS pending ON pending.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."projects" AS p SET
-            "open_tasks" = t.new0,
-            "estimate" = t.new1
+            "open_tasks" = t.open_tasks_new,
+            "estimate" = t.estimate_new
         FROM target AS t
-        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1)
+        WHERE p."id" = t.key
+          AND (p_force
+               OR t.open_tasks_old IS DISTINCT FROM t.open_tasks_new
+               OR t.estimate_old IS DISTINCT FROM t.estimate_new)
         RETURNING p."id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'project_tasks', '"public"."projects"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'project_tasks', '"public"."projects"', t.key::text, t.scope_value::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('open_tasks', (t.old0 + COALESCE(t.pending0, 0))::numeric, (t.new0 + COALESCE(t.pending0, 0))::numeric),
-                    ('estimate', (t.old1 + COALESCE(t.pending1, 0))::numeric, (t.new1 + COALESCE(t.pending1, 0))::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('open_tasks',
+             (t.open_tasks_old + COALESCE(t.open_tasks_pending, 0))::numeric,
+             (t.open_tasks_new + COALESCE(t.open_tasks_pending, 0))::numeric),
+            ('estimate',
+             (t.estimate_old + COALESCE(t.estimate_pending, 0))::numeric,
+             (t.estimate_new + COALESCE(t.estimate_pending, 0))::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.open_tasks_old IS DISTINCT FROM t.open_tasks_new
+               OR t.estimate_old IS DISTINCT FROM t.estimate_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -239,19 +268,25 @@ BEGIN
     -- Deltas of parents that no longer exist (deleted with their children) go too.
     WITH moved AS (
         DELETE FROM "invariants"."counter_deltas_project_tasks" AS d
-        WHERE d.parent_key = ANY (parents) OR NOT EXISTS (SELECT 1 FROM "public"."projects" AS p WHERE p."id" = d.parent_key)
+        WHERE d.parent_key = ANY (parents)
+           OR NOT EXISTS (SELECT 1 FROM "public"."projects" AS p WHERE p."id" = d.parent_key)
         RETURNING d.*
     ), grouped AS (
-        SELECT m.parent_key, pg_catalog.sum(m.d0)::bigint AS d0, pg_catalog.sum(m.d1)::numeric AS d1, pg_catalog.count(*) AS n FROM moved AS m GROUP BY m.parent_key
+        SELECT m.parent_key,
+               pg_catalog.sum(m.d0)::bigint AS open_tasks,
+               pg_catalog.sum(m.d1)::numeric AS estimate,
+               pg_catalog.count(*) AS folded_rows
+        FROM moved AS m
+        GROUP BY m.parent_key
     ), applied AS (
         UPDATE "public"."projects" AS p SET
-            "open_tasks" = p."open_tasks" + g.d0,
-            "estimate" = p."estimate" + g.d1
+            "open_tasks" = p."open_tasks" + g.open_tasks,
+            "estimate" = p."estimate" + g.estimate
         FROM grouped AS g
         WHERE p."id" = g.parent_key AND p."id" = ANY (parents)
         RETURNING 1
     )
-    SELECT COALESCE(pg_catalog.sum(g.n), 0)::bigint INTO folded
+    SELECT COALESCE(pg_catalog.sum(g.folded_rows), 0)::bigint INTO folded
     FROM grouped AS g, (SELECT pg_catalog.count(*) FROM applied) AS a;
     RETURN folded;
 END
@@ -268,12 +303,29 @@ CREATE OR REPLACE VIEW "invariants"."project_tasks_drift"
     WITH (security_invoker = true) AS
 SELECT p."id" AS parent_key, p."workspace_id" AS scope, c.counter, c.stored, c.actual
 FROM "public"."projects" AS p
-LEFT JOIN (SELECT r."project_id" AS key, COALESCE(count(*) FILTER (WHERE r."state" IN ('open', 'reopened')), 0) AS a0, COALESCE(sum(r."hours"), 0) AS a1 FROM "public"."tasks" AS r WHERE r."project_id" IS NOT NULL GROUP BY r."project_id") AS a ON a.key = p."id"
-LEFT JOIN (SELECT d.parent_key AS key, sum(d.d0)::bigint AS d0, sum(d.d1)::numeric AS d1 FROM "invariants"."counter_deltas_project_tasks" AS d GROUP BY d.parent_key) AS pd ON pd.key = p."id"
+LEFT JOIN (
+    SELECT r."project_id" AS key,
+           count(*) FILTER (WHERE r."state" IN ('open', 'reopened')) AS open_tasks,
+           COALESCE(sum(r."hours"), 0) AS estimate
+    FROM "public"."tasks" AS r
+    WHERE r."project_id" IS NOT NULL
+    GROUP BY r."project_id"
+) AS counted ON counted.key = p."id"
+LEFT JOIN (
+    SELECT d.parent_key AS key,
+           sum(d.d0)::bigint AS open_tasks,
+           sum(d.d1)::numeric AS estimate
+    FROM "invariants"."counter_deltas_project_tasks" AS d
+    GROUP BY d.parent_key
+) AS pending ON pending.key = p."id"
 CROSS JOIN LATERAL (VALUES
-        ('open_tasks', (p."open_tasks" + COALESCE(pd.d0, 0))::numeric, COALESCE(a.a0, 0)::numeric),
-        ('estimate', (p."estimate" + COALESCE(pd.d1, 0))::numeric, COALESCE(a.a1, 0)::numeric)
-    ) AS c (counter, stored, actual)
+    ('open_tasks',
+     (p."open_tasks" + COALESCE(pending.open_tasks, 0))::numeric,
+     COALESCE(counted.open_tasks, 0)::numeric),
+    ('estimate',
+     (p."estimate" + COALESCE(pending.estimate, 0))::numeric,
+     COALESCE(counted.estimate, 0)::numeric)
+) AS c (counter, stored, actual)
 WHERE c.stored IS DISTINCT FROM c.actual;
 REVOKE ALL ON TABLE "invariants"."project_tasks_drift" FROM PUBLIC, "anon", "authenticated", "service_role";
 GRANT SELECT ON TABLE "invariants"."project_tasks_drift" TO "service_role";

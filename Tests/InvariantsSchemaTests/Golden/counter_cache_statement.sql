@@ -312,10 +312,12 @@ DECLARE
     batch bigint[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache project_tasks: "public"."projects" from "public"."tasks".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -344,32 +346,48 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."id" AS key, p."workspace_id" AS scope_value,
-               p."open_tasks" AS old0, (COALESCE(a.a0, 0)) AS new0,
-               p."estimate" AS old1, (COALESCE(a.a1, 0)) AS new1
+               p."open_tasks" AS open_tasks_old,
+               COALESCE(counted.open_tasks, 0) AS open_tasks_new,
+               p."estimate" AS estimate_old,
+               COALESCE(counted.estimate, 0) AS estimate_new
         FROM "public"."projects" AS p
-        LEFT JOIN (SELECT r."project_id" AS key, COALESCE(count(*) FILTER (WHERE r."state" IN ('open', 'reopened')), 0) AS a0, COALESCE(sum(r."hours"), 0) AS a1 FROM "public"."tasks" AS r WHERE r."project_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."project_id" = ANY (batch)) GROUP BY r."project_id") AS a ON a.key = p."id"
+        LEFT JOIN (
+            SELECT r."project_id" AS key,
+                   count(*) FILTER (WHERE r."state" IN ('open', 'reopened')) AS open_tasks,
+                   COALESCE(sum(r."hours"), 0) AS estimate
+            FROM "public"."tasks" AS r
+            WHERE r."project_id" IS NOT NULL
+              AND (every_parent OR r."project_id" = ANY (batch))
+            GROUP BY r."project_id"
+        ) AS counted ON counted.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."projects" AS p SET
-            "open_tasks" = t.new0,
-            "estimate" = t.new1
+            "open_tasks" = t.open_tasks_new,
+            "estimate" = t.estimate_new
         FROM target AS t
-        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1)
+        WHERE p."id" = t.key
+          AND (p_force
+               OR t.open_tasks_old IS DISTINCT FROM t.open_tasks_new
+               OR t.estimate_old IS DISTINCT FROM t.estimate_new)
         RETURNING p."id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'project_tasks', '"public"."projects"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'project_tasks', '"public"."projects"', t.key::text, t.scope_value::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('open_tasks', (t.old0)::numeric, (t.new0)::numeric),
-                    ('estimate', (t.old1)::numeric, (t.new1)::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('open_tasks', (t.open_tasks_old)::numeric, (t.open_tasks_new)::numeric),
+            ('estimate', (t.estimate_old)::numeric, (t.estimate_new)::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.open_tasks_old IS DISTINCT FROM t.open_tasks_new
+               OR t.estimate_old IS DISTINCT FROM t.estimate_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -386,11 +404,18 @@ CREATE OR REPLACE VIEW "invariants"."project_tasks_drift"
     WITH (security_invoker = true) AS
 SELECT p."id" AS parent_key, p."workspace_id" AS scope, c.counter, c.stored, c.actual
 FROM "public"."projects" AS p
-LEFT JOIN (SELECT r."project_id" AS key, COALESCE(count(*) FILTER (WHERE r."state" IN ('open', 'reopened')), 0) AS a0, COALESCE(sum(r."hours"), 0) AS a1 FROM "public"."tasks" AS r WHERE r."project_id" IS NOT NULL GROUP BY r."project_id") AS a ON a.key = p."id"
+LEFT JOIN (
+    SELECT r."project_id" AS key,
+           count(*) FILTER (WHERE r."state" IN ('open', 'reopened')) AS open_tasks,
+           COALESCE(sum(r."hours"), 0) AS estimate
+    FROM "public"."tasks" AS r
+    WHERE r."project_id" IS NOT NULL
+    GROUP BY r."project_id"
+) AS counted ON counted.key = p."id"
 CROSS JOIN LATERAL (VALUES
-        ('open_tasks', (p."open_tasks")::numeric, COALESCE(a.a0, 0)::numeric),
-        ('estimate', (p."estimate")::numeric, COALESCE(a.a1, 0)::numeric)
-    ) AS c (counter, stored, actual)
+    ('open_tasks', (p."open_tasks")::numeric, COALESCE(counted.open_tasks, 0)::numeric),
+    ('estimate', (p."estimate")::numeric, COALESCE(counted.estimate, 0)::numeric)
+) AS c (counter, stored, actual)
 WHERE c.stored IS DISTINCT FROM c.actual;
 REVOKE ALL ON TABLE "invariants"."project_tasks_drift" FROM PUBLIC, "anon", "authenticated", "service_role";
 GRANT SELECT ON TABLE "invariants"."project_tasks_drift" TO "service_role";

@@ -45,7 +45,7 @@ ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" 
 
 REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:b7fa884581254fcde630ab960e9279167ce39a55ca4de864bd5aea652e756639","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:8baa7c10cfc63ea5c9b0f08ddfde1131cd2a2ff0d969c0d63d51f5e395b0ea80","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -56,10 +56,12 @@ DECLARE
     batch uuid[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache post_comments: "public"."posts" from "public"."comments".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -88,29 +90,41 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."id" AS key, NULL AS scope_value,
-               p."comment_count" AS old0, (COALESCE(a.a0, 0)) AS new0
+               p."comment_count" AS comment_count_old,
+               COALESCE(counted.comment_count, 0) AS comment_count_new
         FROM "public"."posts" AS p
-        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(count(*) FILTER (WHERE r."hidden" = 'false'), 0) AS a0 FROM "public"."comments" AS r WHERE r."post_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."post_id" = ANY (batch)) GROUP BY r."post_id") AS a ON a.key = p."id"
+        LEFT JOIN (
+            SELECT r."post_id" AS key,
+                   count(*) FILTER (WHERE r."hidden" = 'false') AS comment_count
+            FROM "public"."comments" AS r
+            WHERE r."post_id" IS NOT NULL
+              AND (every_parent OR r."post_id" = ANY (batch))
+            GROUP BY r."post_id"
+        ) AS counted ON counted.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."posts" AS p SET
-            "comment_count" = t.new0
+            "comment_count" = t.comment_count_new
         FROM target AS t
-        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0)
+        WHERE p."id" = t.key
+          AND (p_force
+               OR t.comment_count_old IS DISTINCT FROM t.comment_count_new)
         RETURNING p."id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'post_comments', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'post_comments', '"public"."posts"', t.key::text, NULL::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('comment_count', (t.old0)::numeric, (t.new0)::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('comment_count', (t.comment_count_old)::numeric, (t.comment_count_new)::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.comment_count_old IS DISTINCT FROM t.comment_count_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -122,7 +136,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:0d2f0c08d75442a3bd6adcc23a5b8449b7e5ed4c59f94a5be93fc5ae4f366a37","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:cec92e9946fd90ec93265b88ae3f1820e006f46a7c09abee497925d9548a904c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -133,10 +147,12 @@ DECLARE
     batch uuid[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache post_votes: "public"."posts" from "public"."votes".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -165,29 +181,41 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."id" AS key, NULL AS scope_value,
-               p."vote_score" AS old0, (COALESCE(a.a0, 0)) AS new0
+               p."vote_score" AS vote_score_old,
+               COALESCE(counted.vote_score, 0) AS vote_score_new
         FROM "public"."posts" AS p
-        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(sum(r."value"), 0) AS a0 FROM "public"."votes" AS r WHERE r."post_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."post_id" = ANY (batch)) GROUP BY r."post_id") AS a ON a.key = p."id"
+        LEFT JOIN (
+            SELECT r."post_id" AS key,
+                   COALESCE(sum(r."value"), 0) AS vote_score
+            FROM "public"."votes" AS r
+            WHERE r."post_id" IS NOT NULL
+              AND (every_parent OR r."post_id" = ANY (batch))
+            GROUP BY r."post_id"
+        ) AS counted ON counted.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."posts" AS p SET
-            "vote_score" = t.new0
+            "vote_score" = t.vote_score_new
         FROM target AS t
-        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0)
+        WHERE p."id" = t.key
+          AND (p_force
+               OR t.vote_score_old IS DISTINCT FROM t.vote_score_new)
         RETURNING p."id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'post_votes', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'post_votes', '"public"."posts"', t.key::text, NULL::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('vote_score', (t.old0)::numeric, (t.new0)::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('vote_score', (t.vote_score_old)::numeric, (t.vote_score_new)::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.vote_score_old IS DISTINCT FROM t.vote_score_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -345,7 +373,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."save_summary_to_post"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:80f4a4af6023f595dadf95400a6cd11722a7ee2bcaf3a40661178a57c034cb8d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:e973515c8e6ed48cec4dcb4aaf746ee72f0a05d4ba7b21c8809122a4d03c35f0","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_comments"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -355,18 +383,37 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    comment_count_old bigint := 0::bigint;
-    comment_count_new bigint := 0::bigint;
+    comment_count_old bigint;
+    comment_count_new bigint;
 BEGIN
     -- Counter cache post_comments: "public"."comments" → "public"."posts".
-    IF TG_OP <> 'INSERT' THEN
-        old_key := OLD."post_id";
-        comment_count_old := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."hidden" = 'false' THEN
+            UPDATE "public"."posts" AS p SET
+                "comment_count" = p."comment_count"
+                    + CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."id" = NEW."post_id";
+            IF NOT FOUND AND NEW."post_id" IS NOT NULL THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'post_comments', '"public"."posts"', NEW."post_id"
+                    USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        IF OLD."hidden" = 'false' THEN
+            UPDATE "public"."posts" AS p SET
+                "comment_count" = p."comment_count"
+                    - CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."id" = OLD."post_id";
+        END IF;
+        RETURN NULL;
     END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_key := NEW."post_id";
-        comment_count_new := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
-    END IF;
+    -- An UPDATE of the child.
+    old_key := OLD."post_id";
+    comment_count_old := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+    new_key := NEW."post_id";
+    comment_count_new := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
@@ -433,7 +480,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_post_comments_truncate"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:08b5d49007ea8ad30688a7d1d806d47e1411378df330cc3ce52eb8dce1f5fe19","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:7d2291739a3370b55f982dfce7741b30fdefcea9208af1e5381b4e622262149f","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_votes"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -443,18 +490,35 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    vote_score_old numeric := 0::numeric;
-    vote_score_new numeric := 0::numeric;
+    vote_score_old numeric;
+    vote_score_new numeric;
 BEGIN
     -- Counter cache post_votes: "public"."votes" → "public"."posts".
-    IF TG_OP <> 'INSERT' THEN
-        old_key := OLD."post_id";
-        vote_score_old := COALESCE(OLD."value", 0)::numeric;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."value" <> 0 THEN
+            UPDATE "public"."posts" AS p SET
+                "vote_score" = p."vote_score" + COALESCE(NEW."value", 0)::numeric
+            WHERE p."id" = NEW."post_id";
+            IF NOT FOUND AND NEW."post_id" IS NOT NULL THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'post_votes', '"public"."posts"', NEW."post_id"
+                    USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        IF OLD."value" <> 0 THEN
+            UPDATE "public"."posts" AS p SET
+                "vote_score" = p."vote_score" - COALESCE(OLD."value", 0)::numeric
+            WHERE p."id" = OLD."post_id";
+        END IF;
+        RETURN NULL;
     END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_key := NEW."post_id";
-        vote_score_new := COALESCE(NEW."value", 0)::numeric;
-    END IF;
+    -- An UPDATE of the child.
+    old_key := OLD."post_id";
+    vote_score_old := COALESCE(OLD."value", 0)::numeric;
+    new_key := NEW."post_id";
+    vote_score_new := COALESCE(NEW."value", 0)::numeric;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
@@ -619,7 +683,7 @@ CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:2cbca193db7bc986eb888346499c97482944cdef8296532d652557278eebdec2","drop":["DROP VIEW IF EXISTS \"invariants\".\"post_comments_drift\""],"key":"view invariants.post_comments_drift","kind":"view","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:f2e139eac0042e507334efe0cde1969b75e02c10a611de0b11d8a2a71b6598cb","drop":["DROP VIEW IF EXISTS \"invariants\".\"post_comments_drift\""],"key":"view invariants.post_comments_drift","kind":"view","source":"CounterCache(post_comments)"}
 DROP VIEW IF EXISTS "invariants"."post_comments_drift";
 
 -- invariants:statement
@@ -627,10 +691,16 @@ CREATE OR REPLACE VIEW "invariants"."post_comments_drift"
     WITH (security_invoker = true) AS
 SELECT p."id" AS parent_key, NULL::text AS scope, c.counter, c.stored, c.actual
 FROM "public"."posts" AS p
-LEFT JOIN (SELECT r."post_id" AS key, COALESCE(count(*) FILTER (WHERE r."hidden" = 'false'), 0) AS a0 FROM "public"."comments" AS r WHERE r."post_id" IS NOT NULL GROUP BY r."post_id") AS a ON a.key = p."id"
+LEFT JOIN (
+    SELECT r."post_id" AS key,
+           count(*) FILTER (WHERE r."hidden" = 'false') AS comment_count
+    FROM "public"."comments" AS r
+    WHERE r."post_id" IS NOT NULL
+    GROUP BY r."post_id"
+) AS counted ON counted.key = p."id"
 CROSS JOIN LATERAL (VALUES
-        ('comment_count', (p."comment_count")::numeric, COALESCE(a.a0, 0)::numeric)
-    ) AS c (counter, stored, actual)
+    ('comment_count', (p."comment_count")::numeric, COALESCE(counted.comment_count, 0)::numeric)
+) AS c (counter, stored, actual)
 WHERE c.stored IS DISTINCT FROM c.actual;
 
 -- invariants:statement
@@ -639,7 +709,7 @@ REVOKE ALL ON TABLE "invariants"."post_comments_drift" FROM PUBLIC, "anon", "aut
 -- invariants:statement
 GRANT SELECT ON TABLE "invariants"."post_comments_drift" TO "service_role";
 
--- invariants:object {"checksum":"sha256:b9c655c1f5dd5166c17e4d50c6a5590afd26d398f026ac7783d6d0d257a5cfc9","drop":["DROP VIEW IF EXISTS \"invariants\".\"post_votes_drift\""],"key":"view invariants.post_votes_drift","kind":"view","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:452c739ced50388ad95fbd50007ebc4724f2e45fbb4c5a77a40afec487e9313d","drop":["DROP VIEW IF EXISTS \"invariants\".\"post_votes_drift\""],"key":"view invariants.post_votes_drift","kind":"view","source":"CounterCache(post_votes)"}
 DROP VIEW IF EXISTS "invariants"."post_votes_drift";
 
 -- invariants:statement
@@ -647,10 +717,16 @@ CREATE OR REPLACE VIEW "invariants"."post_votes_drift"
     WITH (security_invoker = true) AS
 SELECT p."id" AS parent_key, NULL::text AS scope, c.counter, c.stored, c.actual
 FROM "public"."posts" AS p
-LEFT JOIN (SELECT r."post_id" AS key, COALESCE(sum(r."value"), 0) AS a0 FROM "public"."votes" AS r WHERE r."post_id" IS NOT NULL GROUP BY r."post_id") AS a ON a.key = p."id"
+LEFT JOIN (
+    SELECT r."post_id" AS key,
+           COALESCE(sum(r."value"), 0) AS vote_score
+    FROM "public"."votes" AS r
+    WHERE r."post_id" IS NOT NULL
+    GROUP BY r."post_id"
+) AS counted ON counted.key = p."id"
 CROSS JOIN LATERAL (VALUES
-        ('vote_score', (p."vote_score")::numeric, COALESCE(a.a0, 0)::numeric)
-    ) AS c (counter, stored, actual)
+    ('vote_score', (p."vote_score")::numeric, COALESCE(counted.vote_score, 0)::numeric)
+) AS c (counter, stored, actual)
 WHERE c.stored IS DISTINCT FROM c.actual;
 
 -- invariants:statement
@@ -856,10 +932,10 @@ CREATE POLICY "summary_jobs_owner_insert" ON "public"."summary_jobs"
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)', 'function',
-     'sha256:b7fa884581254fcde630ab960e9279167ce39a55ca4de864bd5aea652e756639',
+     'sha256:8baa7c10cfc63ea5c9b0f08ddfde1131cd2a2ff0d969c0d63d51f5e395b0ea80',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer)']::text[], 'forum'),
 ('function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)', 'function',
-     'sha256:0d2f0c08d75442a3bd6adcc23a5b8449b7e5ed4c59f94a5be93fc5ae4f366a37',
+     'sha256:cec92e9946fd90ec93265b88ae3f1820e006f46a7c09abee497925d9548a904c',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer)']::text[], 'forum'),
 ('function invariants.state_public_posts_status()', 'trigger function',
      'sha256:163ab53a3c7eaeac0647d80039f16c82a9724bcaaa3599a8e49ddc77f03bce3b',
@@ -871,13 +947,13 @@ VALUES
      'sha256:b8b4df75f75283a95684450115485d64825160f5e3986559c4bc14c7e783669f',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."save_summary_to_post"()']::text[], 'forum'),
 ('function invariants.count_post_comments()', 'trigger function',
-     'sha256:80f4a4af6023f595dadf95400a6cd11722a7ee2bcaf3a40661178a57c034cb8d',
+     'sha256:e973515c8e6ed48cec4dcb4aaf746ee72f0a05d4ba7b21c8809122a4d03c35f0',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_comments"()']::text[], 'forum'),
 ('function invariants.count_post_comments_truncate()', 'trigger function',
      'sha256:bc7eeca9cd1d1f113f259e209cacc844009444b9fd407a33fcca6b32956dda23',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_comments_truncate"()']::text[], 'forum'),
 ('function invariants.count_post_votes()', 'trigger function',
-     'sha256:08b5d49007ea8ad30688a7d1d806d47e1411378df330cc3ce52eb8dce1f5fe19',
+     'sha256:7d2291739a3370b55f982dfce7741b30fdefcea9208af1e5381b4e622262149f',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_post_votes"()']::text[], 'forum'),
 ('function invariants.count_post_votes_truncate()', 'trigger function',
      'sha256:774dc3ead2672cd36e3b1fe3642e1158cb29417c152da2153f54ec31b4012ad8',
@@ -919,10 +995,10 @@ VALUES
      'sha256:c5d141f5f476f04f2d78602fbd7d0ba1e5c60bfbc4f7fb76a45295eda9eec7e0',
      ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."comments"']::text[], 'forum'),
 ('view invariants.post_comments_drift', 'view',
-     'sha256:2cbca193db7bc986eb888346499c97482944cdef8296532d652557278eebdec2',
+     'sha256:f2e139eac0042e507334efe0cde1969b75e02c10a611de0b11d8a2a71b6598cb',
      ARRAY['DROP VIEW IF EXISTS "invariants"."post_comments_drift"']::text[], 'forum'),
 ('view invariants.post_votes_drift', 'view',
-     'sha256:b9c655c1f5dd5166c17e4d50c6a5590afd26d398f026ac7783d6d0d257a5cfc9',
+     'sha256:452c739ced50388ad95fbd50007ebc4724f2e45fbb4c5a77a40afec487e9313d',
      ARRAY['DROP VIEW IF EXISTS "invariants"."post_votes_drift"']::text[], 'forum'),
 ('table security public.posts', 'table security',
      'sha256:9a4b39a450392ead03616d06f09f34523a8b5bafda4bafceda32cfebaeb0133b',

@@ -1,9 +1,12 @@
--- Extension invariants_gig_responses upgrade 0.3 → dev.3d5f89db212d: 1 function(s) dropped,
--- 17 created or replaced, 1 unchanged.
--- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.3d5f89db212d';
--- (`invariants migrate --stored-logic extension` first drops the triggers and other
--- objects that still use a dropped function, then updates, then re-creates them.)
+-- Extension invariants_gig_responses, version dev.873cf41929a4: the stored functions (and their EXECUTE
+-- grants) of the declared invariants. Tables, triggers, policies and views come
+-- from the migrations and the repeatable set, never from the extension.
+--
+-- Generated from the Swift declarations; do not edit by hand. A released version's
+-- script is frozen (never rendered again), like a released migration.
+-- Install: make -C extension install; then, after the migrations,
+--   CREATE EXTENSION invariants_gig_responses VERSION 'dev.873cf41929a4';
+-- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
 DO $guard$
 BEGIN
@@ -14,10 +17,47 @@ BEGIN
 END
 $guard$;
 
--- removed: function invariants.touch_public_responses_updated_at()
-DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"();
+DO $adopt$
+DECLARE
+    sig text;
+    f pg_catalog.regprocedure;
+    holder name;
+BEGIN
+    FOREACH sig IN ARRAY ARRAY[
+        '"invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)',
+        '"public"."delete_response"(uuid, uuid)',
+        '"public"."gig_response_counts"(uuid, uuid)',
+        '"public"."sync_all_response_counts"(boolean)',
+        '"invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)',
+        '"invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)',
+        '"public"."sync_gig_response_counts"(uuid, uuid, boolean)',
+        '"invariants_private"."sync_workspace_response_counts"(uuid, boolean)',
+        '"invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)',
+        '"public"."sync_workspace_response_counts"(uuid, boolean)',
+        '"invariants_private"."delete_gig"(uuid, uuid)',
+        '"invariants_private"."delete_gig_service"(uuid, uuid)',
+        '"public"."delete_gig"(uuid, uuid)',
+        '"invariants_private"."create_workspace"(text)',
+        '"public"."create_workspace"(text)',
+        '"invariants"."keep_public_responses_gig_id"()',
+        '"invariants"."count_gig_responses"()',
+        '"invariants"."count_gig_responses_truncate"()'
+    ]::text[] LOOP
+        f := pg_catalog.to_regprocedure(sig);
+        CONTINUE WHEN f IS NULL;
+        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
+          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
+        IF holder IS NOT NULL THEN
+            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_gig_responses', f, holder
+                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_gig_responses', f);
+    END LOOP;
+END
+$adopt$;
 
--- invariants:object {"checksum":"sha256:84556d503594231dd5dfa4c80d351e1001fb4f6375f96b98fea87eb5cd97c338","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+-- invariants:object {"checksum":"sha256:a26d3a593eee4d9cb36d08fad1de66aebe0d5ede1166da36348bfb755f46dc55","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -28,10 +68,12 @@ DECLARE
     batch uuid[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache gig_responses: "public"."gigs" from "public"."responses".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -60,32 +102,48 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."id" AS key, p."workspace_id" AS scope_value,
-               p."responses" AS old0, (COALESCE(a.a0, 0)) AS new0,
-               p."new_responses" AS old1, (COALESCE(a.a1, 0)) AS new1
+               p."responses" AS responses_old,
+               COALESCE(counted.responses, 0) AS responses_new,
+               p."new_responses" AS new_responses_old,
+               COALESCE(counted.new_responses, 0) AS new_responses_new
         FROM "public"."gigs" AS p
-        LEFT JOIN (SELECT r."entity_id" AS key, COALESCE(count(*), 0) AS a0, COALESCE(count(*) FILTER (WHERE r."status" = 'NEW'), 0) AS a1 FROM "public"."responses" AS r WHERE r."entity_type" = 'gig' AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."entity_id" = ANY (batch)) GROUP BY r."entity_id") AS a ON a.key = p."id"
+        LEFT JOIN (
+            SELECT r."entity_id" AS key,
+                   count(*) AS responses,
+                   count(*) FILTER (WHERE r."status" = 'NEW') AS new_responses
+            FROM "public"."responses" AS r
+            WHERE r."entity_type" = 'gig'
+              AND (every_parent OR r."entity_id" = ANY (batch))
+            GROUP BY r."entity_id"
+        ) AS counted ON counted.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."gigs" AS p SET
-            "responses" = t.new0,
-            "new_responses" = t.new1
+            "responses" = t.responses_new,
+            "new_responses" = t.new_responses_new
         FROM target AS t
-        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1)
+        WHERE p."id" = t.key
+          AND (p_force
+               OR t.responses_old IS DISTINCT FROM t.responses_new
+               OR t.new_responses_old IS DISTINCT FROM t.new_responses_new)
         RETURNING p."id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'gig_responses', '"public"."gigs"', t.key::text, t.scope_value::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('responses', (t.old0)::numeric, (t.new0)::numeric),
-                    ('new_responses', (t.old1)::numeric, (t.new1)::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('responses', (t.responses_old)::numeric, (t.responses_new)::numeric),
+            ('new_responses', (t.new_responses_old)::numeric, (t.new_responses_new)::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0 OR t.old1 IS DISTINCT FROM t.new1),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.responses_old IS DISTINCT FROM t.responses_new
+               OR t.new_responses_old IS DISTINCT FROM t.new_responses_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -180,6 +238,26 @@ REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLI
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, NULL, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
 
 -- invariants:object {"checksum":"sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)

@@ -1,11 +1,11 @@
--- Extension invariants_forum, version dev.dfef0a42e2db: the stored functions (and their EXECUTE
+-- Extension invariants_forum, version dev.4aa03e174daa: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_forum VERSION 'dev.dfef0a42e2db';
+--   CREATE EXTENSION invariants_forum VERSION 'dev.4aa03e174daa';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_forum" to load this file. \quit
 DO $guard$
@@ -49,7 +49,7 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:b7fa884581254fcde630ab960e9279167ce39a55ca4de864bd5aea652e756639","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:8baa7c10cfc63ea5c9b0f08ddfde1131cd2a2ff0d969c0d63d51f5e395b0ea80","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -60,10 +60,12 @@ DECLARE
     batch uuid[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache post_comments: "public"."posts" from "public"."comments".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -92,29 +94,41 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."id" AS key, NULL AS scope_value,
-               p."comment_count" AS old0, (COALESCE(a.a0, 0)) AS new0
+               p."comment_count" AS comment_count_old,
+               COALESCE(counted.comment_count, 0) AS comment_count_new
         FROM "public"."posts" AS p
-        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(count(*) FILTER (WHERE r."hidden" = 'false'), 0) AS a0 FROM "public"."comments" AS r WHERE r."post_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."post_id" = ANY (batch)) GROUP BY r."post_id") AS a ON a.key = p."id"
+        LEFT JOIN (
+            SELECT r."post_id" AS key,
+                   count(*) FILTER (WHERE r."hidden" = 'false') AS comment_count
+            FROM "public"."comments" AS r
+            WHERE r."post_id" IS NOT NULL
+              AND (every_parent OR r."post_id" = ANY (batch))
+            GROUP BY r."post_id"
+        ) AS counted ON counted.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."posts" AS p SET
-            "comment_count" = t.new0
+            "comment_count" = t.comment_count_new
         FROM target AS t
-        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0)
+        WHERE p."id" = t.key
+          AND (p_force
+               OR t.comment_count_old IS DISTINCT FROM t.comment_count_new)
         RETURNING p."id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'post_comments', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'post_comments', '"public"."posts"', t.key::text, NULL::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('comment_count', (t.old0)::numeric, (t.new0)::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('comment_count', (t.comment_count_old)::numeric, (t.comment_count_new)::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.comment_count_old IS DISTINCT FROM t.comment_count_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -126,7 +140,7 @@ REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boole
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:0d2f0c08d75442a3bd6adcc23a5b8449b7e5ed4c59f94a5be93fc5ae4f366a37","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:cec92e9946fd90ec93265b88ae3f1820e006f46a7c09abee497925d9548a904c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
@@ -137,10 +151,12 @@ DECLARE
     batch uuid[];
     -- Who repairs, once: not per audited value (auth.uid() reads the claims each call).
     repairer text := COALESCE(auth.uid()::text, SESSION_USER::text);
+    every_parent boolean := p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL;
 BEGIN
     -- Repair of counter cache post_votes: "public"."posts" from "public"."votes".
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+        RAISE EXCEPTION 'counter repair needs READ COMMITTED, not %',
+            pg_catalog.current_setting('transaction_isolation')
             USING ERRCODE = 'IV422';
     END IF;
     IF p_batch IS NOT NULL AND p_batch < 1 THEN
@@ -169,29 +185,41 @@ BEGIN
     RETURN QUERY
     WITH target AS (
         SELECT p."id" AS key, NULL AS scope_value,
-               p."vote_score" AS old0, (COALESCE(a.a0, 0)) AS new0
+               p."vote_score" AS vote_score_old,
+               COALESCE(counted.vote_score, 0) AS vote_score_new
         FROM "public"."posts" AS p
-        LEFT JOIN (SELECT r."post_id" AS key, COALESCE(sum(r."value"), 0) AS a0 FROM "public"."votes" AS r WHERE r."post_id" IS NOT NULL AND ((p_parent IS NULL AND p_scope IS NULL AND p_after IS NULL AND p_batch IS NULL) OR r."post_id" = ANY (batch)) GROUP BY r."post_id") AS a ON a.key = p."id"
+        LEFT JOIN (
+            SELECT r."post_id" AS key,
+                   COALESCE(sum(r."value"), 0) AS vote_score
+            FROM "public"."votes" AS r
+            WHERE r."post_id" IS NOT NULL
+              AND (every_parent OR r."post_id" = ANY (batch))
+            GROUP BY r."post_id"
+        ) AS counted ON counted.key = p."id"
         WHERE p."id" = ANY (batch)
     ), rewritten AS (
         UPDATE "public"."posts" AS p SET
-            "vote_score" = t.new0
+            "vote_score" = t.vote_score_new
         FROM target AS t
-        WHERE p."id" = t.key AND (p_force OR t.old0 IS DISTINCT FROM t.new0)
+        WHERE p."id" = t.key
+          AND (p_force
+               OR t.vote_score_old IS DISTINCT FROM t.vote_score_new)
         RETURNING p."id"
     ), audited AS (
-        INSERT INTO invariants.counter_repairs (counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
-        SELECT 'post_votes', '"public"."posts"', t.key::text, NULL::text, v.column_name, v.old_value, v.new_value,
-               repairer
+        INSERT INTO invariants.counter_repairs (
+            counter, parent_table, parent_key, scope, column_name, old_value, new_value, repaired_by)
+        SELECT 'post_votes', '"public"."posts"', t.key::text, NULL::text,
+               v.column_name, v.old_value, v.new_value, repairer
         FROM target AS t
         CROSS JOIN LATERAL (VALUES
-                ('vote_score', (t.old0)::numeric, (t.new0)::numeric)
-            ) AS v (column_name, old_value, new_value)
+            ('vote_score', (t.vote_score_old)::numeric, (t.vote_score_new)::numeric)
+        ) AS v (column_name, old_value, new_value)
         WHERE v.old_value IS DISTINCT FROM v.new_value
         RETURNING 1
     )
     SELECT pg_catalog.cardinality(batch)::bigint,
-           (SELECT pg_catalog.count(*) FROM target AS t WHERE t.old0 IS DISTINCT FROM t.new0),
+           (SELECT pg_catalog.count(*) FROM target AS t
+            WHERE t.vote_score_old IS DISTINCT FROM t.vote_score_new),
            batch[pg_catalog.cardinality(batch)]
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
@@ -349,7 +377,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."save_summary_to_post"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:80f4a4af6023f595dadf95400a6cd11722a7ee2bcaf3a40661178a57c034cb8d","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
+-- invariants:object {"checksum":"sha256:e973515c8e6ed48cec4dcb4aaf746ee72f0a05d4ba7b21c8809122a4d03c35f0","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_comments\"()"],"key":"function invariants.count_post_comments()","kind":"trigger function","source":"CounterCache(post_comments)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_comments"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -359,18 +387,37 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    comment_count_old bigint := 0::bigint;
-    comment_count_new bigint := 0::bigint;
+    comment_count_old bigint;
+    comment_count_new bigint;
 BEGIN
     -- Counter cache post_comments: "public"."comments" → "public"."posts".
-    IF TG_OP <> 'INSERT' THEN
-        old_key := OLD."post_id";
-        comment_count_old := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."hidden" = 'false' THEN
+            UPDATE "public"."posts" AS p SET
+                "comment_count" = p."comment_count"
+                    + CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."id" = NEW."post_id";
+            IF NOT FOUND AND NEW."post_id" IS NOT NULL THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'post_comments', '"public"."posts"', NEW."post_id"
+                    USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        IF OLD."hidden" = 'false' THEN
+            UPDATE "public"."posts" AS p SET
+                "comment_count" = p."comment_count"
+                    - CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END
+            WHERE p."id" = OLD."post_id";
+        END IF;
+        RETURN NULL;
     END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_key := NEW."post_id";
-        comment_count_new := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
-    END IF;
+    -- An UPDATE of the child.
+    old_key := OLD."post_id";
+    comment_count_old := CASE WHEN OLD."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
+    new_key := NEW."post_id";
+    comment_count_new := CASE WHEN NEW."hidden" = 'false' THEN 1::bigint ELSE 0::bigint END;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
@@ -437,7 +484,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_post_comments_truncate"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:08b5d49007ea8ad30688a7d1d806d47e1411378df330cc3ce52eb8dce1f5fe19","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
+-- invariants:object {"checksum":"sha256:7d2291739a3370b55f982dfce7741b30fdefcea9208af1e5381b4e622262149f","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_post_votes\"()"],"key":"function invariants.count_post_votes()","kind":"trigger function","source":"CounterCache(post_votes)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_post_votes"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -447,18 +494,35 @@ AS $fn$
 DECLARE
     old_key uuid;
     new_key uuid;
-    vote_score_old numeric := 0::numeric;
-    vote_score_new numeric := 0::numeric;
+    vote_score_old numeric;
+    vote_score_new numeric;
 BEGIN
     -- Counter cache post_votes: "public"."votes" → "public"."posts".
-    IF TG_OP <> 'INSERT' THEN
-        old_key := OLD."post_id";
-        vote_score_old := COALESCE(OLD."value", 0)::numeric;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."value" <> 0 THEN
+            UPDATE "public"."posts" AS p SET
+                "vote_score" = p."vote_score" + COALESCE(NEW."value", 0)::numeric
+            WHERE p."id" = NEW."post_id";
+            IF NOT FOUND AND NEW."post_id" IS NOT NULL THEN
+                RAISE EXCEPTION 'counter %: % row % does not exist',
+                    'post_votes', '"public"."posts"', NEW."post_id"
+                    USING ERRCODE = 'IV404';
+            END IF;
+        END IF;
+        RETURN NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        IF OLD."value" <> 0 THEN
+            UPDATE "public"."posts" AS p SET
+                "vote_score" = p."vote_score" - COALESCE(OLD."value", 0)::numeric
+            WHERE p."id" = OLD."post_id";
+        END IF;
+        RETURN NULL;
     END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_key := NEW."post_id";
-        vote_score_new := COALESCE(NEW."value", 0)::numeric;
-    END IF;
+    -- An UPDATE of the child.
+    old_key := OLD."post_id";
+    vote_score_old := COALESCE(OLD."value", 0)::numeric;
+    new_key := NEW."post_id";
+    vote_score_new := COALESCE(NEW."value", 0)::numeric;
 
     IF old_key IS NOT DISTINCT FROM new_key THEN
         -- Same parent (or none): one UPDATE with the net change.
