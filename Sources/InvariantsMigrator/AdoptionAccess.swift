@@ -115,7 +115,10 @@ struct DeclaredAccess {
 
     init(_ statements: [String], table: QualifiedName) {
         let on = " ON TABLE \(table.sql) "
-        for statement in statements {
+        for written in statements {
+            // A long statement continues on an indented line (SQLLines): read it as one line.
+            let statement = written.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: " ")
             if statement.contains("ENABLE ROW LEVEL SECURITY") { enablesRowSecurity = true }
             if statement.hasPrefix("REVOKE ALL\(on)FROM ") {
                 revoked.formUnion(Self.roles(statement.dropFirst("REVOKE ALL\(on)FROM ".count)))

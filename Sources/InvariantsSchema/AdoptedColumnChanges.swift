@@ -42,7 +42,6 @@ extension AdoptionBuilder {
     /// the check is dropped in that same transaction.
     func columnChangeSteps(_ adopted: AdoptedTable) -> [Adoption.Step] {
         let table = adopted.table
-        let relation = Self.regclass(table.qualifiedName)
         var steps: [Adoption.Step] = []
         for conversion in adopted.converting {
             guard let column = table.column(conversion.column) else {
@@ -54,9 +53,10 @@ extension AdoptionBuilder {
             let note = conversion.settings(to: column.type).isEmpty ? "binary-compatible" : "TimeZone UTC: the values are read as UTC"
             steps.append(.init(
                 .before, .transaction, "change \(name) from \(conversion.from.sql) to \(column.type.sql) in place (\(note); no rewrite)",
-                done: "SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = \(relation)"
-                    + " AND a.attname = \(SQLText.literal(column.name)) AND a.attnum > 0 AND NOT a.attisdropped"
-                    + " AND pg_catalog.format_type(a.atttypid, a.atttypmod) <> \(SQLText.literal(column.type.sql)))",
+                done: Self.attributeProbe(table.qualifiedName, column.name, [
+                    "a.attnum > 0", "NOT a.attisdropped",
+                    "pg_catalog.format_type(a.atttypid, a.atttypmod) <> \(SQLText.literal(column.type.sql))",
+                ], negated: true).query,
                 statements: conversion.settings(to: column.type)
                     + ["ALTER TABLE \(table.qualifiedName.sql)\n    ALTER COLUMN \(SQLText.identifier(column.name)) TYPE \(column.type.sql)"]))
         }
@@ -64,17 +64,16 @@ extension AdoptionBuilder {
             let name = Self.name(table.qualifiedName) + "." + columnName
             let check = Self.notNullCheckName(table, columnName)
             let column = SQLText.identifier(columnName)
-            let notNull = "SELECT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = \(relation)"
-                + " AND a.attname = \(SQLText.literal(columnName)) AND a.attnotnull)"
+            let notNull = Self.attributeProbe(table.qualifiedName, columnName, ["a.attnotnull"])
             steps += [
                 .init(.before, .transaction, "add CHECK \(check) (\(columnName) IS NOT NULL) NOT VALID",
-                      done: "SELECT (\(notNull)) OR (\(Self.constraintExists(table.qualifiedName, check)))",
+                      done: CatalogProbe.either(notNull, "OR", Self.constraintProbe(table.qualifiedName, check)),
                       statements: ["ALTER TABLE \(table.qualifiedName.sql)\n    ADD CONSTRAINT \(SQLText.identifier(check)) CHECK (\(column) IS NOT NULL) NOT VALID"]),
                 .init(.before, .transaction, "validate \(check) (SHARE UPDATE EXCLUSIVE: writes go on)",
-                      done: "SELECT (\(notNull)) OR (\(Self.constraintExists(table.qualifiedName, check, validated: true)))",
+                      done: CatalogProbe.either(notNull, "OR", Self.constraintProbe(table.qualifiedName, check, validated: true)),
                       statements: table.validateConstraintSteps(check).map(\.sql)),
                 .init(.before, .transaction, "set \(name) NOT NULL (the validated check spares the scan), then drop the check",
-                      done: "SELECT (\(notNull)) AND NOT (\(Self.constraintExists(table.qualifiedName, check)))",
+                      done: CatalogProbe.either(notNull, "AND NOT", Self.constraintProbe(table.qualifiedName, check)),
                       statements: ["ALTER TABLE \(table.qualifiedName.sql)\n    ALTER COLUMN \(column) SET NOT NULL",
                                    "ALTER TABLE \(table.qualifiedName.sql)\n    DROP CONSTRAINT IF EXISTS \(SQLText.identifier(check))"]),
             ]

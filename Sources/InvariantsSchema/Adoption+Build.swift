@@ -50,9 +50,23 @@ extension Adoption {
     public init(module: String, version: Int, source: String, tables: [AdoptedTable], keys: [PolymorphicKey] = [],
                 counters: [CounterCache] = [], backfills: [Adoption.Step] = []) {
         var builder = AdoptionBuilder(tables: tables, keys: keys, counters: counters, backfills: backfills)
+        // Every query and statement wrapped to the file's width: DDL rendered as the (immutable)
+        // migrations have it, and the app's backfills, keep their long lines there, not here.
+        let wrapped = SQLLines.wrapped
+        let violations = builder.violations().map { Violations(table: $0.table, columns: $0.columns, label: $0.label, query: wrapped($0.query)) }
+        let orphans = builder.orphans().map {
+            Orphans(table: $0.table, key: $0.key, parent: $0.parent, condition: wrapped($0.condition), quarantine: $0.quarantine)
+        }
+        let steps = builder.steps().map { step in
+            var step = step
+            step.done = step.done.map(wrapped)
+            step.superseded = step.superseded.map(wrapped)
+            step.statements = step.statements.map(wrapped)
+            return step
+        }
         self.init(module: module, version: version, source: source, tables: tables.map(\.table.qualifiedName),
-                  expectations: builder.expectations(), violations: builder.violations(), orphans: builder.orphans(),
-                  steps: builder.steps(), supersededTriggers: tables.flatMap(\.supersedingTriggers).map(\.dropQuery))
+                  expectations: wrapped(builder.expectations()), violations: violations, orphans: orphans,
+                  steps: steps, supersededTriggers: tables.flatMap(\.supersedingTriggers).map(\.dropQuery).map(wrapped))
     }
 }
 
@@ -62,53 +76,6 @@ struct AdoptionBuilder {
     let keys: [PolymorphicKey]
     let counters: [CounterCache]
     let backfills: [Adoption.Step]
-
-    // MARK: Catalog probes
-
-    static func name(_ table: QualifiedName) -> String { ObjectName.keyPart(table.schema) + "." + ObjectName.keyPart(table.name) }
-    static func regclass(_ table: QualifiedName) -> String { "pg_catalog.to_regclass(\(SQLText.literal(name(table))))" }
-
-    /// `SELECT EXISTS (…)` of a constraint named `constraint` on `table`, validated if asked,
-    /// and on exactly `columns` if given (the app's constraint may carry the same name).
-    /// With `foreignKey`, only a key of that definition counts (referenced table and columns,
-    /// actions): the app's may have our name and the same columns but another `ON DELETE`.
-    static func constraintExists(_ table: QualifiedName, _ constraint: String, validated: Bool = false,
-                                 columns: [String]? = nil, foreignKey: ForeignKey? = nil) -> String {
-        var conditions = ["k.conrelid = \(regclass(table))", "k.conname = \(SQLText.literal(constraint))"]
-        if validated { conditions.append("k.convalidated") }
-        if let columns { conditions.append("\(constraintColumns) = \(textArray(columns))") }
-        if let key = foreignKey {
-            conditions += ["k.contype = 'f'", "k.confrelid = \(regclass(key.referencedTable))",
-                           "\(referencedColumns) = \(textArray(key.referencedColumns))",
-                           "k.confdeltype = '\(key.onDelete.catalogCode)'", "k.confupdtype = '\(key.onUpdate.catalogCode)'"]
-        }
-        return "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE \(conditions.joined(separator: " AND ")))"
-    }
-
-    static func columnsExist(_ table: QualifiedName, _ columns: [String]) -> String {
-        "SELECT pg_catalog.count(*) = \(columns.count) FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = \(regclass(table))"
-            + " AND a.attname IN (\(columns.map(SQLText.literal).joined(separator: ", "))) AND a.attnum > 0 AND NOT a.attisdropped"
-    }
-
-    static func validIndexExists(_ index: QualifiedName) -> String {
-        "SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = \(regclass(index)) AND i.indisvalid)"
-    }
-
-    /// The constraint's column names in key order, on alias `k` of pg_constraint.
-    static let constraintColumns = """
-        ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-                JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position)
-        """
-
-    /// A foreign key's referenced column names in key order, on alias `k` of pg_constraint.
-    static let referencedColumns = """
-        ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-                JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position)
-        """
-
-    static func textArray(_ values: [String]) -> String {
-        "ARRAY[" + values.map(SQLText.literal).joined(separator: ", ") + "]::text[]"
-    }
 
     // MARK: Declarations
 
@@ -203,7 +170,7 @@ struct AdoptionBuilder {
             WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
               AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k
                               WHERE k.conrelid = pg_catalog.to_regclass(t.table_name) AND k.contype = 'p'
-                                AND \(Self.constraintColumns) = t.columns)
+                                AND \(Self.placed(Self.constraintColumns, at: String(repeating: " ", count: 20))) = t.columns)
             UNION ALL
             -- A constraint of a declared name but of another kind, or a foreign key of that name
             -- referencing another table or with other actions, not declared superseded.
@@ -345,12 +312,13 @@ struct AdoptionBuilder {
             """
         return [
             .init(.before, .transaction, "keep \(name) plain: drop its generated expression (no rewrite, values kept)",
-                  done: "SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = \(Self.regclass(table.qualifiedName))"
-                      + " AND a.attname = \(SQLText.literal(key.column)) AND a.attgenerated <> '')",
+                  done: Self.attributeProbe(table.qualifiedName, key.column, ["a.attgenerated <> ''"], negated: true).query,
                   statements: ["ALTER TABLE \(table.qualifiedName.sql)\n    ALTER COLUMN \(column) DROP EXPRESSION IF EXISTS"]),
             .init(.before, .transaction, "keep \(name) by trigger (new and updated rows) until the repeatable set's is in",
-                  done: "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = \(Self.regclass(table.qualifiedName))"
-                      + " AND t.tgname IN (\(SQLText.literal(key.triggerName)), \(SQLText.literal(key.bridgeTriggerName))))",
+                  done: CatalogProbe(from: "pg_catalog.pg_trigger AS t", conditions: [
+                      "t.tgrelid = \(Self.regclass(table.qualifiedName))",
+                      "t.tgname IN (\(SQLText.literal(key.triggerName)), \(SQLText.literal(key.bridgeTriggerName)))",
+                  ]).query,
                   statements: key.bridgeStatements),
             .init(.before, .batches, "fill \(name) for existing rows, \(Adoption.rowBatch) per batch", statements: [fill]),
         ]
@@ -363,13 +331,13 @@ struct AdoptionBuilder {
             guard case .unique(let unique) = constraint else { return [] }
             let name = unique.resolvedName(table: table.name)
             let index = QualifiedName(table.schema, name)
-            let exists = Self.constraintExists(table.qualifiedName, name)
+            let exists = Self.constraintProbe(table.qualifiedName, name)
             return [
                 .init(.before, .alone, "build the index of UNIQUE \(name) concurrently",
-                      done: "SELECT (\(exists)) OR (\(Self.validIndexExists(index)))",
+                      done: CatalogProbe.either(exists, "OR", Self.validIndexProbe(index)),
                       statements: ["CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \(SQLText.identifier(name))\n    ON \(table.qualifiedName.sql)"
                                    + " USING btree \(SQLList.identifiers(unique.columns))"], index: index),
-                .init(.before, .transaction, "attach it as constraint \(name)", done: exists,
+                .init(.before, .transaction, "attach it as constraint \(name)", done: exists.query,
                       statements: ["ALTER TABLE \(table.qualifiedName.sql)\n    ADD CONSTRAINT \(SQLText.identifier(name)) UNIQUE USING INDEX \(SQLText.identifier(name))"]),
             ]
         }
@@ -385,7 +353,8 @@ struct AdoptionBuilder {
                 SELECT pg_catalog.format('ALTER TABLE \(table.qualifiedName.sql.replacingOccurrences(of: "'", with: "''")) DROP CONSTRAINT %I', k.conname)
                 FROM pg_catalog.pg_constraint AS k
                 WHERE k.conrelid = \(Self.regclass(table.qualifiedName)) AND k.contype = 'f'
-                  AND k.confrelid = \(Self.regclass(old.references)) AND \(Self.constraintColumns) = \(Self.textArray(old.columns))
+                  AND k.confrelid = \(Self.regclass(old.references))
+                  AND \(Self.placed(Self.constraintColumns, at: "      ")) = \(Self.textArray(old.columns))
                 ORDER BY k.conname
                 """
             }

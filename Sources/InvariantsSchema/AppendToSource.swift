@@ -115,9 +115,10 @@ public struct AppendToSource: Hashable, Sendable {
             insertColumns.append(id(value.column))
             insertValues.append(value.expression)
         }
+        let sourceLine = SQLLines.filled("        source_id := \(source);", continuation: "            ")
         let appendBlock = """
                 IF \(appendWhen.map { "(\($0)) IS TRUE" } ?? "true") THEN
-                    source_id := \(source);
+            \(sourceLine)
                     IF source_id IS NOT NULL THEN
                         -- One statement: the row lock serializes concurrent appends to one parent.
                         -- Same owner only: the definer bypasses RLS, so the owner is checked here.
@@ -146,12 +147,12 @@ public struct AppendToSource: Hashable, Sendable {
                         RETURN NEW;
                     END IF;
                 END IF;
-                item := \(element);
+                item := \(element.replacingOccurrences(of: "\n", with: "\n    "));
             \(appendBlock)
                 IF target IS NULL THEN
                     -- No valid source (none, missing, deleted, another owner's): a new parent for the child's owner.
-                    INSERT INTO \(parent.sql) (\(insertColumns.joined(separator: ", ")))
-                    VALUES (\(insertValues.joined(separator: ", ")))
+            \(SQLLines.list("INSERT INTO \(parent.sql) (", insertColumns, ")", indent: "        "))
+            \(SQLLines.list("VALUES (", insertValues, ")", indent: "        "))
                     RETURNING \(id(parentKey)) INTO target;
                 END IF;
                 NEW.\(id(resultColumn)) := target;

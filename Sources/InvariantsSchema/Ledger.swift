@@ -128,6 +128,7 @@ extension Ledger {
         )
         """,
         "ALTER TABLE \(repeatableTable.sql) ADD COLUMN IF NOT EXISTS \"module\" text",
+        // One line, as every migration file written so far has it (their psql blocks hold it).
         "REVOKE ALL ON \(moduleMigrationsTable.sql), \(installedModulesTable.sql), \(repeatableTable.sql) FROM PUBLIC",
     ]
 
@@ -193,11 +194,12 @@ extension Ledger {
     /// (the end of a module's `repeatable.sql`).
     public static func recordStatement(for objects: [RepeatableObject], module: String) -> String {
         let rows = objects.map { object in
-            let drops = object.dropStatements.map(SQLText.literal).joined(separator: ", ")
+            let drops = SQLLines.list("ARRAY[", object.dropStatements.map(SQLText.literal), "]::text[], \(SQLText.literal(module)))",
+                                      indent: "     ")
             return """
                 (\(SQLText.literal(object.key)), \(SQLText.literal(object.kind.rawValue)),
                      \(SQLText.literal(RepeatableSetFile.checksum(of: object))),
-                     ARRAY[\(drops)]::text[], \(SQLText.literal(module)))
+                \(drops)
                 """
         }
         return """

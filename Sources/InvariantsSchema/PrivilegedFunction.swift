@@ -61,23 +61,26 @@ public struct PrivilegedFunction: Hashable, Sendable {
         entry.securityDefiner = false
         entry.searchPath = []
         entry.language = "plpgsql"
-        let forwardToHelper = Self.forward(to: helper, returning: function)
         if let serviceHelper {
             let privilege = SQLText.literal(serviceHelper.signatureText)
+            var test = "IF pg_catalog.has_function_privilege(\(privilege), 'EXECUTE') THEN"
+            if !SQLLines.fits("    " + test) {
+                test = "IF pg_catalog.has_function_privilege(\n        \(privilege), 'EXECUTE'\n    ) THEN"
+            }
             entry.body = """
                 BEGIN
                     -- The backend's path is chosen by a grant (EXECUTE on the service helper), never by claims.
-                    IF pg_catalog.has_function_privilege(\(privilege), 'EXECUTE') THEN
-                        \(Self.forward(to: serviceHelper, returning: function))
+                    \(test)
+                        \(Self.forward(to: serviceHelper, returning: function, indent: "        "))
                     ELSE
-                        \(forwardToHelper)
+                        \(Self.forward(to: helper, returning: function, indent: "        "))
                     END IF;
                 END
                 """
         } else {
             entry.body = """
                 BEGIN
-                    \(forwardToHelper)
+                    \(Self.forward(to: helper, returning: function, indent: "    "))
                 END
                 """
         }
@@ -86,15 +89,19 @@ public struct PrivilegedFunction: Hashable, Sendable {
 
     /// The statement that calls `target` with the entry point's own arguments and hands back
     /// its result: `RETURN QUERY SELECT * FROM …`, `PERFORM …` or `RETURN …`.
-    static func forward(to target: StoredFunction, returning declared: StoredFunction) -> String {
-        let arguments = declared.arguments.map { SQLText.identifier($0.name) }.joined(separator: ", ")
-        let call = "\(target.name.sql)(\(arguments))"
+    /// Written at `indent`: a long call continues with one argument per line.
+    static func forward(to target: StoredFunction, returning declared: StoredFunction, indent: String) -> String {
         let returns = declared.returns.lowercased()
-        if declared.resultColumns != nil || returns.hasPrefix("table") || returns.hasPrefix("setof") {
-            return "RETURN QUERY SELECT * FROM \(call);"
+        let statement = if declared.resultColumns != nil || returns.hasPrefix("table") || returns.hasPrefix("setof") {
+            "RETURN QUERY SELECT * FROM "
+        } else if returns == "void" {
+            "PERFORM "
+        } else {
+            "RETURN "
         }
-        if returns == "void" { return "PERFORM \(call);" }
-        return "RETURN \(call);"
+        let call = SQLLines.list(statement + target.name.sql + "(", declared.arguments.map { SQLText.identifier($0.name) },
+                                 ");", indent: indent)
+        return String(call.dropFirst(indent.count))
     }
 
     /// The helpers, then the entry point, each with exact EXECUTE grants: the entry point and

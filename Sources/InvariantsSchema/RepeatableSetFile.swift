@@ -82,7 +82,10 @@ public enum RepeatableSetFile {
         \(Ledger.transactionLockStatement);
 
         """
-        out += Ledger.moduleBootstrapStatements.map { $0 + ";\n" }.joined(separator: "\n") + "\n"
+        // Migration files keep these statements on one line each (released ones cannot change);
+        // here a long one is wrapped.
+        let bootstrap = Ledger.moduleBootstrapStatements.map { $0.contains("\n") ? $0 : SQLLines.filled($0, continuation: "    ") }
+        out += bootstrap.map { $0 + ";\n" }.joined(separator: "\n") + "\n"
         out += objectBlocks(objects)
         out += MigrationFile.psqlMarker + "\n"
         if !objects.isEmpty { out += Ledger.recordStatement(for: objects, module: module) + ";\n" }

@@ -55,6 +55,21 @@ public struct RowLevelSecurity: Hashable, Sendable {
             }
         }
 
+        /// ``sql`` as the condition of a policy clause (`USING`, `WITH CHECK`) written at four
+        /// spaces: on the clause's line when it fits, else a tenant's subquery on its own line.
+        func clause(_ keyword: String) -> String {
+            let line = "    \(keyword) (\(sql))"
+            guard !SQLLines.fits(line), case .tenant(let column, let membership, let tenantColumn, let userColumn) = self else {
+                return line
+            }
+            return """
+                    \(keyword) (\(SQLText.identifier(column)) IN (
+                        SELECT m.\(SQLText.identifier(tenantColumn)) FROM \(membership.sql) AS m
+                        WHERE m.\(SQLText.identifier(userColumn)) = (SELECT "auth"."uid"())
+                    ))
+                """
+        }
+
         /// The word in policy names: `<table>_owner_select`, `<table>_member_select`.
         var policyWord: String {
             switch self {
@@ -170,22 +185,20 @@ public struct RowLevelSecurity: Hashable, Sendable {
         ]
         if select { grants.append("GRANT SELECT ON TABLE \(table.sql) TO \(authenticated)") }
         if let columns = insertColumns, !columns.isEmpty {
-            grants.append("GRANT INSERT \(columnList(columns)) ON TABLE \(table.sql) TO \(authenticated)")
+            grants.append(SQLLines.clause("GRANT INSERT \(columnList(columns))", "ON TABLE \(table.sql) TO \(authenticated)"))
         }
         if let columns = updateColumns, !columns.isEmpty {
-            grants.append("GRANT UPDATE \(columnList(columns)) ON TABLE \(table.sql) TO \(authenticated)")
+            grants.append(SQLLines.clause("GRANT UPDATE \(columnList(columns))", "ON TABLE \(table.sql) TO \(authenticated)"))
         }
         if delete { grants.append("GRANT DELETE ON TABLE \(table.sql) TO \(authenticated)") }
         grants += sequences.flatMap(Self.sequenceGrants)
 
         var objects = [RepeatableObject(kind: .tableSecurity, key: "table security \(tableKey)", source: source,
                                         statements: grants, dropStatements: [])]
-        let condition = predicate.sql
         func policy(_ command: String, using: Bool, check: Bool) {
             let policy = Policy(
                 name: ObjectName.fitted("\(table.name)_\(predicate.policyWord)_\(command.lowercased())"),
-                table: table, command: command, role: authenticated,
-                using: using ? condition : nil, check: check ? condition : nil)
+                table: table, command: command, role: authenticated, predicate: predicate, using: using, check: check)
             objects.append(RepeatableObject(kind: .policy, key: "policy \(tableKey).\(ObjectName.keyPart(policy.name))",
                                             source: source, statements: [policy.dropSQL, policy.createSQL],
                                             dropStatements: [policy.dropSQL]))
@@ -203,13 +216,14 @@ public struct RowLevelSecurity: Hashable, Sendable {
         var table: QualifiedName
         var command: String
         var role: String
-        var using: String?
-        var check: String?
+        var predicate: Predicate
+        var using: Bool
+        var check: Bool
 
         var createSQL: String {
             var create = "CREATE POLICY \(SQLText.identifier(name)) ON \(table.sql)\n    AS PERMISSIVE FOR \(command) TO \(role)"
-            if let using { create += "\n    USING (\(using))" }
-            if let check { create += "\n    WITH CHECK (\(check))" }
+            if using { create += "\n" + predicate.clause("USING") }
+            if check { create += "\n" + predicate.clause("WITH CHECK") }
             return create
         }
 

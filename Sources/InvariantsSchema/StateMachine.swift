@@ -226,21 +226,31 @@ public struct StateMachine: Hashable, Sendable {
         let arguments: String
         if transition {
             text = "illegal transition of " + label.replacingPercent() + ": % -> %: " + guardClause.message.replacingPercent()
-            arguments = ", OLD.\(SQLText.identifier(self.column)), NEW.\(SQLText.identifier(self.column))"
+            arguments = "OLD.\(SQLText.identifier(self.column)), NEW.\(SQLText.identifier(self.column))"
         } else {
             text = "cannot enter " + label.replacingPercent() + " %: " + guardClause.message.replacingPercent()
-            arguments = ", NEW.\(SQLText.identifier(self.column))"
+            arguments = "NEW.\(SQLText.identifier(self.column))"
         }
         return """
             \(indent)IF (\(guardClause.condition)) IS NOT TRUE THEN
-            \(indent)    RAISE EXCEPTION \(SQLText.literal(text))\(arguments)
+            \(Self.raise(text, arguments, indent: indent + "    "))
             \(indent)        USING ERRCODE = \(guardClause.code.sqlLiteral), COLUMN = \(column);
             \(indent)END IF;
             """
     }
 
+    /// `RAISE EXCEPTION 'format', arguments` at `indent`; the arguments on a line of their own when
+    /// one line would be too long, and a long format continued as adjacent literals.
+    private static func raise(_ format: String, _ arguments: String, indent: String) -> String {
+        let line = "\(indent)RAISE EXCEPTION \(SQLText.literal(format)), \(arguments)"
+        if SQLLines.fits(line) { return line }
+        let head = SQLLines.filled("\(indent)RAISE EXCEPTION \(SQLText.literal(format)),", continuation: indent + "        ")
+        return head + "\n\(indent)        \(arguments)"
+    }
+
     private func assignments(_ list: [Assignment], indent: String) -> String {
-        list.map { "\(indent)NEW.\(SQLText.identifier($0.column)) := \($0.expression);" }.joined(separator: "\n")
+        list.map { SQLLines.filled("\(indent)NEW.\(SQLText.identifier($0.column)) := \($0.expression);", continuation: indent + "    ") }
+            .joined(separator: "\n")
     }
 
     /// The trigger function.
@@ -249,12 +259,18 @@ public struct StateMachine: Hashable, Sendable {
         let old = "OLD." + SQLText.identifier(column)
         let code = ProjectErrorCode.illegalTransition.sqlLiteral
         let columnLiteral = SQLText.literal(column)
+        let initialStates = SQLText.commentSafe(initial.joined(separator: ", "))
+        let terminalStates = SQLText.commentSafe(terminal.isEmpty ? "none" : terminal.joined(separator: ", "))
+        var summary = "    -- Invariant state machine on \(label): initial \(initialStates); terminal \(terminalStates)."
+        if !SQLLines.fits(summary) {
+            summary = "    -- Invariant state machine on \(label):\n    -- initial \(initialStates); terminal \(terminalStates)."
+        }
         var body = """
             BEGIN
-                -- Invariant state machine on \(label): initial \(SQLText.commentSafe(initial.joined(separator: ", "))); terminal \(SQLText.commentSafe(terminal.isEmpty ? "none" : terminal.joined(separator: ", "))).
+            \(summary)
                 IF TG_OP = 'INSERT' THEN
                     IF \(col) IS NULL OR \(col)::text NOT IN (\(list(initial))) THEN
-                        RAISE EXCEPTION \(SQLText.literal("illegal initial state of " + label.replacingPercent() + ": %")), COALESCE(\(col)::text, 'NULL')
+            \(Self.raise("illegal initial state of " + label.replacingPercent() + ": %", "COALESCE(\(col)::text, 'NULL')", indent: "            "))
                             USING ERRCODE = \(code), COLUMN = \(columnLiteral),
                                   HINT = \(SQLText.literal("a row starts in " + initial.joined(separator: ", ")));
                     END IF;
@@ -271,23 +287,26 @@ public struct StateMachine: Hashable, Sendable {
             if !transition.set.isEmpty { inner.append(assignments(transition.set, indent: "            ")) }
             body += (inner.isEmpty ? "            NULL;" : inner.joined(separator: "\n")) + "\n"
         }
+        // DETAIL names a terminal state the row cannot leave; empty for any other refusal.
         let terminalDetail = terminal.isEmpty
-            ? "NULL"
-            : "CASE WHEN \(old)::text IN (\(list(terminal))) THEN \(old)::text || ' is a terminal state' END"
-        let refuse = """
-            RAISE EXCEPTION \(SQLText.literal("illegal transition of " + label.replacingPercent() + ": % -> %")), COALESCE(\(old)::text, 'NULL'), COALESCE(\(col)::text, 'NULL')
-                USING ERRCODE = \(code), COLUMN = \(columnLiteral), DETAIL = COALESCE(\(terminalDetail), '');
-            """
+            ? ["''"]
+            : ["CASE WHEN \(old)::text IN (\(list(terminal)))", "     THEN \(old)::text || ' is a terminal state' ELSE '' END"]
+        func refuse(indent: String) -> String {
+            let format = "illegal transition of " + label.replacingPercent() + ": % -> %"
+            let detail = "\(indent)          DETAIL = " + terminalDetail.joined(separator: "\n\(indent)                   ")
+            return Self.raise(format, "COALESCE(\(old)::text, 'NULL'), COALESCE(\(col)::text, 'NULL')", indent: indent) + "\n"
+                + "\(indent)    USING ERRCODE = \(code), COLUMN = \(columnLiteral),\n" + detail + ";\n"
+        }
         if transitions.isEmpty {
-            body += refuse.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"
+            body += refuse(indent: "        ")
         } else {
-            body += "        ELSE\n" + refuse.split(separator: "\n").map { "            " + $0 }.joined(separator: "\n") + "\n"
+            body += "        ELSE\n" + refuse(indent: "            ")
             body += "        END IF;\n"
         }
         if !finalColumns.isEmpty && !terminal.isEmpty {
             body += "    ELSIF \(old)::text IN (\(list(terminal))) THEN\n"
             body += "        -- A terminal row is final: naming its state again is a second completion.\n"
-            body += refuse.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"
+            body += refuse(indent: "        ")
         }
         body += "    ELSE\n        -- Same state: not a transition.\n        RETURN NEW;\n    END IF;\n"
         for entry in entering where entry.when != nil || !entry.set.isEmpty {

@@ -5,10 +5,10 @@ extension StoredFunction {
     public func repeatableObject(source: String, executableBy roles: [DatabaseRole]) -> RepeatableObject {
         var statements = [
             createSQL,
-            "REVOKE EXECUTE ON FUNCTION \(signatureSQL) FROM PUBLIC, \(DatabaseRole.allSQL)",
+            SQLLines.clause("REVOKE EXECUTE ON FUNCTION \(signatureSQL)", "FROM PUBLIC, \(DatabaseRole.allSQL)"),
         ]
         if !roles.isEmpty {
-            statements.append("GRANT EXECUTE ON FUNCTION \(signatureSQL) TO \(roles.map(\.sql).joined(separator: ", "))")
+            statements.append(SQLLines.clause("GRANT EXECUTE ON FUNCTION \(signatureSQL)", "TO \(roles.map(\.sql).joined(separator: ", "))"))
         }
         return RepeatableObject(kind: .function, key: "function \(keySignature)", source: source,
                                 statements: statements, dropStatements: [dropSQL])

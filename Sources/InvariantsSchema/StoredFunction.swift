@@ -67,9 +67,13 @@ public struct StoredFunction: Hashable, Sendable {
 
     /// `CREATE OR REPLACE FUNCTION …`, one clause per line, body dollar-quoted safely.
     public var createSQL: String {
-        let args = arguments.map { SQLText.identifier($0.name) + " " + $0.type.sql }.joined(separator: ", ")
-        var lines = ["CREATE OR REPLACE FUNCTION \(name.sql)(\(args))"]
-        lines.append("    RETURNS \(returns)")
+        let args = arguments.map { SQLText.identifier($0.name) + " " + $0.type.sql }
+        var lines = [SQLLines.list("CREATE OR REPLACE FUNCTION \(name.sql)(", args, ")")]
+        if let columns = resultColumns, returns == Self.tableSQL(columns) {
+            lines.append(SQLLines.list("RETURNS TABLE (", columns.map(\.sql), ")", indent: "    "))
+        } else {
+            lines.append("    RETURNS \(returns)")
+        }
         lines.append("    LANGUAGE \(language)")
         if volatility != .volatile { lines.append("    \(volatility.rawValue)") }
         if securityDefiner { lines.append("    SECURITY DEFINER") }

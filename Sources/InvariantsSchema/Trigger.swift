@@ -181,10 +181,16 @@ public struct Trigger: Hashable, Sendable {
     /// ```
     public var createSQL: String {
         var lines = ["CREATE OR REPLACE TRIGGER \(SQLText.identifier(name))"]
-        lines.append("    \(timing.rawValue) \(events.map(\.sql).joined(separator: " OR ")) ON \(table.sql)")
+        let events = "    \(timing.rawValue) \(self.events.map(\.sql).joined(separator: " OR "))"
+        if SQLLines.fits(events + " ON \(table.sql)") {
+            lines.append(events + " ON \(table.sql)")
+        } else {
+            // A long `UPDATE OF` list: the table on a line of its own, as a DBA breaks it.
+            lines.append(SQLLines.filled(events, continuation: "        ") + "\n        ON \(table.sql)")
+        }
         if let transitionTables { lines.append("    " + transitionTables.sql) }
         lines.append("    FOR EACH \(level.rawValue)")
-        if let condition { lines.append("    WHEN (\(condition))") }
+        if let condition { lines.append(SQLLines.filled("    WHEN (\(condition))", continuation: "        ")) }
         lines.append("    EXECUTE FUNCTION \(function.sql)(\(arguments.map(SQLText.literal).joined(separator: ", ")))")
         return lines.joined(separator: "\n")
     }

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS "invariants"."repeatable_objects" (
 
 ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" text;
 
-REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
+REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects"
+    FROM PUBLIC;
 
 -- invariants:object {"checksum":"sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_validate\"()"],"key":"function invariants.chat_logs_validate()","kind":"function","source":"ChatLogs.ChatLogsLogging"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_logs_validate"()
@@ -83,8 +84,17 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."chat_logs_validate"() FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a","drop":["DROP FUNCTION IF EXISTS \"public\".\"log_chat\"(uuid, text, text, jsonb, integer, integer, numeric, text)"],"key":"function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)","kind":"function","source":"ChatLogs.ChatLogsLogging"}
-CREATE OR REPLACE FUNCTION "public"."log_chat"("p_user_id" uuid, "p_question" text, "p_response" text, "p_tools_used" jsonb, "p_input_tokens" integer, "p_output_tokens" integer, "p_cost" numeric, "p_model" text)
+-- invariants:object {"checksum":"sha256:40577a9a6609024fd2a1f1b9790d664b80e047983d18010b3d5b3dcdcb87e3bd","drop":["DROP FUNCTION IF EXISTS \"public\".\"log_chat\"(uuid, text, text, jsonb, integer, integer, numeric, text)"],"key":"function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)","kind":"function","source":"ChatLogs.ChatLogsLogging"}
+CREATE OR REPLACE FUNCTION "public"."log_chat"(
+    "p_user_id" uuid,
+    "p_question" text,
+    "p_response" text,
+    "p_tools_used" jsonb,
+    "p_input_tokens" integer,
+    "p_output_tokens" integer,
+    "p_cost" numeric,
+    "p_model" text
+)
     RETURNS bigint
     LANGUAGE plpgsql
     SET search_path = ''
@@ -107,10 +117,12 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text) TO "service_role";
+GRANT EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)
+    TO "service_role";
 
 -- invariants:object {"checksum":"sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"saved_chats_copy\"()"],"key":"function invariants.saved_chats_copy()","kind":"function","source":"ChatLogs.ChatLogsSaving"}
 CREATE OR REPLACE FUNCTION "invariants"."saved_chats_copy"()
@@ -263,9 +275,10 @@ CREATE OR REPLACE TRIGGER "saved_chats_copy"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."saved_chats_copy"();
 
--- invariants:object {"checksum":"sha256:e2c6e6e342498407dedcdc32bfa0f039b4f6f0ac2fb4bfc372515f49afd62fcf","drop":["DROP TRIGGER IF EXISTS \"chat_logs_usage\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_usage","kind":"trigger","source":"ChatLogs.ChatLogsUsage"}
+-- invariants:object {"checksum":"sha256:90515ed04415deff263f12c05c0ae4178b0842e235023fbffa4f5c7fc446162a","drop":["DROP TRIGGER IF EXISTS \"chat_logs_usage\" ON \"public\".\"chat_logs\""],"key":"trigger public.chat_logs.chat_logs_usage","kind":"trigger","source":"ChatLogs.ChatLogsUsage"}
 CREATE OR REPLACE TRIGGER "chat_logs_usage"
-    AFTER INSERT OR DELETE OR UPDATE OF "user_id", "created_at", "input_tokens", "output_tokens", "cost" ON "public"."chat_logs"
+    AFTER INSERT OR DELETE OR UPDATE OF "user_id", "created_at", "input_tokens", "output_tokens", "cost"
+        ON "public"."chat_logs"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."chat_logs_usage"();
 
@@ -377,7 +390,7 @@ REVOKE ALL ON SEQUENCE "public"."chat_logs_id_seq" FROM PUBLIC, "anon", "authent
 -- invariants:statement
 GRANT USAGE, SELECT ON SEQUENCE "public"."chat_logs_id_seq" TO "service_role";
 
--- invariants:object {"checksum":"sha256:ce7c443c0d5360dac537b3ffcbb656fb648565bff5ac14dfab1433ded4738e54","drop":[],"key":"table security public.saved_chats","kind":"table security","source":"OwnerRowLevelSecurity(public.saved_chats)"}
+-- invariants:object {"checksum":"sha256:5eb785da5f02b4e3b1f2e11d6219bc5308ee204aa6f0b476d4d5bfc7357e9e5c","drop":[],"key":"table security public.saved_chats","kind":"table security","source":"OwnerRowLevelSecurity(public.saved_chats)"}
 ALTER TABLE "public"."saved_chats" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -390,7 +403,8 @@ GRANT ALL ON TABLE "public"."saved_chats" TO "service_role";
 GRANT SELECT ON TABLE "public"."saved_chats" TO "authenticated";
 
 -- invariants:statement
-GRANT INSERT ("user_id", "chat_log_id", "question", "response", "note") ON TABLE "public"."saved_chats" TO "authenticated";
+GRANT INSERT ("user_id", "chat_log_id", "question", "response", "note")
+    ON TABLE "public"."saved_chats" TO "authenticated";
 
 -- invariants:statement
 GRANT UPDATE ("note") ON TABLE "public"."saved_chats" TO "authenticated";
@@ -537,8 +551,10 @@ VALUES
      'sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_logs_validate"()']::text[], 'chat_logs'),
 ('function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)', 'function',
-     'sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a',
-     ARRAY['DROP FUNCTION IF EXISTS "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)']::text[], 'chat_logs'),
+     'sha256:40577a9a6609024fd2a1f1b9790d664b80e047983d18010b3d5b3dcdcb87e3bd',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)'
+     ]::text[], 'chat_logs'),
 ('function invariants.saved_chats_copy()', 'function',
      'sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."saved_chats_copy"()']::text[], 'chat_logs'),
@@ -555,7 +571,7 @@ VALUES
      'sha256:be7b8d5f19176ebd574731115db5acc99de603657cb8e1c2744f62b35b6ec938',
      ARRAY['DROP TRIGGER IF EXISTS "saved_chats_copy" ON "public"."saved_chats"']::text[], 'chat_logs'),
 ('trigger public.chat_logs.chat_logs_usage', 'trigger',
-     'sha256:e2c6e6e342498407dedcdc32bfa0f039b4f6f0ac2fb4bfc372515f49afd62fcf',
+     'sha256:90515ed04415deff263f12c05c0ae4178b0842e235023fbffa4f5c7fc446162a',
      ARRAY['DROP TRIGGER IF EXISTS "chat_logs_usage" ON "public"."chat_logs"']::text[], 'chat_logs'),
 ('view public.v_chat_activity_by_user', 'view',
      'sha256:28269ce5a49190652fd5211f83cb46b44ebf716b11c58b9810f2373744a21d23',
@@ -576,7 +592,7 @@ VALUES
      'sha256:d1f90c6b0fd7506599ef75bd4f2a5e912317d43cb2cb529848f62ef28d9ba085',
      ARRAY[]::text[], 'chat_logs'),
 ('table security public.saved_chats', 'table security',
-     'sha256:ce7c443c0d5360dac537b3ffcbb656fb648565bff5ac14dfab1433ded4738e54',
+     'sha256:5eb785da5f02b4e3b1f2e11d6219bc5308ee204aa6f0b476d4d5bfc7357e9e5c',
      ARRAY[]::text[], 'chat_logs'),
 ('table security public.usage_daily', 'table security',
      'sha256:54785dca29b0bd1ee890c7e9fe95dfa490f9ccd94f6562f69dd3ec2d3ffa920e',
@@ -619,7 +635,9 @@ VALUES
      ARRAY['DROP POLICY IF EXISTS "cost_alerts_owner_select" ON "public"."cost_alerts"']::text[], 'chat_logs'),
 ('policy public.usage_thresholds.usage_thresholds_owner_select', 'policy',
      'sha256:a78b60819c2b7239c32d2e213e3c43d5f8f5c0e0e27c70b140e81b26385e636e',
-     ARRAY['DROP POLICY IF EXISTS "usage_thresholds_owner_select" ON "public"."usage_thresholds"']::text[], 'chat_logs')
+     ARRAY[
+         'DROP POLICY IF EXISTS "usage_thresholds_owner_select" ON "public"."usage_thresholds"'
+     ]::text[], 'chat_logs')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

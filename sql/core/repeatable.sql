@@ -43,10 +43,16 @@ CREATE TABLE IF NOT EXISTS "invariants"."repeatable_objects" (
 
 ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" text;
 
-REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
+REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects"
+    FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
-CREATE OR REPLACE FUNCTION "invariants"."call_as"("p_role" text, "p_claims" text, "p_statement" text, "p_arguments" text[])
+-- invariants:object {"checksum":"sha256:5e1aa1d613878ec30fc53f7c9dc631230c64bf0a4f42ad8d454aa8e1de42b182","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
+CREATE OR REPLACE FUNCTION "invariants"."call_as"(
+    "p_role" text,
+    "p_claims" text,
+    "p_statement" text,
+    "p_arguments" text[]
+)
     RETURNS SETOF record
     LANGUAGE plpgsql
     SET search_path = ''
@@ -92,7 +98,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[]) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[])
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
 CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()
@@ -151,7 +158,7 @@ GRANT USAGE ON SCHEMA "invariants_private" TO "authenticated", "service_role";
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.call_as(text, text, text, text[])', 'function',
-     'sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4',
+     'sha256:5e1aa1d613878ec30fc53f7c9dc631230c64bf0a4f42ad8d454aa8e1de42b182',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."call_as"(text, text, text, text[])']::text[], 'core'),
 ('function invariants.touch_updated_at()', 'trigger function',
      'sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462',

@@ -63,7 +63,8 @@ WITH expected (table_name, column_name, accepted_types, not_null, addable, setta
         ('public.generation_jobs', 'generation_jobs_status_check', 'c', NULL::text, NULL::text),
         ('public.generation_jobs', 'generation_jobs_category_check', 'c', NULL::text, NULL::text),
         ('public.generation_jobs', 'generation_jobs_tokens_cost_check', 'c', NULL::text, NULL::text),
-        ('public.generation_jobs', 'generation_jobs_user_id_source_generation_id_fkey', 'f', 'public.generations', 'na'),
+        ('public.generation_jobs', 'generation_jobs_user_id_source_generation_id_fkey', 'f', 'public.generations',
+            'na'),
         ('public.generation_jobs', 'generation_jobs_description_length', 'c', NULL::text, NULL::text),
         ('public.generation_jobs', 'generation_jobs_product_images_size', 'c', NULL::text, NULL::text)
 )
@@ -87,8 +88,12 @@ FROM keys AS t
 WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k
                   WHERE k.conrelid = pg_catalog.to_regclass(t.table_name) AND k.contype = 'p'
-                    AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = t.columns)
+                    AND ARRAY(
+                        SELECT a.attname::text
+                        FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+                        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+                        ORDER BY u.position
+                    ) = t.columns)
 UNION ALL
 -- A constraint of a declared name but of another kind, or a foreign key of that name
 -- referencing another table or with other actions, not declared superseded.
@@ -103,10 +108,12 @@ WHERE k.contype <> n.kind
 ORDER BY 1;
 
 -- invariants:violations public.generations output_data: generations_output_data_images_array CHECK (jsonb_typeof(output_data) = 'object' AND jsonb_typeof(COALESCE(output_data -> 'images', '[]'::jsonb)) = 'array')
-SELECT pg_catalog.count(*) FROM "public"."generations" WHERE NOT (jsonb_typeof(output_data) = 'object' AND jsonb_typeof(COALESCE(output_data -> 'images', '[]'::jsonb)) = 'array');
+SELECT pg_catalog.count(*) FROM "public"."generations" WHERE NOT (jsonb_typeof(output_data) = 'object' AND
+    jsonb_typeof(COALESCE(output_data -> 'images', '[]'::jsonb)) = 'array');
 
 -- invariants:violations public.generation_jobs status: generation_jobs_status_check CHECK ("status" IN ('pending', 'processing', 'completed', 'failed'))
-SELECT pg_catalog.count(*) FROM "public"."generation_jobs" WHERE NOT ("status" IN ('pending', 'processing', 'completed', 'failed'));
+SELECT pg_catalog.count(*) FROM "public"."generation_jobs" WHERE NOT ("status" IN ('pending', 'processing',
+    'completed', 'failed'));
 
 -- invariants:violations public.generation_jobs category: generation_jobs_category_check CHECK (char_length(category) BETWEEN 1 AND 50)
 SELECT pg_catalog.count(*) FROM "public"."generation_jobs" WHERE NOT (char_length(category) BETWEEN 1 AND 50);
@@ -130,7 +137,8 @@ WITH superseded AS (
     WHERE t.tgrelid = pg_catalog.to_regclass('public.generation_jobs') AND NOT t.tgisinternal
       AND n.nspname <> 'invariants'
       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS d
-                      WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
+                      WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype =
+                          'e')
       AND p.prosrc ~* '(insert\s+into|update)\s+("?public"?\s*\.\s*)?"?generations"?([\s(]|$)'
 )
 SELECT statement FROM (
@@ -140,7 +148,8 @@ SELECT statement FROM (
     UNION ALL
     -- Its function, unless another trigger still uses it.
     SELECT DISTINCT 2, s.proname::text,
-           pg_catalog.format('DROP FUNCTION %I.%I(%s)', s.nspname, s.proname, pg_catalog.pg_get_function_identity_arguments(s.tgfoid))
+           pg_catalog.format('DROP FUNCTION %I.%I(%s)', s.nspname, s.proname,
+               pg_catalog.pg_get_function_identity_arguments(s.tgfoid))
     FROM superseded AS s
     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS o
                       WHERE o.tgfoid = s.tgfoid
@@ -183,16 +192,20 @@ CREATE TABLE "public"."generations" (
     "updated_at" timestamp with time zone NOT NULL DEFAULT now(),
     CONSTRAINT "generations_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "generations_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE,
-    CONSTRAINT "generations_output_data_images_array" CHECK (jsonb_typeof(output_data) = 'object' AND jsonb_typeof(COALESCE(output_data -> 'images', '[]'::jsonb)) = 'array'),
+    CONSTRAINT "generations_output_data_images_array" CHECK (jsonb_typeof(output_data) = 'object' AND
+        jsonb_typeof(COALESCE(output_data -> 'images', '[]'::jsonb)) = 'array'),
     CONSTRAINT "generations_tokens_used_check" CHECK (tokens_used >= 0),
     CONSTRAINT "generations_user_id_id_key" UNIQUE ("user_id", "id")
 );
 -- invariants:sql
-COMMENT ON TABLE "public"."generations" IS 'Seed 002: a history card. output_data.images is an array of {url, job_id, edited, at}; edits of the card are appended to it by save_completed_generation_to_history.';
+COMMENT ON TABLE "public"."generations" IS
+    'Seed 002: a history card. output_data.images is an array of {url, job_id, edited, at}; edits of the card are'
+    ' appended to it by save_completed_generation_to_history.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generations"."user_id" IS 'Owner and tenant key.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."generations"."output_data" IS 'A JSON object; images is an array of {url, job_id, edited, at} (older cards may hold plain URL strings).';
+COMMENT ON COLUMN "public"."generations"."output_data" IS
+    'A JSON object; images is an array of {url, job_id, edited, at} (older cards may hold plain URL strings).';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generations"."tokens_used" IS 'The card''s cost: the original plus every edit.';
 -- invariants:sql
@@ -202,7 +215,11 @@ CREATE INDEX "generations_user_id_created_at_idx"
 -- invariants:step before transaction: add the missing columns of public.generations: category, prompt, tokens_used, created_at, updated_at
 -- invariants:table public.generations
 -- invariants:done
-SELECT pg_catalog.count(*) = 5 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.generations') AND a.attname IN ('category', 'prompt', 'tokens_used', 'created_at', 'updated_at') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT pg_catalog.count(*) = 5
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = pg_catalog.to_regclass('public.generations')
+  AND a.attname IN ('category', 'prompt', 'tokens_used', 'created_at', 'updated_at')
+  AND a.attnum > 0 AND NOT a.attisdropped;
 -- invariants:sql
 ALTER TABLE "public"."generations"
     ADD COLUMN IF NOT EXISTS "category" text NOT NULL DEFAULT 'generation',
@@ -226,7 +243,16 @@ ALTER TABLE "public"."generations"
 -- invariants:table public.generations
 -- invariants:index public.generations_user_id_id_key
 -- invariants:done
-SELECT (SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_user_id_id_key')) OR (SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.generations_user_id_id_key') AND i.indisvalid));
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generations')
+      AND k.conname = 'generations_user_id_id_key'
+)
+    OR EXISTS (
+        SELECT FROM pg_catalog.pg_index AS i
+        WHERE i.indexrelid = pg_catalog.to_regclass('public.generations_user_id_id_key')
+          AND i.indisvalid
+    );
 -- invariants:sql
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "generations_user_id_id_key"
     ON "public"."generations" USING btree ("user_id", "id");
@@ -234,7 +260,11 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "generations_user_id_id_key"
 -- invariants:step before transaction: attach it as constraint generations_user_id_id_key
 -- invariants:table public.generations
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_user_id_id_key');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generations')
+      AND k.conname = 'generations_user_id_id_key'
+);
 -- invariants:sql
 ALTER TABLE "public"."generations"
     ADD CONSTRAINT "generations_user_id_id_key" UNIQUE USING INDEX "generations_user_id_id_key";
@@ -261,27 +291,34 @@ CREATE TABLE "public"."generation_jobs" (
     "started_at" timestamp with time zone,
     "finished_at" timestamp with time zone,
     CONSTRAINT "generation_jobs_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "generation_jobs_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE,
-    CONSTRAINT "generation_jobs_generation_id_fkey" FOREIGN KEY ("generation_id") REFERENCES "public"."generations" ("id") ON DELETE SET NULL,
+    CONSTRAINT "generation_jobs_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE
+        CASCADE,
+    CONSTRAINT "generation_jobs_generation_id_fkey" FOREIGN KEY ("generation_id") REFERENCES "public"."generations"
+        ("id") ON DELETE SET NULL,
     CONSTRAINT "generation_jobs_status_check" CHECK ("status" IN ('pending', 'processing', 'completed', 'failed')),
     CONSTRAINT "generation_jobs_category_check" CHECK (char_length(category) BETWEEN 1 AND 50),
     CONSTRAINT "generation_jobs_tokens_cost_check" CHECK (tokens_cost >= 0),
-    CONSTRAINT "generation_jobs_user_id_source_generation_id_fkey" FOREIGN KEY ("user_id", "source_generation_id") REFERENCES "public"."generations" ("user_id", "id") ON DELETE SET NULL ("source_generation_id"),
+    CONSTRAINT "generation_jobs_user_id_source_generation_id_fkey" FOREIGN KEY ("user_id", "source_generation_id")
+        REFERENCES "public"."generations" ("user_id", "id") ON DELETE SET NULL ("source_generation_id"),
     CONSTRAINT "generation_jobs_description_length" CHECK (char_length(description) <= 10000),
     CONSTRAINT "generation_jobs_product_images_size" CHECK (octet_length(product_images::text) <= 65536)
 );
 -- invariants:sql
-COMMENT ON TABLE "public"."generation_jobs" IS 'Seed 002: a generation or edit job. status: pending -> processing -> completed | failed (terminal).';
+COMMENT ON TABLE "public"."generation_jobs" IS
+    'Seed 002: a generation or edit job. status: pending -> processing -> completed | failed (terminal).';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generation_jobs"."user_id" IS 'Owner and tenant key.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generation_jobs"."category" IS '''edit'' for an edit of a history card.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."generation_jobs"."source_generation_id" IS 'An edit''s source card. Older callers may put it in description or product_images instead (see invariants.legacy_source_generation_id).';
+COMMENT ON COLUMN "public"."generation_jobs"."source_generation_id" IS
+    'An edit''s source card. Older callers may put it in description or product_images instead (see'
+    ' invariants.legacy_source_generation_id).';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generation_jobs"."image_url" IS 'The result; required to enter completed.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."generation_jobs"."generation_id" IS 'The card the result landed in (set by save_completed_generation_to_history).';
+COMMENT ON COLUMN "public"."generation_jobs"."generation_id" IS
+    'The card the result landed in (set by save_completed_generation_to_history).';
 -- invariants:sql
 CREATE INDEX "generation_jobs_user_id_created_at_idx"
     ON "public"."generation_jobs" USING btree ("user_id", "created_at" DESC);
@@ -298,7 +335,12 @@ CREATE INDEX "generation_jobs_user_id_source_generation_id_idx"
 -- invariants:step before transaction: add the missing columns of public.generation_jobs: source_generation_id, description, product_images, tokens_cost, error_message, generation_id, created_at, updated_at, started_at, finished_at
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT pg_catalog.count(*) = 10 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.generation_jobs') AND a.attname IN ('source_generation_id', 'description', 'product_images', 'tokens_cost', 'error_message', 'generation_id', 'created_at', 'updated_at', 'started_at', 'finished_at') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT pg_catalog.count(*) = 10
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = pg_catalog.to_regclass('public.generation_jobs')
+  AND a.attname IN ('source_generation_id', 'description', 'product_images', 'tokens_cost', 'error_message',
+      'generation_id', 'created_at', 'updated_at', 'started_at', 'finished_at')
+  AND a.attnum > 0 AND NOT a.attisdropped;
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     ADD COLUMN IF NOT EXISTS "source_generation_id" uuid,
@@ -328,19 +370,57 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: add FOREIGN KEY generations_user_id_fkey NOT VALID
 -- invariants:table public.generations
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generations')
+      AND k.conname = 'generations_user_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."generations"
-    ADD CONSTRAINT "generations_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "generations_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE
+        CASCADE NOT VALID;
 
 -- invariants:step before transaction: validate generations_user_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.generations
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generations')
+      AND k.conname = 'generations_user_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."generations"
     VALIDATE CONSTRAINT "generations_user_id_fkey";
@@ -348,19 +428,57 @@ ALTER TABLE "public"."generations"
 -- invariants:step before transaction: add FOREIGN KEY generation_jobs_user_id_fkey NOT VALID
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_user_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
-    ADD CONSTRAINT "generation_jobs_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "generation_jobs_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE
+        CASCADE NOT VALID;
 
 -- invariants:step before transaction: validate generation_jobs_user_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_user_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_user_id_fkey";
@@ -368,19 +486,57 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: add FOREIGN KEY generation_jobs_generation_id_fkey NOT VALID
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_generation_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['generation_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.generations') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'n' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_generation_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['generation_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.generations')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'n'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
-    ADD CONSTRAINT "generation_jobs_generation_id_fkey" FOREIGN KEY ("generation_id") REFERENCES "public"."generations" ("id") ON DELETE SET NULL NOT VALID;
+    ADD CONSTRAINT "generation_jobs_generation_id_fkey" FOREIGN KEY ("generation_id") REFERENCES "public"."generations"
+        ("id") ON DELETE SET NULL NOT VALID;
 
 -- invariants:step before transaction: validate generation_jobs_generation_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_generation_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['generation_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.generations') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'n' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_generation_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['generation_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.generations')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'n'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_generation_id_fkey";
@@ -388,19 +544,57 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: add FOREIGN KEY generation_jobs_user_id_source_generation_id_fkey NOT VALID
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_user_id_source_generation_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'source_generation_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.generations') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'id']::text[] AND k.confdeltype = 'n' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_user_id_source_generation_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id', 'source_generation_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.generations')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id', 'id']::text[]
+      AND k.confdeltype = 'n'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
-    ADD CONSTRAINT "generation_jobs_user_id_source_generation_id_fkey" FOREIGN KEY ("user_id", "source_generation_id") REFERENCES "public"."generations" ("user_id", "id") ON DELETE SET NULL ("source_generation_id") NOT VALID;
+    ADD CONSTRAINT "generation_jobs_user_id_source_generation_id_fkey" FOREIGN KEY ("user_id", "source_generation_id")
+        REFERENCES "public"."generations" ("user_id", "id") ON DELETE SET NULL ("source_generation_id") NOT VALID;
 
 -- invariants:step before transaction: validate generation_jobs_user_id_source_generation_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_user_id_source_generation_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'source_generation_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.generations') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'id']::text[] AND k.confdeltype = 'n' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_user_id_source_generation_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id', 'source_generation_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.generations')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id', 'id']::text[]
+      AND k.confdeltype = 'n'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_user_id_source_generation_id_fkey";
@@ -408,15 +602,25 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: add CHECK generations_output_data_images_array NOT VALID
 -- invariants:table public.generations
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_output_data_images_array');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generations')
+      AND k.conname = 'generations_output_data_images_array'
+);
 -- invariants:sql
 ALTER TABLE "public"."generations"
-    ADD CONSTRAINT "generations_output_data_images_array" CHECK (jsonb_typeof(output_data) = 'object' AND jsonb_typeof(COALESCE(output_data -> 'images', '[]'::jsonb)) = 'array') NOT VALID;
+    ADD CONSTRAINT "generations_output_data_images_array" CHECK (jsonb_typeof(output_data) = 'object' AND
+        jsonb_typeof(COALESCE(output_data -> 'images', '[]'::jsonb)) = 'array') NOT VALID;
 
 -- invariants:step before transaction: validate generations_output_data_images_array
 -- invariants:table public.generations
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_output_data_images_array' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generations')
+      AND k.conname = 'generations_output_data_images_array'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."generations"
     VALIDATE CONSTRAINT "generations_output_data_images_array";
@@ -424,7 +628,11 @@ ALTER TABLE "public"."generations"
 -- invariants:step before transaction: add CHECK generations_tokens_used_check NOT VALID
 -- invariants:table public.generations
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_tokens_used_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generations')
+      AND k.conname = 'generations_tokens_used_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."generations"
     ADD CONSTRAINT "generations_tokens_used_check" CHECK (tokens_used >= 0) NOT VALID;
@@ -432,7 +640,12 @@ ALTER TABLE "public"."generations"
 -- invariants:step before transaction: validate generations_tokens_used_check
 -- invariants:table public.generations
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generations') AND k.conname = 'generations_tokens_used_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generations')
+      AND k.conname = 'generations_tokens_used_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."generations"
     VALIDATE CONSTRAINT "generations_tokens_used_check";
@@ -440,15 +653,25 @@ ALTER TABLE "public"."generations"
 -- invariants:step before transaction: add CHECK generation_jobs_status_check NOT VALID
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_status_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_status_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
-    ADD CONSTRAINT "generation_jobs_status_check" CHECK ("status" IN ('pending', 'processing', 'completed', 'failed')) NOT VALID;
+    ADD CONSTRAINT "generation_jobs_status_check" CHECK ("status" IN ('pending', 'processing', 'completed', 'failed'))
+        NOT VALID;
 
 -- invariants:step before transaction: validate generation_jobs_status_check
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_status_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_status_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_status_check";
@@ -456,7 +679,11 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: add CHECK generation_jobs_category_check NOT VALID
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_category_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_category_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     ADD CONSTRAINT "generation_jobs_category_check" CHECK (char_length(category) BETWEEN 1 AND 50) NOT VALID;
@@ -464,7 +691,12 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: validate generation_jobs_category_check
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_category_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_category_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_category_check";
@@ -472,7 +704,11 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: add CHECK generation_jobs_tokens_cost_check NOT VALID
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_tokens_cost_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_tokens_cost_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     ADD CONSTRAINT "generation_jobs_tokens_cost_check" CHECK (tokens_cost >= 0) NOT VALID;
@@ -480,7 +716,12 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: validate generation_jobs_tokens_cost_check
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_tokens_cost_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_tokens_cost_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_tokens_cost_check";
@@ -488,7 +729,11 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: add CHECK generation_jobs_description_length NOT VALID
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_description_length');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_description_length'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     ADD CONSTRAINT "generation_jobs_description_length" CHECK (char_length(description) <= 10000) NOT VALID;
@@ -496,7 +741,12 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: validate generation_jobs_description_length
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_description_length' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_description_length'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_description_length";
@@ -504,7 +754,11 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: add CHECK generation_jobs_product_images_size NOT VALID
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_product_images_size');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_product_images_size'
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     ADD CONSTRAINT "generation_jobs_product_images_size" CHECK (octet_length(product_images::text) <= 65536) NOT VALID;
@@ -512,7 +766,12 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:step before transaction: validate generation_jobs_product_images_size
 -- invariants:table public.generation_jobs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs') AND k.conname = 'generation_jobs_product_images_size' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.generation_jobs')
+      AND k.conname = 'generation_jobs_product_images_size'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."generation_jobs"
     VALIDATE CONSTRAINT "generation_jobs_product_images_size";
@@ -521,7 +780,11 @@ ALTER TABLE "public"."generation_jobs"
 -- invariants:table public.generations
 -- invariants:index public.generations_user_id_created_at_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.generations_user_id_created_at_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.generations_user_id_created_at_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "generations_user_id_created_at_idx"
     ON "public"."generations" USING btree ("user_id", "created_at" DESC);
@@ -530,7 +793,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "generations_user_id_created_at_idx"
 -- invariants:table public.generation_jobs
 -- invariants:index public.generation_jobs_user_id_created_at_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.generation_jobs_user_id_created_at_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.generation_jobs_user_id_created_at_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "generation_jobs_user_id_created_at_idx"
     ON "public"."generation_jobs" USING btree ("user_id", "created_at" DESC);
@@ -539,7 +806,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "generation_jobs_user_id_created_at_idx"
 -- invariants:table public.generation_jobs
 -- invariants:index public.generation_jobs_source_generation_id_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.generation_jobs_source_generation_id_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.generation_jobs_source_generation_id_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "generation_jobs_source_generation_id_idx"
     ON "public"."generation_jobs" USING btree ("source_generation_id");
@@ -548,7 +819,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "generation_jobs_source_generation_id_id
 -- invariants:table public.generation_jobs
 -- invariants:index public.generation_jobs_generation_id_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.generation_jobs_generation_id_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.generation_jobs_generation_id_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "generation_jobs_generation_id_idx"
     ON "public"."generation_jobs" USING btree ("generation_id");
@@ -557,7 +832,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "generation_jobs_generation_id_idx"
 -- invariants:table public.generation_jobs
 -- invariants:index public.generation_jobs_user_id_source_generation_id_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.generation_jobs_user_id_source_generation_id_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.generation_jobs_user_id_source_generation_id_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "generation_jobs_user_id_source_generation_id_idx"
     ON "public"."generation_jobs" USING btree ("user_id", "source_generation_id");
@@ -565,28 +844,35 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "generation_jobs_user_id_source_generati
 -- invariants:step before transaction: comment on public.generations and its columns
 -- invariants:table public.generations
 -- invariants:sql
-COMMENT ON TABLE "public"."generations" IS 'Seed 002: a history card. output_data.images is an array of {url, job_id, edited, at}; edits of the card are appended to it by save_completed_generation_to_history.';
+COMMENT ON TABLE "public"."generations" IS
+    'Seed 002: a history card. output_data.images is an array of {url, job_id, edited, at}; edits of the card are'
+    ' appended to it by save_completed_generation_to_history.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generations"."user_id" IS 'Owner and tenant key.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."generations"."output_data" IS 'A JSON object; images is an array of {url, job_id, edited, at} (older cards may hold plain URL strings).';
+COMMENT ON COLUMN "public"."generations"."output_data" IS
+    'A JSON object; images is an array of {url, job_id, edited, at} (older cards may hold plain URL strings).';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generations"."tokens_used" IS 'The card''s cost: the original plus every edit.';
 
 -- invariants:step before transaction: comment on public.generation_jobs and its columns
 -- invariants:table public.generation_jobs
 -- invariants:sql
-COMMENT ON TABLE "public"."generation_jobs" IS 'Seed 002: a generation or edit job. status: pending -> processing -> completed | failed (terminal).';
+COMMENT ON TABLE "public"."generation_jobs" IS
+    'Seed 002: a generation or edit job. status: pending -> processing -> completed | failed (terminal).';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generation_jobs"."user_id" IS 'Owner and tenant key.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generation_jobs"."category" IS '''edit'' for an edit of a history card.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."generation_jobs"."source_generation_id" IS 'An edit''s source card. Older callers may put it in description or product_images instead (see invariants.legacy_source_generation_id).';
+COMMENT ON COLUMN "public"."generation_jobs"."source_generation_id" IS
+    'An edit''s source card. Older callers may put it in description or product_images instead (see'
+    ' invariants.legacy_source_generation_id).';
 -- invariants:sql
 COMMENT ON COLUMN "public"."generation_jobs"."image_url" IS 'The result; required to enter completed.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."generation_jobs"."generation_id" IS 'The card the result landed in (set by save_completed_generation_to_history).';
+COMMENT ON COLUMN "public"."generation_jobs"."generation_id" IS
+    'The card the result landed in (set by save_completed_generation_to_history).';
 
 -- invariants:section after the repeatable set (its triggers are in)
 
@@ -614,7 +900,8 @@ WITH batch AS (
     FROM legacy AS l
     WHERE pg_catalog.cardinality(l.holders) = 1
       AND (SELECT pg_catalog.count(*)
-           FROM "public"."generations" AS g, pg_catalog.jsonb_array_elements(g."output_data" -> 'images') AS e (element)
+           FROM "public"."generations" AS g, pg_catalog.jsonb_array_elements(g."output_data" -> 'images') AS e
+               (element)
            WHERE g."id" = l.holders[1] AND e.element = pg_catalog.to_jsonb(l."image_url")) = 1
       AND NOT EXISTS (SELECT FROM "public"."generation_jobs" AS o
                       WHERE o."user_id" = l."user_id" AND o."image_url" = l."image_url" AND o."id" <> l.job_id
@@ -626,7 +913,8 @@ WITH batch AS (
         SELECT pg_catalog.jsonb_agg(COALESCE((
                    SELECT pg_catalog.jsonb_build_object(
                               'url', l."image_url", 'job_id', l.job_id, 'edited', l."category" = 'edit',
-                              'at', pg_catalog.to_char(l."updated_at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                              'at', pg_catalog.to_char(l."updated_at" AT TIME ZONE 'UTC',
+                                  'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
                    FROM linked AS l
                    WHERE l.card = g."id" AND pg_catalog.to_jsonb(l."image_url") = x.element), x.element)
                ORDER BY x.position)

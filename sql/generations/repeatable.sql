@@ -43,9 +43,10 @@ CREATE TABLE IF NOT EXISTS "invariants"."repeatable_objects" (
 
 ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" text;
 
-REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
+REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects"
+    FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"legacy_source_generation_id\"(text, jsonb)"],"key":"function invariants.legacy_source_generation_id(text, jsonb)","kind":"function","source":"Generations.GenerationsHistory"}
+-- invariants:object {"checksum":"sha256:84775a8936d6adb8f58f1bf1f1510d9550daee52b6ea186fe1b78e485033f5ab","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"legacy_source_generation_id\"(text, jsonb)"],"key":"function invariants.legacy_source_generation_id(text, jsonb)","kind":"function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "invariants"."legacy_source_generation_id"("p_description" text, "p_product_images" jsonb)
     RETURNS uuid
     LANGUAGE plpgsql
@@ -57,7 +58,8 @@ DECLARE
 BEGIN
     -- 1. description: sourceGenerationId (or source_generation_id), ':' or '=', the UUID.
     found := (pg_catalog.regexp_match(p_description,
-        '(?:sourceGenerationId|source_generation_id)["'']?\s*[:=]\s*["'']?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})'))[1];
+        '(?:sourceGenerationId|source_generation_id)["'']?\s*[:=]\s*["'']?'
+        || '([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})'))[1];
     IF found IS NULL AND p_product_images IS NOT NULL THEN
         -- 2. product_images: lax mode looks into a top-level array's elements too.
         found := COALESCE(
@@ -75,7 +77,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24","drop":["DROP FUNCTION IF EXISTS \"public\".\"notification_queue_usage\"()"],"key":"function public.notification_queue_usage()","kind":"function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "public"."notification_queue_usage"()
@@ -92,14 +95,15 @@ REVOKE EXECUTE ON FUNCTION "public"."notification_queue_usage"() FROM PUBLIC, "a
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."notification_queue_usage"() TO "service_role";
 
--- invariants:object {"checksum":"sha256:acec664fce46f48e6a6e4353aa43e9d630027af4611bbcc2f25b28f7d07b5458","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status\"()"],"key":"function invariants.state_public_generation_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
+-- invariants:object {"checksum":"sha256:97649d640360b7e1c039174d7ff21547b941471c120e15fa76420589bf279748","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status\"()"],"key":"function invariants.state_public_generation_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_generation_jobs_status"()
     RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = ''
 AS $fn$
 BEGIN
-    -- Invariant state machine on generation_jobs.status: initial pending, processing, completed, failed; terminal completed, failed.
+    -- Invariant state machine on generation_jobs.status:
+    -- initial pending, processing, completed, failed; terminal completed, failed.
     IF TG_OP = 'INSERT' THEN
         IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('pending', 'processing', 'completed', 'failed') THEN
             RAISE EXCEPTION 'illegal initial state of generation_jobs.status: %', COALESCE(NEW."status"::text, 'NULL')
@@ -114,13 +118,19 @@ BEGIN
         ELSIF OLD."status"::text IN ('pending', 'processing') AND NEW."status"::text = 'failed' THEN
             NULL;
         ELSE
-            RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('completed', 'failed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSIF OLD."status"::text IN ('completed', 'failed') THEN
         -- A terminal row is final: naming its state again is a second completion.
-        RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-            USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+        RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %',
+                COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+            USING ERRCODE = 'IV001', COLUMN = 'status',
+                  DETAIL = CASE WHEN OLD."status"::text IN ('completed', 'failed')
+                                THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
     ELSE
         -- Same state: not a transition.
         RETURN NEW;
@@ -144,9 +154,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:fa7d7b242951e5988cea62e78e7bd96d929ca1dd33d36efc3f4bfcd3a5cd00f9","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status_final\"()"],"key":"function invariants.state_public_generation_jobs_status_final()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
+-- invariants:object {"checksum":"sha256:eecdce30d8a1bed097974e3a860930ab1301ce1c17130448a4646a40465e5814","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status_final\"()"],"key":"function invariants.state_public_generation_jobs_status_final()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_generation_jobs_status_final"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -179,9 +190,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status_final"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status_final"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_completed_generation_to_history\"()"],"key":"function invariants.save_completed_generation_to_history()","kind":"trigger function","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
+-- invariants:object {"checksum":"sha256:af656bc4e8c57d4d0f38a170a0aa26eaa9fbdb354b36f7789b982efb04c8e0a7","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_completed_generation_to_history\"()"],"key":"function invariants.save_completed_generation_to_history()","kind":"trigger function","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
 CREATE OR REPLACE FUNCTION "invariants"."save_completed_generation_to_history"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -202,9 +214,12 @@ BEGIN
             RETURN NEW;
         END IF;
     END IF;
-    item := pg_catalog.jsonb_build_object('url', NEW."image_url", 'job_id', NEW."id", 'edited', NEW."category" = 'edit', 'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+    item := pg_catalog.jsonb_build_object(
+        'url', NEW."image_url", 'job_id', NEW."id", 'edited', NEW."category" = 'edit',
+        'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
     IF (NEW."category" = 'edit') IS TRUE THEN
-        source_id := COALESCE(NEW."source_generation_id", "invariants"."legacy_source_generation_id"(NEW."description", NEW."product_images"));
+        source_id := COALESCE(NEW."source_generation_id", "invariants"."legacy_source_generation_id"(NEW."description",
+            NEW."product_images"));
         IF source_id IS NOT NULL THEN
             -- One statement: the row lock serializes concurrent appends to one parent.
             -- Same owner only: the definer bypasses RLS, so the owner is checked here.
@@ -220,7 +235,13 @@ BEGIN
     IF target IS NULL THEN
         -- No valid source (none, missing, deleted, another owner's): a new parent for the child's owner.
         INSERT INTO "public"."generations" ("user_id", "output_data", "tokens_used", "category", "prompt")
-        VALUES (NEW."user_id", pg_catalog.jsonb_build_object('images', pg_catalog.jsonb_build_array(item)), COALESCE(NEW."tokens_cost", 0), NEW."category", NEW."description")
+        VALUES (
+            NEW."user_id",
+            pg_catalog.jsonb_build_object('images', pg_catalog.jsonb_build_array(item)),
+            COALESCE(NEW."tokens_cost", 0),
+            NEW."category",
+            NEW."description"
+        )
         RETURNING "id" INTO target;
     END IF;
     NEW."generation_id" := target;
@@ -229,7 +250,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."save_completed_generation_to_history"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."save_completed_generation_to_history"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"generation_jobs_notify\"()"],"key":"function invariants.generation_jobs_notify()","kind":"trigger function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "invariants"."generation_jobs_notify"()
@@ -257,9 +279,10 @@ CREATE OR REPLACE TRIGGER "invariants_state_status"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."state_public_generation_jobs_status"();
 
--- invariants:object {"checksum":"sha256:7989a451c029640d3ee02242acc50858ea85dba4d927bae32cc0a3a2a903db19","drop":["DROP TRIGGER IF EXISTS \"invariants_state_status_final\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.invariants_state_status_final","kind":"trigger","source":"StateMachine(table: public.generation_jobs, column: status)"}
+-- invariants:object {"checksum":"sha256:fca17123ceb6d4e20174d393eb0dc2067ffded13e4c9e91b20ef505b1d591248","drop":["DROP TRIGGER IF EXISTS \"invariants_state_status_final\" ON \"public\".\"generation_jobs\""],"key":"trigger public.generation_jobs.invariants_state_status_final","kind":"trigger","source":"StateMachine(table: public.generation_jobs, column: status)"}
 CREATE OR REPLACE TRIGGER "invariants_state_status_final"
-    BEFORE UPDATE OF "image_url", "tokens_cost", "error_message", "started_at", "finished_at" ON "public"."generation_jobs"
+    BEFORE UPDATE OF "image_url", "tokens_cost", "error_message", "started_at", "finished_at"
+        ON "public"."generation_jobs"
     FOR EACH ROW
     WHEN (OLD."status"::text IN ('completed', 'failed'))
     EXECUTE FUNCTION "invariants"."state_public_generation_jobs_status_final"();
@@ -315,7 +338,7 @@ GRANT SELECT ON TABLE "public"."generations" TO "authenticated";
 -- invariants:statement
 GRANT DELETE ON TABLE "public"."generations" TO "authenticated";
 
--- invariants:object {"checksum":"sha256:fac1be17487b23d20f08d6fc98ac1cbdb882bdad55abafa4972507135dd5f109","drop":[],"key":"table security public.generation_jobs","kind":"table security","source":"OwnerRowLevelSecurity(public.generation_jobs)"}
+-- invariants:object {"checksum":"sha256:6b51b2bc8d7936757b647e2e6135ff91b088730b76de277ccf1d35cadd12773b","drop":[],"key":"table security public.generation_jobs","kind":"table security","source":"OwnerRowLevelSecurity(public.generation_jobs)"}
 ALTER TABLE "public"."generation_jobs" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -328,7 +351,8 @@ GRANT ALL ON TABLE "public"."generation_jobs" TO "service_role";
 GRANT SELECT ON TABLE "public"."generation_jobs" TO "authenticated";
 
 -- invariants:statement
-GRANT INSERT ("user_id", "category", "source_generation_id", "description", "product_images") ON TABLE "public"."generation_jobs" TO "authenticated";
+GRANT INSERT ("user_id", "category", "source_generation_id", "description", "product_images")
+    ON TABLE "public"."generation_jobs" TO "authenticated";
 
 -- invariants:object {"checksum":"sha256:257787a7a64d4cc610827118e67fce32c3390ad8fedcff1ed909590191a79e7e","drop":["DROP POLICY IF EXISTS \"generations_owner_select\" ON \"public\".\"generations\""],"key":"policy public.generations.generations_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.generations)"}
 DROP POLICY IF EXISTS "generations_owner_select" ON "public"."generations";
@@ -366,19 +390,21 @@ CREATE POLICY "generation_jobs_owner_insert" ON "public"."generation_jobs"
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.legacy_source_generation_id(text, jsonb)', 'function',
-     'sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054',
+     'sha256:84775a8936d6adb8f58f1bf1f1510d9550daee52b6ea186fe1b78e485033f5ab',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."legacy_source_generation_id"(text, jsonb)']::text[], 'generations'),
 ('function public.notification_queue_usage()', 'function',
      'sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24',
      ARRAY['DROP FUNCTION IF EXISTS "public"."notification_queue_usage"()']::text[], 'generations'),
 ('function invariants.state_public_generation_jobs_status()', 'trigger function',
-     'sha256:acec664fce46f48e6a6e4353aa43e9d630027af4611bbcc2f25b28f7d07b5458',
+     'sha256:97649d640360b7e1c039174d7ff21547b941471c120e15fa76420589bf279748',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status"()']::text[], 'generations'),
 ('function invariants.state_public_generation_jobs_status_final()', 'trigger function',
-     'sha256:fa7d7b242951e5988cea62e78e7bd96d929ca1dd33d36efc3f4bfcd3a5cd00f9',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status_final"()']::text[], 'generations'),
+     'sha256:eecdce30d8a1bed097974e3a860930ab1301ce1c17130448a4646a40465e5814',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "invariants"."state_public_generation_jobs_status_final"()'
+     ]::text[], 'generations'),
 ('function invariants.save_completed_generation_to_history()', 'trigger function',
-     'sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193',
+     'sha256:af656bc4e8c57d4d0f38a170a0aa26eaa9fbdb354b36f7789b982efb04c8e0a7',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."save_completed_generation_to_history"()']::text[], 'generations'),
 ('function invariants.generation_jobs_notify()', 'trigger function',
      'sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402',
@@ -387,11 +413,15 @@ VALUES
      'sha256:4828f73cbb05a2467bb0dc672c3baa56fd50075babbd92f9a1bf9eee62dbe256',
      ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."generation_jobs"']::text[], 'generations'),
 ('trigger public.generation_jobs.invariants_state_status_final', 'trigger',
-     'sha256:7989a451c029640d3ee02242acc50858ea85dba4d927bae32cc0a3a2a903db19',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status_final" ON "public"."generation_jobs"']::text[], 'generations'),
+     'sha256:fca17123ceb6d4e20174d393eb0dc2067ffded13e4c9e91b20ef505b1d591248',
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_state_status_final" ON "public"."generation_jobs"'
+     ]::text[], 'generations'),
 ('trigger public.generation_jobs.save_completed_generation_to_history', 'trigger',
      'sha256:cb448272ce92502edb20826cd55dce55651828728710f2d73caf5cfe212d2316',
-     ARRAY['DROP TRIGGER IF EXISTS "save_completed_generation_to_history" ON "public"."generation_jobs"']::text[], 'generations'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "save_completed_generation_to_history" ON "public"."generation_jobs"'
+     ]::text[], 'generations'),
 ('trigger public.generation_jobs.generation_jobs_notify', 'trigger',
      'sha256:a1c659023077737f3298fe86b5609c1a67a27c5219cf96c24a0223a804a0d865',
      ARRAY['DROP TRIGGER IF EXISTS "generation_jobs_notify" ON "public"."generation_jobs"']::text[], 'generations'),
@@ -408,7 +438,7 @@ VALUES
      'sha256:c5e98ee863e644f98c762959dbe3493e834ee7febf07f63d735377fc6dbc40d7',
      ARRAY[]::text[], 'generations'),
 ('table security public.generation_jobs', 'table security',
-     'sha256:fac1be17487b23d20f08d6fc98ac1cbdb882bdad55abafa4972507135dd5f109',
+     'sha256:6b51b2bc8d7936757b647e2e6135ff91b088730b76de277ccf1d35cadd12773b',
      ARRAY[]::text[], 'generations'),
 ('policy public.generations.generations_owner_select', 'policy',
      'sha256:257787a7a64d4cc610827118e67fce32c3390ad8fedcff1ed909590191a79e7e',
@@ -418,10 +448,14 @@ VALUES
      ARRAY['DROP POLICY IF EXISTS "generations_owner_delete" ON "public"."generations"']::text[], 'generations'),
 ('policy public.generation_jobs.generation_jobs_owner_select', 'policy',
      'sha256:94a689aba140146c52cf15e346759f43a6c728f344b59e6bb80e23908bf1cc8b',
-     ARRAY['DROP POLICY IF EXISTS "generation_jobs_owner_select" ON "public"."generation_jobs"']::text[], 'generations'),
+     ARRAY[
+         'DROP POLICY IF EXISTS "generation_jobs_owner_select" ON "public"."generation_jobs"'
+     ]::text[], 'generations'),
 ('policy public.generation_jobs.generation_jobs_owner_insert', 'policy',
      'sha256:42081b4e4c65b1e9b7471d87f4828b4ccecbd726bbcb5bf0aa3a03af9810711c',
-     ARRAY['DROP POLICY IF EXISTS "generation_jobs_owner_insert" ON "public"."generation_jobs"']::text[], 'generations')
+     ARRAY[
+         'DROP POLICY IF EXISTS "generation_jobs_owner_insert" ON "public"."generation_jobs"'
+     ]::text[], 'generations')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",
         "drop_statements" = EXCLUDED."drop_statements", "module" = EXCLUDED."module",

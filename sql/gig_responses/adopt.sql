@@ -92,8 +92,12 @@ FROM keys AS t
 WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k
                   WHERE k.conrelid = pg_catalog.to_regclass(t.table_name) AND k.contype = 'p'
-                    AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = t.columns)
+                    AND ARRAY(
+                        SELECT a.attname::text
+                        FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+                        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+                        ORDER BY u.position
+                    ) = t.columns)
 UNION ALL
 -- A constraint of a declared name but of another kind, or a foreign key of that name
 -- referencing another table or with other actions, not declared superseded.
@@ -117,7 +121,8 @@ SELECT pg_catalog.count(*) FROM "public"."gigs" WHERE NOT (char_length(btrim(tit
 SELECT pg_catalog.count(*) FROM "public"."responses" WHERE NOT (entity_type IN ('gig'));
 
 -- invariants:violations public.responses status: responses_status_check CHECK (status IN ('NEW', 'VIEWED', 'SHORTLISTED', 'INTERVIEW', 'OFFER', 'HIRED', 'REJECTED'))
-SELECT pg_catalog.count(*) FROM "public"."responses" WHERE NOT (status IN ('NEW', 'VIEWED', 'SHORTLISTED', 'INTERVIEW', 'OFFER', 'HIRED', 'REJECTED'));
+SELECT pg_catalog.count(*) FROM "public"."responses" WHERE NOT (status IN ('NEW', 'VIEWED', 'SHORTLISTED', 'INTERVIEW',
+    'OFFER', 'HIRED', 'REJECTED'));
 
 -- invariants:orphans public.gigs key=id parent=public.workspaces quarantine=invariants.quarantine_gigs
 c."workspace_id" IS NOT NULL
@@ -125,7 +130,8 @@ c."workspace_id" IS NOT NULL
 
 -- invariants:orphans public.responses key=id parent=public.gigs quarantine=invariants.quarantine_responses
 c."workspace_id" IS NOT NULL AND (CASE WHEN c."entity_type" = 'gig' THEN c."entity_id" END) IS NOT NULL
-  AND NOT EXISTS (SELECT FROM "public"."gigs" AS p WHERE p."workspace_id" = c."workspace_id" AND p."id" = (CASE WHEN c."entity_type" = 'gig' THEN c."entity_id" END));
+  AND NOT EXISTS (SELECT FROM "public"."gigs" AS p WHERE p."workspace_id" = c."workspace_id" AND p."id" = (CASE WHEN
+      c."entity_type" = 'gig' THEN c."entity_id" END));
 
 -- invariants:section before the repeatable set
 
@@ -163,7 +169,11 @@ COMMENT ON TABLE "public"."workspaces" IS 'Seed 004: the tenant; gigs and respon
 -- invariants:step before transaction: add the missing columns of public.workspaces: created_at
 -- invariants:table public.workspaces
 -- invariants:done
-SELECT pg_catalog.count(*) = 1 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.workspaces') AND a.attname IN ('created_at') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT pg_catalog.count(*) = 1
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = pg_catalog.to_regclass('public.workspaces')
+  AND a.attname IN ('created_at')
+  AND a.attnum > 0 AND NOT a.attisdropped;
 -- invariants:sql
 ALTER TABLE "public"."workspaces"
     ADD COLUMN IF NOT EXISTS "created_at" timestamp with time zone NOT NULL DEFAULT now();
@@ -186,8 +196,10 @@ CREATE TABLE "public"."workspace_members" (
     "role" text NOT NULL DEFAULT 'member',
     "created_at" timestamp with time zone NOT NULL DEFAULT now(),
     CONSTRAINT "workspace_members_pkey" PRIMARY KEY ("workspace_id", "user_id"),
-    CONSTRAINT "workspace_members_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces" ("id") ON DELETE CASCADE,
-    CONSTRAINT "workspace_members_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE,
+    CONSTRAINT "workspace_members_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"
+        ("id") ON DELETE CASCADE,
+    CONSTRAINT "workspace_members_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE
+        CASCADE,
     CONSTRAINT "workspace_members_role_check" CHECK (role IN ('owner', 'admin', 'member'))
 );
 -- invariants:sql
@@ -199,7 +211,11 @@ CREATE INDEX "workspace_members_user_id_workspace_id_idx"
 -- invariants:step before transaction: add the missing columns of public.workspace_members: role, created_at
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT pg_catalog.count(*) = 2 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.workspace_members') AND a.attname IN ('role', 'created_at') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT pg_catalog.count(*) = 2
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = pg_catalog.to_regclass('public.workspace_members')
+  AND a.attname IN ('role', 'created_at')
+  AND a.attnum > 0 AND NOT a.attisdropped;
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     ADD COLUMN IF NOT EXISTS "role" text NOT NULL DEFAULT 'member',
@@ -226,13 +242,15 @@ CREATE TABLE "public"."gigs" (
     "created_at" timestamp with time zone NOT NULL DEFAULT now(),
     "updated_at" timestamp with time zone NOT NULL DEFAULT now(),
     CONSTRAINT "gigs_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "gigs_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces" ("id") ON DELETE CASCADE,
+    CONSTRAINT "gigs_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces" ("id") ON DELETE
+        CASCADE,
     CONSTRAINT "gigs_workspace_id_id_key" UNIQUE ("workspace_id", "id"),
     CONSTRAINT "gigs_counters_valid" CHECK (responses >= 0 AND new_responses >= 0 AND new_responses <= responses),
     CONSTRAINT "gigs_title_check" CHECK (char_length(btrim(title)) BETWEEN 1 AND 500)
 );
 -- invariants:sql
-COMMENT ON TABLE "public"."gigs" IS 'Seed 004: a gig (job) with its response counters, kept by the database (CounterCache gig_responses).';
+COMMENT ON TABLE "public"."gigs" IS
+    'Seed 004: a gig (job) with its response counters, kept by the database (CounterCache gig_responses).';
 -- invariants:sql
 COMMENT ON COLUMN "public"."gigs"."responses" IS 'Responses to this gig; kept by the database.';
 -- invariants:sql
@@ -241,7 +259,11 @@ COMMENT ON COLUMN "public"."gigs"."new_responses" IS 'Responses with status NEW;
 -- invariants:step before transaction: add the missing columns of public.gigs: responses, new_responses, created_at, updated_at
 -- invariants:table public.gigs
 -- invariants:done
-SELECT pg_catalog.count(*) = 4 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.gigs') AND a.attname IN ('responses', 'new_responses', 'created_at', 'updated_at') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT pg_catalog.count(*) = 4
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = pg_catalog.to_regclass('public.gigs')
+  AND a.attname IN ('responses', 'new_responses', 'created_at', 'updated_at')
+  AND a.attnum > 0 AND NOT a.attisdropped;
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     ADD COLUMN IF NOT EXISTS "responses" bigint NOT NULL DEFAULT 0,
@@ -263,7 +285,16 @@ ALTER TABLE "public"."gigs"
 -- invariants:table public.gigs
 -- invariants:index public.gigs_workspace_id_id_key
 -- invariants:done
-SELECT (SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_id_key')) OR (SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.gigs_workspace_id_id_key') AND i.indisvalid));
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.gigs')
+      AND k.conname = 'gigs_workspace_id_id_key'
+)
+    OR EXISTS (
+        SELECT FROM pg_catalog.pg_index AS i
+        WHERE i.indexrelid = pg_catalog.to_regclass('public.gigs_workspace_id_id_key')
+          AND i.indisvalid
+    );
 -- invariants:sql
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "gigs_workspace_id_id_key"
     ON "public"."gigs" USING btree ("workspace_id", "id");
@@ -271,7 +302,11 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "gigs_workspace_id_id_key"
 -- invariants:step before transaction: attach it as constraint gigs_workspace_id_id_key
 -- invariants:table public.gigs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_id_key');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.gigs')
+      AND k.conname = 'gigs_workspace_id_id_key'
+);
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     ADD CONSTRAINT "gigs_workspace_id_id_key" UNIQUE USING INDEX "gigs_workspace_id_id_key";
@@ -292,16 +327,21 @@ CREATE TABLE "public"."responses" (
     "created_at" timestamp with time zone NOT NULL DEFAULT now(),
     "updated_at" timestamp with time zone NOT NULL DEFAULT now(),
     CONSTRAINT "responses_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "responses_entity_id_gig_fk" FOREIGN KEY ("workspace_id", "gig_id") REFERENCES "public"."gigs" ("workspace_id", "id") ON DELETE CASCADE,
+    CONSTRAINT "responses_entity_id_gig_fk" FOREIGN KEY ("workspace_id", "gig_id") REFERENCES "public"."gigs"
+        ("workspace_id", "id") ON DELETE CASCADE,
     CONSTRAINT "responses_entity_type_check" CHECK (entity_type IN ('gig')),
-    CONSTRAINT "responses_status_check" CHECK (status IN ('NEW', 'VIEWED', 'SHORTLISTED', 'INTERVIEW', 'OFFER', 'HIRED', 'REJECTED')),
+    CONSTRAINT "responses_status_check" CHECK (status IN ('NEW', 'VIEWED', 'SHORTLISTED', 'INTERVIEW', 'OFFER',
+        'HIRED', 'REJECTED')),
     CONSTRAINT "responses_candidate_name_check" CHECK (char_length(candidate_name) <= 200),
-    CONSTRAINT "responses_gig_id_kept" CHECK ("gig_id" IS NOT DISTINCT FROM (CASE WHEN "entity_type" = 'gig' THEN "entity_id" END))
+    CONSTRAINT "responses_gig_id_kept" CHECK ("gig_id" IS NOT DISTINCT FROM (CASE WHEN "entity_type" = 'gig' THEN
+        "entity_id" END))
 );
 -- invariants:sql
-COMMENT ON TABLE "public"."responses" IS 'Seed 004: a response (application) to an entity; entity_type ''gig'' points at public.gigs.';
+COMMENT ON TABLE "public"."responses" IS
+    'Seed 004: a response (application) to an entity; entity_type ''gig'' points at public.gigs.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."responses"."gig_id" IS 'entity_id when entity_type = ''gig'' (kept by a trigger): the column the foreign key to gigs uses.';
+COMMENT ON COLUMN "public"."responses"."gig_id" IS
+    'entity_id when entity_type = ''gig'' (kept by a trigger): the column the foreign key to gigs uses.';
 -- invariants:sql
 CREATE INDEX "responses_workspace_id_gig_id_idx"
     ON "public"."responses" USING btree ("workspace_id", "gig_id");
@@ -312,7 +352,11 @@ CREATE INDEX "responses_entity_type_entity_id_idx"
 -- invariants:step before transaction: add the missing columns of public.responses: gig_id, candidate_name, created_at, updated_at
 -- invariants:table public.responses
 -- invariants:done
-SELECT pg_catalog.count(*) = 4 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.responses') AND a.attname IN ('gig_id', 'candidate_name', 'created_at', 'updated_at') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT pg_catalog.count(*) = 4
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = pg_catalog.to_regclass('public.responses')
+  AND a.attname IN ('gig_id', 'candidate_name', 'created_at', 'updated_at')
+  AND a.attnum > 0 AND NOT a.attisdropped;
 -- invariants:sql
 ALTER TABLE "public"."responses"
     ADD COLUMN IF NOT EXISTS "gig_id" uuid,
@@ -333,7 +377,12 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: keep public.responses.gig_id plain: drop its generated expression (no rewrite, values kept)
 -- invariants:table public.responses
 -- invariants:done
-SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.responses') AND a.attname = 'gig_id' AND a.attgenerated <> '');
+SELECT NOT EXISTS (
+    SELECT FROM pg_catalog.pg_attribute AS a
+    WHERE a.attrelid = pg_catalog.to_regclass('public.responses')
+      AND a.attname = 'gig_id'
+      AND a.attgenerated <> ''
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     ALTER COLUMN "gig_id" DROP EXPRESSION IF EXISTS;
@@ -341,7 +390,11 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: keep public.responses.gig_id by trigger (new and updated rows) until the repeatable set's is in
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = pg_catalog.to_regclass('public.responses') AND t.tgname IN ('invariants_keep_gig_id', 'zzz_invariants_keep_gig_id_until_installed'));
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_trigger AS t
+    WHERE t.tgrelid = pg_catalog.to_regclass('public.responses')
+      AND t.tgname IN ('invariants_keep_gig_id', 'zzz_invariants_keep_gig_id_until_installed')
+);
 -- invariants:sql
 CREATE OR REPLACE FUNCTION "invariants"."keep_public_responses_gig_id_until_installed"()
     RETURNS trigger
@@ -385,19 +438,57 @@ SELECT (SELECT b."id"::text FROM batch AS b ORDER BY b."id" DESC LIMIT 1) AS cur
 -- invariants:step before transaction: add FOREIGN KEY workspace_members_workspace_id_fkey NOT VALID
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_workspace_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.workspaces') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members')
+      AND k.conname = 'workspace_members_workspace_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['workspace_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.workspaces')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
-    ADD CONSTRAINT "workspace_members_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces" ("id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "workspace_members_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"
+        ("id") ON DELETE CASCADE NOT VALID;
 
 -- invariants:step before transaction: validate workspace_members_workspace_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_workspace_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.workspaces') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members')
+      AND k.conname = 'workspace_members_workspace_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['workspace_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.workspaces')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     VALIDATE CONSTRAINT "workspace_members_workspace_id_fkey";
@@ -405,19 +496,57 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:step before transaction: add FOREIGN KEY workspace_members_user_id_fkey NOT VALID
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members')
+      AND k.conname = 'workspace_members_user_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
-    ADD CONSTRAINT "workspace_members_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "workspace_members_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE
+        CASCADE NOT VALID;
 
 -- invariants:step before transaction: validate workspace_members_user_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members')
+      AND k.conname = 'workspace_members_user_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     VALIDATE CONSTRAINT "workspace_members_user_id_fkey";
@@ -425,19 +554,57 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:step before transaction: add FOREIGN KEY gigs_workspace_id_fkey NOT VALID
 -- invariants:table public.gigs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.workspaces') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.gigs')
+      AND k.conname = 'gigs_workspace_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['workspace_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.workspaces')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."gigs"
-    ADD CONSTRAINT "gigs_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces" ("id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "gigs_workspace_id_fkey" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces" ("id") ON
+        DELETE CASCADE NOT VALID;
 
 -- invariants:step before transaction: validate gigs_workspace_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.gigs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_workspace_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.workspaces') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.gigs')
+      AND k.conname = 'gigs_workspace_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['workspace_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.workspaces')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     VALIDATE CONSTRAINT "gigs_workspace_id_fkey";
@@ -445,26 +612,69 @@ ALTER TABLE "public"."gigs"
 -- invariants:step before transaction: add FOREIGN KEY responses_entity_id_gig_fk NOT VALID, replacing the app's key on ("entity_id")
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_entity_id_gig_fk' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'gig_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.gigs') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_entity_id_gig_fk'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['workspace_id', 'gig_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.gigs')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['workspace_id', 'id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:superseded
 SELECT pg_catalog.format('ALTER TABLE "public"."responses" DROP CONSTRAINT %I', k.conname)
 FROM pg_catalog.pg_constraint AS k
 WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.contype = 'f'
-  AND k.confrelid = pg_catalog.to_regclass('public.gigs') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['entity_id']::text[]
+  AND k.confrelid = pg_catalog.to_regclass('public.gigs')
+  AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['entity_id']::text[]
 ORDER BY k.conname;
 -- invariants:sql
 ALTER TABLE "public"."responses"
-    ADD CONSTRAINT "responses_entity_id_gig_fk" FOREIGN KEY ("workspace_id", "gig_id") REFERENCES "public"."gigs" ("workspace_id", "id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "responses_entity_id_gig_fk" FOREIGN KEY ("workspace_id", "gig_id") REFERENCES "public"."gigs"
+        ("workspace_id", "id") ON DELETE CASCADE NOT VALID;
 
 -- invariants:step before transaction: validate responses_entity_id_gig_fk (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_entity_id_gig_fk' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'gig_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.gigs') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['workspace_id', 'id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_entity_id_gig_fk'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['workspace_id', 'gig_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.gigs')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['workspace_id', 'id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     VALIDATE CONSTRAINT "responses_entity_id_gig_fk";
@@ -472,7 +682,11 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: add CHECK workspaces_name_check NOT VALID
 -- invariants:table public.workspaces
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspaces') AND k.conname = 'workspaces_name_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.workspaces')
+      AND k.conname = 'workspaces_name_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."workspaces"
     ADD CONSTRAINT "workspaces_name_check" CHECK (char_length(btrim(name)) BETWEEN 1 AND 200) NOT VALID;
@@ -480,7 +694,12 @@ ALTER TABLE "public"."workspaces"
 -- invariants:step before transaction: validate workspaces_name_check
 -- invariants:table public.workspaces
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspaces') AND k.conname = 'workspaces_name_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.workspaces')
+      AND k.conname = 'workspaces_name_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."workspaces"
     VALIDATE CONSTRAINT "workspaces_name_check";
@@ -488,7 +707,11 @@ ALTER TABLE "public"."workspaces"
 -- invariants:step before transaction: add CHECK workspace_members_role_check NOT VALID
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_role_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members')
+      AND k.conname = 'workspace_members_role_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     ADD CONSTRAINT "workspace_members_role_check" CHECK (role IN ('owner', 'admin', 'member')) NOT VALID;
@@ -496,7 +719,12 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:step before transaction: validate workspace_members_role_check
 -- invariants:table public.workspace_members
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members') AND k.conname = 'workspace_members_role_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.workspace_members')
+      AND k.conname = 'workspace_members_role_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."workspace_members"
     VALIDATE CONSTRAINT "workspace_members_role_check";
@@ -504,7 +732,11 @@ ALTER TABLE "public"."workspace_members"
 -- invariants:step before transaction: add CHECK gigs_title_check NOT VALID
 -- invariants:table public.gigs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_title_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.gigs')
+      AND k.conname = 'gigs_title_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     ADD CONSTRAINT "gigs_title_check" CHECK (char_length(btrim(title)) BETWEEN 1 AND 500) NOT VALID;
@@ -512,7 +744,12 @@ ALTER TABLE "public"."gigs"
 -- invariants:step before transaction: validate gigs_title_check
 -- invariants:table public.gigs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_title_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.gigs')
+      AND k.conname = 'gigs_title_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     VALIDATE CONSTRAINT "gigs_title_check";
@@ -520,7 +757,11 @@ ALTER TABLE "public"."gigs"
 -- invariants:step before transaction: add CHECK responses_entity_type_check NOT VALID
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_entity_type_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_entity_type_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     ADD CONSTRAINT "responses_entity_type_check" CHECK (entity_type IN ('gig')) NOT VALID;
@@ -528,7 +769,12 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: validate responses_entity_type_check
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_entity_type_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_entity_type_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     VALIDATE CONSTRAINT "responses_entity_type_check";
@@ -536,15 +782,25 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: add CHECK responses_status_check NOT VALID
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_status_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_status_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
-    ADD CONSTRAINT "responses_status_check" CHECK (status IN ('NEW', 'VIEWED', 'SHORTLISTED', 'INTERVIEW', 'OFFER', 'HIRED', 'REJECTED')) NOT VALID;
+    ADD CONSTRAINT "responses_status_check" CHECK (status IN ('NEW', 'VIEWED', 'SHORTLISTED', 'INTERVIEW', 'OFFER',
+        'HIRED', 'REJECTED')) NOT VALID;
 
 -- invariants:step before transaction: validate responses_status_check
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_status_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_status_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     VALIDATE CONSTRAINT "responses_status_check";
@@ -552,7 +808,11 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: add CHECK responses_candidate_name_check NOT VALID
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_candidate_name_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_candidate_name_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     ADD CONSTRAINT "responses_candidate_name_check" CHECK (char_length(candidate_name) <= 200) NOT VALID;
@@ -560,7 +820,12 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: validate responses_candidate_name_check
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_candidate_name_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_candidate_name_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     VALIDATE CONSTRAINT "responses_candidate_name_check";
@@ -568,15 +833,25 @@ ALTER TABLE "public"."responses"
 -- invariants:step before transaction: add CHECK responses_gig_id_kept NOT VALID
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_gig_id_kept');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_gig_id_kept'
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
-    ADD CONSTRAINT "responses_gig_id_kept" CHECK ("gig_id" IS NOT DISTINCT FROM (CASE WHEN "entity_type" = 'gig' THEN "entity_id" END)) NOT VALID;
+    ADD CONSTRAINT "responses_gig_id_kept" CHECK ("gig_id" IS NOT DISTINCT FROM (CASE WHEN "entity_type" = 'gig' THEN
+        "entity_id" END)) NOT VALID;
 
 -- invariants:step before transaction: validate responses_gig_id_kept
 -- invariants:table public.responses
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.responses') AND k.conname = 'responses_gig_id_kept' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.responses')
+      AND k.conname = 'responses_gig_id_kept'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."responses"
     VALIDATE CONSTRAINT "responses_gig_id_kept";
@@ -585,7 +860,11 @@ ALTER TABLE "public"."responses"
 -- invariants:table public.workspace_members
 -- invariants:index public.workspace_members_user_id_workspace_id_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.workspace_members_user_id_workspace_id_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.workspace_members_user_id_workspace_id_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "workspace_members_user_id_workspace_id_idx"
     ON "public"."workspace_members" USING btree ("user_id", "workspace_id");
@@ -594,7 +873,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "workspace_members_user_id_workspace_id_
 -- invariants:table public.responses
 -- invariants:index public.responses_workspace_id_gig_id_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.responses_workspace_id_gig_id_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.responses_workspace_id_gig_id_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "responses_workspace_id_gig_id_idx"
     ON "public"."responses" USING btree ("workspace_id", "gig_id");
@@ -603,7 +886,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "responses_workspace_id_gig_id_idx"
 -- invariants:table public.responses
 -- invariants:index public.responses_entity_type_entity_id_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.responses_entity_type_entity_id_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.responses_entity_type_entity_id_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "responses_entity_type_entity_id_idx"
     ON "public"."responses" USING btree ("entity_type", "entity_id");
@@ -621,7 +908,8 @@ COMMENT ON TABLE "public"."workspace_members" IS 'Who may read and write a works
 -- invariants:step before transaction: comment on public.gigs and its columns
 -- invariants:table public.gigs
 -- invariants:sql
-COMMENT ON TABLE "public"."gigs" IS 'Seed 004: a gig (job) with its response counters, kept by the database (CounterCache gig_responses).';
+COMMENT ON TABLE "public"."gigs" IS
+    'Seed 004: a gig (job) with its response counters, kept by the database (CounterCache gig_responses).';
 -- invariants:sql
 COMMENT ON COLUMN "public"."gigs"."responses" IS 'Responses to this gig; kept by the database.';
 -- invariants:sql
@@ -630,9 +918,11 @@ COMMENT ON COLUMN "public"."gigs"."new_responses" IS 'Responses with status NEW;
 -- invariants:step before transaction: comment on public.responses and its columns
 -- invariants:table public.responses
 -- invariants:sql
-COMMENT ON TABLE "public"."responses" IS 'Seed 004: a response (application) to an entity; entity_type ''gig'' points at public.gigs.';
+COMMENT ON TABLE "public"."responses" IS
+    'Seed 004: a response (application) to an entity; entity_type ''gig'' points at public.gigs.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."responses"."gig_id" IS 'entity_id when entity_type = ''gig'' (kept by a trigger): the column the foreign key to gigs uses.';
+COMMENT ON COLUMN "public"."responses"."gig_id" IS
+    'entity_id when entity_type = ''gig'' (kept by a trigger): the column the foreign key to gigs uses.';
 
 -- invariants:section after the repeatable set (its triggers are in)
 
@@ -647,15 +937,25 @@ FROM "invariants"."repair_gig_responses"(
 -- invariants:step after transaction: add CHECK gigs_counters_valid NOT VALID
 -- invariants:table public.gigs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_counters_valid');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.gigs')
+      AND k.conname = 'gigs_counters_valid'
+);
 -- invariants:sql
 ALTER TABLE "public"."gigs"
-    ADD CONSTRAINT "gigs_counters_valid" CHECK (responses >= 0 AND new_responses >= 0 AND new_responses <= responses) NOT VALID;
+    ADD CONSTRAINT "gigs_counters_valid" CHECK (responses >= 0 AND new_responses >= 0 AND new_responses <= responses)
+        NOT VALID;
 
 -- invariants:step after transaction: validate gigs_counters_valid
 -- invariants:table public.gigs
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.gigs') AND k.conname = 'gigs_counters_valid' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.gigs')
+      AND k.conname = 'gigs_counters_valid'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."gigs"
     VALIDATE CONSTRAINT "gigs_counters_valid";

@@ -43,10 +43,17 @@ CREATE TABLE IF NOT EXISTS "invariants"."repeatable_objects" (
 
 ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" text;
 
-REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
+REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects"
+    FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:a26d3a593eee4d9cb36d08fad1de66aebe0d5ede1166da36348bfb755f46dc55","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
-CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+-- invariants:object {"checksum":"sha256:4098e17220543592eb46742c6e545986e27806ebb4097013ab0f492de6a0515c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"(
+    "p_parent" uuid,
+    "p_scope" uuid,
+    "p_force" boolean,
+    "p_after" uuid,
+    "p_batch" integer
+)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -138,7 +145,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) TO "service_role";
@@ -179,7 +187,7 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:f12e236b4f05a74ec2fa64dc7ca53a593d121f3f25820261e3157c04a71edd1e","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:dcaf9103677953ec9f8d6e6518ab68973429796bae1e772f5d5ea0cee337d0dd","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
@@ -222,12 +230,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:b1ce6cbf08a4e997800fd5c2bd376f66588363a12e7408de58c156c76f897735","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
@@ -242,13 +251,18 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
 
--- invariants:object {"checksum":"sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:60a954c0f89a8f45859a7ed6f73e7d95b365b3f41ce606f8a842ef4e7e64cee4","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"(
+    "p_gig_id" uuid,
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -279,13 +293,19 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)
+    TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:75bcbb9f8f84ce642a518207989cdaeb1128eab011b449dead52d57c52ca01fd","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts_service\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts_service"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:df76e42b98d1260749be3227fb800a32e856e03a4373f7268501b8d693d25688","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts_service\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts_service"(
+    "p_gig_id" uuid,
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -309,35 +329,55 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean) TO "service_role";
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)
+    TO "service_role";
 
--- invariants:object {"checksum":"sha256:f6d8758d33afd8dc77d7066fbff7ebc22756281916f4b53eab67a48dc09eb319","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "public"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:5ea220f599d8f2fa657fdafdb53c6076de964be730267960fef849ba01b9627a","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_gig_response_counts"(
+    "p_gig_id" uuid,
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SET search_path = ''
 AS $fn$
 BEGIN
     -- The backend's path is chosen by a grant (EXECUTE on the service helper), never by claims.
-    IF pg_catalog.has_function_privilege('invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)', 'EXECUTE') THEN
-        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts_service"("p_gig_id", "p_workspace_id", "p_force");
+    IF pg_catalog.has_function_privilege(
+        'invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)', 'EXECUTE'
+    ) THEN
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts_service"(
+            "p_gig_id",
+            "p_workspace_id",
+            "p_force"
+        );
     ELSE
-        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts"("p_gig_id", "p_workspace_id", "p_force");
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts"(
+            "p_gig_id",
+            "p_workspace_id",
+            "p_force"
+        );
     END IF;
 END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:4b7f99939f3562156520cc504ede2ec7fb178e6215073cdb9d35de9e6d474cae","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:f30911a1870d07faad4670e63904115e1c4a888aa69ac0439aaeaaddc715bac7","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts"(
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -365,13 +405,18 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean)
+    TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:6f9321bb9247e5111e887e270fb8c81bf394536cab6c7d2e6d03721c6a4a3523","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts_service\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts_service(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts_service"("p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:fa5057c431a419cfc5ddc0677f430ddada6eb48f9c224864e5920d7f9a1ec6ce","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts_service\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts_service(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts_service"(
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -392,12 +437,14 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean) TO "service_role";
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)
+    TO "service_role";
 
--- invariants:object {"checksum":"sha256:cdf56a82053d66e3248e4eb9f520e7d5088aa87f2a06bf12f8071f27b4b109d4","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:e46e200bb6254f5a1d4391961f104a2b3e6973c77d52dfed036ed6427e2741d1","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
@@ -405,8 +452,13 @@ CREATE OR REPLACE FUNCTION "public"."sync_workspace_response_counts"("p_workspac
 AS $fn$
 BEGIN
     -- The backend's path is chosen by a grant (EXECUTE on the service helper), never by claims.
-    IF pg_catalog.has_function_privilege('invariants_private.sync_workspace_response_counts_service(uuid, boolean)', 'EXECUTE') THEN
-        RETURN QUERY SELECT * FROM "invariants_private"."sync_workspace_response_counts_service"("p_workspace_id", "p_force");
+    IF pg_catalog.has_function_privilege(
+        'invariants_private.sync_workspace_response_counts_service(uuid, boolean)', 'EXECUTE'
+    ) THEN
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_workspace_response_counts_service"(
+            "p_workspace_id",
+            "p_force"
+        );
     ELSE
         RETURN QUERY SELECT * FROM "invariants_private"."sync_workspace_response_counts"("p_workspace_id", "p_force");
     END IF;
@@ -414,12 +466,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:f495d0534de1c1ba9432d83a0ea83301b66c3580e8af12d7eb3a7ca00edb1776","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig\"(uuid, uuid)"],"key":"function invariants_private.delete_gig(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:18e801f775c41c5ad3f5bd0120a83027b8980742db8c3507819d9798c6ad639c","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig\"(uuid, uuid)"],"key":"function invariants_private.delete_gig(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."delete_gig"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS void
     LANGUAGE plpgsql
@@ -453,12 +506,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig"(uuid, uuid)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."delete_gig"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:4e898cb01210c16330b790c61cc96fb33a04799dceec60746f62532ca4a4e9db","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig_service\"(uuid, uuid)"],"key":"function invariants_private.delete_gig_service(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:055549dbdaf6f75949408004d498d4aa2f7708b060b635796b63a144a26b4732","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig_service\"(uuid, uuid)"],"key":"function invariants_private.delete_gig_service(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."delete_gig_service"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS void
     LANGUAGE plpgsql
@@ -485,7 +539,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig_service"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig_service"(uuid, uuid)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."delete_gig_service"(uuid, uuid) TO "service_role";
@@ -512,7 +567,7 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_gig"(uuid, uuid) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_gig"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:635fca41444315cbfacf3323b30d616103edfee9b22de21250ecb44124b79cff","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"create_workspace\"(text)"],"key":"function invariants_private.create_workspace(text)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:867f2bb67e0807478ef3a1ed4994f3bb1491713040d8d2d4e4654e2ba5986b81","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"create_workspace\"(text)"],"key":"function invariants_private.create_workspace(text)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."create_workspace"("p_name" text)
     RETURNS uuid
     LANGUAGE plpgsql
@@ -535,7 +590,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."create_workspace"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."create_workspace"(text)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."create_workspace"(text) TO "authenticated";
@@ -950,7 +1006,7 @@ GRANT INSERT ("id", "workspace_id", "title") ON TABLE "public"."gigs" TO "authen
 -- invariants:statement
 GRANT UPDATE ("title") ON TABLE "public"."gigs" TO "authenticated";
 
--- invariants:object {"checksum":"sha256:a870fbd9df71f1000ee49e021d119798a77ab85648b95b16e0da4200ad626910","drop":[],"key":"table security public.responses","kind":"table security","source":"TenantRowLevelSecurity(public.responses)"}
+-- invariants:object {"checksum":"sha256:980cf319e7c41fb04eefbac37de86c47fad76a3a02cdbb42e84212ab70b6e38e","drop":[],"key":"table security public.responses","kind":"table security","source":"TenantRowLevelSecurity(public.responses)"}
 ALTER TABLE "public"."responses" ENABLE ROW LEVEL SECURITY;
 
 -- invariants:statement
@@ -963,7 +1019,8 @@ GRANT ALL ON TABLE "public"."responses" TO "service_role";
 GRANT SELECT ON TABLE "public"."responses" TO "authenticated";
 
 -- invariants:statement
-GRANT INSERT ("id", "workspace_id", "entity_type", "entity_id", "status", "candidate_name") ON TABLE "public"."responses" TO "authenticated";
+GRANT INSERT ("id", "workspace_id", "entity_type", "entity_id", "status", "candidate_name")
+    ON TABLE "public"."responses" TO "authenticated";
 
 -- invariants:statement
 GRANT UPDATE ("entity_type", "entity_id", "status", "candidate_name") ON TABLE "public"."responses" TO "authenticated";
@@ -971,13 +1028,16 @@ GRANT UPDATE ("entity_type", "entity_id", "status", "candidate_name") ON TABLE "
 -- invariants:statement
 GRANT DELETE ON TABLE "public"."responses" TO "authenticated";
 
--- invariants:object {"checksum":"sha256:c5fe2d1ba250bda110430700122422225fcd2071f44ff30c5acb563133749b9f","drop":["DROP POLICY IF EXISTS \"workspaces_member_select\" ON \"public\".\"workspaces\""],"key":"policy public.workspaces.workspaces_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.workspaces)"}
+-- invariants:object {"checksum":"sha256:5667b45f684492c897df05a035e4c31f5aedbe88e07f5388b8f606e4e06c1f3b","drop":["DROP POLICY IF EXISTS \"workspaces_member_select\" ON \"public\".\"workspaces\""],"key":"policy public.workspaces.workspaces_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.workspaces)"}
 DROP POLICY IF EXISTS "workspaces_member_select" ON "public"."workspaces";
 
 -- invariants:statement
 CREATE POLICY "workspaces_member_select" ON "public"."workspaces"
     AS PERMISSIVE FOR SELECT TO "authenticated"
-    USING ("id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+    USING ("id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ));
 
 -- invariants:object {"checksum":"sha256:c4b0fa7c3045af1e8d1cc0957de940b02dcd6775085b506a9a27586179fda4bd","drop":["DROP POLICY IF EXISTS \"workspace_members_owner_select\" ON \"public\".\"workspace_members\""],"key":"policy public.workspace_members.workspace_members_owner_select","kind":"policy","source":"OwnerRowLevelSecurity(public.workspace_members)"}
 DROP POLICY IF EXISTS "workspace_members_owner_select" ON "public"."workspace_members";
@@ -987,108 +1047,149 @@ CREATE POLICY "workspace_members_owner_select" ON "public"."workspace_members"
     AS PERMISSIVE FOR SELECT TO "authenticated"
     USING ((SELECT "auth"."uid"()) = "user_id");
 
--- invariants:object {"checksum":"sha256:32edac55811f0fab5560b0c75b36831a5bb375ebf50849fc84ba1b12ad7c123e","drop":["DROP POLICY IF EXISTS \"gigs_member_select\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
+-- invariants:object {"checksum":"sha256:134009e83b573d23b1cfce73d09c9266f48a9c99e402510b06df4fb6a85d9011","drop":["DROP POLICY IF EXISTS \"gigs_member_select\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
 DROP POLICY IF EXISTS "gigs_member_select" ON "public"."gigs";
 
 -- invariants:statement
 CREATE POLICY "gigs_member_select" ON "public"."gigs"
     AS PERMISSIVE FOR SELECT TO "authenticated"
-    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+    USING ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ));
 
--- invariants:object {"checksum":"sha256:10e04075da4b7128c0c85f0758b557557bc622f62572301b12b6d97bc3255ef4","drop":["DROP POLICY IF EXISTS \"gigs_member_insert\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_insert","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
+-- invariants:object {"checksum":"sha256:e493d154e989d5eaf9e511618c6ceb69dfca5611617a960646d342daf3b1fc35","drop":["DROP POLICY IF EXISTS \"gigs_member_insert\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_insert","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
 DROP POLICY IF EXISTS "gigs_member_insert" ON "public"."gigs";
 
 -- invariants:statement
 CREATE POLICY "gigs_member_insert" ON "public"."gigs"
     AS PERMISSIVE FOR INSERT TO "authenticated"
-    WITH CHECK ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+    WITH CHECK ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ));
 
--- invariants:object {"checksum":"sha256:cebd8401e31ba3213c9c58cf984a6a1e1355b0fa3a9c8f3d192dea5ee29cd69b","drop":["DROP POLICY IF EXISTS \"gigs_member_update\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_update","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
+-- invariants:object {"checksum":"sha256:7303c1e4f8da2a740575a7090c7aa4c480c6a00af2393765e43f5e34ebe48d4a","drop":["DROP POLICY IF EXISTS \"gigs_member_update\" ON \"public\".\"gigs\""],"key":"policy public.gigs.gigs_member_update","kind":"policy","source":"TenantRowLevelSecurity(public.gigs)"}
 DROP POLICY IF EXISTS "gigs_member_update" ON "public"."gigs";
 
 -- invariants:statement
 CREATE POLICY "gigs_member_update" ON "public"."gigs"
     AS PERMISSIVE FOR UPDATE TO "authenticated"
-    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())))
-    WITH CHECK ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+    USING ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ))
+    WITH CHECK ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ));
 
--- invariants:object {"checksum":"sha256:2adc914728413d4cfc6045c9f1a0c683100a4bd6649c250e224aa9cf56d48a4a","drop":["DROP POLICY IF EXISTS \"responses_member_select\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
+-- invariants:object {"checksum":"sha256:926336c60cbccc6714a9f11fec996d5bd3c48d16c5af918e8ac4948f50417f92","drop":["DROP POLICY IF EXISTS \"responses_member_select\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_select","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
 DROP POLICY IF EXISTS "responses_member_select" ON "public"."responses";
 
 -- invariants:statement
 CREATE POLICY "responses_member_select" ON "public"."responses"
     AS PERMISSIVE FOR SELECT TO "authenticated"
-    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+    USING ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ));
 
--- invariants:object {"checksum":"sha256:3d7b16fefa2a11f5715be2fe22b85f6a46419f7aebb799b047b3843a9e9438e9","drop":["DROP POLICY IF EXISTS \"responses_member_insert\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_insert","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
+-- invariants:object {"checksum":"sha256:4d9cc56ff6c0c48bfe60da128591d77dfa8f2b971bec3eef40dda46ccb0ca6dd","drop":["DROP POLICY IF EXISTS \"responses_member_insert\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_insert","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
 DROP POLICY IF EXISTS "responses_member_insert" ON "public"."responses";
 
 -- invariants:statement
 CREATE POLICY "responses_member_insert" ON "public"."responses"
     AS PERMISSIVE FOR INSERT TO "authenticated"
-    WITH CHECK ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+    WITH CHECK ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ));
 
--- invariants:object {"checksum":"sha256:9baa9f7937371feabd8c2d4c5d29e8a588caefd5863d035538cc3527e8ad5cbe","drop":["DROP POLICY IF EXISTS \"responses_member_update\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_update","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
+-- invariants:object {"checksum":"sha256:07d726d7c1e8de1535bc6a36077764be985e35f686fbd48e196c0dcb13a0ae2b","drop":["DROP POLICY IF EXISTS \"responses_member_update\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_update","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
 DROP POLICY IF EXISTS "responses_member_update" ON "public"."responses";
 
 -- invariants:statement
 CREATE POLICY "responses_member_update" ON "public"."responses"
     AS PERMISSIVE FOR UPDATE TO "authenticated"
-    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())))
-    WITH CHECK ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+    USING ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ))
+    WITH CHECK ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ));
 
--- invariants:object {"checksum":"sha256:2aafcc3c0362257e77be7eddee2cd4538fb2ac6107398cc0ae1580e1340f5128","drop":["DROP POLICY IF EXISTS \"responses_member_delete\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_delete","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
+-- invariants:object {"checksum":"sha256:63f946868095983af0daafe8da0b5d5ae8f147cdf300205342ee00a9387c13e0","drop":["DROP POLICY IF EXISTS \"responses_member_delete\" ON \"public\".\"responses\""],"key":"policy public.responses.responses_member_delete","kind":"policy","source":"TenantRowLevelSecurity(public.responses)"}
 DROP POLICY IF EXISTS "responses_member_delete" ON "public"."responses";
 
 -- invariants:statement
 CREATE POLICY "responses_member_delete" ON "public"."responses"
     AS PERMISSIVE FOR DELETE TO "authenticated"
-    USING ("workspace_id" IN (SELECT m."workspace_id" FROM "public"."workspace_members" AS m WHERE m."user_id" = (SELECT "auth"."uid"())));
+    USING ("workspace_id" IN (
+        SELECT m."workspace_id" FROM "public"."workspace_members" AS m
+        WHERE m."user_id" = (SELECT "auth"."uid"())
+    ));
 
 -- invariants:psql
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)', 'function',
-     'sha256:a26d3a593eee4d9cb36d08fad1de66aebe0d5ede1166da36348bfb755f46dc55',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)']::text[], 'gig_responses'),
+     'sha256:4098e17220543592eb46742c6e545986e27806ebb4097013ab0f492de6a0515c',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)'
+     ]::text[], 'gig_responses'),
 ('function public.delete_response(uuid, uuid)', 'function',
      'sha256:d9c665772d041245fdcb492a30f91e053b9d5918a64d486ef9bd4477cb5440a7',
      ARRAY['DROP FUNCTION IF EXISTS "public"."delete_response"(uuid, uuid)']::text[], 'gig_responses'),
 ('function public.gig_response_counts(uuid, uuid)', 'function',
-     'sha256:f12e236b4f05a74ec2fa64dc7ca53a593d121f3f25820261e3157c04a71edd1e',
+     'sha256:dcaf9103677953ec9f8d6e6518ab68973429796bae1e772f5d5ea0cee337d0dd',
      ARRAY['DROP FUNCTION IF EXISTS "public"."gig_response_counts"(uuid, uuid)']::text[], 'gig_responses'),
 ('function public.sync_all_response_counts(boolean)', 'function',
-     'sha256:36b00066676b71c3ead6763a0075c411ee63033eabdee2589ddd11d1bd9a0581',
+     'sha256:b1ce6cbf08a4e997800fd5c2bd376f66588363a12e7408de58c156c76f897735',
      ARRAY['DROP FUNCTION IF EXISTS "public"."sync_all_response_counts"(boolean)']::text[], 'gig_responses'),
 ('function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)', 'function',
-     'sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)']::text[], 'gig_responses'),
+     'sha256:60a954c0f89a8f45859a7ed6f73e7d95b365b3f41ce606f8a842ef4e7e64cee4',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)'
+     ]::text[], 'gig_responses'),
 ('function invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)', 'function',
-     'sha256:75bcbb9f8f84ce642a518207989cdaeb1128eab011b449dead52d57c52ca01fd',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)']::text[], 'gig_responses'),
+     'sha256:df76e42b98d1260749be3227fb800a32e856e03a4373f7268501b8d693d25688',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)'
+     ]::text[], 'gig_responses'),
 ('function public.sync_gig_response_counts(uuid, uuid, boolean)', 'function',
-     'sha256:f6d8758d33afd8dc77d7066fbff7ebc22756281916f4b53eab67a48dc09eb319',
-     ARRAY['DROP FUNCTION IF EXISTS "public"."sync_gig_response_counts"(uuid, uuid, boolean)']::text[], 'gig_responses'),
+     'sha256:5ea220f599d8f2fa657fdafdb53c6076de964be730267960fef849ba01b9627a',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "public"."sync_gig_response_counts"(uuid, uuid, boolean)'
+     ]::text[], 'gig_responses'),
 ('function invariants_private.sync_workspace_response_counts(uuid, boolean)', 'function',
-     'sha256:4b7f99939f3562156520cc504ede2ec7fb178e6215073cdb9d35de9e6d474cae',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_workspace_response_counts"(uuid, boolean)']::text[], 'gig_responses'),
+     'sha256:f30911a1870d07faad4670e63904115e1c4a888aa69ac0439aaeaaddc715bac7',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "invariants_private"."sync_workspace_response_counts"(uuid, boolean)'
+     ]::text[], 'gig_responses'),
 ('function invariants_private.sync_workspace_response_counts_service(uuid, boolean)', 'function',
-     'sha256:6f9321bb9247e5111e887e270fb8c81bf394536cab6c7d2e6d03721c6a4a3523',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)']::text[], 'gig_responses'),
+     'sha256:fa5057c431a419cfc5ddc0677f430ddada6eb48f9c224864e5920d7f9a1ec6ce',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)'
+     ]::text[], 'gig_responses'),
 ('function public.sync_workspace_response_counts(uuid, boolean)', 'function',
-     'sha256:cdf56a82053d66e3248e4eb9f520e7d5088aa87f2a06bf12f8071f27b4b109d4',
-     ARRAY['DROP FUNCTION IF EXISTS "public"."sync_workspace_response_counts"(uuid, boolean)']::text[], 'gig_responses'),
+     'sha256:e46e200bb6254f5a1d4391961f104a2b3e6973c77d52dfed036ed6427e2741d1',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "public"."sync_workspace_response_counts"(uuid, boolean)'
+     ]::text[], 'gig_responses'),
 ('function invariants_private.delete_gig(uuid, uuid)', 'function',
-     'sha256:f495d0534de1c1ba9432d83a0ea83301b66c3580e8af12d7eb3a7ca00edb1776',
+     'sha256:18e801f775c41c5ad3f5bd0120a83027b8980742db8c3507819d9798c6ad639c',
      ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."delete_gig"(uuid, uuid)']::text[], 'gig_responses'),
 ('function invariants_private.delete_gig_service(uuid, uuid)', 'function',
-     'sha256:4e898cb01210c16330b790c61cc96fb33a04799dceec60746f62532ca4a4e9db',
+     'sha256:055549dbdaf6f75949408004d498d4aa2f7708b060b635796b63a144a26b4732',
      ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."delete_gig_service"(uuid, uuid)']::text[], 'gig_responses'),
 ('function public.delete_gig(uuid, uuid)', 'function',
      'sha256:a9def74ed5be7d0c9d8e4ff5b81f0155fcc528c112e9bbfb73e48f14172442a6',
      ARRAY['DROP FUNCTION IF EXISTS "public"."delete_gig"(uuid, uuid)']::text[], 'gig_responses'),
 ('function invariants_private.create_workspace(text)', 'function',
-     'sha256:635fca41444315cbfacf3323b30d616103edfee9b22de21250ecb44124b79cff',
+     'sha256:867f2bb67e0807478ef3a1ed4994f3bb1491713040d8d2d4e4654e2ba5986b81',
      ARRAY['DROP FUNCTION IF EXISTS "invariants_private"."create_workspace"(text)']::text[], 'gig_responses'),
 ('function public.create_workspace(text)', 'function',
      'sha256:6966cf1a02e381d108724426143d2f8b0d811fa7b24111e5f279d2375fac5746',
@@ -1113,16 +1214,24 @@ VALUES
      ARRAY['DROP TRIGGER IF EXISTS "invariants_keep_gig_id" ON "public"."responses"']::text[], 'gig_responses'),
 ('trigger public.responses.invariants_count_gig_responses_insert', 'trigger',
      'sha256:f6324fbddc8ecb5d4967af707f8883436e6f14c65e4cdb5e12176ae8985b2a83',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_insert" ON "public"."responses"']::text[], 'gig_responses'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_count_gig_responses_insert" ON "public"."responses"'
+     ]::text[], 'gig_responses'),
 ('trigger public.responses.invariants_count_gig_responses_delete', 'trigger',
      'sha256:4770add8bad24e54623fdb626c4a5d2f4e2f9fff76e7b7d5d66d3782d05efb58',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_delete" ON "public"."responses"']::text[], 'gig_responses'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_count_gig_responses_delete" ON "public"."responses"'
+     ]::text[], 'gig_responses'),
 ('trigger public.responses.invariants_count_gig_responses_update', 'trigger',
      'sha256:9dfb68e9c89ba6d88889834b820443c0f3e18e96305fc71e864672adfa359c0c',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_update" ON "public"."responses"']::text[], 'gig_responses'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_count_gig_responses_update" ON "public"."responses"'
+     ]::text[], 'gig_responses'),
 ('trigger public.responses.invariants_count_gig_responses_truncate', 'trigger',
      'sha256:f15303cb9d5d4039c86a53bdc4aff0248b59e0473f54d6705468b0e663c5be6e',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_gig_responses_truncate" ON "public"."responses"']::text[], 'gig_responses'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_count_gig_responses_truncate" ON "public"."responses"'
+     ]::text[], 'gig_responses'),
 ('view invariants.gig_responses_drift', 'view',
      'sha256:00607dc81d3509654e70739a0568c742fa42c353d012a7fe7c76034e5efebcce',
      ARRAY['DROP VIEW IF EXISTS "invariants"."gig_responses_drift"']::text[], 'gig_responses'),
@@ -1136,34 +1245,36 @@ VALUES
      'sha256:1c0c485da4b737e6ec2b6efc5092261ac785a46173eb69ff5c8a39f8da540cb5',
      ARRAY[]::text[], 'gig_responses'),
 ('table security public.responses', 'table security',
-     'sha256:a870fbd9df71f1000ee49e021d119798a77ab85648b95b16e0da4200ad626910',
+     'sha256:980cf319e7c41fb04eefbac37de86c47fad76a3a02cdbb42e84212ab70b6e38e',
      ARRAY[]::text[], 'gig_responses'),
 ('policy public.workspaces.workspaces_member_select', 'policy',
-     'sha256:c5fe2d1ba250bda110430700122422225fcd2071f44ff30c5acb563133749b9f',
+     'sha256:5667b45f684492c897df05a035e4c31f5aedbe88e07f5388b8f606e4e06c1f3b',
      ARRAY['DROP POLICY IF EXISTS "workspaces_member_select" ON "public"."workspaces"']::text[], 'gig_responses'),
 ('policy public.workspace_members.workspace_members_owner_select', 'policy',
      'sha256:c4b0fa7c3045af1e8d1cc0957de940b02dcd6775085b506a9a27586179fda4bd',
-     ARRAY['DROP POLICY IF EXISTS "workspace_members_owner_select" ON "public"."workspace_members"']::text[], 'gig_responses'),
+     ARRAY[
+         'DROP POLICY IF EXISTS "workspace_members_owner_select" ON "public"."workspace_members"'
+     ]::text[], 'gig_responses'),
 ('policy public.gigs.gigs_member_select', 'policy',
-     'sha256:32edac55811f0fab5560b0c75b36831a5bb375ebf50849fc84ba1b12ad7c123e',
+     'sha256:134009e83b573d23b1cfce73d09c9266f48a9c99e402510b06df4fb6a85d9011',
      ARRAY['DROP POLICY IF EXISTS "gigs_member_select" ON "public"."gigs"']::text[], 'gig_responses'),
 ('policy public.gigs.gigs_member_insert', 'policy',
-     'sha256:10e04075da4b7128c0c85f0758b557557bc622f62572301b12b6d97bc3255ef4',
+     'sha256:e493d154e989d5eaf9e511618c6ceb69dfca5611617a960646d342daf3b1fc35',
      ARRAY['DROP POLICY IF EXISTS "gigs_member_insert" ON "public"."gigs"']::text[], 'gig_responses'),
 ('policy public.gigs.gigs_member_update', 'policy',
-     'sha256:cebd8401e31ba3213c9c58cf984a6a1e1355b0fa3a9c8f3d192dea5ee29cd69b',
+     'sha256:7303c1e4f8da2a740575a7090c7aa4c480c6a00af2393765e43f5e34ebe48d4a',
      ARRAY['DROP POLICY IF EXISTS "gigs_member_update" ON "public"."gigs"']::text[], 'gig_responses'),
 ('policy public.responses.responses_member_select', 'policy',
-     'sha256:2adc914728413d4cfc6045c9f1a0c683100a4bd6649c250e224aa9cf56d48a4a',
+     'sha256:926336c60cbccc6714a9f11fec996d5bd3c48d16c5af918e8ac4948f50417f92',
      ARRAY['DROP POLICY IF EXISTS "responses_member_select" ON "public"."responses"']::text[], 'gig_responses'),
 ('policy public.responses.responses_member_insert', 'policy',
-     'sha256:3d7b16fefa2a11f5715be2fe22b85f6a46419f7aebb799b047b3843a9e9438e9',
+     'sha256:4d9cc56ff6c0c48bfe60da128591d77dfa8f2b971bec3eef40dda46ccb0ca6dd',
      ARRAY['DROP POLICY IF EXISTS "responses_member_insert" ON "public"."responses"']::text[], 'gig_responses'),
 ('policy public.responses.responses_member_update', 'policy',
-     'sha256:9baa9f7937371feabd8c2d4c5d29e8a588caefd5863d035538cc3527e8ad5cbe',
+     'sha256:07d726d7c1e8de1535bc6a36077764be985e35f686fbd48e196c0dcb13a0ae2b',
      ARRAY['DROP POLICY IF EXISTS "responses_member_update" ON "public"."responses"']::text[], 'gig_responses'),
 ('policy public.responses.responses_member_delete', 'policy',
-     'sha256:2aafcc3c0362257e77be7eddee2cd4538fb2ac6107398cc0ae1580e1340f5128',
+     'sha256:63f946868095983af0daafe8da0b5d5ae8f147cdf300205342ee00a9387c13e0',
      ARRAY['DROP POLICY IF EXISTS "responses_member_delete" ON "public"."responses"']::text[], 'gig_responses')
 ON CONFLICT ("key") DO UPDATE
     SET "kind" = EXCLUDED."kind", "checksum" = EXCLUDED."checksum",

@@ -31,7 +31,8 @@ WITH expected (table_name, column_name, accepted_types, not_null, addable, setta
         ('public.model_statistics', 'dismissal_count', ARRAY['bigint']::text[], true, false, false),
         ('public.model_statistics', 'folded_session_count', ARRAY['bigint']::text[], true, true, false),
         ('public.model_statistics', 'last_dismissal_note', ARRAY['text']::text[], false, true, false),
-        ('public.model_statistics', 'last_dismissed_at', ARRAY['timestamp with time zone']::text[], false, true, false),
+        ('public.model_statistics', 'last_dismissed_at', ARRAY['timestamp with time zone']::text[], false, true,
+            false),
         ('public.model_statistics', 'first_used_at', ARRAY['timestamp with time zone']::text[], false, true, false),
         ('public.model_statistics', 'last_used_at', ARRAY['timestamp with time zone']::text[], false, true, false),
         ('public.model_statistics', 'created_at', ARRAY['timestamp with time zone']::text[], true, true, false),
@@ -84,8 +85,12 @@ FROM keys AS t
 WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k
                   WHERE k.conrelid = pg_catalog.to_regclass(t.table_name) AND k.contype = 'p'
-                    AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = t.columns)
+                    AND ARRAY(
+                        SELECT a.attname::text
+                        FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+                        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+                        ORDER BY u.position
+                    ) = t.columns)
 UNION ALL
 -- A constraint of a declared name but of another kind, or a foreign key of that name
 -- referencing another table or with other actions, not declared superseded.
@@ -159,13 +164,17 @@ CREATE TABLE "public"."sessions" (
     ELSE false END)
 );
 -- invariants:sql
-COMMENT ON TABLE "public"."sessions" IS 'A user''s session (task) and its expert panel. The panel (session_config) changes only through public.set_session_models and public.dismiss_model, which bump config_version.';
+COMMENT ON TABLE "public"."sessions" IS
+    'A user''s session (task) and its expert panel. The panel (session_config) changes only through'
+    ' public.set_session_models and public.dismiss_model, which bump config_version.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."sessions"."user_id" IS 'Owner and tenant key.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."sessions"."session_config" IS '{"selectedModels": [model id, …], "perModelSettings": {model id: {…}}}; settings only for selected models.';
+COMMENT ON COLUMN "public"."sessions"."session_config" IS
+    '{"selectedModels": [model id, …], "perModelSettings": {model id: {…}}}; settings only for selected models.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."sessions"."config_version" IS 'Bumped on every panel change; a save sends the version it started from and is refused (IV409) when stale.';
+COMMENT ON COLUMN "public"."sessions"."config_version" IS
+    'Bumped on every panel change; a save sends the version it started from and is refused (IV409) when stale.';
 -- invariants:sql
 CREATE INDEX "sessions_user_id_updated_at_idx"
     ON "public"."sessions" USING btree ("user_id", "updated_at" DESC);
@@ -173,11 +182,16 @@ CREATE INDEX "sessions_user_id_updated_at_idx"
 -- invariants:step before transaction: add the missing columns of public.sessions: title, session_config, config_version, created_at, updated_at
 -- invariants:table public.sessions
 -- invariants:done
-SELECT pg_catalog.count(*) = 5 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.sessions') AND a.attname IN ('title', 'session_config', 'config_version', 'created_at', 'updated_at') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT pg_catalog.count(*) = 5
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = pg_catalog.to_regclass('public.sessions')
+  AND a.attname IN ('title', 'session_config', 'config_version', 'created_at', 'updated_at')
+  AND a.attnum > 0 AND NOT a.attisdropped;
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     ADD COLUMN IF NOT EXISTS "title" text NOT NULL DEFAULT '',
-    ADD COLUMN IF NOT EXISTS "session_config" jsonb NOT NULL DEFAULT '{"selectedModels": [], "perModelSettings": {}}'::jsonb,
+    ADD COLUMN IF NOT EXISTS "session_config" jsonb NOT NULL DEFAULT
+        '{"selectedModels": [], "perModelSettings": {}}'::jsonb,
     ADD COLUMN IF NOT EXISTS "config_version" bigint NOT NULL DEFAULT 1,
     ADD COLUMN IF NOT EXISTS "created_at" timestamp with time zone NOT NULL DEFAULT now(),
     ADD COLUMN IF NOT EXISTS "updated_at" timestamp with time zone NOT NULL DEFAULT now();
@@ -197,7 +211,16 @@ ALTER TABLE "public"."sessions"
 -- invariants:table public.sessions
 -- invariants:index public.sessions_user_id_id_key
 -- invariants:done
-SELECT (SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_user_id_id_key')) OR (SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.sessions_user_id_id_key') AND i.indisvalid));
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_user_id_id_key'
+)
+    OR EXISTS (
+        SELECT FROM pg_catalog.pg_index AS i
+        WHERE i.indexrelid = pg_catalog.to_regclass('public.sessions_user_id_id_key')
+          AND i.indisvalid
+    );
 -- invariants:sql
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "sessions_user_id_id_key"
     ON "public"."sessions" USING btree ("user_id", "id");
@@ -205,7 +228,11 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "sessions_user_id_id_key"
 -- invariants:step before transaction: attach it as constraint sessions_user_id_id_key
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_user_id_id_key');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_user_id_id_key'
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     ADD CONSTRAINT "sessions_user_id_id_key" UNIQUE USING INDEX "sessions_user_id_id_key";
@@ -231,15 +258,21 @@ CREATE TABLE "public"."model_statistics" (
     "created_at" timestamp with time zone NOT NULL DEFAULT now(),
     "updated_at" timestamp with time zone NOT NULL DEFAULT now(),
     CONSTRAINT "model_statistics_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "model_statistics_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE,
-    CONSTRAINT "model_statistics_user_id_session_id_fkey" FOREIGN KEY ("user_id", "session_id") REFERENCES "public"."sessions" ("user_id", "id") ON DELETE CASCADE,
-    CONSTRAINT "model_statistics_user_id_model_id_session_id_key" UNIQUE NULLS NOT DISTINCT ("user_id", "model_id", "session_id"),
-    CONSTRAINT "model_statistics_counters_not_negative" CHECK (response_count >= 0 AND total_brains >= 0 AND dismissal_count >= 0 AND folded_session_count >= 0),
+    CONSTRAINT "model_statistics_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE
+        CASCADE,
+    CONSTRAINT "model_statistics_user_id_session_id_fkey" FOREIGN KEY ("user_id", "session_id") REFERENCES
+        "public"."sessions" ("user_id", "id") ON DELETE CASCADE,
+    CONSTRAINT "model_statistics_user_id_model_id_session_id_key" UNIQUE NULLS NOT DISTINCT ("user_id", "model_id",
+        "session_id"),
+    CONSTRAINT "model_statistics_counters_not_negative" CHECK (response_count >= 0 AND total_brains >= 0 AND
+        dismissal_count >= 0 AND folded_session_count >= 0),
     CONSTRAINT "model_statistics_model_id_check" CHECK (char_length(model_id) BETWEEN 1 AND 200),
     CONSTRAINT "model_statistics_last_dismissal_note_check" CHECK (char_length(last_dismissal_note) <= 500)
 );
 -- invariants:sql
-COMMENT ON TABLE "public"."model_statistics" IS 'Work record per (user, model, session); session_id NULL is the lifetime row that deleted sessions fold into. Counters change only through functions.';
+COMMENT ON TABLE "public"."model_statistics" IS
+    'Work record per (user, model, session); session_id NULL is the lifetime row that deleted sessions fold into.'
+    ' Counters change only through functions.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."model_statistics"."user_id" IS 'Owner and tenant key.';
 -- invariants:sql
@@ -247,7 +280,8 @@ COMMENT ON COLUMN "public"."model_statistics"."model_id" IS 'e.g. openai/gpt-4o'
 -- invariants:sql
 COMMENT ON COLUMN "public"."model_statistics"."session_id" IS 'NULL: the lifetime row (sums of deleted sessions).';
 -- invariants:sql
-COMMENT ON COLUMN "public"."model_statistics"."folded_session_count" IS 'On the lifetime row: how many deleted sessions were folded into it.';
+COMMENT ON COLUMN "public"."model_statistics"."folded_session_count" IS
+    'On the lifetime row: how many deleted sessions were folded into it.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."model_statistics"."first_used_at" IS 'First response; NULL until the model answers.';
 -- invariants:sql
@@ -259,7 +293,12 @@ CREATE INDEX "model_statistics_user_id_session_id_idx"
 -- invariants:step before transaction: add the missing columns of public.model_statistics: folded_session_count, last_dismissal_note, last_dismissed_at, first_used_at, last_used_at, created_at, updated_at
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT pg_catalog.count(*) = 7 FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = pg_catalog.to_regclass('public.model_statistics') AND a.attname IN ('folded_session_count', 'last_dismissal_note', 'last_dismissed_at', 'first_used_at', 'last_used_at', 'created_at', 'updated_at') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT pg_catalog.count(*) = 7
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = pg_catalog.to_regclass('public.model_statistics')
+  AND a.attname IN ('folded_session_count', 'last_dismissal_note', 'last_dismissed_at', 'first_used_at',
+      'last_used_at', 'created_at', 'updated_at')
+  AND a.attnum > 0 AND NOT a.attisdropped;
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     ADD COLUMN IF NOT EXISTS "folded_session_count" bigint NOT NULL DEFAULT 0,
@@ -286,7 +325,16 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:table public.model_statistics
 -- invariants:index public.model_statistics_user_id_model_id_session_id_key
 -- invariants:done
-SELECT (SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_model_id_session_id_key')) OR (SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.model_statistics_user_id_model_id_session_id_key') AND i.indisvalid));
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_user_id_model_id_session_id_key'
+)
+    OR EXISTS (
+        SELECT FROM pg_catalog.pg_index AS i
+        WHERE i.indexrelid = pg_catalog.to_regclass('public.model_statistics_user_id_model_id_session_id_key')
+          AND i.indisvalid
+    );
 -- invariants:sql
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "model_statistics_user_id_model_id_session_id_key"
     ON "public"."model_statistics" USING btree ("user_id", "model_id", "session_id");
@@ -294,29 +342,72 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "model_statistics_user_id_model_i
 -- invariants:step before transaction: attach it as constraint model_statistics_user_id_model_id_session_id_key
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_model_id_session_id_key');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_user_id_model_id_session_id_key'
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
-    ADD CONSTRAINT "model_statistics_user_id_model_id_session_id_key" UNIQUE USING INDEX "model_statistics_user_id_model_id_session_id_key";
+    ADD CONSTRAINT "model_statistics_user_id_model_id_session_id_key" UNIQUE USING INDEX
+        "model_statistics_user_id_model_id_session_id_key";
 
 -- invariants:step before orphans: resolve orphans (--orphans delete|quarantine)
 
 -- invariants:step before transaction: add FOREIGN KEY sessions_user_id_fkey NOT VALID
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_user_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
-    ADD CONSTRAINT "sessions_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "sessions_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE
+        NOT VALID;
 
 -- invariants:step before transaction: validate sessions_user_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_user_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     VALIDATE CONSTRAINT "sessions_user_id_fkey";
@@ -324,19 +415,57 @@ ALTER TABLE "public"."sessions"
 -- invariants:step before transaction: add FOREIGN KEY model_statistics_user_id_fkey NOT VALID
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_user_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
-    ADD CONSTRAINT "model_statistics_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "model_statistics_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth"."users" ("id") ON DELETE
+        CASCADE NOT VALID;
 
 -- invariants:step before transaction: validate model_statistics_user_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('auth.users') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_user_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('auth.users')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_user_id_fkey";
@@ -344,19 +473,57 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:step before transaction: add FOREIGN KEY model_statistics_user_id_session_id_fkey NOT VALID
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_session_id_fkey' AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'session_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.sessions') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_user_id_session_id_fkey'
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id', 'session_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.sessions')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id', 'id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
-    ADD CONSTRAINT "model_statistics_user_id_session_id_fkey" FOREIGN KEY ("user_id", "session_id") REFERENCES "public"."sessions" ("user_id", "id") ON DELETE CASCADE NOT VALID;
+    ADD CONSTRAINT "model_statistics_user_id_session_id_fkey" FOREIGN KEY ("user_id", "session_id") REFERENCES
+        "public"."sessions" ("user_id", "id") ON DELETE CASCADE NOT VALID;
 
 -- invariants:step before transaction: validate model_statistics_user_id_session_id_fkey (SHARE UPDATE EXCLUSIVE: writes go on)
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_user_id_session_id_fkey' AND k.convalidated AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'session_id']::text[] AND k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass('public.sessions') AND ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
-        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position) = ARRAY['user_id', 'id']::text[] AND k.confdeltype = 'c' AND k.confupdtype = 'a');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_user_id_session_id_fkey'
+      AND k.convalidated
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id', 'session_id']::text[]
+      AND k.contype = 'f'
+      AND k.confrelid = pg_catalog.to_regclass('public.sessions')
+      AND ARRAY(
+          SELECT a.attname::text
+          FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY AS u (attnum, position)
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
+          ORDER BY u.position
+      ) = ARRAY['user_id', 'id']::text[]
+      AND k.confdeltype = 'c'
+      AND k.confupdtype = 'a'
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_user_id_session_id_fkey";
@@ -364,7 +531,11 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:step before transaction: add CHECK sessions_title_check NOT VALID
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_title_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_title_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     ADD CONSTRAINT "sessions_title_check" CHECK (char_length(title) <= 200) NOT VALID;
@@ -372,7 +543,12 @@ ALTER TABLE "public"."sessions"
 -- invariants:step before transaction: validate sessions_title_check
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_title_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_title_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     VALIDATE CONSTRAINT "sessions_title_check";
@@ -380,7 +556,11 @@ ALTER TABLE "public"."sessions"
 -- invariants:step before transaction: add CHECK sessions_config_version_check NOT VALID
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_config_version_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_config_version_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     ADD CONSTRAINT "sessions_config_version_check" CHECK (config_version >= 1) NOT VALID;
@@ -388,7 +568,12 @@ ALTER TABLE "public"."sessions"
 -- invariants:step before transaction: validate sessions_config_version_check
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_config_version_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_config_version_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     VALIDATE CONSTRAINT "sessions_config_version_check";
@@ -396,7 +581,11 @@ ALTER TABLE "public"."sessions"
 -- invariants:step before transaction: add CHECK sessions_session_config_check NOT VALID
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_session_config_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_session_config_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     ADD CONSTRAINT "sessions_session_config_check" CHECK (CASE WHEN jsonb_typeof(session_config) = 'object' THEN
@@ -410,7 +599,12 @@ ALTER TABLE "public"."sessions"
 -- invariants:step before transaction: validate sessions_session_config_check
 -- invariants:table public.sessions
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.sessions') AND k.conname = 'sessions_session_config_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.sessions')
+      AND k.conname = 'sessions_session_config_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."sessions"
     VALIDATE CONSTRAINT "sessions_session_config_check";
@@ -418,15 +612,25 @@ ALTER TABLE "public"."sessions"
 -- invariants:step before transaction: add CHECK model_statistics_counters_not_negative NOT VALID
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_counters_not_negative');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_counters_not_negative'
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
-    ADD CONSTRAINT "model_statistics_counters_not_negative" CHECK (response_count >= 0 AND total_brains >= 0 AND dismissal_count >= 0 AND folded_session_count >= 0) NOT VALID;
+    ADD CONSTRAINT "model_statistics_counters_not_negative" CHECK (response_count >= 0 AND total_brains >= 0 AND
+        dismissal_count >= 0 AND folded_session_count >= 0) NOT VALID;
 
 -- invariants:step before transaction: validate model_statistics_counters_not_negative
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_counters_not_negative' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_counters_not_negative'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_counters_not_negative";
@@ -434,7 +638,11 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:step before transaction: add CHECK model_statistics_model_id_check NOT VALID
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_model_id_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_model_id_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     ADD CONSTRAINT "model_statistics_model_id_check" CHECK (char_length(model_id) BETWEEN 1 AND 200) NOT VALID;
@@ -442,7 +650,12 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:step before transaction: validate model_statistics_model_id_check
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_model_id_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_model_id_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_model_id_check";
@@ -450,15 +663,25 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:step before transaction: add CHECK model_statistics_last_dismissal_note_check NOT VALID
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_last_dismissal_note_check');
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_last_dismissal_note_check'
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
-    ADD CONSTRAINT "model_statistics_last_dismissal_note_check" CHECK (char_length(last_dismissal_note) <= 500) NOT VALID;
+    ADD CONSTRAINT "model_statistics_last_dismissal_note_check" CHECK (char_length(last_dismissal_note) <= 500) NOT
+        VALID;
 
 -- invariants:step before transaction: validate model_statistics_last_dismissal_note_check
 -- invariants:table public.model_statistics
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics') AND k.conname = 'model_statistics_last_dismissal_note_check' AND k.convalidated);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_constraint AS k
+    WHERE k.conrelid = pg_catalog.to_regclass('public.model_statistics')
+      AND k.conname = 'model_statistics_last_dismissal_note_check'
+      AND k.convalidated
+);
 -- invariants:sql
 ALTER TABLE "public"."model_statistics"
     VALIDATE CONSTRAINT "model_statistics_last_dismissal_note_check";
@@ -467,7 +690,11 @@ ALTER TABLE "public"."model_statistics"
 -- invariants:table public.sessions
 -- invariants:index public.sessions_user_id_updated_at_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.sessions_user_id_updated_at_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.sessions_user_id_updated_at_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "sessions_user_id_updated_at_idx"
     ON "public"."sessions" USING btree ("user_id", "updated_at" DESC);
@@ -476,7 +703,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "sessions_user_id_updated_at_idx"
 -- invariants:table public.model_statistics
 -- invariants:index public.model_statistics_user_id_session_id_idx
 -- invariants:done
-SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i WHERE i.indexrelid = pg_catalog.to_regclass('public.model_statistics_user_id_session_id_idx') AND i.indisvalid);
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index AS i
+    WHERE i.indexrelid = pg_catalog.to_regclass('public.model_statistics_user_id_session_id_idx')
+      AND i.indisvalid
+);
 -- invariants:sql
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "model_statistics_user_id_session_id_idx"
     ON "public"."model_statistics" USING btree ("user_id", "session_id");
@@ -484,18 +715,24 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "model_statistics_user_id_session_id_idx
 -- invariants:step before transaction: comment on public.sessions and its columns
 -- invariants:table public.sessions
 -- invariants:sql
-COMMENT ON TABLE "public"."sessions" IS 'A user''s session (task) and its expert panel. The panel (session_config) changes only through public.set_session_models and public.dismiss_model, which bump config_version.';
+COMMENT ON TABLE "public"."sessions" IS
+    'A user''s session (task) and its expert panel. The panel (session_config) changes only through'
+    ' public.set_session_models and public.dismiss_model, which bump config_version.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."sessions"."user_id" IS 'Owner and tenant key.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."sessions"."session_config" IS '{"selectedModels": [model id, …], "perModelSettings": {model id: {…}}}; settings only for selected models.';
+COMMENT ON COLUMN "public"."sessions"."session_config" IS
+    '{"selectedModels": [model id, …], "perModelSettings": {model id: {…}}}; settings only for selected models.';
 -- invariants:sql
-COMMENT ON COLUMN "public"."sessions"."config_version" IS 'Bumped on every panel change; a save sends the version it started from and is refused (IV409) when stale.';
+COMMENT ON COLUMN "public"."sessions"."config_version" IS
+    'Bumped on every panel change; a save sends the version it started from and is refused (IV409) when stale.';
 
 -- invariants:step before transaction: comment on public.model_statistics and its columns
 -- invariants:table public.model_statistics
 -- invariants:sql
-COMMENT ON TABLE "public"."model_statistics" IS 'Work record per (user, model, session); session_id NULL is the lifetime row that deleted sessions fold into. Counters change only through functions.';
+COMMENT ON TABLE "public"."model_statistics" IS
+    'Work record per (user, model, session); session_id NULL is the lifetime row that deleted sessions fold into.'
+    ' Counters change only through functions.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."model_statistics"."user_id" IS 'Owner and tenant key.';
 -- invariants:sql
@@ -503,7 +740,8 @@ COMMENT ON COLUMN "public"."model_statistics"."model_id" IS 'e.g. openai/gpt-4o'
 -- invariants:sql
 COMMENT ON COLUMN "public"."model_statistics"."session_id" IS 'NULL: the lifetime row (sums of deleted sessions).';
 -- invariants:sql
-COMMENT ON COLUMN "public"."model_statistics"."folded_session_count" IS 'On the lifetime row: how many deleted sessions were folded into it.';
+COMMENT ON COLUMN "public"."model_statistics"."folded_session_count" IS
+    'On the lifetime row: how many deleted sessions were folded into it.';
 -- invariants:sql
 COMMENT ON COLUMN "public"."model_statistics"."first_used_at" IS 'First response; NULL until the model answers.';
 -- invariants:sql

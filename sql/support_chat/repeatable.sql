@@ -43,10 +43,17 @@ CREATE TABLE IF NOT EXISTS "invariants"."repeatable_objects" (
 
 ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" text;
 
-REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
+REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects"
+    FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:8ca96503485332d733870a5ed26b6a20f3db6eec7eb37a246643b26e44323c51","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
-CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
+-- invariants:object {"checksum":"sha256:f0f188a692d55a57a60f23d2a0919a9d1682b2e9c741d2a88b491ca88ee2a916","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"(
+    "p_parent" text,
+    "p_scope" text,
+    "p_force" boolean,
+    "p_after" text,
+    "p_batch" integer
+)
     RETURNS TABLE (checked bigint, fixed bigint, last_key text)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -145,12 +152,14 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) TO "service_role";
+GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)
+    TO "service_role";
 
--- invariants:object {"checksum":"sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028","drop":["DROP FUNCTION IF EXISTS \"public\".\"apply_learning_record\"(uuid, boolean)"],"key":"function public.apply_learning_record(uuid, boolean)","kind":"function","source":"SupportChat.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:cf6b0dd7e89569c0aa8101f7471aa012a5d2553afc389be1fcd8c769d40bd257","drop":["DROP FUNCTION IF EXISTS \"public\".\"apply_learning_record\"(uuid, boolean)"],"key":"function public.apply_learning_record(uuid, boolean)","kind":"function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "public"."apply_learning_record"("p_id" uuid, "p_success" boolean)
     RETURNS TABLE (times_applied integer, times_succeeded integer, success_rate numeric, last_applied_at timestamptz)
     LANGUAGE plpgsql
@@ -188,12 +197,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean) TO "service_role";
 
--- invariants:object {"checksum":"sha256:5a2f10720423a7d413b1f2f5dad35541b7993450037772f5f74c8fe5a238432e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_chat_sessions_status\"()"],"key":"function invariants.state_public_chat_sessions_status()","kind":"trigger function","source":"StateMachine(table: public.chat_sessions, column: status)"}
+-- invariants:object {"checksum":"sha256:1572dd57ed172219c3ce85d2c6a17f16d926a848848ef6aa3a48bc45771c78bb","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_chat_sessions_status\"()"],"key":"function invariants.state_public_chat_sessions_status()","kind":"trigger function","source":"StateMachine(table: public.chat_sessions, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_chat_sessions_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -220,8 +230,11 @@ BEGIN
         ELSIF OLD."status"::text IN ('active', 'escalated', 'resolved') AND NEW."status"::text = 'closed' THEN
             NULL;
         ELSE
-            RAISE EXCEPTION 'illegal transition of chat_sessions.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('closed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of chat_sessions.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('closed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSE
         -- Same state: not a transition.
@@ -229,16 +242,18 @@ BEGIN
     END IF;
     IF NEW."status"::text = 'resolved' THEN
         NEW."resolved_at" := pg_catalog.now();
-        NEW."resolution_time_seconds" := GREATEST(0, pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - NEW."created_at")))::integer;
+        NEW."resolution_time_seconds" := GREATEST(0, pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() -
+            NEW."created_at")))::integer;
     END IF;
     RETURN NEW;
 END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_chat_sessions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_chat_sessions_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:5d8fd4b662d3c8db2d45b43061555454a92443770b377c5139ce9fae38ab5855","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_status\"()"],"key":"function invariants.state_public_tool_executions_status()","kind":"trigger function","source":"StateMachine(table: public.tool_executions, column: status)"}
+-- invariants:object {"checksum":"sha256:6a6b35d423b48c8c268570233c7d7d3464342936dcfc044510a3e6f27350bb76","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_status\"()"],"key":"function invariants.state_public_tool_executions_status()","kind":"trigger function","source":"StateMachine(table: public.tool_executions, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -255,7 +270,9 @@ BEGIN
     ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
         IF OLD."status"::text IN ('pending') AND NEW."status"::text = 'executing' THEN
             IF (NOT NEW."requires_approval" OR NEW."approval_status" = 'approved') IS NOT TRUE THEN
-                RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %: it requires approval and approval_status is not approved', OLD."status", NEW."status"
+                RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %: it requires approval and'
+                        ' approval_status is not approved',
+                        OLD."status", NEW."status"
                     USING ERRCODE = 'IV001', COLUMN = 'status';
             END IF;
         ELSIF OLD."status"::text IN ('executing') AND NEW."status"::text = 'completed' THEN
@@ -263,8 +280,11 @@ BEGIN
         ELSIF OLD."status"::text IN ('pending', 'executing') AND NEW."status"::text = 'failed' THEN
             NULL;
         ELSE
-            RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('completed', 'failed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSE
         -- Same state: not a transition.
@@ -275,7 +295,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:a4e0830e11c918b4e0d5916b6930058e5f0ccae11bf9fd7b229bcc2975340559","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
@@ -592,7 +613,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages_truncate"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:4fbe653d73207ad7b749d12338dad6476954d32c2695095e01accf56c9c870e4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_first_response_once"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -611,9 +632,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response_once"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response_once"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_approval_status\"()"],"key":"function invariants.state_public_tool_executions_approval_status()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:c4c411b79c723f6394e079ba37b52cf5c7716a8043b23879c964225d45c9c570","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_approval_status\"()"],"key":"function invariants.state_public_tool_executions_approval_status()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_approval_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -624,7 +646,8 @@ BEGIN
         IF NEW.requires_approval THEN
             NEW.approval_status := COALESCE(NEW.approval_status, 'pending');
             IF NEW.approval_status <> 'pending' THEN
-                RAISE EXCEPTION 'illegal initial state of public.tool_executions.approval_status: %', NEW.approval_status
+                RAISE EXCEPTION 'illegal initial state of public.tool_executions.approval_status: %',
+                        NEW.approval_status
                     USING ERRCODE = 'IV001', COLUMN = 'approval_status', HINT = 'a row starts in pending';
             END IF;
         ELSIF NEW.approval_status IS NOT NULL THEN
@@ -645,7 +668,9 @@ BEGIN
     END IF;
     IF OLD.approval_status = 'pending' AND NEW.approval_status IN ('approved', 'rejected') THEN
         IF NEW.approved_by IS NULL OR pg_catalog.btrim(NEW.approved_by) = '' THEN
-            RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %: approved_by is required',
+            -- Adjacent literals are one: PostgreSQL joins string constants split by a line break.
+            RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %: '
+                            'approved_by is required',
                 OLD.approval_status, NEW.approval_status
                 USING ERRCODE = 'IV422', COLUMN = 'approved_by';
         END IF;
@@ -663,7 +688,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_approval_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_approval_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:1379d2308dd7e902f53e0aab595d8655c98209e8487528f80beb863a5cb2120e","drop":["DROP TRIGGER IF EXISTS \"invariants_state_status\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_state_status","kind":"trigger","source":"StateMachine(table: public.chat_sessions, column: status)"}
 CREATE OR REPLACE TRIGGER "invariants_state_status"
@@ -704,17 +730,23 @@ CREATE OR REPLACE TRIGGER "invariants_count_chat_session_messages_truncate"
     FOR EACH STATEMENT
     EXECUTE FUNCTION "invariants"."count_chat_session_messages_truncate"();
 
--- invariants:object {"checksum":"sha256:d921a741e5e9d56ed5a32c75175356cccbf6da75c881eb1f6b15c3dc238f65fd","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.chat_sessions, column: updated_at)"}
+-- invariants:object {"checksum":"sha256:f91a2dfbe5b4d0f0541ff2044b2855e97cfe446d7f83b8e03c8b639cf572a86d","drop":["DROP TRIGGER IF EXISTS \"zz_invariants_updated_at\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.zz_invariants_updated_at","kind":"trigger","source":"UpdatedAt(table: public.chat_sessions, column: updated_at)"}
 CREATE OR REPLACE TRIGGER "zz_invariants_updated_at"
-    BEFORE INSERT OR UPDATE OF "id", "session_id", "conversation_id", "channel", "customer_email", "customer_name", "customer_id", "subscription_id", "primary_category", "secondary_category", "urgency", "language", "status", "assigned_to", "escalation_reason", "eval_decision", "eval_confidence", "is_outstanding", "outstanding_trigger", "resolution_time_seconds", "created_at", "updated_at", "resolved_at", "csat_score", "csat_comment" ON "public"."chat_sessions"
+    BEFORE INSERT OR UPDATE OF "id", "session_id", "conversation_id", "channel", "customer_email", "customer_name",
+        "customer_id", "subscription_id", "primary_category", "secondary_category", "urgency", "language", "status",
+        "assigned_to", "escalation_reason", "eval_decision", "eval_confidence", "is_outstanding",
+        "outstanding_trigger", "resolution_time_seconds", "created_at", "updated_at", "resolved_at", "csat_score",
+        "csat_comment"
+        ON "public"."chat_sessions"
     FOR EACH ROW
     EXECUTE FUNCTION "invariants"."touch_updated_at"();
 
--- invariants:object {"checksum":"sha256:a45fdbe7bfdc5b811fdd80cf243756479838a5c34ab9e1e99c7ef8f20d0744bd","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response_once\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_first_response_once","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:87bf32dcda841fe800921d2a30275b256b1f21e43c2d881c0687b779e57b44a9","drop":["DROP TRIGGER IF EXISTS \"invariants_first_response_once\" ON \"public\".\"chat_sessions\""],"key":"trigger public.chat_sessions.invariants_first_response_once","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE TRIGGER "invariants_first_response_once"
     BEFORE UPDATE OF "first_response_time_ms" ON "public"."chat_sessions"
     FOR EACH ROW
-    WHEN (OLD.first_response_time_ms IS NOT NULL AND NEW.first_response_time_ms IS DISTINCT FROM OLD.first_response_time_ms)
+    WHEN (OLD.first_response_time_ms IS NOT NULL AND NEW.first_response_time_ms IS DISTINCT FROM
+        OLD.first_response_time_ms)
     EXECUTE FUNCTION "invariants"."chat_first_response_once"();
 
 -- invariants:object {"checksum":"sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809","drop":["DROP TRIGGER IF EXISTS \"invariants_state_approval_status\" ON \"public\".\"tool_executions\""],"key":"trigger public.tool_executions.invariants_state_approval_status","kind":"trigger","source":"SupportChat.SupportChatFunctions"}
@@ -864,16 +896,18 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."learning_records" TO "se
 INSERT INTO "invariants"."repeatable_objects" ("key", "kind", "checksum", "drop_statements", "module")
 VALUES
 ('function invariants.repair_chat_session_messages(text, text, boolean, text, integer)', 'function',
-     'sha256:8ca96503485332d733870a5ed26b6a20f3db6eec7eb37a246643b26e44323c51',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)']::text[], 'support_chat'),
+     'sha256:f0f188a692d55a57a60f23d2a0919a9d1682b2e9c741d2a88b491ca88ee2a916',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)'
+     ]::text[], 'support_chat'),
 ('function public.apply_learning_record(uuid, boolean)', 'function',
-     'sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028',
+     'sha256:cf6b0dd7e89569c0aa8101f7471aa012a5d2553afc389be1fcd8c769d40bd257',
      ARRAY['DROP FUNCTION IF EXISTS "public"."apply_learning_record"(uuid, boolean)']::text[], 'support_chat'),
 ('function invariants.state_public_chat_sessions_status()', 'trigger function',
-     'sha256:5a2f10720423a7d413b1f2f5dad35541b7993450037772f5f74c8fe5a238432e',
+     'sha256:1572dd57ed172219c3ce85d2c6a17f16d926a848848ef6aa3a48bc45771c78bb',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_chat_sessions_status"()']::text[], 'support_chat'),
 ('function invariants.state_public_tool_executions_status()', 'trigger function',
-     'sha256:5d8fd4b662d3c8db2d45b43061555454a92443770b377c5139ce9fae38ab5855',
+     'sha256:6a6b35d423b48c8c268570233c7d7d3464342936dcfc044510a3e6f27350bb76',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_status"()']::text[], 'support_chat'),
 ('function invariants.count_chat_session_messages()', 'trigger function',
      'sha256:a4e0830e11c918b4e0d5916b6930058e5f0ccae11bf9fd7b229bcc2975340559',
@@ -882,11 +916,13 @@ VALUES
      'sha256:f46304b583f5d2b4186dcd09cb99fc26ef99a7dffd2a34cf67c7c189817f46d1',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."count_chat_session_messages_truncate"()']::text[], 'support_chat'),
 ('function invariants.chat_first_response_once()', 'trigger function',
-     'sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c',
+     'sha256:4fbe653d73207ad7b749d12338dad6476954d32c2695095e01accf56c9c870e4',
      ARRAY['DROP FUNCTION IF EXISTS "invariants"."chat_first_response_once"()']::text[], 'support_chat'),
 ('function invariants.state_public_tool_executions_approval_status()', 'trigger function',
-     'sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136',
-     ARRAY['DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_approval_status"()']::text[], 'support_chat'),
+     'sha256:c4c411b79c723f6394e079ba37b52cf5c7716a8043b23879c964225d45c9c570',
+     ARRAY[
+         'DROP FUNCTION IF EXISTS "invariants"."state_public_tool_executions_approval_status"()'
+     ]::text[], 'support_chat'),
 ('trigger public.chat_sessions.invariants_state_status', 'trigger',
      'sha256:1379d2308dd7e902f53e0aab595d8655c98209e8487528f80beb863a5cb2120e',
      ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."chat_sessions"']::text[], 'support_chat'),
@@ -895,25 +931,37 @@ VALUES
      ARRAY['DROP TRIGGER IF EXISTS "invariants_state_status" ON "public"."tool_executions"']::text[], 'support_chat'),
 ('trigger public.chat_messages.invariants_count_chat_session_messages_insert', 'trigger',
      'sha256:7fee41e49a5ed9a9160d56443389dd82d7fa33e86b91d4be242b671e6cf05aeb',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_insert" ON "public"."chat_messages"']::text[], 'support_chat'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_insert" ON "public"."chat_messages"'
+     ]::text[], 'support_chat'),
 ('trigger public.chat_messages.invariants_count_chat_session_messages_delete', 'trigger',
      'sha256:0339b5eebd0a20092d36d842313b39f4c5027f47fd62c0639e2ffadf347dcfc5',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_delete" ON "public"."chat_messages"']::text[], 'support_chat'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_delete" ON "public"."chat_messages"'
+     ]::text[], 'support_chat'),
 ('trigger public.chat_messages.invariants_count_chat_session_messages_update', 'trigger',
      'sha256:c659a7a41218a97f23e9b7e3ac93773e589f73b560e5c558e2b8f01495eb676a',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_update" ON "public"."chat_messages"']::text[], 'support_chat'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_update" ON "public"."chat_messages"'
+     ]::text[], 'support_chat'),
 ('trigger public.chat_messages.invariants_count_chat_session_messages_truncate', 'trigger',
      'sha256:04eaea5176c468fcc5a018e3a7b2e7e0117cee9e08ca3e97c162ed2f40b10a36',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_truncate" ON "public"."chat_messages"']::text[], 'support_chat'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_count_chat_session_messages_truncate" ON "public"."chat_messages"'
+     ]::text[], 'support_chat'),
 ('trigger public.chat_sessions.zz_invariants_updated_at', 'trigger',
-     'sha256:d921a741e5e9d56ed5a32c75175356cccbf6da75c881eb1f6b15c3dc238f65fd',
+     'sha256:f91a2dfbe5b4d0f0541ff2044b2855e97cfe446d7f83b8e03c8b639cf572a86d',
      ARRAY['DROP TRIGGER IF EXISTS "zz_invariants_updated_at" ON "public"."chat_sessions"']::text[], 'support_chat'),
 ('trigger public.chat_sessions.invariants_first_response_once', 'trigger',
-     'sha256:a45fdbe7bfdc5b811fdd80cf243756479838a5c34ab9e1e99c7ef8f20d0744bd',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_first_response_once" ON "public"."chat_sessions"']::text[], 'support_chat'),
+     'sha256:87bf32dcda841fe800921d2a30275b256b1f21e43c2d881c0687b779e57b44a9',
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_first_response_once" ON "public"."chat_sessions"'
+     ]::text[], 'support_chat'),
 ('trigger public.tool_executions.invariants_state_approval_status', 'trigger',
      'sha256:11bf5a439632cd8716d1b55645c7d4c1aeee2da5fba5307e072083231acb8809',
-     ARRAY['DROP TRIGGER IF EXISTS "invariants_state_approval_status" ON "public"."tool_executions"']::text[], 'support_chat'),
+     ARRAY[
+         'DROP TRIGGER IF EXISTS "invariants_state_approval_status" ON "public"."tool_executions"'
+     ]::text[], 'support_chat'),
 ('view invariants.chat_session_messages_drift', 'view',
      'sha256:43fad52f5c9a2211371ee4c1e33cbe6b921bb04ce94e9895cc65a7bb63e3efd3',
      ARRAY['DROP VIEW IF EXISTS "invariants"."chat_session_messages_drift"']::text[], 'support_chat'),

@@ -35,7 +35,8 @@ public enum GenerationsHistory {
             BEGIN
                 -- 1. description: sourceGenerationId (or source_generation_id), ':' or '=', the UUID.
                 found := (pg_catalog.regexp_match(p_description,
-                    '(?:sourceGenerationId|source_generation_id)["'']?\\s*[:=]\\s*["'']?(\(uuidPattern))'))[1];
+                    '(?:sourceGenerationId|source_generation_id)["'']?\\s*[:=]\\s*["'']?'
+                    || '(\(uuidPattern))'))[1];
                 IF found IS NULL AND p_product_images IS NOT NULL THEN
                     -- 2. product_images: lax mode looks into a top-level array's elements too.
                     found := COALESCE(

@@ -119,9 +119,9 @@ public enum GenerationsModule {
         parent: generationsName, parentKey: "id", arrayColumn: "output_data", arrayKey: "images",
         parentTotal: "tokens_used",
         element: """
-            pg_catalog.jsonb_build_object('url', NEW."image_url", 'job_id', NEW."id", \
-            'edited', NEW."category" = 'edit', \
-            'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+            pg_catalog.jsonb_build_object(
+                'url', NEW."image_url", 'job_id', NEW."id", 'edited', NEW."category" = 'edit',
+                'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
             """,
         newParentValues: [
             .init("category", "NEW.\"category\""),

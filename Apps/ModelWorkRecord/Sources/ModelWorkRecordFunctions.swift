@@ -55,7 +55,8 @@ extension ModelWorkRecordModule {
                         USING ERRCODE = \(notFound), COLUMN = 'model_id';
                 END IF;
                 RETURN QUERY
-                INSERT INTO public.model_statistics AS t (user_id, model_id, session_id, response_count, first_used_at, last_used_at)
+                INSERT INTO public.model_statistics AS t
+                    (user_id, model_id, session_id, response_count, first_used_at, last_used_at)
                 VALUES (v_user, p_model_id, p_session_id, 1, pg_catalog.now(), pg_catalog.now())
                 ON CONFLICT (user_id, model_id, session_id) DO UPDATE SET
                     response_count = t.response_count + 1,
@@ -104,9 +105,10 @@ extension ModelWorkRecordModule {
                 IF (v_config -> 'selectedModels') ? p_model_id THEN
                     UPDATE public.sessions AS s SET
                         session_config = pg_catalog.jsonb_build_object(
-                            'selectedModels', (SELECT COALESCE(pg_catalog.jsonb_agg(e.value ORDER BY e.ordinality), '[]'::jsonb)
-                                               FROM pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels') WITH ORDINALITY AS e
-                                               WHERE e.value <> p_model_id),
+                            'selectedModels', (
+                                SELECT COALESCE(pg_catalog.jsonb_agg(e.value ORDER BY e.ordinality), '[]'::jsonb)
+                                FROM pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels') WITH ORDINALITY AS e
+                                WHERE e.value <> p_model_id),
                             'perModelSettings', (v_config -> 'perModelSettings') - p_model_id),
                         config_version = s.config_version + 1
                     WHERE s.id = p_session_id
@@ -115,7 +117,8 @@ extension ModelWorkRecordModule {
                     IF v_rows <> 1 THEN
                         RAISE EXCEPTION 'dismiss_model: % session rows updated, expected 1', v_rows;
                     END IF;
-                    INSERT INTO public.model_statistics AS t (user_id, model_id, session_id, dismissal_count, last_dismissal_note, last_dismissed_at)
+                    INSERT INTO public.model_statistics AS t
+                        (user_id, model_id, session_id, dismissal_count, last_dismissal_note, last_dismissed_at)
                     VALUES (v_user, p_model_id, p_session_id, 1, p_note, pg_catalog.now())
                     ON CONFLICT (user_id, model_id, session_id) DO UPDATE SET
                         dismissal_count = t.dismissal_count + 1,
@@ -159,10 +162,12 @@ extension ModelWorkRecordModule {
                 IF p_models IS NULL OR pg_catalog.array_ndims(p_models) > 1 OR pg_catalog.cardinality(p_models) > 64 THEN
                     RAISE EXCEPTION 'models must be a list of at most 64 model ids' USING ERRCODE = \(invalid), COLUMN = 'models';
                 END IF;
-                IF EXISTS (SELECT 1 FROM pg_catalog.unnest(p_models) AS m WHERE m IS NULL OR pg_catalog.char_length(m) NOT BETWEEN 1 AND 200) THEN
+                IF EXISTS (SELECT 1 FROM pg_catalog.unnest(p_models) AS m
+                           WHERE m IS NULL OR pg_catalog.char_length(m) NOT BETWEEN 1 AND 200) THEN
                     RAISE EXCEPTION 'every model id must be 1 to 200 characters' USING ERRCODE = \(invalid), COLUMN = 'models';
                 END IF;
-                IF (SELECT pg_catalog.count(DISTINCT m) FROM pg_catalog.unnest(p_models) AS m) <> pg_catalog.cardinality(p_models) THEN
+                IF (SELECT pg_catalog.count(DISTINCT m) FROM pg_catalog.unnest(p_models) AS m)
+                   <> pg_catalog.cardinality(p_models) THEN
                     RAISE EXCEPTION 'models lists a model twice' USING ERRCODE = \(invalid), COLUMN = 'models';
                 END IF;
                 IF p_expected_version IS NULL THEN
@@ -175,7 +180,8 @@ extension ModelWorkRecordModule {
                     RAISE EXCEPTION 'session % not found', p_session_id USING ERRCODE = \(notFound), COLUMN = 'session_id';
                 END IF;
                 IF v_version <> p_expected_version THEN
-                    RAISE EXCEPTION 'the panel of session % changed: version % is stale, current is %', p_session_id, p_expected_version, v_version
+                    RAISE EXCEPTION 'the panel of session % changed: version % is stale, current is %',
+                            p_session_id, p_expected_version, v_version
                         USING ERRCODE = \(conflict), COLUMN = 'expected_version',
                               DETAIL = pg_catalog.format('current version %s', v_version);
                 END IF;
@@ -194,7 +200,8 @@ extension ModelWorkRecordModule {
                         RAISE EXCEPTION 'set_session_models: % session rows updated, expected 1', v_rows;
                     END IF;
                 END IF;
-                RETURN QUERY SELECT v_version, ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels'));
+                RETURN QUERY
+                SELECT v_version, ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels'));
             END
             """))
 

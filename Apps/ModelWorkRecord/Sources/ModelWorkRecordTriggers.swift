@@ -21,7 +21,9 @@ extension ModelWorkRecordModule {
                 WHEN NOT p_config ?& ARRAY['selectedModels', 'perModelSettings']
                     THEN 'session_config needs the keys selectedModels and perModelSettings'
                 WHEN (p_config - 'selectedModels' - 'perModelSettings') <> '{}'::jsonb
-                    THEN 'session_config has unknown keys: ' || (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) FROM pg_catalog.jsonb_object_keys(p_config - 'selectedModels' - 'perModelSettings') AS k)
+                    THEN 'session_config has unknown keys: '
+                         || (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k)
+                             FROM pg_catalog.jsonb_object_keys(p_config - 'selectedModels' - 'perModelSettings') AS k)
                 WHEN pg_catalog.jsonb_typeof(p_config -> 'selectedModels') <> 'array'
                     THEN 'selectedModels must be an array of model ids'
                 WHEN pg_catalog.jsonb_typeof(p_config -> 'perModelSettings') <> 'object'
@@ -29,9 +31,11 @@ extension ModelWorkRecordModule {
                 WHEN pg_catalog.jsonb_array_length(p_config -> 'selectedModels') > 64
                     THEN 'selectedModels holds more than 64 models'
                 WHEN EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_config -> 'selectedModels') AS e
-                             WHERE pg_catalog.jsonb_typeof(e) <> 'string' OR pg_catalog.char_length(e #>> '{}') NOT BETWEEN 1 AND 200)
+                             WHERE pg_catalog.jsonb_typeof(e) <> 'string'
+                                OR pg_catalog.char_length(e #>> '{}') NOT BETWEEN 1 AND 200)
                     THEN 'selectedModels must hold model ids of 1 to 200 characters'
-                WHEN (SELECT pg_catalog.count(DISTINCT e) <> pg_catalog.count(*) FROM pg_catalog.jsonb_array_elements_text(p_config -> 'selectedModels') AS e)
+                WHEN (SELECT pg_catalog.count(DISTINCT e) <> pg_catalog.count(*)
+                      FROM pg_catalog.jsonb_array_elements_text(p_config -> 'selectedModels') AS e)
                     THEN 'selectedModels lists a model twice'
                 WHEN EXISTS (SELECT 1 FROM pg_catalog.jsonb_each(p_config -> 'perModelSettings') AS s
                              WHERE pg_catalog.jsonb_typeof(s.value) <> 'object')

@@ -50,7 +50,8 @@ enum SupportChatFunctions {
                     IF NEW.requires_approval THEN
                         NEW.approval_status := COALESCE(NEW.approval_status, 'pending');
                         IF NEW.approval_status <> 'pending' THEN
-                            RAISE EXCEPTION 'illegal initial state of public.tool_executions.approval_status: %', NEW.approval_status
+                            RAISE EXCEPTION 'illegal initial state of public.tool_executions.approval_status: %',
+                                    NEW.approval_status
                                 USING ERRCODE = \(illegal), COLUMN = 'approval_status', HINT = 'a row starts in pending';
                         END IF;
                     ELSIF NEW.approval_status IS NOT NULL THEN
@@ -71,7 +72,9 @@ enum SupportChatFunctions {
                 END IF;
                 IF OLD.approval_status = 'pending' AND NEW.approval_status IN ('approved', 'rejected') THEN
                     IF NEW.approved_by IS NULL OR pg_catalog.btrim(NEW.approved_by) = '' THEN
-                        RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %: approved_by is required',
+                        -- Adjacent literals are one: PostgreSQL joins string constants split by a line break.
+                        RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %: '
+                                        'approved_by is required',
                             OLD.approval_status, NEW.approval_status
                             USING ERRCODE = \(invalid), COLUMN = 'approved_by';
                     END IF;

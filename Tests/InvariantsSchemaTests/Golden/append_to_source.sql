@@ -38,7 +38,12 @@ BEGIN
     IF target IS NULL THEN
         -- No valid source (none, missing, deleted, another owner's): a new parent for the child's owner.
         INSERT INTO "public"."cards" ("user_id", "data", "total", "title")
-        VALUES (NEW."user_id", pg_catalog.jsonb_build_object('items', pg_catalog.jsonb_build_array(item)), COALESCE(NEW."cost", 0), NEW.kind)
+        VALUES (
+            NEW."user_id",
+            pg_catalog.jsonb_build_object('items', pg_catalog.jsonb_build_array(item)),
+            COALESCE(NEW."cost", 0),
+            NEW.kind
+        )
         RETURNING "id" INTO target;
     END IF;
     NEW."result_card_id" := target;

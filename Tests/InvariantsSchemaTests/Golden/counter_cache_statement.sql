@@ -302,7 +302,13 @@ CREATE OR REPLACE TRIGGER "invariants_count_project_tasks_truncate"
 
 -- function: function invariants.repair_project_tasks(bigint, uuid, boolean, bigint, integer)
 -- source: CounterCache(project_tasks)
-CREATE OR REPLACE FUNCTION "invariants"."repair_project_tasks"("p_parent" bigint, "p_scope" uuid, "p_force" boolean, "p_after" bigint, "p_batch" integer)
+CREATE OR REPLACE FUNCTION "invariants"."repair_project_tasks"(
+    "p_parent" bigint,
+    "p_scope" uuid,
+    "p_force" boolean,
+    "p_after" bigint,
+    "p_batch" integer
+)
     RETURNS TABLE (checked bigint, fixed bigint, last_key bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -392,7 +398,8 @@ BEGIN
     FROM (SELECT pg_catalog.count(*) FROM rewritten) AS r, (SELECT pg_catalog.count(*) FROM audited) AS x;
 END
 $fn$;
-REVOKE EXECUTE ON FUNCTION "invariants"."repair_project_tasks"(bigint, uuid, boolean, bigint, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_project_tasks"(bigint, uuid, boolean, bigint, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 GRANT EXECUTE ON FUNCTION "invariants"."repair_project_tasks"(bigint, uuid, boolean, bigint, integer) TO "service_role";
 -- drop:
 -- DROP FUNCTION IF EXISTS "invariants"."repair_project_tasks"(bigint, uuid, boolean, bigint, integer)

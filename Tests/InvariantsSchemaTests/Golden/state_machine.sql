@@ -16,7 +16,8 @@ BEGIN
     ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
         IF OLD."status"::text IN ('pending') AND NEW."status"::text = 'executing' THEN
             IF (NOT NEW.requires_approval OR NEW.approval = 'approved') IS NOT TRUE THEN
-                RAISE EXCEPTION 'illegal transition of tool_runs.status: % -> %: approval required', OLD."status", NEW."status"
+                RAISE EXCEPTION 'illegal transition of tool_runs.status: % -> %: approval required',
+                        OLD."status", NEW."status"
                     USING ERRCODE = 'IV001', COLUMN = 'status';
             END IF;
         ELSIF OLD."status"::text IN ('pending', 'executing') AND NEW."status"::text = 'failed' THEN
@@ -24,8 +25,11 @@ BEGIN
         ELSIF OLD."status"::text IN ('executing') AND NEW."status"::text = 'succeeded' THEN
             NEW."attempts" := OLD.attempts + 1;
         ELSE
-            RAISE EXCEPTION 'illegal transition of tool_runs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('succeeded', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of tool_runs.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('succeeded', 'failed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSE
         -- Same state: not a transition.
@@ -44,7 +48,8 @@ BEGIN
     RETURN NEW;
 END
 $fn$;
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_runs_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_runs_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 -- drop:
 -- DROP FUNCTION IF EXISTS "invariants"."state_public_tool_runs_status"()
 

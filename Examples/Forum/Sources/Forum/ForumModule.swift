@@ -135,8 +135,9 @@ public enum ForumModule {
         resultColumn: "applied_to", childCost: "tokens",
         parent: posts.qualifiedName, arrayColumn: "summaries", arrayKey: "items", parentTotal: "summary_tokens",
         element: """
-            pg_catalog.jsonb_build_object('job_id', NEW."id", 'text', NEW."result", \
-            'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+            pg_catalog.jsonb_build_object(
+                'job_id', NEW."id", 'text', NEW."result",
+                'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
             """,
         triggerName: "save_summary_to_post")
 

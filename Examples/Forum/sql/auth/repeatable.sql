@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS "invariants"."repeatable_objects" (
 
 ALTER TABLE "invariants"."repeatable_objects" ADD COLUMN IF NOT EXISTS "module" text;
 
-REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects" FROM PUBLIC;
+REVOKE ALL ON "invariants"."module_migrations", "invariants"."installed_modules", "invariants"."repeatable_objects"
+    FROM PUBLIC;
 
 -- invariants:psql
 COMMIT;

@@ -1,11 +1,11 @@
--- Extension invariants_model_work_record, version dev.ccd17755796f: the stored functions (and their EXECUTE
+-- Extension invariants_model_work_record, version dev.616627526093: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_model_work_record VERSION 'dev.ccd17755796f';
+--   CREATE EXTENSION invariants_model_work_record VERSION 'dev.616627526093';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_model_work_record" to load this file. \quit
 DO $guard$
@@ -53,7 +53,7 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:84a3100e5c9e211dd9f32dd25897b1136fb2e4ba99c84cbf7b15b5d72631b676","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"session_config_problem\"(jsonb)"],"key":"function invariants.session_config_problem(jsonb)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:93ceb7fe8d871ba37f67239970f866e31d4b6c3cfc59a25c831cffc7a804ab53","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"session_config_problem\"(jsonb)"],"key":"function invariants.session_config_problem(jsonb)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants"."session_config_problem"("p_config" jsonb)
     RETURNS text
     LANGUAGE sql
@@ -66,7 +66,9 @@ SELECT CASE
     WHEN NOT p_config ?& ARRAY['selectedModels', 'perModelSettings']
         THEN 'session_config needs the keys selectedModels and perModelSettings'
     WHEN (p_config - 'selectedModels' - 'perModelSettings') <> '{}'::jsonb
-        THEN 'session_config has unknown keys: ' || (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) FROM pg_catalog.jsonb_object_keys(p_config - 'selectedModels' - 'perModelSettings') AS k)
+        THEN 'session_config has unknown keys: '
+             || (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k)
+                 FROM pg_catalog.jsonb_object_keys(p_config - 'selectedModels' - 'perModelSettings') AS k)
     WHEN pg_catalog.jsonb_typeof(p_config -> 'selectedModels') <> 'array'
         THEN 'selectedModels must be an array of model ids'
     WHEN pg_catalog.jsonb_typeof(p_config -> 'perModelSettings') <> 'object'
@@ -74,9 +76,11 @@ SELECT CASE
     WHEN pg_catalog.jsonb_array_length(p_config -> 'selectedModels') > 64
         THEN 'selectedModels holds more than 64 models'
     WHEN EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_config -> 'selectedModels') AS e
-                 WHERE pg_catalog.jsonb_typeof(e) <> 'string' OR pg_catalog.char_length(e #>> '{}') NOT BETWEEN 1 AND 200)
+                 WHERE pg_catalog.jsonb_typeof(e) <> 'string'
+                    OR pg_catalog.char_length(e #>> '{}') NOT BETWEEN 1 AND 200)
         THEN 'selectedModels must hold model ids of 1 to 200 characters'
-    WHEN (SELECT pg_catalog.count(DISTINCT e) <> pg_catalog.count(*) FROM pg_catalog.jsonb_array_elements_text(p_config -> 'selectedModels') AS e)
+    WHEN (SELECT pg_catalog.count(DISTINCT e) <> pg_catalog.count(*)
+          FROM pg_catalog.jsonb_array_elements_text(p_config -> 'selectedModels') AS e)
         THEN 'selectedModels lists a model twice'
     WHEN EXISTS (SELECT 1 FROM pg_catalog.jsonb_each(p_config -> 'perModelSettings') AS s
                  WHERE pg_catalog.jsonb_typeof(s.value) <> 'object')
@@ -90,11 +94,16 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."session_config_problem"(jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."session_config_problem"(jsonb)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:001bd8bc04947e41d957b4071d94465a9d33e3eaa9da0fddd28a04c384216b43","drop":["DROP FUNCTION IF EXISTS \"public\".\"record_model_response\"(uuid, text)"],"key":"function public.record_model_response(uuid, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:1b7e6819e3ca1278403c3b2e9e28bfda806530b72239e94d4932b6afbbc4a8a2","drop":["DROP FUNCTION IF EXISTS \"public\".\"record_model_response\"(uuid, text)"],"key":"function public.record_model_response(uuid, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."record_model_response"("p_session_id" uuid, "p_model_id" text)
-    RETURNS TABLE (response_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)
+    RETURNS TABLE (
+        response_count bigint,
+        first_used_at timestamp with time zone,
+        last_used_at timestamp with time zone
+    )
     LANGUAGE plpgsql
     SET search_path = ''
 AS $fn$
@@ -122,7 +131,8 @@ BEGIN
             USING ERRCODE = 'IV404', COLUMN = 'model_id';
     END IF;
     RETURN QUERY
-    INSERT INTO public.model_statistics AS t (user_id, model_id, session_id, response_count, first_used_at, last_used_at)
+    INSERT INTO public.model_statistics AS t
+        (user_id, model_id, session_id, response_count, first_used_at, last_used_at)
     VALUES (v_user, p_model_id, p_session_id, 1, pg_catalog.now(), pg_catalog.now())
     ON CONFLICT (user_id, model_id, session_id) DO UPDATE SET
         response_count = t.response_count + 1,
@@ -133,14 +143,23 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."record_model_response"(uuid, text) TO "service_role";
 
--- invariants:object {"checksum":"sha256:1bf7d1670853921fa43edbdc0a5e0b0143f780481c1295f6ff0487eb06431cbf","drop":["DROP FUNCTION IF EXISTS \"public\".\"model_statistics_summary\"(text)"],"key":"function public.model_statistics_summary(text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:80f450fe54735d62c10ad3c1a4698a19eed30a1ac7f1b5eba5f5007f0855a2bb","drop":["DROP FUNCTION IF EXISTS \"public\".\"model_statistics_summary\"(text)"],"key":"function public.model_statistics_summary(text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."model_statistics_summary"("p_model_id" text)
-    RETURNS TABLE (model_id text, session_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint, first_used_at timestamp with time zone, last_used_at timestamp with time zone)
+    RETURNS TABLE (
+        model_id text,
+        session_count bigint,
+        response_count bigint,
+        total_brains bigint,
+        dismissal_count bigint,
+        first_used_at timestamp with time zone,
+        last_used_at timestamp with time zone
+    )
     LANGUAGE sql
     STABLE
     SET search_path = ''
@@ -159,12 +178,13 @@ ORDER BY t.model_id
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."model_statistics_summary"(text)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."model_statistics_summary"(text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:dfb4d23aae95e291873476bac2e6ffdddc1cec6011d3e30b4a9e3104cb0f1f60","drop":["DROP FUNCTION IF EXISTS \"public\".\"my_model_leaderboard\"(integer)"],"key":"function public.my_model_leaderboard(integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:e1fa560c7e0ab9a330baa304e35adb72e9b44734b7d6d8b48a11d9e8245e7c4c","drop":["DROP FUNCTION IF EXISTS \"public\".\"my_model_leaderboard\"(integer)"],"key":"function public.my_model_leaderboard(integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."my_model_leaderboard"("p_limit" integer)
     RETURNS TABLE (rank bigint, model_id text, response_count bigint, total_brains bigint, dismissal_count bigint)
     LANGUAGE plpgsql
@@ -186,12 +206,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."my_model_leaderboard"(integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:47db56b7c29fe1c7136f487cde4281da708369349a54d550136166ca06669196","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"dismiss_model\"(uuid, text, text)"],"key":"function invariants_private.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:1dfc8e84792870dcec16efb4d1c8e72d050e521f212bf14a01713fa5e1f6c486","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"dismiss_model\"(uuid, text, text)"],"key":"function invariants_private.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants_private"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
     RETURNS TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)
     LANGUAGE plpgsql
@@ -227,9 +248,10 @@ BEGIN
     IF (v_config -> 'selectedModels') ? p_model_id THEN
         UPDATE public.sessions AS s SET
             session_config = pg_catalog.jsonb_build_object(
-                'selectedModels', (SELECT COALESCE(pg_catalog.jsonb_agg(e.value ORDER BY e.ordinality), '[]'::jsonb)
-                                   FROM pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels') WITH ORDINALITY AS e
-                                   WHERE e.value <> p_model_id),
+                'selectedModels', (
+                    SELECT COALESCE(pg_catalog.jsonb_agg(e.value ORDER BY e.ordinality), '[]'::jsonb)
+                    FROM pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels') WITH ORDINALITY AS e
+                    WHERE e.value <> p_model_id),
                 'perModelSettings', (v_config -> 'perModelSettings') - p_model_id),
             config_version = s.config_version + 1
         WHERE s.id = p_session_id
@@ -238,7 +260,8 @@ BEGIN
         IF v_rows <> 1 THEN
             RAISE EXCEPTION 'dismiss_model: % session rows updated, expected 1', v_rows;
         END IF;
-        INSERT INTO public.model_statistics AS t (user_id, model_id, session_id, dismissal_count, last_dismissal_note, last_dismissed_at)
+        INSERT INTO public.model_statistics AS t
+            (user_id, model_id, session_id, dismissal_count, last_dismissal_note, last_dismissed_at)
         VALUES (v_user, p_model_id, p_session_id, 1, p_note, pg_catalog.now())
         ON CONFLICT (user_id, model_id, session_id) DO UPDATE SET
             dismissal_count = t.dismissal_count + 1,
@@ -263,12 +286,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."dismiss_model"(uuid, text, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."dismiss_model"(uuid, text, text)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."dismiss_model"(uuid, text, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:3e938f91ad3aa7c167c0b7b1ede6cceab7189f4e223eef9c9921219747190621","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:ab008655b218fa585004dbf16a13ea5103bf4db80cb934374dbabc1fb7f934c6","drop":["DROP FUNCTION IF EXISTS \"public\".\"dismiss_model\"(uuid, text, text)"],"key":"function public.dismiss_model(uuid, text, text)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."dismiss_model"("p_session_id" uuid, "p_model_id" text, "p_note" text)
     RETURNS TABLE (dismissed boolean, config_version bigint, selected_models text[], dismissal_count bigint)
     LANGUAGE plpgsql
@@ -280,13 +304,18 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."dismiss_model"(uuid, text, text) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:695cc07dffc7bd2457c5790a0ecf5a7d1b2632d48d5b7777132edccf997dbe99","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function invariants_private.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "invariants_private"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
+-- invariants:object {"checksum":"sha256:70a01500b50378341eaf5ac07c7e5a22958966e4a02bb3b94317225f28aa8884","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function invariants_private.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."set_session_models"(
+    "p_session_id" uuid,
+    "p_models" text[],
+    "p_expected_version" bigint
+)
     RETURNS TABLE (config_version bigint, selected_models text[])
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -305,10 +334,12 @@ BEGIN
     IF p_models IS NULL OR pg_catalog.array_ndims(p_models) > 1 OR pg_catalog.cardinality(p_models) > 64 THEN
         RAISE EXCEPTION 'models must be a list of at most 64 model ids' USING ERRCODE = 'IV422', COLUMN = 'models';
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_catalog.unnest(p_models) AS m WHERE m IS NULL OR pg_catalog.char_length(m) NOT BETWEEN 1 AND 200) THEN
+    IF EXISTS (SELECT 1 FROM pg_catalog.unnest(p_models) AS m
+               WHERE m IS NULL OR pg_catalog.char_length(m) NOT BETWEEN 1 AND 200) THEN
         RAISE EXCEPTION 'every model id must be 1 to 200 characters' USING ERRCODE = 'IV422', COLUMN = 'models';
     END IF;
-    IF (SELECT pg_catalog.count(DISTINCT m) FROM pg_catalog.unnest(p_models) AS m) <> pg_catalog.cardinality(p_models) THEN
+    IF (SELECT pg_catalog.count(DISTINCT m) FROM pg_catalog.unnest(p_models) AS m)
+       <> pg_catalog.cardinality(p_models) THEN
         RAISE EXCEPTION 'models lists a model twice' USING ERRCODE = 'IV422', COLUMN = 'models';
     END IF;
     IF p_expected_version IS NULL THEN
@@ -321,7 +352,8 @@ BEGIN
         RAISE EXCEPTION 'session % not found', p_session_id USING ERRCODE = 'IV404', COLUMN = 'session_id';
     END IF;
     IF v_version <> p_expected_version THEN
-        RAISE EXCEPTION 'the panel of session % changed: version % is stale, current is %', p_session_id, p_expected_version, v_version
+        RAISE EXCEPTION 'the panel of session % changed: version % is stale, current is %',
+                p_session_id, p_expected_version, v_version
             USING ERRCODE = 'IV409', COLUMN = 'expected_version',
                   DETAIL = pg_catalog.format('current version %s', v_version);
     END IF;
@@ -340,35 +372,50 @@ BEGIN
             RAISE EXCEPTION 'set_session_models: % session rows updated, expected 1', v_rows;
         END IF;
     END IF;
-    RETURN QUERY SELECT v_version, ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels'));
+    RETURN QUERY
+    SELECT v_version, ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v_config -> 'selectedModels'));
 END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."set_session_models"(uuid, text[], bigint) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."set_session_models"(uuid, text[], bigint)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."set_session_models"(uuid, text[], bigint) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:2a4da023343aa1a3d62bedcc5b8b20848b503992d47094d2e0bd5d4fe91d7048","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "public"."set_session_models"("p_session_id" uuid, "p_models" text[], "p_expected_version" bigint)
+-- invariants:object {"checksum":"sha256:7b9f45c08a36d7ba96a19eccb6030eb7eab7662d36219bf1310ccb3bed31fd26","drop":["DROP FUNCTION IF EXISTS \"public\".\"set_session_models\"(uuid, text[], bigint)"],"key":"function public.set_session_models(uuid, text[], bigint)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "public"."set_session_models"(
+    "p_session_id" uuid,
+    "p_models" text[],
+    "p_expected_version" bigint
+)
     RETURNS TABLE (config_version bigint, selected_models text[])
     LANGUAGE plpgsql
     SET search_path = ''
 AS $fn$
 BEGIN
-    RETURN QUERY SELECT * FROM "invariants_private"."set_session_models"("p_session_id", "p_models", "p_expected_version");
+    RETURN QUERY SELECT * FROM "invariants_private"."set_session_models"(
+        "p_session_id",
+        "p_models",
+        "p_expected_version"
+    );
 END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."set_session_models"(uuid, text[], bigint) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:d6d9d43cdd8f3b2267b7eae76d7a86eaf7df932119181656887fc5ffe2e15d2b","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"add_brains\"(uuid, text, integer)"],"key":"function invariants_private.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
-CREATE OR REPLACE FUNCTION "invariants_private"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
+-- invariants:object {"checksum":"sha256:e43779c3b4a11b508180999f6b32077dc7b6bb8be6a9b654d3ecf0c4adfbb801","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"add_brains\"(uuid, text, integer)"],"key":"function invariants_private.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+CREATE OR REPLACE FUNCTION "invariants_private"."add_brains"(
+    "p_session_id" uuid,
+    "p_model_id" text,
+    "p_brains" integer
+)
     RETURNS TABLE (total_brains bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -415,12 +462,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."add_brains"(uuid, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."add_brains"(uuid, text, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."add_brains"(uuid, text, integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:8cec957bbd90130422ef0a1a59a7c2fc4ee6003a55514e1dd00b4863bdfc9f0f","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:2fddce515f892de1dea9496174aa4efd6f0ad3fefa03ea61185a8892d5a8a456","drop":["DROP FUNCTION IF EXISTS \"public\".\"add_brains\"(uuid, text, integer)"],"key":"function public.add_brains(uuid, text, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."add_brains"("p_session_id" uuid, "p_model_id" text, "p_brains" integer)
     RETURNS TABLE (total_brains bigint)
     LANGUAGE plpgsql
@@ -432,14 +480,22 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."add_brains"(uuid, text, integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:ebbb40de9aec9b0c0cb597f7356262ab2361df4426aa61d3b277a473277d4a0b","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"global_model_leaderboard\"(integer, integer)"],"key":"function invariants_private.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:62bda874123c3fb75eea61bbd1fca64c44266650939be69dd89d2927a03817cb","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"global_model_leaderboard\"(integer, integer)"],"key":"function invariants_private.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants_private"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
-    RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
+    RETURNS TABLE (
+        rank bigint,
+        model_id text,
+        user_count bigint,
+        response_count bigint,
+        total_brains bigint,
+        dismissal_count bigint
+    )
     LANGUAGE plpgsql
     STABLE
     SECURITY DEFINER
@@ -473,14 +529,22 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."global_model_leaderboard"(integer, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."global_model_leaderboard"(integer, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."global_model_leaderboard"(integer, integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:4f190a373fda045b078c688ecb04726fcc44d781f0a80226606125f6556d3f6d","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:d7ce2b21016b4e0ecf458fd9c6abbabb797814769eb2389d40a10c8ca0fa0a8b","drop":["DROP FUNCTION IF EXISTS \"public\".\"global_model_leaderboard\"(integer, integer)"],"key":"function public.global_model_leaderboard(integer, integer)","kind":"function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "public"."global_model_leaderboard"("p_min_users" integer, "p_limit" integer)
-    RETURNS TABLE (rank bigint, model_id text, user_count bigint, response_count bigint, total_brains bigint, dismissal_count bigint)
+    RETURNS TABLE (
+        rank bigint,
+        model_id text,
+        user_count bigint,
+        response_count bigint,
+        total_brains bigint,
+        dismissal_count bigint
+    )
     LANGUAGE plpgsql
     STABLE
     SET search_path = ''
@@ -491,12 +555,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."global_model_leaderboard"(integer, integer) TO "authenticated";
 
--- invariants:object {"checksum":"sha256:affdb1c871cb9514d54f47c3aa8228195068256e61a7e7913b3d0bc46aec6d19","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"validate_session_config\"()"],"key":"function invariants.validate_session_config()","kind":"trigger function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:5e61c962066f73348cbbde8090e45357d8e8554b4ea1889d75e5b5ed43bee866","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"validate_session_config\"()"],"key":"function invariants.validate_session_config()","kind":"trigger function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants"."validate_session_config"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -515,9 +580,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."validate_session_config"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."validate_session_config"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:9fcedde72f1ce1f40b2036263ae08f38b8c468e4b4672aa1b035661d699db3c2","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"fold_session_model_statistics\"()"],"key":"function invariants.fold_session_model_statistics()","kind":"trigger function","source":"ModelWorkRecord.ModelWorkRecordModule"}
+-- invariants:object {"checksum":"sha256:f6ad85b24345304a404b84eebfee5ff855aec2328e452e5eda5531c4530cf81c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"fold_session_model_statistics\"()"],"key":"function invariants.fold_session_model_statistics()","kind":"trigger function","source":"ModelWorkRecord.ModelWorkRecordModule"}
 CREATE OR REPLACE FUNCTION "invariants"."fold_session_model_statistics"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -575,5 +641,6 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."fold_session_model_statistics"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."fold_session_model_statistics"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 

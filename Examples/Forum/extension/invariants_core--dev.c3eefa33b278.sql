@@ -1,11 +1,11 @@
--- Extension invariants_core, version dev.5fbb7b283f8a: the stored functions (and their EXECUTE
+-- Extension invariants_core, version dev.c3eefa33b278: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_core VERSION 'dev.5fbb7b283f8a';
+--   CREATE EXTENSION invariants_core VERSION 'dev.c3eefa33b278';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_core" to load this file. \quit
 DO $guard$
@@ -41,8 +41,13 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
-CREATE OR REPLACE FUNCTION "invariants"."call_as"("p_role" text, "p_claims" text, "p_statement" text, "p_arguments" text[])
+-- invariants:object {"checksum":"sha256:5e1aa1d613878ec30fc53f7c9dc631230c64bf0a4f42ad8d454aa8e1de42b182","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
+CREATE OR REPLACE FUNCTION "invariants"."call_as"(
+    "p_role" text,
+    "p_claims" text,
+    "p_statement" text,
+    "p_arguments" text[]
+)
     RETURNS SETOF record
     LANGUAGE plpgsql
     SET search_path = ''
@@ -88,7 +93,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[]) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[])
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:658f9c7f9ec9b36e31709ed2f744a2c518902c7de814ec509b4296d83fb85462","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"touch_updated_at\"()"],"key":"function invariants.touch_updated_at()","kind":"trigger function","source":"UpdatedAt(column: updated_at)"}
 CREATE OR REPLACE FUNCTION "invariants"."touch_updated_at"()

@@ -1,12 +1,9 @@
--- Extension invariants_chat_logs, version dev.194888d9fae7: the stored functions (and their EXECUTE
--- grants) of the declared invariants. Tables, triggers, policies and views come
--- from the migrations and the repeatable set, never from the extension.
---
--- Generated from the Swift declarations; do not edit by hand. A released version's
--- script is frozen (never rendered again), like a released migration.
--- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_chat_logs VERSION 'dev.194888d9fae7';
--- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
+-- Extension invariants_chat_logs upgrade 0.3 → dev.e0c1a1e7cc17: 0 function(s) dropped,
+-- 3 created or replaced, 2 unchanged.
+-- Generated from the Swift declarations; do not edit by hand.
+-- Apply: ALTER EXTENSION invariants_chat_logs UPDATE TO 'dev.e0c1a1e7cc17';
+-- (`invariants migrate --stored-logic extension` first drops the triggers and other
+-- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_chat_logs" to load this file. \quit
 DO $guard$
 BEGIN
@@ -17,73 +14,17 @@ BEGIN
 END
 $guard$;
 
-DO $adopt$
-DECLARE
-    sig text;
-    f pg_catalog.regprocedure;
-    holder name;
-BEGIN
-    FOREACH sig IN ARRAY ARRAY[
-        '"invariants"."chat_logs_validate"()',
-        '"public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)',
-        '"invariants"."saved_chats_copy"()',
-        '"public"."save_chat"(bigint, text)',
-        '"invariants"."chat_logs_usage"()'
-    ]::text[] LOOP
-        f := pg_catalog.to_regprocedure(sig);
-        CONTINUE WHEN f IS NULL;
-        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
-          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
-        IF holder IS NOT NULL THEN
-            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_chat_logs', f, holder
-                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
-        END IF;
-        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_chat_logs', f);
-    END LOOP;
-END
-$adopt$;
-
--- invariants:object {"checksum":"sha256:fea7431ac9b01c74757e3cc2327ee4e641274db6458bde3864a87a50cc37d8a4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_logs_validate\"()"],"key":"function invariants.chat_logs_validate()","kind":"function","source":"ChatLogs.ChatLogsLogging"}
-CREATE OR REPLACE FUNCTION "invariants"."chat_logs_validate"()
-    RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = ''
-AS $fn$
-BEGIN
-    -- Runs before the CHECK backstops so that the client gets IV422 with the field name.
-    IF pg_catalog.jsonb_typeof(NEW.tools_used) IS DISTINCT FROM 'array' THEN
-        RAISE EXCEPTION 'tools_used must be a JSON array of objects with a "name", got %',
-            COALESCE(pg_catalog.jsonb_typeof(NEW.tools_used), 'null')
-            USING ERRCODE = 'IV422', COLUMN = 'tools_used';
-    END IF;
-    -- strict: a nested array is not unwrapped into objects; lax: a missing "name" is no error.
-    IF pg_catalog.jsonb_path_exists(NEW.tools_used, 'strict $[*] ? (@.type() != "object")')
-       OR pg_catalog.jsonb_path_exists(NEW.tools_used, 'lax $[*] ? (!(@.name.type() == "string" && @.name != ""))') THEN
-        RAISE EXCEPTION 'tools_used must be a JSON array of objects, each with a non-empty string "name"'
-            USING ERRCODE = 'IV422', COLUMN = 'tools_used';
-    END IF;
-    IF NEW.input_tokens < 0 THEN
-        RAISE EXCEPTION 'input_tokens must not be negative, got %', NEW.input_tokens
-            USING ERRCODE = 'IV422', COLUMN = 'input_tokens';
-    END IF;
-    IF NEW.output_tokens < 0 THEN
-        RAISE EXCEPTION 'output_tokens must not be negative, got %', NEW.output_tokens
-            USING ERRCODE = 'IV422', COLUMN = 'output_tokens';
-    END IF;
-    IF NEW.cost < 0 THEN
-        RAISE EXCEPTION 'cost must not be negative, got %', NEW.cost
-            USING ERRCODE = 'IV422', COLUMN = 'cost';
-    END IF;
-    RETURN NEW;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."chat_logs_validate"() FROM PUBLIC, "anon", "authenticated", "service_role";
-
--- invariants:object {"checksum":"sha256:abec4f992804bb647eca0e8c262e7ddf7728bdadf41864528a756fd6c505869a","drop":["DROP FUNCTION IF EXISTS \"public\".\"log_chat\"(uuid, text, text, jsonb, integer, integer, numeric, text)"],"key":"function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)","kind":"function","source":"ChatLogs.ChatLogsLogging"}
-CREATE OR REPLACE FUNCTION "public"."log_chat"("p_user_id" uuid, "p_question" text, "p_response" text, "p_tools_used" jsonb, "p_input_tokens" integer, "p_output_tokens" integer, "p_cost" numeric, "p_model" text)
+-- invariants:object {"checksum":"sha256:40577a9a6609024fd2a1f1b9790d664b80e047983d18010b3d5b3dcdcb87e3bd","drop":["DROP FUNCTION IF EXISTS \"public\".\"log_chat\"(uuid, text, text, jsonb, integer, integer, numeric, text)"],"key":"function public.log_chat(uuid, text, text, jsonb, integer, integer, numeric, text)","kind":"function","source":"ChatLogs.ChatLogsLogging"}
+CREATE OR REPLACE FUNCTION "public"."log_chat"(
+    "p_user_id" uuid,
+    "p_question" text,
+    "p_response" text,
+    "p_tools_used" jsonb,
+    "p_input_tokens" integer,
+    "p_output_tokens" integer,
+    "p_cost" numeric,
+    "p_model" text
+)
     RETURNS bigint
     LANGUAGE plpgsql
     SET search_path = ''
@@ -106,42 +47,12 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text) TO "service_role";
-
--- invariants:object {"checksum":"sha256:2960a5a22c0e4ce9396dcecac755295d6fbe3f02f424e731af2085278d6e9199","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"saved_chats_copy\"()"],"key":"function invariants.saved_chats_copy()","kind":"function","source":"ChatLogs.ChatLogsSaving"}
-CREATE OR REPLACE FUNCTION "invariants"."saved_chats_copy"()
-    RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = ''
-AS $fn$
-DECLARE
-    log record;
-BEGIN
-    -- A standalone save (no log) keeps the text the client sent.
-    IF NEW.chat_log_id IS NULL THEN
-        RETURN NEW;
-    END IF;
-    -- Ownership is checked here, not only by RLS: service_role bypasses RLS.
-    SELECT l.question, l.response INTO log
-      FROM public.chat_logs AS l
-     WHERE l.id = NEW.chat_log_id AND l.user_id = NEW.user_id;
-    IF NOT FOUND THEN
-        -- Same answer for another user's log and a missing one.
-        RAISE EXCEPTION 'chat log % not found', NEW.chat_log_id
-            USING ERRCODE = 'IV404', COLUMN = 'chat_log_id';
-    END IF;
-    -- Whatever the client sent, the favorite is a copy of the log.
-    NEW.question := log.question;
-    NEW.response := log.response;
-    RETURN NEW;
-END
-$fn$;
-
--- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."saved_chats_copy"() FROM PUBLIC, "anon", "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "public"."log_chat"(uuid, text, text, jsonb, integer, integer, numeric, text)
+    TO "service_role";
 
 -- invariants:object {"checksum":"sha256:dc99861a5111d0e716353f98c4c7da627d723bd5762efcfd6ec3f84c92d143fd","drop":["DROP FUNCTION IF EXISTS \"public\".\"save_chat\"(bigint, text)"],"key":"function public.save_chat(bigint, text)","kind":"function","source":"ChatLogs.ChatLogsSaving"}
 CREATE OR REPLACE FUNCTION "public"."save_chat"("p_chat_log_id" bigint, "p_note" text)

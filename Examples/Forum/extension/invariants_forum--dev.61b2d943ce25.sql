@@ -1,11 +1,11 @@
--- Extension invariants_forum, version dev.4aa03e174daa: the stored functions (and their EXECUTE
+-- Extension invariants_forum, version dev.61b2d943ce25: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_forum VERSION 'dev.4aa03e174daa';
+--   CREATE EXTENSION invariants_forum VERSION 'dev.61b2d943ce25';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_forum" to load this file. \quit
 DO $guard$
@@ -49,8 +49,14 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:8baa7c10cfc63ea5c9b0f08ddfde1131cd2a2ff0d969c0d63d51f5e395b0ea80","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
-CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+-- invariants:object {"checksum":"sha256:b7e46f5e0dd7a96deac2158296f1ff9b31e1f01b41c4e9816393682ee62992dd","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_comments\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_comments(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_comments)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_post_comments"(
+    "p_parent" uuid,
+    "p_scope" text,
+    "p_force" boolean,
+    "p_after" uuid,
+    "p_batch" integer
+)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -135,13 +141,20 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_comments"(uuid, text, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:cec92e9946fd90ec93265b88ae3f1820e006f46a7c09abee497925d9548a904c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
-CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"("p_parent" uuid, "p_scope" text, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+-- invariants:object {"checksum":"sha256:d03a402a07a48ebe183e4934ecb2169220adaf4ac2e957ddb5de5ab739ff6540","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_post_votes\"(uuid, text, boolean, uuid, integer)"],"key":"function invariants.repair_post_votes(uuid, text, boolean, uuid, integer)","kind":"function","source":"CounterCache(post_votes)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_post_votes"(
+    "p_parent" uuid,
+    "p_scope" text,
+    "p_force" boolean,
+    "p_after" uuid,
+    "p_batch" integer
+)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -226,12 +239,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_post_votes"(uuid, text, boolean, uuid, integer) TO "service_role";
 
--- invariants:object {"checksum":"sha256:163ab53a3c7eaeac0647d80039f16c82a9724bcaaa3599a8e49ddc77f03bce3b","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_posts_status\"()"],"key":"function invariants.state_public_posts_status()","kind":"trigger function","source":"StateMachine(table: public.posts, column: status)"}
+-- invariants:object {"checksum":"sha256:d2d16f555856cb97d71f955b53a7171b24e266ed2a6a59fc5d9b57afd2048004","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_posts_status\"()"],"key":"function invariants.state_public_posts_status()","kind":"trigger function","source":"StateMachine(table: public.posts, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_posts_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -250,24 +264,33 @@ BEGIN
             NULL;
         ELSIF OLD."status"::text IN ('published') AND NEW."status"::text = 'hidden' THEN
             IF ("auth"."role"() IS DISTINCT FROM 'authenticated') IS NOT TRUE THEN
-                RAISE EXCEPTION 'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post', OLD."status", NEW."status"
+                RAISE EXCEPTION
+                        'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post',
+                        OLD."status", NEW."status"
                     USING ERRCODE = 'IV001', COLUMN = 'status';
             END IF;
         ELSIF OLD."status"::text IN ('published') AND NEW."status"::text = 'locked' THEN
             IF ("auth"."role"() IS DISTINCT FROM 'authenticated') IS NOT TRUE THEN
-                RAISE EXCEPTION 'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post', OLD."status", NEW."status"
+                RAISE EXCEPTION
+                        'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post',
+                        OLD."status", NEW."status"
                     USING ERRCODE = 'IV001', COLUMN = 'status';
             END IF;
         ELSIF OLD."status"::text IN ('hidden', 'locked') AND NEW."status"::text = 'published' THEN
             IF ("auth"."role"() IS DISTINCT FROM 'authenticated') IS NOT TRUE THEN
-                RAISE EXCEPTION 'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post', OLD."status", NEW."status"
+                RAISE EXCEPTION
+                        'illegal transition of posts.status: % -> %: only a moderator may hide, lock or restore a post',
+                        OLD."status", NEW."status"
                     USING ERRCODE = 'IV001', COLUMN = 'status';
             END IF;
         ELSIF OLD."status"::text IN ('draft', 'published', 'hidden', 'locked') AND NEW."status"::text = 'removed' THEN
             NULL;
         ELSE
-            RAISE EXCEPTION 'illegal transition of posts.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('removed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of posts.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('removed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSE
         -- Same state: not a transition.
@@ -281,9 +304,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_posts_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_posts_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:f43e38abe361a954bc9a6c7e31848d936f3c5b338067b2f320e9060c20746fbe","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_summary_jobs_status\"()"],"key":"function invariants.state_public_summary_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.summary_jobs, column: status)"}
+-- invariants:object {"checksum":"sha256:a5f53580686b22ac188e00e68623f28eb5619fd6332ab3b7d976460028844536","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_summary_jobs_status\"()"],"key":"function invariants.state_public_summary_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.summary_jobs, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_summary_jobs_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -303,8 +327,11 @@ BEGIN
         ELSIF OLD."status"::text IN ('pending') AND NEW."status"::text = 'failed' THEN
             NULL;
         ELSE
-            RAISE EXCEPTION 'illegal transition of summary_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of summary_jobs.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('completed', 'failed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSE
         -- Same state: not a transition.
@@ -325,9 +352,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_summary_jobs_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_summary_jobs_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:b8b4df75f75283a95684450115485d64825160f5e3986559c4bc14c7e783669f","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_summary_to_post\"()"],"key":"function invariants.save_summary_to_post()","kind":"trigger function","source":"AppendToSource(child: public.summary_jobs, parent: public.posts)"}
+-- invariants:object {"checksum":"sha256:d4563df3c08f32f882a8bfe25bca60aff7588ef0ce506963877b7124e75c4198","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_summary_to_post\"()"],"key":"function invariants.save_summary_to_post()","kind":"trigger function","source":"AppendToSource(child: public.summary_jobs, parent: public.posts)"}
 CREATE OR REPLACE FUNCTION "invariants"."save_summary_to_post"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -348,7 +376,9 @@ BEGIN
             RETURN NEW;
         END IF;
     END IF;
-    item := pg_catalog.jsonb_build_object('job_id', NEW."id", 'text', NEW."result", 'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+    item := pg_catalog.jsonb_build_object(
+        'job_id', NEW."id", 'text', NEW."result",
+        'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
     IF true THEN
         source_id := NEW."post_id";
         IF source_id IS NOT NULL THEN
@@ -366,7 +396,11 @@ BEGIN
     IF target IS NULL THEN
         -- No valid source (none, missing, deleted, another owner's): a new parent for the child's owner.
         INSERT INTO "public"."posts" ("user_id", "summaries", "summary_tokens")
-        VALUES (NEW."user_id", pg_catalog.jsonb_build_object('items', pg_catalog.jsonb_build_array(item)), COALESCE(NEW."tokens", 0))
+        VALUES (
+            NEW."user_id",
+            pg_catalog.jsonb_build_object('items', pg_catalog.jsonb_build_array(item)),
+            COALESCE(NEW."tokens", 0)
+        )
         RETURNING "id" INTO target;
     END IF;
     NEW."applied_to" := target;

@@ -1,7 +1,7 @@
--- Extension invariants_core upgrade 0.3 → dev.5fbb7b283f8a: 0 function(s) dropped,
+-- Extension invariants_core upgrade 0.3 → dev.c3eefa33b278: 0 function(s) dropped,
 -- 1 created or replaced, 1 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_core UPDATE TO 'dev.5fbb7b283f8a';
+-- Apply: ALTER EXTENSION invariants_core UPDATE TO 'dev.c3eefa33b278';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_core" to load this file. \quit
@@ -14,8 +14,13 @@ BEGIN
 END
 $guard$;
 
--- invariants:object {"checksum":"sha256:70cf491e67c930715cc2801bf286a34ca607df26ebae296576f7b162cf117bf4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
-CREATE OR REPLACE FUNCTION "invariants"."call_as"("p_role" text, "p_claims" text, "p_statement" text, "p_arguments" text[])
+-- invariants:object {"checksum":"sha256:5e1aa1d613878ec30fc53f7c9dc631230c64bf0a4f42ad8d454aa8e1de42b182","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"call_as\"(text, text, text, text[])"],"key":"function invariants.call_as(text, text, text, text[])","kind":"function","source":"InvariantsSchema.CoreCallAs"}
+CREATE OR REPLACE FUNCTION "invariants"."call_as"(
+    "p_role" text,
+    "p_claims" text,
+    "p_statement" text,
+    "p_arguments" text[]
+)
     RETURNS SETOF record
     LANGUAGE plpgsql
     SET search_path = ''
@@ -61,5 +66,6 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[]) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."call_as"(text, text, text, text[])
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 

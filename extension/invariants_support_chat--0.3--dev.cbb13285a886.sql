@@ -1,12 +1,9 @@
--- Extension invariants_support_chat, version dev.babe8dde9813: the stored functions (and their EXECUTE
--- grants) of the declared invariants. Tables, triggers, policies and views come
--- from the migrations and the repeatable set, never from the extension.
---
--- Generated from the Swift declarations; do not edit by hand. A released version's
--- script is frozen (never rendered again), like a released migration.
--- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_support_chat VERSION 'dev.babe8dde9813';
--- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
+-- Extension invariants_support_chat upgrade 0.3 → dev.cbb13285a886: 1 function(s) dropped,
+-- 8 created or replaced, 0 unchanged.
+-- Generated from the Swift declarations; do not edit by hand.
+-- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.cbb13285a886';
+-- (`invariants migrate --stored-logic extension` first drops the triggers and other
+-- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
 DO $guard$
 BEGIN
@@ -17,38 +14,17 @@ BEGIN
 END
 $guard$;
 
-DO $adopt$
-DECLARE
-    sig text;
-    f pg_catalog.regprocedure;
-    holder name;
-BEGIN
-    FOREACH sig IN ARRAY ARRAY[
-        '"invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)',
-        '"public"."apply_learning_record"(uuid, boolean)',
-        '"invariants"."state_public_chat_sessions_status"()',
-        '"invariants"."state_public_tool_executions_status"()',
-        '"invariants"."count_chat_session_messages"()',
-        '"invariants"."count_chat_session_messages_truncate"()',
-        '"invariants"."chat_first_response_once"()',
-        '"invariants"."state_public_tool_executions_approval_status"()'
-    ]::text[] LOOP
-        f := pg_catalog.to_regprocedure(sig);
-        CONTINUE WHEN f IS NULL;
-        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
-          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
-        IF holder IS NOT NULL THEN
-            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_support_chat', f, holder
-                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
-        END IF;
-        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_support_chat', f);
-    END LOOP;
-END
-$adopt$;
+-- removed: function invariants.chat_first_response()
+DROP FUNCTION IF EXISTS "invariants"."chat_first_response"();
 
--- invariants:object {"checksum":"sha256:8ca96503485332d733870a5ed26b6a20f3db6eec7eb37a246643b26e44323c51","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
-CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
+-- invariants:object {"checksum":"sha256:f0f188a692d55a57a60f23d2a0919a9d1682b2e9c741d2a88b491ca88ee2a916","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"(
+    "p_parent" text,
+    "p_scope" text,
+    "p_force" boolean,
+    "p_after" text,
+    "p_batch" integer
+)
     RETURNS TABLE (checked bigint, fixed bigint, last_key text)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -147,12 +123,14 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) TO "service_role";
+GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)
+    TO "service_role";
 
--- invariants:object {"checksum":"sha256:6a4db0b29840deb9eaafcdbb2ff0d3b20949ffb21c9bceae2290b8b26c76c028","drop":["DROP FUNCTION IF EXISTS \"public\".\"apply_learning_record\"(uuid, boolean)"],"key":"function public.apply_learning_record(uuid, boolean)","kind":"function","source":"SupportChat.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:cf6b0dd7e89569c0aa8101f7471aa012a5d2553afc389be1fcd8c769d40bd257","drop":["DROP FUNCTION IF EXISTS \"public\".\"apply_learning_record\"(uuid, boolean)"],"key":"function public.apply_learning_record(uuid, boolean)","kind":"function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "public"."apply_learning_record"("p_id" uuid, "p_success" boolean)
     RETURNS TABLE (times_applied integer, times_succeeded integer, success_rate numeric, last_applied_at timestamptz)
     LANGUAGE plpgsql
@@ -190,12 +168,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean) TO "service_role";
 
--- invariants:object {"checksum":"sha256:5a2f10720423a7d413b1f2f5dad35541b7993450037772f5f74c8fe5a238432e","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_chat_sessions_status\"()"],"key":"function invariants.state_public_chat_sessions_status()","kind":"trigger function","source":"StateMachine(table: public.chat_sessions, column: status)"}
+-- invariants:object {"checksum":"sha256:1572dd57ed172219c3ce85d2c6a17f16d926a848848ef6aa3a48bc45771c78bb","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_chat_sessions_status\"()"],"key":"function invariants.state_public_chat_sessions_status()","kind":"trigger function","source":"StateMachine(table: public.chat_sessions, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_chat_sessions_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -222,8 +201,11 @@ BEGIN
         ELSIF OLD."status"::text IN ('active', 'escalated', 'resolved') AND NEW."status"::text = 'closed' THEN
             NULL;
         ELSE
-            RAISE EXCEPTION 'illegal transition of chat_sessions.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('closed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of chat_sessions.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('closed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSE
         -- Same state: not a transition.
@@ -231,16 +213,18 @@ BEGIN
     END IF;
     IF NEW."status"::text = 'resolved' THEN
         NEW."resolved_at" := pg_catalog.now();
-        NEW."resolution_time_seconds" := GREATEST(0, pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - NEW."created_at")))::integer;
+        NEW."resolution_time_seconds" := GREATEST(0, pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() -
+            NEW."created_at")))::integer;
     END IF;
     RETURN NEW;
 END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_chat_sessions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_chat_sessions_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:5d8fd4b662d3c8db2d45b43061555454a92443770b377c5139ce9fae38ab5855","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_status\"()"],"key":"function invariants.state_public_tool_executions_status()","kind":"trigger function","source":"StateMachine(table: public.tool_executions, column: status)"}
+-- invariants:object {"checksum":"sha256:6a6b35d423b48c8c268570233c7d7d3464342936dcfc044510a3e6f27350bb76","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_status\"()"],"key":"function invariants.state_public_tool_executions_status()","kind":"trigger function","source":"StateMachine(table: public.tool_executions, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -257,7 +241,9 @@ BEGIN
     ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
         IF OLD."status"::text IN ('pending') AND NEW."status"::text = 'executing' THEN
             IF (NOT NEW."requires_approval" OR NEW."approval_status" = 'approved') IS NOT TRUE THEN
-                RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %: it requires approval and approval_status is not approved', OLD."status", NEW."status"
+                RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %: it requires approval and'
+                        ' approval_status is not approved',
+                        OLD."status", NEW."status"
                     USING ERRCODE = 'IV001', COLUMN = 'status';
             END IF;
         ELSIF OLD."status"::text IN ('executing') AND NEW."status"::text = 'completed' THEN
@@ -265,8 +251,11 @@ BEGIN
         ELSIF OLD."status"::text IN ('pending', 'executing') AND NEW."status"::text = 'failed' THEN
             NULL;
         ELSE
-            RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('completed', 'failed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSE
         -- Same state: not a transition.
@@ -277,7 +266,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:a4e0830e11c918b4e0d5916b6930058e5f0ccae11bf9fd7b229bcc2975340559","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
@@ -594,7 +584,7 @@ $fn$;
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages_truncate"() FROM PUBLIC;
 
--- invariants:object {"checksum":"sha256:1dc2e06833930a61eb14b8fa0916747599de9161acb09ca3ed7bef361d47359c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:4fbe653d73207ad7b749d12338dad6476954d32c2695095e01accf56c9c870e4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."chat_first_response_once"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -613,9 +603,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response_once"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response_once"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:37bbbfdcecfe10c358d3d30f0d837ec1700b50769eba1193438474d458d7e136","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_approval_status\"()"],"key":"function invariants.state_public_tool_executions_approval_status()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
+-- invariants:object {"checksum":"sha256:c4c411b79c723f6394e079ba37b52cf5c7716a8043b23879c964225d45c9c570","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_approval_status\"()"],"key":"function invariants.state_public_tool_executions_approval_status()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_approval_status"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -626,7 +617,8 @@ BEGIN
         IF NEW.requires_approval THEN
             NEW.approval_status := COALESCE(NEW.approval_status, 'pending');
             IF NEW.approval_status <> 'pending' THEN
-                RAISE EXCEPTION 'illegal initial state of public.tool_executions.approval_status: %', NEW.approval_status
+                RAISE EXCEPTION 'illegal initial state of public.tool_executions.approval_status: %',
+                        NEW.approval_status
                     USING ERRCODE = 'IV001', COLUMN = 'approval_status', HINT = 'a row starts in pending';
             END IF;
         ELSIF NEW.approval_status IS NOT NULL THEN
@@ -647,7 +639,9 @@ BEGIN
     END IF;
     IF OLD.approval_status = 'pending' AND NEW.approval_status IN ('approved', 'rejected') THEN
         IF NEW.approved_by IS NULL OR pg_catalog.btrim(NEW.approved_by) = '' THEN
-            RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %: approved_by is required',
+            -- Adjacent literals are one: PostgreSQL joins string constants split by a line break.
+            RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %: '
+                            'approved_by is required',
                 OLD.approval_status, NEW.approval_status
                 USING ERRCODE = 'IV422', COLUMN = 'approved_by';
         END IF;
@@ -665,5 +659,6 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_approval_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_approval_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 

@@ -1,11 +1,11 @@
--- Extension invariants_generations, version dev.ee6cad308b3a: the stored functions (and their EXECUTE
+-- Extension invariants_generations, version dev.6d3bef21ef7e: the stored functions (and their EXECUTE
 -- grants) of the declared invariants. Tables, triggers, policies and views come
 -- from the migrations and the repeatable set, never from the extension.
 --
 -- Generated from the Swift declarations; do not edit by hand. A released version's
 -- script is frozen (never rendered again), like a released migration.
 -- Install: make -C extension install; then, after the migrations,
---   CREATE EXTENSION invariants_generations VERSION 'dev.ee6cad308b3a';
+--   CREATE EXTENSION invariants_generations VERSION 'dev.6d3bef21ef7e';
 -- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_generations" to load this file. \quit
 DO $guard$
@@ -45,7 +45,7 @@ BEGIN
 END
 $adopt$;
 
--- invariants:object {"checksum":"sha256:1497b23c5e8918b559dc69afc5ae8897fffaca65608b8d9f40e47caca556a054","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"legacy_source_generation_id\"(text, jsonb)"],"key":"function invariants.legacy_source_generation_id(text, jsonb)","kind":"function","source":"Generations.GenerationsHistory"}
+-- invariants:object {"checksum":"sha256:84775a8936d6adb8f58f1bf1f1510d9550daee52b6ea186fe1b78e485033f5ab","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"legacy_source_generation_id\"(text, jsonb)"],"key":"function invariants.legacy_source_generation_id(text, jsonb)","kind":"function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "invariants"."legacy_source_generation_id"("p_description" text, "p_product_images" jsonb)
     RETURNS uuid
     LANGUAGE plpgsql
@@ -57,7 +57,8 @@ DECLARE
 BEGIN
     -- 1. description: sourceGenerationId (or source_generation_id), ':' or '=', the UUID.
     found := (pg_catalog.regexp_match(p_description,
-        '(?:sourceGenerationId|source_generation_id)["'']?\s*[:=]\s*["'']?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})'))[1];
+        '(?:sourceGenerationId|source_generation_id)["'']?\s*[:=]\s*["'']?'
+        || '([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})'))[1];
     IF found IS NULL AND p_product_images IS NOT NULL THEN
         -- 2. product_images: lax mode looks into a top-level array's elements too.
         found := COALESCE(
@@ -75,7 +76,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."legacy_source_generation_id"(text, jsonb)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:9eb47df6ed8695b343b7ed63f5501e1393ec4746e04d9edccc4aa5ea38af5b24","drop":["DROP FUNCTION IF EXISTS \"public\".\"notification_queue_usage\"()"],"key":"function public.notification_queue_usage()","kind":"function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "public"."notification_queue_usage"()
@@ -92,14 +94,15 @@ REVOKE EXECUTE ON FUNCTION "public"."notification_queue_usage"() FROM PUBLIC, "a
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."notification_queue_usage"() TO "service_role";
 
--- invariants:object {"checksum":"sha256:acec664fce46f48e6a6e4353aa43e9d630027af4611bbcc2f25b28f7d07b5458","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status\"()"],"key":"function invariants.state_public_generation_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
+-- invariants:object {"checksum":"sha256:97649d640360b7e1c039174d7ff21547b941471c120e15fa76420589bf279748","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status\"()"],"key":"function invariants.state_public_generation_jobs_status()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_generation_jobs_status"()
     RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = ''
 AS $fn$
 BEGIN
-    -- Invariant state machine on generation_jobs.status: initial pending, processing, completed, failed; terminal completed, failed.
+    -- Invariant state machine on generation_jobs.status:
+    -- initial pending, processing, completed, failed; terminal completed, failed.
     IF TG_OP = 'INSERT' THEN
         IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('pending', 'processing', 'completed', 'failed') THEN
             RAISE EXCEPTION 'illegal initial state of generation_jobs.status: %', COALESCE(NEW."status"::text, 'NULL')
@@ -114,13 +117,19 @@ BEGIN
         ELSIF OLD."status"::text IN ('pending', 'processing') AND NEW."status"::text = 'failed' THEN
             NULL;
         ELSE
-            RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-                USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+            RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('completed', 'failed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
         END IF;
     ELSIF OLD."status"::text IN ('completed', 'failed') THEN
         -- A terminal row is final: naming its state again is a second completion.
-        RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %', COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
-            USING ERRCODE = 'IV001', COLUMN = 'status', DETAIL = COALESCE(CASE WHEN OLD."status"::text IN ('completed', 'failed') THEN OLD."status"::text || ' is a terminal state' END, '');
+        RAISE EXCEPTION 'illegal transition of generation_jobs.status: % -> %',
+                COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+            USING ERRCODE = 'IV001', COLUMN = 'status',
+                  DETAIL = CASE WHEN OLD."status"::text IN ('completed', 'failed')
+                                THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
     ELSE
         -- Same state: not a transition.
         RETURN NEW;
@@ -144,9 +153,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:fa7d7b242951e5988cea62e78e7bd96d929ca1dd33d36efc3f4bfcd3a5cd00f9","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status_final\"()"],"key":"function invariants.state_public_generation_jobs_status_final()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
+-- invariants:object {"checksum":"sha256:eecdce30d8a1bed097974e3a860930ab1301ce1c17130448a4646a40465e5814","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_generation_jobs_status_final\"()"],"key":"function invariants.state_public_generation_jobs_status_final()","kind":"trigger function","source":"StateMachine(table: public.generation_jobs, column: status)"}
 CREATE OR REPLACE FUNCTION "invariants"."state_public_generation_jobs_status_final"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -179,9 +189,10 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status_final"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_generation_jobs_status_final"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:8fb0aaf166731e42ed4888f45a1dfca387dd35ff934baf307ea7a1483ae67193","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_completed_generation_to_history\"()"],"key":"function invariants.save_completed_generation_to_history()","kind":"trigger function","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
+-- invariants:object {"checksum":"sha256:af656bc4e8c57d4d0f38a170a0aa26eaa9fbdb354b36f7789b982efb04c8e0a7","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"save_completed_generation_to_history\"()"],"key":"function invariants.save_completed_generation_to_history()","kind":"trigger function","source":"AppendToSource(child: public.generation_jobs, parent: public.generations)"}
 CREATE OR REPLACE FUNCTION "invariants"."save_completed_generation_to_history"()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -202,9 +213,12 @@ BEGIN
             RETURN NEW;
         END IF;
     END IF;
-    item := pg_catalog.jsonb_build_object('url', NEW."image_url", 'job_id', NEW."id", 'edited', NEW."category" = 'edit', 'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+    item := pg_catalog.jsonb_build_object(
+        'url', NEW."image_url", 'job_id', NEW."id", 'edited', NEW."category" = 'edit',
+        'at', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
     IF (NEW."category" = 'edit') IS TRUE THEN
-        source_id := COALESCE(NEW."source_generation_id", "invariants"."legacy_source_generation_id"(NEW."description", NEW."product_images"));
+        source_id := COALESCE(NEW."source_generation_id", "invariants"."legacy_source_generation_id"(NEW."description",
+            NEW."product_images"));
         IF source_id IS NOT NULL THEN
             -- One statement: the row lock serializes concurrent appends to one parent.
             -- Same owner only: the definer bypasses RLS, so the owner is checked here.
@@ -220,7 +234,13 @@ BEGIN
     IF target IS NULL THEN
         -- No valid source (none, missing, deleted, another owner's): a new parent for the child's owner.
         INSERT INTO "public"."generations" ("user_id", "output_data", "tokens_used", "category", "prompt")
-        VALUES (NEW."user_id", pg_catalog.jsonb_build_object('images', pg_catalog.jsonb_build_array(item)), COALESCE(NEW."tokens_cost", 0), NEW."category", NEW."description")
+        VALUES (
+            NEW."user_id",
+            pg_catalog.jsonb_build_object('images', pg_catalog.jsonb_build_array(item)),
+            COALESCE(NEW."tokens_cost", 0),
+            NEW."category",
+            NEW."description"
+        )
         RETURNING "id" INTO target;
     END IF;
     NEW."generation_id" := target;
@@ -229,7 +249,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."save_completed_generation_to_history"() FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."save_completed_generation_to_history"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:e34a86cfdf1c39a5f09154260d1ab24a572a5bcea9cd871f73a444731dae9402","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"generation_jobs_notify\"()"],"key":"function invariants.generation_jobs_notify()","kind":"trigger function","source":"Generations.GenerationsHistory"}
 CREATE OR REPLACE FUNCTION "invariants"."generation_jobs_notify"()

@@ -1,9 +1,12 @@
--- Extension invariants_support_chat upgrade 0.3 → dev.babe8dde9813: 1 function(s) dropped,
--- 3 created or replaced, 5 unchanged.
--- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_support_chat UPDATE TO 'dev.babe8dde9813';
--- (`invariants migrate --stored-logic extension` first drops the triggers and other
--- objects that still use a dropped function, then updates, then re-creates them.)
+-- Extension invariants_support_chat, version dev.cbb13285a886: the stored functions (and their EXECUTE
+-- grants) of the declared invariants. Tables, triggers, policies and views come
+-- from the migrations and the repeatable set, never from the extension.
+--
+-- Generated from the Swift declarations; do not edit by hand. A released version's
+-- script is frozen (never rendered again), like a released migration.
+-- Install: make -C extension install; then, after the migrations,
+--   CREATE EXTENSION invariants_support_chat VERSION 'dev.cbb13285a886';
+-- (or `invariants migrate --stored-logic extension`, which also writes the ledger).
 \echo Use "CREATE EXTENSION invariants_support_chat" to load this file. \quit
 DO $guard$
 BEGIN
@@ -14,11 +17,44 @@ BEGIN
 END
 $guard$;
 
--- removed: function invariants.chat_first_response()
-DROP FUNCTION IF EXISTS "invariants"."chat_first_response"();
+DO $adopt$
+DECLARE
+    sig text;
+    f pg_catalog.regprocedure;
+    holder name;
+BEGIN
+    FOREACH sig IN ARRAY ARRAY[
+        '"invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)',
+        '"public"."apply_learning_record"(uuid, boolean)',
+        '"invariants"."state_public_chat_sessions_status"()',
+        '"invariants"."state_public_tool_executions_status"()',
+        '"invariants"."count_chat_session_messages"()',
+        '"invariants"."count_chat_session_messages_truncate"()',
+        '"invariants"."chat_first_response_once"()',
+        '"invariants"."state_public_tool_executions_approval_status"()'
+    ]::text[] LOOP
+        f := pg_catalog.to_regprocedure(sig);
+        CONTINUE WHEN f IS NULL;
+        SELECT e.extname INTO holder FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f
+          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e';
+        IF holder IS NOT NULL THEN
+            RAISE EXCEPTION 'function % belongs to extension %, not to invariants_support_chat', f, holder
+                USING HINT = CASE WHEN holder = 'invariants' THEN 'ALTER EXTENSION invariants UPDATE TO ''modules'' first (invariants migrate --stored-logic extension does it)' ELSE 'a function belongs to one extension at a time' END;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER EXTENSION %I ADD FUNCTION %s', 'invariants_support_chat', f);
+    END LOOP;
+END
+$adopt$;
 
--- invariants:object {"checksum":"sha256:8ca96503485332d733870a5ed26b6a20f3db6eec7eb37a246643b26e44323c51","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
-CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"("p_parent" text, "p_scope" text, "p_force" boolean, "p_after" text, "p_batch" integer)
+-- invariants:object {"checksum":"sha256:f0f188a692d55a57a60f23d2a0919a9d1682b2e9c741d2a88b491ca88ee2a916","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_chat_session_messages\"(text, text, boolean, text, integer)"],"key":"function invariants.repair_chat_session_messages(text, text, boolean, text, integer)","kind":"function","source":"CounterCache(chat_session_messages)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_chat_session_messages"(
+    "p_parent" text,
+    "p_scope" text,
+    "p_force" boolean,
+    "p_after" text,
+    "p_batch" integer
+)
     RETURNS TABLE (checked bigint, fixed bigint, last_key text)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -117,10 +153,151 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer) TO "service_role";
+GRANT EXECUTE ON FUNCTION "invariants"."repair_chat_session_messages"(text, text, boolean, text, integer)
+    TO "service_role";
+
+-- invariants:object {"checksum":"sha256:cf6b0dd7e89569c0aa8101f7471aa012a5d2553afc389be1fcd8c769d40bd257","drop":["DROP FUNCTION IF EXISTS \"public\".\"apply_learning_record\"(uuid, boolean)"],"key":"function public.apply_learning_record(uuid, boolean)","kind":"function","source":"SupportChat.SupportChatFunctions"}
+CREATE OR REPLACE FUNCTION "public"."apply_learning_record"("p_id" uuid, "p_success" boolean)
+    RETURNS TABLE (times_applied integer, times_succeeded integer, success_rate numeric, last_applied_at timestamptz)
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+DECLARE
+    current_status text;
+BEGIN
+    IF p_id IS NULL THEN
+        RAISE EXCEPTION 'id is required' USING ERRCODE = 'IV422', COLUMN = 'id';
+    END IF;
+    IF p_success IS NULL THEN
+        RAISE EXCEPTION 'success is required' USING ERRCODE = 'IV422', COLUMN = 'success';
+    END IF;
+    -- One statement: the row lock serializes concurrent appliers, each adds to the latest counts.
+    RETURN QUERY
+    WITH applied AS (
+        UPDATE public.learning_records AS r
+           SET times_applied = r.times_applied + 1,
+               times_succeeded = r.times_succeeded + CASE WHEN p_success THEN 1 ELSE 0 END,
+               last_applied_at = pg_catalog.now()
+         WHERE r.id = p_id AND r.status = 'active'
+        RETURNING r.times_applied AS a, r.times_succeeded AS s, r.success_rate AS rate, r.last_applied_at AS at
+    )
+    SELECT applied.a, applied.s, applied.rate, applied.at FROM applied;
+    IF NOT FOUND THEN
+        SELECT r.status INTO current_status FROM public.learning_records AS r WHERE r.id = p_id;
+        IF current_status IS NULL THEN
+            RAISE EXCEPTION 'learning record % not found', p_id USING ERRCODE = 'IV404', COLUMN = 'id';
+        END IF;
+        RAISE EXCEPTION 'learning record % is %, only active records are applied', p_id, current_status
+            USING ERRCODE = 'IV409', COLUMN = 'status';
+    END IF;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."apply_learning_record"(uuid, boolean) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:1572dd57ed172219c3ce85d2c6a17f16d926a848848ef6aa3a48bc45771c78bb","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_chat_sessions_status\"()"],"key":"function invariants.state_public_chat_sessions_status()","kind":"trigger function","source":"StateMachine(table: public.chat_sessions, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_chat_sessions_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant state machine on chat_sessions.status: initial active; terminal closed.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('active') THEN
+            RAISE EXCEPTION 'illegal initial state of chat_sessions.status: %', COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      HINT = 'a row starts in active';
+        END IF;
+    ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
+        IF OLD."status"::text IN ('active') AND NEW."status"::text = 'escalated' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('escalated') AND NEW."status"::text = 'active' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('resolved') AND NEW."status"::text = 'active' THEN
+            NEW."resolved_at" := NULL;
+            NEW."resolution_time_seconds" := NULL;
+        ELSIF OLD."status"::text IN ('active', 'escalated') AND NEW."status"::text = 'resolved' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('active', 'escalated', 'resolved') AND NEW."status"::text = 'closed' THEN
+            NULL;
+        ELSE
+            RAISE EXCEPTION 'illegal transition of chat_sessions.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('closed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
+        END IF;
+    ELSE
+        -- Same state: not a transition.
+        RETURN NEW;
+    END IF;
+    IF NEW."status"::text = 'resolved' THEN
+        NEW."resolved_at" := pg_catalog.now();
+        NEW."resolution_time_seconds" := GREATEST(0, pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() -
+            NEW."created_at")))::integer;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_chat_sessions_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:6a6b35d423b48c8c268570233c7d7d3464342936dcfc044510a3e6f27350bb76","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_status\"()"],"key":"function invariants.state_public_tool_executions_status()","kind":"trigger function","source":"StateMachine(table: public.tool_executions, column: status)"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    -- Invariant state machine on tool_executions.status: initial pending; terminal completed, failed.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."status" IS NULL OR NEW."status"::text NOT IN ('pending') THEN
+            RAISE EXCEPTION 'illegal initial state of tool_executions.status: %', COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      HINT = 'a row starts in pending';
+        END IF;
+    ELSIF NEW."status" IS DISTINCT FROM OLD."status" THEN
+        IF OLD."status"::text IN ('pending') AND NEW."status"::text = 'executing' THEN
+            IF (NOT NEW."requires_approval" OR NEW."approval_status" = 'approved') IS NOT TRUE THEN
+                RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %: it requires approval and'
+                        ' approval_status is not approved',
+                        OLD."status", NEW."status"
+                    USING ERRCODE = 'IV001', COLUMN = 'status';
+            END IF;
+        ELSIF OLD."status"::text IN ('executing') AND NEW."status"::text = 'completed' THEN
+            NULL;
+        ELSIF OLD."status"::text IN ('pending', 'executing') AND NEW."status"::text = 'failed' THEN
+            NULL;
+        ELSE
+            RAISE EXCEPTION 'illegal transition of tool_executions.status: % -> %',
+                    COALESCE(OLD."status"::text, 'NULL'), COALESCE(NEW."status"::text, 'NULL')
+                USING ERRCODE = 'IV001', COLUMN = 'status',
+                      DETAIL = CASE WHEN OLD."status"::text IN ('completed', 'failed')
+                                    THEN OLD."status"::text || ' is a terminal state' ELSE '' END;
+        END IF;
+    ELSE
+        -- Same state: not a transition.
+        RETURN NEW;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:object {"checksum":"sha256:a4e0830e11c918b4e0d5916b6930058e5f0ccae11bf9fd7b229bcc2975340559","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"count_chat_session_messages\"()"],"key":"function invariants.count_chat_session_messages()","kind":"trigger function","source":"CounterCache(chat_session_messages)"}
 CREATE OR REPLACE FUNCTION "invariants"."count_chat_session_messages"()
@@ -436,4 +613,82 @@ $fn$;
 
 -- invariants:statement
 REVOKE EXECUTE ON FUNCTION "invariants"."count_chat_session_messages_truncate"() FROM PUBLIC;
+
+-- invariants:object {"checksum":"sha256:4fbe653d73207ad7b749d12338dad6476954d32c2695095e01accf56c9c870e4","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"chat_first_response_once\"()"],"key":"function invariants.chat_first_response_once()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
+CREATE OR REPLACE FUNCTION "invariants"."chat_first_response_once"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF OLD.first_response_time_ms IS NOT NULL
+       AND NEW.first_response_time_ms IS DISTINCT FROM OLD.first_response_time_ms THEN
+        RAISE EXCEPTION 'first_response_time_ms of chat session % is already set (% ms)',
+            OLD.session_id, OLD.first_response_time_ms
+            USING ERRCODE = 'IV409', COLUMN = 'first_response_time_ms',
+                  HINT = 'it is set once, by the first assistant message';
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."chat_first_response_once"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:object {"checksum":"sha256:c4c411b79c723f6394e079ba37b52cf5c7716a8043b23879c964225d45c9c570","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"state_public_tool_executions_approval_status\"()"],"key":"function invariants.state_public_tool_executions_approval_status()","kind":"trigger function","source":"SupportChat.SupportChatFunctions"}
+CREATE OR REPLACE FUNCTION "invariants"."state_public_tool_executions_approval_status"()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = ''
+AS $fn$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.requires_approval THEN
+            NEW.approval_status := COALESCE(NEW.approval_status, 'pending');
+            IF NEW.approval_status <> 'pending' THEN
+                RAISE EXCEPTION 'illegal initial state of public.tool_executions.approval_status: %',
+                        NEW.approval_status
+                    USING ERRCODE = 'IV001', COLUMN = 'approval_status', HINT = 'a row starts in pending';
+            END IF;
+        ELSIF NEW.approval_status IS NOT NULL THEN
+            RAISE EXCEPTION 'approval_status must be NULL when requires_approval is false (got %)', NEW.approval_status
+                USING ERRCODE = 'IV422', COLUMN = 'approval_status';
+        END IF;
+        NEW.approved_at := NULL;
+        RETURN NEW;
+    END IF;
+    IF NEW.requires_approval IS DISTINCT FROM OLD.requires_approval THEN
+        RAISE EXCEPTION 'requires_approval of tool execution % cannot change after the request', OLD.id
+            USING ERRCODE = 'IV409', COLUMN = 'requires_approval';
+    END IF;
+    IF NEW.approval_status IS NOT DISTINCT FROM OLD.approval_status THEN
+        -- Not a decision: approved_at keeps the database's value.
+        NEW.approved_at := OLD.approved_at;
+        RETURN NEW;
+    END IF;
+    IF OLD.approval_status = 'pending' AND NEW.approval_status IN ('approved', 'rejected') THEN
+        IF NEW.approved_by IS NULL OR pg_catalog.btrim(NEW.approved_by) = '' THEN
+            -- Adjacent literals are one: PostgreSQL joins string constants split by a line break.
+            RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %: '
+                            'approved_by is required',
+                OLD.approval_status, NEW.approval_status
+                USING ERRCODE = 'IV422', COLUMN = 'approved_by';
+        END IF;
+        NEW.approved_at := pg_catalog.now();
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'illegal transition of public.tool_executions.approval_status: % -> %',
+        COALESCE(OLD.approval_status, 'NULL'), COALESCE(NEW.approval_status, 'NULL')
+        USING ERRCODE = 'IV001', COLUMN = 'approval_status',
+              DETAIL = CASE WHEN OLD.approval_status IN ('approved', 'rejected')
+                            THEN OLD.approval_status || ' is a terminal state'
+                            WHEN OLD.approval_status IS NULL THEN 'this execution does not require approval'
+                            ELSE '' END;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "invariants"."state_public_tool_executions_approval_status"()
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 

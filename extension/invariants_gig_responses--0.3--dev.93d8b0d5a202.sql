@@ -1,7 +1,7 @@
--- Extension invariants_gig_responses upgrade 0.3 → dev.873cf41929a4: 1 function(s) dropped,
--- 17 created or replaced, 1 unchanged.
+-- Extension invariants_gig_responses upgrade 0.3 → dev.93d8b0d5a202: 1 function(s) dropped,
+-- 18 created or replaced, 0 unchanged.
 -- Generated from the Swift declarations; do not edit by hand.
--- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.873cf41929a4';
+-- Apply: ALTER EXTENSION invariants_gig_responses UPDATE TO 'dev.93d8b0d5a202';
 -- (`invariants migrate --stored-logic extension` first drops the triggers and other
 -- objects that still use a dropped function, then updates, then re-creates them.)
 \echo Use "CREATE EXTENSION invariants_gig_responses" to load this file. \quit
@@ -17,8 +17,14 @@ $guard$;
 -- removed: function invariants.touch_public_responses_updated_at()
 DROP FUNCTION IF EXISTS "invariants"."touch_public_responses_updated_at"();
 
--- invariants:object {"checksum":"sha256:a26d3a593eee4d9cb36d08fad1de66aebe0d5ede1166da36348bfb755f46dc55","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
-CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"("p_parent" uuid, "p_scope" uuid, "p_force" boolean, "p_after" uuid, "p_batch" integer)
+-- invariants:object {"checksum":"sha256:4098e17220543592eb46742c6e545986e27806ebb4097013ab0f492de6a0515c","drop":["DROP FUNCTION IF EXISTS \"invariants\".\"repair_gig_responses\"(uuid, uuid, boolean, uuid, integer)"],"key":"function invariants.repair_gig_responses(uuid, uuid, boolean, uuid, integer)","kind":"function","source":"CounterCache(gig_responses)"}
+CREATE OR REPLACE FUNCTION "invariants"."repair_gig_responses"(
+    "p_parent" uuid,
+    "p_scope" uuid,
+    "p_force" boolean,
+    "p_after" uuid,
+    "p_batch" integer
+)
     RETURNS TABLE (checked bigint, fixed bigint, last_key uuid)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -110,7 +116,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants"."repair_gig_responses"(uuid, uuid, boolean, uuid, integer) TO "service_role";
@@ -151,7 +158,7 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) FROM PUBLIC, "
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_response"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:f12e236b4f05a74ec2fa64dc7ca53a593d121f3f25820261e3157c04a71edd1e","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:dcaf9103677953ec9f8d6e6518ab68973429796bae1e772f5d5ea0cee337d0dd","drop":["DROP FUNCTION IF EXISTS \"public\".\"gig_response_counts\"(uuid, uuid)"],"key":"function public.gig_response_counts(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS TABLE (total bigint, "new" bigint, gig_responses bigint, gig_new_responses bigint, is_synced boolean)
     LANGUAGE plpgsql
@@ -194,13 +201,39 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."gig_response_counts"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:48638ac0e39fdb6a8762013206f044f37d945d9ffdedc1a152b6cbead7de0249","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:b1ce6cbf08a4e997800fd5c2bd376f66588363a12e7408de58c156c76f897735","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_all_response_counts\"(boolean)"],"key":"function public.sync_all_response_counts(boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_all_response_counts"("p_force" boolean)
+    RETURNS TABLE (checked bigint, fixed bigint)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = ''
+AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT r.checked, r.fixed
+    FROM invariants.repair_gig_responses(NULL, NULL, COALESCE(p_force, false), NULL, NULL) AS r;
+END
+$fn$;
+
+-- invariants:statement
+REVOKE EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
+
+-- invariants:statement
+GRANT EXECUTE ON FUNCTION "public"."sync_all_response_counts"(boolean) TO "service_role";
+
+-- invariants:object {"checksum":"sha256:60a954c0f89a8f45859a7ed6f73e7d95b365b3f41ce606f8a842ef4e7e64cee4","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts"(
+    "p_gig_id" uuid,
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -231,13 +264,19 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts"(uuid, uuid, boolean)
+    TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:75bcbb9f8f84ce642a518207989cdaeb1128eab011b449dead52d57c52ca01fd","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts_service\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts_service"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:df76e42b98d1260749be3227fb800a32e856e03a4373f7268501b8d693d25688","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_gig_response_counts_service\"(uuid, uuid, boolean)"],"key":"function invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_gig_response_counts_service"(
+    "p_gig_id" uuid,
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -261,35 +300,55 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean) TO "service_role";
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_gig_response_counts_service"(uuid, uuid, boolean)
+    TO "service_role";
 
--- invariants:object {"checksum":"sha256:f6d8758d33afd8dc77d7066fbff7ebc22756281916f4b53eab67a48dc09eb319","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "public"."sync_gig_response_counts"("p_gig_id" uuid, "p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:5ea220f599d8f2fa657fdafdb53c6076de964be730267960fef849ba01b9627a","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_gig_response_counts\"(uuid, uuid, boolean)"],"key":"function public.sync_gig_response_counts(uuid, uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "public"."sync_gig_response_counts"(
+    "p_gig_id" uuid,
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SET search_path = ''
 AS $fn$
 BEGIN
     -- The backend's path is chosen by a grant (EXECUTE on the service helper), never by claims.
-    IF pg_catalog.has_function_privilege('invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)', 'EXECUTE') THEN
-        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts_service"("p_gig_id", "p_workspace_id", "p_force");
+    IF pg_catalog.has_function_privilege(
+        'invariants_private.sync_gig_response_counts_service(uuid, uuid, boolean)', 'EXECUTE'
+    ) THEN
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts_service"(
+            "p_gig_id",
+            "p_workspace_id",
+            "p_force"
+        );
     ELSE
-        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts"("p_gig_id", "p_workspace_id", "p_force");
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_gig_response_counts"(
+            "p_gig_id",
+            "p_workspace_id",
+            "p_force"
+        );
     END IF;
 END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."sync_gig_response_counts"(uuid, uuid, boolean) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:4b7f99939f3562156520cc504ede2ec7fb178e6215073cdb9d35de9e6d474cae","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:f30911a1870d07faad4670e63904115e1c4a888aa69ac0439aaeaaddc715bac7","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts"(
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -317,13 +376,18 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts"(uuid, boolean)
+    TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:6f9321bb9247e5111e887e270fb8c81bf394536cab6c7d2e6d03721c6a4a3523","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts_service\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts_service(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
-CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts_service"("p_workspace_id" uuid, "p_force" boolean)
+-- invariants:object {"checksum":"sha256:fa5057c431a419cfc5ddc0677f430ddada6eb48f9c224864e5920d7f9a1ec6ce","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"sync_workspace_response_counts_service\"(uuid, boolean)"],"key":"function invariants_private.sync_workspace_response_counts_service(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+CREATE OR REPLACE FUNCTION "invariants_private"."sync_workspace_response_counts_service"(
+    "p_workspace_id" uuid,
+    "p_force" boolean
+)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -344,12 +408,14 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
-GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean) TO "service_role";
+GRANT EXECUTE ON FUNCTION "invariants_private"."sync_workspace_response_counts_service"(uuid, boolean)
+    TO "service_role";
 
--- invariants:object {"checksum":"sha256:cdf56a82053d66e3248e4eb9f520e7d5088aa87f2a06bf12f8071f27b4b109d4","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:e46e200bb6254f5a1d4391961f104a2b3e6973c77d52dfed036ed6427e2741d1","drop":["DROP FUNCTION IF EXISTS \"public\".\"sync_workspace_response_counts\"(uuid, boolean)"],"key":"function public.sync_workspace_response_counts(uuid, boolean)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "public"."sync_workspace_response_counts"("p_workspace_id" uuid, "p_force" boolean)
     RETURNS TABLE (checked bigint, fixed bigint)
     LANGUAGE plpgsql
@@ -357,8 +423,13 @@ CREATE OR REPLACE FUNCTION "public"."sync_workspace_response_counts"("p_workspac
 AS $fn$
 BEGIN
     -- The backend's path is chosen by a grant (EXECUTE on the service helper), never by claims.
-    IF pg_catalog.has_function_privilege('invariants_private.sync_workspace_response_counts_service(uuid, boolean)', 'EXECUTE') THEN
-        RETURN QUERY SELECT * FROM "invariants_private"."sync_workspace_response_counts_service"("p_workspace_id", "p_force");
+    IF pg_catalog.has_function_privilege(
+        'invariants_private.sync_workspace_response_counts_service(uuid, boolean)', 'EXECUTE'
+    ) THEN
+        RETURN QUERY SELECT * FROM "invariants_private"."sync_workspace_response_counts_service"(
+            "p_workspace_id",
+            "p_force"
+        );
     ELSE
         RETURN QUERY SELECT * FROM "invariants_private"."sync_workspace_response_counts"("p_workspace_id", "p_force");
     END IF;
@@ -366,12 +437,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."sync_workspace_response_counts"(uuid, boolean) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:f495d0534de1c1ba9432d83a0ea83301b66c3580e8af12d7eb3a7ca00edb1776","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig\"(uuid, uuid)"],"key":"function invariants_private.delete_gig(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:18e801f775c41c5ad3f5bd0120a83027b8980742db8c3507819d9798c6ad639c","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig\"(uuid, uuid)"],"key":"function invariants_private.delete_gig(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."delete_gig"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS void
     LANGUAGE plpgsql
@@ -405,12 +477,13 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig"(uuid, uuid)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."delete_gig"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:4e898cb01210c16330b790c61cc96fb33a04799dceec60746f62532ca4a4e9db","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig_service\"(uuid, uuid)"],"key":"function invariants_private.delete_gig_service(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:055549dbdaf6f75949408004d498d4aa2f7708b060b635796b63a144a26b4732","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"delete_gig_service\"(uuid, uuid)"],"key":"function invariants_private.delete_gig_service(uuid, uuid)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."delete_gig_service"("p_gig_id" uuid, "p_workspace_id" uuid)
     RETURNS void
     LANGUAGE plpgsql
@@ -437,7 +510,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig_service"(uuid, uuid) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."delete_gig_service"(uuid, uuid)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."delete_gig_service"(uuid, uuid) TO "service_role";
@@ -464,7 +538,7 @@ REVOKE EXECUTE ON FUNCTION "public"."delete_gig"(uuid, uuid) FROM PUBLIC, "anon"
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "public"."delete_gig"(uuid, uuid) TO "authenticated", "service_role";
 
--- invariants:object {"checksum":"sha256:635fca41444315cbfacf3323b30d616103edfee9b22de21250ecb44124b79cff","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"create_workspace\"(text)"],"key":"function invariants_private.create_workspace(text)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
+-- invariants:object {"checksum":"sha256:867f2bb67e0807478ef3a1ed4994f3bb1491713040d8d2d4e4654e2ba5986b81","drop":["DROP FUNCTION IF EXISTS \"invariants_private\".\"create_workspace\"(text)"],"key":"function invariants_private.create_workspace(text)","kind":"function","source":"GigResponses.GigResponsesFunctions"}
 CREATE OR REPLACE FUNCTION "invariants_private"."create_workspace"("p_name" text)
     RETURNS uuid
     LANGUAGE plpgsql
@@ -487,7 +561,8 @@ END
 $fn$;
 
 -- invariants:statement
-REVOKE EXECUTE ON FUNCTION "invariants_private"."create_workspace"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
+REVOKE EXECUTE ON FUNCTION "invariants_private"."create_workspace"(text)
+    FROM PUBLIC, "anon", "authenticated", "service_role";
 
 -- invariants:statement
 GRANT EXECUTE ON FUNCTION "invariants_private"."create_workspace"(text) TO "authenticated";
