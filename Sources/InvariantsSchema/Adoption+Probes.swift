@@ -18,8 +18,7 @@ struct CatalogProbe {
         if !line.contains("\n"), SQLLines.fits(indent + head + line) { return line }
         let conditionIndent = indent + "      "
         let wheres = conditions.enumerated().map { offset, condition in
-            let placed = condition.replacingOccurrences(of: "\n", with: "\n" + conditionIndent)
-            return indent + (offset == 0 ? "    WHERE " : "      AND ") + placed
+            indent + (offset == 0 ? "    WHERE " : "      AND ") + AdoptionBuilder.placed(condition, at: conditionIndent)
         }
         return "\(keyword) (\n\(indent)    SELECT FROM \(from)\n" + wheres.joined(separator: "\n") + "\n\(indent))"
     }

@@ -25,15 +25,6 @@ public enum SQLLines {
         return indent + open + "\n" + body + "\n" + indent + close
     }
 
-    /// `first` then each of `rest` on its own line at `indent`, prefixed by `joiner` (`AND `,
-    /// `OR `), when one line would be too long; `first joiner rest…` otherwise.
-    public static func conditions(_ items: [String], joiner: String, indent: String) -> String {
-        let line = items.joined(separator: " \(joiner) ")
-        if fits(indent + line) { return line }
-        return items.enumerated().map { $0.offset == 0 ? $0.element : indent + joiner + " " + $0.element }
-            .joined(separator: "\n")
-    }
-
     /// Whether every line of `text` is within ``limit`` columns, leaving one for the `;` or `,`
     /// that may follow the statement or list item in its file.
     public static func fits(_ text: String) -> Bool {
